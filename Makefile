@@ -1,0 +1,33 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is bootstrapped.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FOLLOWUP_DATABASE_URL ?= sqlite:///followup.db
+
+.PHONY: run test venv migrate bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/followup db upgrade
+
+# Console channels unless Twilio/SMTP settings are present in the environment.
+run: migrate
+	$(BIN)/followup run
+
+# The suite starts its own throw-away PostgreSQL cluster when initdb/pg_ctl exist (tests/pg.py).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,16 @@
+"""The audit trail: who did what to which patient, and when."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlmodel import Session
+
+from .models import AuditEvent
+
+
+def record(session: Session, at: datetime, actor: str, action: str, *, patient_id: int | None = None,
+           clinic_id: int | None = None, **detail) -> None:
+    session.add(AuditEvent(at=at, actor=actor, action=action, patient_id=patient_id, clinic_id=clinic_id,
+                           detail=json.dumps(detail, default=str, sort_keys=True) if detail else ""))

@@ -1,0 +1,83 @@
+"""Clinics: add, list, find."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from . import audit
+from .errors import BadInput, NotFound
+from .localtime import format_hhmm, parse_hhmm, zone
+from .models import Clinic
+from .phones import parse_phone
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def check_email(field: str, value: str | None, problems: list[str]) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not _EMAIL.match(value):
+        problems.append(f"{field}: {value!r} is not an email address")
+    return value
+
+
+def add_clinic(session: Session, now: datetime, *, name: str, phone: str, timezone: str,
+               email: str | None = None, alert_email: str | None = None, alert_phone: str | None = None,
+               quiet_start: str = "08:00", quiet_end: str = "21:00", emergency_number: str = "911") -> Clinic:
+    problems: list[str] = []
+    if not name or not name.strip():
+        problems.append("name: a clinic name is required")
+    try:
+        phone = parse_phone(phone)
+    except ValueError as exc:
+        problems.append(f"phone: {exc}")
+    if alert_phone:
+        try:
+            alert_phone = parse_phone(alert_phone)
+        except ValueError as exc:
+            problems.append(f"alert-phone: {exc}")
+    email = check_email("email", email, problems)
+    alert_email = check_email("alert-email", alert_email, problems)
+    try:
+        zone(timezone)
+    except ValueError as exc:
+        problems.append(f"timezone: {exc}")
+    for field, value in (("quiet-start", quiet_start), ("quiet-end", quiet_end)):
+        try:
+            parse_hhmm(value)
+        except ValueError as exc:
+            problems.append(f"{field}: {exc}")
+    if not problems and parse_hhmm(quiet_start) == parse_hhmm(quiet_end):
+        problems.append("quiet-end: the sending window is empty (quiet-start equals quiet-end)")
+    if not re.fullmatch(r"\d{2,6}", emergency_number or ""):
+        problems.append(f"emergency-number: {emergency_number!r} is not a short dialling code like 911")
+    if problems:
+        raise BadInput("clinic not added", problems)
+    clinic = Clinic(name=name.strip(), phone=phone, email=email, alert_email=alert_email, alert_phone=alert_phone,
+                    timezone=timezone, quiet_start=format_hhmm(parse_hhmm(quiet_start)),
+                    quiet_end=format_hhmm(parse_hhmm(quiet_end)), emergency_number=emergency_number, created_at=now)
+    session.add(clinic)
+    session.flush()
+    audit.record(session, now, "cli", "clinic.add", clinic_id=clinic.id)
+    return clinic
+
+
+def get_clinic(session: Session, clinic_id: int) -> Clinic:
+    clinic = session.get(Clinic, clinic_id)
+    if clinic is None:
+        raise NotFound(f"clinic: no clinic with id {clinic_id}")
+    return clinic
+
+
+def list_clinics(session: Session) -> list[Clinic]:
+    return list(session.exec(select(Clinic).order_by(Clinic.id)))
+
+
+def clinic_json(c: Clinic) -> dict:
+    return {"id": c.id, "name": c.name, "phone": c.phone, "email": c.email, "alert_email": c.alert_email,
+            "alert_phone": c.alert_phone, "timezone": c.timezone, "quiet_start": c.quiet_start,
+            "quiet_end": c.quiet_end, "emergency_number": c.emergency_number}

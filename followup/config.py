@@ -1,0 +1,160 @@
+"""Typed settings from the environment (CONTRACT.md). Read once at start; a bad value is one clear line.
+
+Any setting may instead be given as NAME_FILE, the path of a file holding it (for secrets).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlparse
+
+from .errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///followup.db"
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    file_name = env.get(f"{name}_FILE")
+    if value not in (None, "") and file_name:
+        raise ConfigError(f"{name} and {name}_FILE are both set; keep one")
+    if file_name:
+        try:
+            return Path(file_name).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE: cannot read {file_name}: {exc.strerror}") from exc
+    return value if value not in (None, "") else None
+
+
+def _bool(name: str, text: str | None, default: bool) -> bool:
+    if text is None:
+        return default
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1/0, true/false, yes/no or on/off, not {text!r}")
+
+
+def _number(name: str, text: str | None, default: float, *, integer: bool = False, maximum: float | None = None):
+    if text is None:
+        return default
+    try:
+        value = int(text) if integer else float(text)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(f"{name} must be {kind}, not {text!r}") from None
+    if value <= 0 or (maximum is not None and value > maximum):
+        upper = f" and at most {maximum:g}" if maximum is not None else ""
+        raise ConfigError(f"{name} must be greater than 0{upper}, not {text!r}")
+    return value
+
+
+def _choice(name: str, text: str | None, choices: tuple[str, ...], default: str) -> str:
+    if text is None:
+        return default
+    if text not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {text!r}")
+    return text
+
+
+def _url(name: str, text: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    parsed = urlparse(text)
+    if parsed.scheme not in schemes or not parsed.netloc:
+        raise ConfigError(f"{name} must be an absolute {'/'.join(schemes)} URL, not {text!r}")
+    return text.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    now: str | None = None
+    sms_backend: str = "console"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    sms_max_per_second: float = 1.0
+    email_backend: str = "console"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
+    email_from: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    allow_unsigned: bool = False
+
+
+def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
+    """Settings from `env` (default: os.environ); CLI options come in as keyword overrides."""
+    env = os.environ if env is None else env
+    g = lambda name: _get(env, name)  # noqa: E731
+
+    database_url = overrides.get("database_url") or g("FOLLOWUP_DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not (database_url.startswith("sqlite:") or database_url.startswith("postgresql")):
+        raise ConfigError(
+            f"FOLLOWUP_DATABASE_URL must be sqlite:///PATH or postgresql+psycopg://..., not {database_url!r}"
+        )
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask SQLAlchemy for psycopg2.
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+
+    now = overrides.get("now") or g("FOLLOWUP_NOW")
+    if now:
+        from .clock import parse_instant
+
+        try:
+            parse_instant(now)
+        except ValueError as exc:
+            raise ConfigError(f"FOLLOWUP_NOW: {exc}") from None
+
+    sid = g("TWILIO_ACCOUNT_SID")
+    sms_backend = _choice("FOLLOWUP_SMS_BACKEND", g("FOLLOWUP_SMS_BACKEND"), ("twilio", "console"),
+                          "twilio" if sid else "console")
+    token = g("TWILIO_AUTH_TOKEN")
+    from_number = g("TWILIO_FROM_NUMBER")
+    service_sid = g("TWILIO_MESSAGING_SERVICE_SID")
+    if sms_backend == "twilio":
+        missing = [n for n, v in (("TWILIO_ACCOUNT_SID", sid), ("TWILIO_AUTH_TOKEN", token)) if not v]
+        if missing:
+            raise ConfigError(f"FOLLOWUP_SMS_BACKEND=twilio needs {' and '.join(missing)}")
+        if not (from_number or service_sid):
+            raise ConfigError("FOLLOWUP_SMS_BACKEND=twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+
+    smtp_host = g("FOLLOWUP_SMTP_HOST")
+    email_backend = _choice("FOLLOWUP_EMAIL_BACKEND", g("FOLLOWUP_EMAIL_BACKEND"), ("smtp", "console"),
+                            "smtp" if smtp_host else "console")
+    smtp_username = g("FOLLOWUP_SMTP_USERNAME")
+    email_from = g("FOLLOWUP_EMAIL_FROM")
+    if email_backend == "smtp":
+        if not smtp_host:
+            raise ConfigError("FOLLOWUP_EMAIL_BACKEND=smtp needs FOLLOWUP_SMTP_HOST")
+        if not email_from:
+            raise ConfigError("FOLLOWUP_EMAIL_BACKEND=smtp needs FOLLOWUP_EMAIL_FROM (the sender address)")
+
+    return Settings(
+        database_url=database_url,
+        now=now,
+        sms_backend=sms_backend,
+        twilio_account_sid=sid,
+        twilio_auth_token=token,
+        twilio_from_number=from_number,
+        twilio_messaging_service_sid=service_sid,
+        twilio_api_base_url=_url("TWILIO_API_BASE_URL", g("TWILIO_API_BASE_URL") or "https://api.twilio.com"),
+        sms_max_per_second=_number("FOLLOWUP_SMS_MAX_PER_SECOND", g("FOLLOWUP_SMS_MAX_PER_SECOND"), 1.0),
+        email_backend=email_backend,
+        smtp_host=smtp_host,
+        smtp_port=int(_number("FOLLOWUP_SMTP_PORT", g("FOLLOWUP_SMTP_PORT"), 587, integer=True, maximum=65535)),
+        smtp_username=smtp_username,
+        smtp_password=g("FOLLOWUP_SMTP_PASSWORD"),
+        smtp_starttls=_bool("FOLLOWUP_SMTP_STARTTLS", g("FOLLOWUP_SMTP_STARTTLS"), bool(smtp_username)),
+        email_from=email_from,
+        public_url=_url("FOLLOWUP_PUBLIC_URL", g("FOLLOWUP_PUBLIC_URL") or "http://127.0.0.1:8000"),
+        allow_unsigned=_bool("FOLLOWUP_ALLOW_UNSIGNED", g("FOLLOWUP_ALLOW_UNSIGNED"), False),
+    )

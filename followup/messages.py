@@ -1,0 +1,55 @@
+"""Message text: Jinja2 over templates/<channel>/<language>/<kind>.txt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+
+from .errors import FollowupError
+from .programs import Program
+from .resources import resource_dir
+
+LANGUAGES = ("en", "es")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: str
+    subject: str | None = None
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    # Plain text, not HTML: autoescape stays off here; the HTML email templates escape themselves.
+    # StrictUndefined: a template that names a missing variable fails loudly, never sends a blank.
+    return Environment(loader=FileSystemLoader(str(resource_dir("templates"))), undefined=StrictUndefined,
+                       keep_trailing_newline=False, trim_blocks=False, autoescape=False)
+
+
+@lru_cache(maxsize=None)
+def _subjects(language: str) -> dict[str, str]:
+    path = resource_dir("templates") / "email" / language / "subjects.txt"
+    pairs = (line.split(":", 1) for line in path.read_text(encoding="utf-8").splitlines() if ":" in line)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def exercise_context(program: Program, language: str) -> list[dict]:
+    return [
+        {"name": e.display_name(language), "hold_s": e.hold_s, "rest_s": e.rest_s, "reps": e.reps,
+         "sets": e.sets, "per_day": e.per_day, "up_to": e.up_to}
+        for e in program.exercises
+    ]
+
+
+def render(kind: str, channel: str, language: str, **context) -> Rendered:
+    language = language if language in LANGUAGES else "en"
+    name = f"{channel}/{language}/{kind}.txt"
+    try:
+        template = environment().get_template(name)
+    except TemplateNotFound:
+        raise FollowupError(f"no template {name}") from None
+    body = template.render(**context).strip()
+    subject = _subjects(language).get(kind, kind.replace("_", " ").capitalize()) if channel == "email" else None
+    return Rendered(body=body, subject=subject)

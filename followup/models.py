@@ -1,0 +1,193 @@
+"""SQLModel tables. Every datetime is timezone-aware UTC in Python (UTCDateTime does the storing)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Stable constraint names, so Alembic batch migrations on SQLite can find them again.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+PATIENT_STATUSES = ("active", "paused", "opted_out", "completed", "unenrolled")
+TIERS = ("emergency", "urgent", "soon", "routine")
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC in Python; naive UTC text on SQLite (sorts correctly), timestamptz on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: followup stores instants only")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _utc(nullable: bool = True, index: bool = False):
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _fk(target: str, nullable: bool = False, index: bool = True, unique: bool = False):
+    return Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey(target, ondelete="CASCADE"), nullable=nullable, index=index, unique=unique),
+    )
+
+
+class Clinic(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    phone: str  # E.164
+    email: str | None = None
+    alert_email: str | None = None
+    alert_phone: str | None = None  # E.164
+    timezone: str
+    # The sending window in the patient's local time; outside it nothing scheduled goes out.
+    quiet_start: str = "08:00"
+    quiet_end: str = "21:00"
+    emergency_number: str = "911"
+    created_at: datetime = _utc(nullable=False)
+
+
+class Patient(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("clinic_id", "phone", name="uq_patient_clinic_phone"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = _fk("clinic.id")
+    name: str
+    phone: str  # E.164
+    email: str | None = None
+    timezone: str
+    language: str = "en"
+    channel: str = "sms"  # sms | email | both
+    status: str = Field(default="active", index=True)
+    status_reason: str | None = None
+    phone_unusable: bool = False  # Twilio said the number cannot receive SMS (21211/21614)
+    created_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+
+
+class Enrolment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = _fk("patient.id", unique=True)
+    program: str
+    start_date: date
+    weeks: int
+    reminder_times: str  # "09:00,13:00" patient-local
+    checkin_time: str  # "19:00" patient-local
+    checkin_every_days: int = 1
+    # Messages exist in the outbox up to here; the planner only visits enrolments that fall behind.
+    planned_until: datetime | None = _utc(index=True)
+    created_at: datetime = _utc(nullable=False)
+    ended_at: datetime | None = _utc()
+
+
+class Consent(SQLModel, table=True):
+    """Every grant, opt-out and opt-in, with how and under which wording: the consent history."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = _fk("patient.id")
+    action: str  # granted | opted_out | opted_in
+    method: str  # cli | csv | sms | carrier
+    wording_version: str
+    evidence: str | None = None  # e.g. the keyword the patient sent
+    at: datetime = _utc(nullable=False)
+
+
+class Message(SQLModel, table=True):
+    """The outbox and the inbox: one row per SMS/email in either direction."""
+
+    __table_args__ = (
+        UniqueConstraint("direction", "provider_id", name="uq_message_direction_provider_id"),
+        Index("ix_message_claim", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int | None = _fk("patient.id", nullable=True)
+    clinic_id: int | None = _fk("clinic.id", nullable=True, index=False)
+    direction: str  # out | in
+    kind: str
+    channel: str  # sms | email
+    status: str
+    # Outbound scheduled messages: enrolment:kind:local date:slot, so re-planning never duplicates.
+    dedupe_key: str | None = Field(default=None, unique=True)
+    local_date: date | None = None
+    slot: str | None = None
+    due_at: datetime | None = _utc()
+    next_attempt_at: datetime | None = _utc()
+    expires_at: datetime | None = _utc()
+    sent_at: datetime | None = _utc()
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    subject: str | None = None
+    to_addr: str | None = None
+    from_addr: str | None = None
+    provider_id: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    lease_until: datetime | None = _utc()
+    lease_owner: str | None = None
+    quiet_exempt: bool = False
+    in_reply_to: int | None = None
+    created_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+
+
+class Reading(SQLModel, table=True):
+    """What a patient's reply said, as the parser understood it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = _fk("patient.id")
+    message_id: int = _fk("message.id", unique=True)
+    answers_message_id: int | None = None
+    local_date: date
+    at: datetime = _utc(nullable=False)
+    pain: int | None = None
+    numbness: bool | None = None
+    done: int = 0
+    flags: str = ""  # space-separated red-flag names found in free text
+    understood: bool = True
+
+
+class Escalation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = _fk("patient.id")
+    rule: str
+    tier: str
+    reason: str
+    source_message_id: int | None = None
+    created_at: datetime = _utc(nullable=False)
+    acknowledged_at: datetime | None = _utc()
+    acknowledged_by: str | None = None
+    note: str | None = None
+    realerted_at: datetime | None = _utc()
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc(nullable=False)
+    actor: str
+    action: str
+    clinic_id: int | None = None
+    patient_id: int | None = Field(default=None, index=True)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))

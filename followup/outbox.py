@@ -1,0 +1,240 @@
+"""The outbox: the database *is* the schedule.
+
+plan()   writes every reminder/check-in due within a rolling horizon, keyed enrolment:kind:date:slot:channel,
+         so re-planning never duplicates (a cancelled row for the same key is revived instead).
+claim()  leases due rows to one worker (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: BEGIN IMMEDIATE).
+         An expired lease (a worker that died) makes the row claimable again: at-least-once delivery,
+         with duplicates possible only inside the lease window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, bindparam, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from .localtime import parse_hhmm
+from .messages import exercise_context, render
+from .models import Clinic, Enrolment, Message, Patient
+from .programs import get_program
+from .schedule import Plan, slots
+
+SCHEDULED_KINDS = ("reminder", "checkin")
+PATIENT_KINDS = SCHEDULED_KINDS + ("confirmation", "nudge")
+HORIZON = timedelta(hours=48)
+GRACE = timedelta(hours=2)  # a scheduled message not out within this is skipped, never sent late
+UNSCHEDULED_EXPIRY = timedelta(hours=24)
+PLAN_BATCH = 1000
+
+M = Message.__table__.c
+
+
+def channels_for(patient_channel: str) -> tuple[str, ...]:
+    return ("sms", "email") if patient_channel == "both" else (patient_channel,)
+
+
+def _upsert(session: Session, rows: list[dict]) -> None:
+    """Insert; on a dedupe_key clash revive a cancelled row, leave any other row alone."""
+    if not rows:
+        return
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    stmt = insert(Message.__table__)
+    revive = {name: getattr(stmt.excluded, name) for name in
+              ("due_at", "next_attempt_at", "expires_at", "body", "subject", "local_date", "slot", "channel",
+               "updated_at")}
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["dedupe_key"],
+        set_={**revive, "status": "pending", "error": None, "attempts": 0},
+        where=M.status == "cancelled",
+    )
+    session.execute(stmt, rows)
+
+
+def _plan_of(enrolment: Enrolment, patient: Patient, clinic: Clinic) -> Plan:
+    return Plan(timezone=patient.timezone, start=enrolment.start_date, weeks=enrolment.weeks,
+                reminder_times=tuple(parse_hhmm(t) for t in enrolment.reminder_times.split(",")),
+                checkin_time=parse_hhmm(enrolment.checkin_time), checkin_every_days=enrolment.checkin_every_days,
+                window_start=parse_hhmm(clinic.quiet_start), window_end=parse_hhmm(clinic.quiet_end))
+
+
+def plan(session: Session, now: datetime, *, horizon: timedelta = HORIZON,
+         enrolment_ids: list[int] | None = None) -> int:
+    """Write the messages due in [now, now + horizon) for enrolments that need it. Returns rows written.
+
+    Each enrolment remembers how far it is planned; only those within half a horizon of running out
+    are visited, so a re-plan with nothing new is one indexed query.
+    """
+    written = 0
+    refresh_before = now + horizon / 2
+    planned_until = now + horizon
+    bodies: dict[tuple, tuple[str, str | None]] = {}
+    last_id = 0
+    while True:
+        query = (
+            select(Enrolment, Patient, Clinic)
+            .join(Patient, Patient.id == Enrolment.patient_id)
+            .join(Clinic, Clinic.id == Patient.clinic_id)
+            .where(Patient.status == "active", Enrolment.ended_at.is_(None), Enrolment.id > last_id,
+                   or_(Enrolment.planned_until.is_(None), Enrolment.planned_until < refresh_before))
+            .order_by(Enrolment.id)
+            .limit(PLAN_BATCH)
+        )
+        if enrolment_ids is not None:
+            query = query.where(Enrolment.id.in_(enrolment_ids))
+        batch = session.execute(query).all()
+        if not batch:
+            return written
+        rows: list[dict] = []
+        for enrolment, patient, clinic in batch:
+            for slot in slots(_plan_of(enrolment, patient, clinic), now, planned_until):
+                for channel in channels_for(patient.channel):
+                    key = (slot.kind, channel, patient.language, clinic.id, enrolment.program)
+                    if key not in bodies:
+                        rendered = render(slot.kind, channel, patient.language, clinic={"name": clinic.name},
+                                          exercises=exercise_context(get_program(enrolment.program),
+                                                                     patient.language))
+                        bodies[key] = (rendered.body, rendered.subject)
+                    body, subject = bodies[key]
+                    rows.append({
+                        "patient_id": patient.id, "clinic_id": clinic.id, "direction": "out", "kind": slot.kind,
+                        "channel": channel, "status": "pending",
+                        "dedupe_key": f"{enrolment.id}:{slot.kind}:{slot.local_date}:{slot.slot}:{channel}",
+                        "local_date": slot.local_date, "slot": slot.slot, "due_at": slot.due,
+                        "next_attempt_at": slot.due, "expires_at": slot.due + GRACE, "body": body,
+                        "subject": subject, "attempts": 0, "quiet_exempt": False,
+                        "created_at": now, "updated_at": now,
+                    })
+        _upsert(session, rows)
+        written += len(rows)
+        session.execute(update(Enrolment).where(Enrolment.id.in_([e.id for e, _, _ in batch]))
+                        .values(planned_until=planned_until))
+        last_id = batch[-1][0].id
+
+
+def queue(session: Session, *, patient_id: int | None, clinic_id: int, kind: str, channel: str, body: str,
+          to_addr: str | None = None, subject: str | None = None, now: datetime, dedupe_key: str | None = None,
+          quiet_exempt: bool = False, expires_in: timedelta = UNSCHEDULED_EXPIRY) -> None:
+    """Queue one unscheduled message (confirmation, escalation, alert ...) to go out as soon as allowed."""
+    _upsert(session, [{
+        "patient_id": patient_id, "clinic_id": clinic_id, "direction": "out", "kind": kind, "channel": channel,
+        "status": "pending", "dedupe_key": dedupe_key, "local_date": None, "slot": None, "due_at": now,
+        "next_attempt_at": now, "expires_at": now + expires_in, "body": body, "subject": subject,
+        "to_addr": to_addr, "attempts": 0, "quiet_exempt": quiet_exempt, "created_at": now, "updated_at": now,
+    }])
+
+
+def queue_confirmations(session: Session, clinic: Clinic, enrolled: list[tuple[Patient, Enrolment]],
+                        now: datetime) -> None:
+    for patient, enrolment in enrolled:
+        for channel in channels_for(patient.channel):
+            rendered = render("confirmation", channel, patient.language, clinic={"name": clinic.name},
+                              weeks=enrolment.weeks)
+            queue(session, patient_id=patient.id, clinic_id=clinic.id, kind="confirmation", channel=channel,
+                  body=rendered.body, subject=rendered.subject, now=now,
+                  dedupe_key=f"{enrolment.id}:confirmation:{channel}")
+
+
+def cancel_pending(session: Session, patient_id: int, now: datetime, reason: str,
+                   kinds: tuple[str, ...] = PATIENT_KINDS) -> int:
+    result = session.execute(
+        update(Message.__table__)
+        .where(M.patient_id == patient_id, M.direction == "out", M.status == "pending", M.kind.in_(kinds))
+        .values(status="cancelled", error=reason, updated_at=now)
+    )
+    return result.rowcount
+
+
+def replan(session: Session, patient_id: int, now: datetime) -> int:
+    """After a change of times, zone, channel or status: cancel what is pending and plan afresh."""
+    cancel_pending(session, patient_id, now, "re-planned", kinds=SCHEDULED_KINDS)
+    enrolment_id = session.execute(select(Enrolment.id).where(Enrolment.patient_id == patient_id)).scalar_one()
+    session.execute(update(Enrolment).where(Enrolment.id == enrolment_id).values(planned_until=None))
+    return plan(session, now, enrolment_ids=[enrolment_id])
+
+
+def expire_stale(session: Session, now: datetime) -> int:
+    """Rows whose grace has run out are skipped with the reason: never sent late."""
+    result = session.execute(
+        update(Message.__table__)
+        .where(M.status.in_(("pending", "sending")), M.expires_at < now,
+               or_(M.status == "pending", M.lease_until < now))
+        .values(status="skipped", updated_at=now, lease_until=None, lease_owner=None,
+                # Keep the last delivery error: "stale" alone would hide why it never went out.
+                error=literal("stale: not sent within its grace after due")
+                + func.coalesce(literal(" (last error: ") + M.error + literal(")"), ""))
+    )
+    return result.rowcount
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    patient_id: int | None
+    clinic_id: int | None
+    kind: str
+    channel: str
+    body: str
+    subject: str | None
+    to_addr: str | None
+    due_at: datetime | None
+    expires_at: datetime | None
+    attempts: int
+    quiet_exempt: bool
+
+
+def claim(session: Session, now: datetime, owner: str, *, limit: int, lease: timedelta,
+          channel: str | None = None) -> list[Claimed]:
+    """Lease up to `limit` due rows to `owner`, oldest due first."""
+    due = or_(and_(M.status == "pending", M.next_attempt_at <= now),
+              and_(M.status == "sending", M.lease_until < now))
+    pick = select(M.id).where(due, M.expires_at >= now).order_by(M.next_attempt_at).limit(limit)
+    if channel:
+        pick = pick.where(M.channel == channel)
+    if session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    stmt = (
+        update(Message.__table__)
+        .where(M.id.in_(pick.scalar_subquery()))
+        .values(status="sending", lease_until=now + lease, lease_owner=owner, attempts=M.attempts + 1,
+                updated_at=now)
+        .returning(M.id, M.patient_id, M.clinic_id, M.kind, M.channel, M.body, M.subject, M.to_addr, M.due_at,
+                   M.expires_at, M.attempts, M.quiet_exempt)
+    )
+    return [Claimed(*row) for row in session.execute(stmt).all()]
+
+
+def release(session: Session, owner: str, now: datetime) -> int:
+    """Give back rows still leased to `owner` (graceful shutdown), so another worker sends them now."""
+    result = session.execute(
+        update(Message.__table__)
+        .where(M.status == "sending", M.lease_owner == owner)
+        .values(status="pending", lease_until=None, lease_owner=None, attempts=M.attempts - 1, updated_at=now)
+    )
+    return result.rowcount
+
+
+def record(session: Session, outcomes: list[dict]) -> None:
+    """Write send outcomes in one round trip. Each dict: id, owner and the columns to set.
+
+    Only a row still leased to this owner is updated: if our lease expired and another worker took
+    the row over, its outcome wins.
+    """
+    by_shape: dict[tuple, list[dict]] = {}
+    for outcome in outcomes:
+        by_shape.setdefault(tuple(sorted(outcome)), []).append(outcome)
+    for shape, group in by_shape.items():
+        columns = [c for c in shape if c not in ("id", "owner")]
+        stmt = (
+            update(Message.__table__)
+            .where(M.id == _bind("id"), M.lease_owner == _bind("owner"), M.status == "sending")
+            .values({c: _bind(c) for c in columns})
+        )
+        session.connection().execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in group])
+
+
+def _bind(name: str):
+    return bindparam(f"b_{name}")

@@ -1,0 +1,59 @@
+"""The JSON shapes of CONTRACT.md, and the rows behind the listing commands."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from .localtime import to_utc_z
+from .models import Enrolment, Escalation, Message, Patient
+
+
+def patient_json(p: Patient, enrolment: Enrolment | None) -> dict:
+    data = {"id": p.id, "clinic_id": p.clinic_id, "name": p.name, "phone": p.phone, "email": p.email,
+            "timezone": p.timezone, "language": p.language, "channel": p.channel, "status": p.status,
+            "program": enrolment.program if enrolment else None}
+    if enrolment:
+        data["enrolment"] = {
+            "start": enrolment.start_date.isoformat(), "weeks": enrolment.weeks,
+            "reminder_times": enrolment.reminder_times.split(","), "checkin_time": enrolment.checkin_time,
+            "checkin_every_days": enrolment.checkin_every_days,
+        }
+    return data
+
+
+def message_json(m: Message) -> dict:
+    return {"id": m.id, "patient_id": m.patient_id, "direction": m.direction, "kind": m.kind, "channel": m.channel,
+            "status": m.status, "due_at": to_utc_z(m.due_at), "sent_at": to_utc_z(m.sent_at), "body": m.body,
+            "provider_id": m.provider_id, "error": m.error, "attempts": m.attempts}
+
+
+def escalation_json(e: Escalation) -> dict:
+    return {"id": e.id, "patient_id": e.patient_id, "rule": e.rule, "tier": e.tier, "reason": e.reason,
+            "created_at": to_utc_z(e.created_at), "acknowledged_at": to_utc_z(e.acknowledged_at),
+            "acknowledged_by": e.acknowledged_by, "note": e.note}
+
+
+def list_patients(session: Session, clinic_id: int | None = None, status: str | None = None):
+    query = select(Patient, Enrolment).join(Enrolment, Enrolment.patient_id == Patient.id, isouter=True)
+    if clinic_id is not None:
+        query = query.where(Patient.clinic_id == clinic_id)
+    if status:
+        query = query.where(Patient.status == status)
+    return session.exec(query.order_by(Patient.id)).all()
+
+
+def list_messages(session: Session, patient_id: int | None = None, direction: str | None = None,
+                  status: str | None = None, kind: str | None = None, limit: int | None = None) -> list[Message]:
+    query = select(Message)
+    if patient_id is not None:
+        query = query.where(Message.patient_id == patient_id)
+    if direction:
+        query = query.where(Message.direction == direction)
+    if status:
+        query = query.where(Message.status == status)
+    if kind:
+        query = query.where(Message.kind == kind)
+    query = query.order_by(Message.due_at.is_(None), Message.due_at, Message.id)
+    if limit:
+        query = query.limit(limit)
+    return list(session.exec(query))
