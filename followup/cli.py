@@ -320,5 +320,84 @@ def messages(app: App, patient_id, direction, status, kind, limit, as_json: bool
                                             "sent_at", "error"]))
 
 
+# --- the scheduler and the service ---------------------------------------------------------------
+
+def _worker(app: App):
+    from . import channels, service
+
+    return service.Worker(app.engine, channels.build(app.settings))
+
+
+def _service_logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every run of every job
+
+
+@cli.command()
+@json_option
+@pass_app
+def tick(app: App, as_json: bool) -> None:
+    """One scheduler cycle at "now": plan, send what is due, run time-based rules."""
+    with app.session():
+        pass  # checks the schema once before any work
+    report = _worker(app).tick()
+    emit(report.as_json(), as_json, lambda _d: click.echo(report.summary()))
+
+
+@cli.command()
+@pass_app
+def worker(app: App) -> None:
+    """The scheduler alone (many may share one PostgreSQL database). Stops cleanly on SIGINT/SIGTERM."""
+    from . import service
+
+    with app.session():
+        pass
+    _service_logging()
+    if app.settings.now:
+        clock.start_ticking()
+    service.run_worker(_worker(app))
+
+
+def _serve(app: App, host: str, port: int, with_scheduler: bool) -> None:
+    import uvicorn
+
+    from . import service, web
+
+    with app.session():
+        pass
+    _service_logging()
+    if app.settings.now:
+        clock.start_ticking()
+    scheduler = None
+    if with_scheduler:
+        worker = _worker(app)
+        scheduler = service.start_scheduler(worker)
+    try:
+        uvicorn.run(web.create_app(app.settings), host=host, port=port, log_level="info")
+    finally:
+        if scheduler is not None:
+            service.stop_scheduler(scheduler, worker)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@pass_app
+def serve(app: App, host: str, port: int) -> None:
+    """The webhook server alone."""
+    _serve(app, host, port, with_scheduler=False)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@pass_app
+def run(app: App, host: str, port: int) -> None:
+    """The service: scheduler and webhook server in one process."""
+    _serve(app, host, port, with_scheduler=True)
+
+
 def main() -> None:
     cli(prog_name="followup")

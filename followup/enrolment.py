@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from . import audit, outbox
 from .clinics import check_email
 from .errors import BadInput, NotFound
-from .localtime import format_hhmm, in_window, parse_hhmm, zone
+from .localtime import format_hhmm, in_window, local_to_utc, parse_hhmm, zone
 from .messages import LANGUAGES
 from .models import Clinic, Consent, Enrolment, Patient
 from .phones import parse_phone, region_of
@@ -154,6 +154,11 @@ def validate(raw: Mapping[str, str | None], clinic: Clinic, today: date) -> tupl
                       checkin_time=checkins[0], checkin_every_days=every), []
 
 
+def programme_end(start: date, weeks: int, timezone: str) -> datetime:
+    """Midnight after the last programme day, in the patient's zone."""
+    return local_to_utc(start + timedelta(weeks=weeks), time(0, 0), zone(timezone))
+
+
 def clinic_today(clinic: Clinic, now: datetime) -> date:
     return now.astimezone(zone(clinic.timezone)).date()
 
@@ -209,7 +214,8 @@ def _create(session: Session, clinic: Clinic, items: list[NewPatient], now: date
         enrolment = Enrolment(patient_id=patient.id, program=item.program, start_date=item.start, weeks=item.weeks,
                               reminder_times=",".join(format_hhmm(t) for t in item.reminder_times),
                               checkin_time=format_hhmm(item.checkin_time),
-                              checkin_every_days=item.checkin_every_days, created_at=now)
+                              checkin_every_days=item.checkin_every_days, created_at=now,
+                              ends_at=programme_end(item.start, item.weeks, item.timezone))
         enrolments.append(enrolment)
         session.add(enrolment)
         session.add(Consent(patient_id=patient.id, action="granted", method=method, wording_version=CONSENT_WORDING,

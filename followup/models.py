@@ -97,6 +97,10 @@ class Enrolment(SQLModel, table=True):
     checkin_every_days: int = 1
     # Messages exist in the outbox up to here; the planner only visits enrolments that fall behind.
     planned_until: datetime | None = _utc(index=True)
+    # The end of the last programme day in the patient's zone: completion is one indexed query.
+    ends_at: datetime = _utc(nullable=False, index=True)
+    # Emergency/urgent escalations hold exercise reminders (check-ins go on) until a clinician resumes.
+    reminders_held: bool = False
     created_at: datetime = _utc(nullable=False)
     ended_at: datetime | None = _utc()
 

@@ -91,6 +91,8 @@ def upgrade() -> None:
     sa.Column('checkin_time', sa.String(), nullable=False),
     sa.Column('checkin_every_days', sa.Integer(), nullable=False),
     sa.Column('planned_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('reminders_held', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], name=op.f('fk_enrolment_patient_id_patient'), ondelete='CASCADE'),
@@ -99,6 +101,7 @@ def upgrade() -> None:
     with op.batch_alter_table('enrolment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_enrolment_patient_id'), ['patient_id'], unique=True)
         batch_op.create_index(batch_op.f('ix_enrolment_planned_until'), ['planned_until'], unique=False)
+        batch_op.create_index(batch_op.f('ix_enrolment_ends_at'), ['ends_at'], unique=False)
 
     op.create_table('escalation',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -197,6 +200,7 @@ def downgrade() -> None:
     op.drop_table('escalation')
     with op.batch_alter_table('enrolment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enrolment_planned_until'))
+        batch_op.drop_index(batch_op.f('ix_enrolment_ends_at'))
         batch_op.drop_index(batch_op.f('ix_enrolment_patient_id'))
 
     op.drop_table('enrolment')

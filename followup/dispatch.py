@@ -1,0 +1,229 @@
+"""Send what is due: claim a batch, resolve recipients, send through a channel, record the outcome.
+
+Claims and outcomes are short transactions of their own; no database lock is held while a provider
+is on the wire. Transient failures retry with exponential back-off and jitter, up to MAX_ATTEMPTS;
+permanent ones fail at once; nothing goes out after its grace (outbox.expire_stale).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+
+from . import audit, outbox
+from .channels.base import Channel, DeliveryError, Outgoing
+from .db import session_scope
+from .localtime import in_window, next_window_open, parse_hhmm, zone
+from .models import Clinic, Patient
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(minutes=20)
+BATCH = 500
+LEASE = timedelta(seconds=120)
+
+# What a patient who is not active may still receive.
+ALWAYS_ALLOWED = {"opted_out": {"optout"}, "paused": {"optout", "optin", "help", "escalation", "reply", "confirmation"},
+                  "completed": {"optout", "optin", "help", "escalation", "reply"},
+                  "unenrolled": {"optout", "help", "reply"}}
+CLINIC_KINDS = ("alert", "review")
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    stale: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return any((self.sent, self.failed, self.retrying, self.skipped, self.deferred, self.stale))
+
+    def add(self, other: "Report") -> None:
+        for name in ("sent", "failed", "retrying", "skipped", "deferred", "stale"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for key, count in other.errors.items():
+            self.errors[key] = self.errors.get(key, 0) + count
+
+
+def backoff(attempts: int, rng: random.Random = random) -> timedelta:
+    """Exponential with 'equal jitter': half fixed, half random, so retries from many rows spread out."""
+    ceiling = min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
+    return ceiling / 2 + ceiling / 2 * rng.random()
+
+
+@dataclass
+class _Job:
+    claimed: outbox.Claimed
+    outgoing: Outgoing | None = None
+    outcome: dict | None = None
+    consequence: tuple[str, int] | None = None  # ("opted_out" | "unusable", patient_id)
+
+
+def _recipients(session, claimed: list[outbox.Claimed]) -> dict[int, tuple[Patient | None, Clinic | None]]:
+    patient_ids = {c.patient_id for c in claimed if c.patient_id}
+    clinic_ids = {c.clinic_id for c in claimed if c.clinic_id}
+    patients = {p.id: p for p in session.execute(select(Patient).where(Patient.id.in_(patient_ids))).scalars()}
+    clinics = {c.id: c for c in session.execute(select(Clinic).where(Clinic.id.in_(clinic_ids))).scalars()}
+    return {c.id: (patients.get(c.patient_id), clinics.get(c.clinic_id)) for c in claimed}
+
+
+def _prepare(job: _Job, patient: Patient | None, clinic: Clinic | None, now: datetime, owner: str) -> None:
+    """Decide, without sending, whether the claimed row may go now: fills job.outgoing or job.outcome."""
+    c = job.claimed
+    base = {"id": c.id, "owner": owner, "lease_until": None, "lease_owner": None, "updated_at": now}
+
+    def finish(status: str, error: str) -> None:
+        job.outcome = {**base, "status": status, "error": error}
+
+    to = c.to_addr
+    if c.kind not in CLINIC_KINDS:
+        if patient is None:
+            return finish("skipped", "no patient")
+        if patient.status != "active" and c.kind not in ALWAYS_ALLOWED.get(patient.status, set()):
+            return finish("skipped", f"patient {patient.status.replace('_', ' ')}")
+        if c.channel == "sms" and patient.phone_unusable:
+            return finish("skipped", "phone number cannot receive SMS")
+        to = to or (patient.phone if c.channel == "sms" else patient.email)
+    if not to:
+        return finish("skipped", f"no {'phone number' if c.channel == 'sms' else 'email address'}")
+    if not c.quiet_exempt and clinic is not None:
+        tz = zone(patient.timezone if patient else clinic.timezone)
+        start, end = parse_hhmm(clinic.quiet_start), parse_hhmm(clinic.quiet_end)
+        if not in_window(now.astimezone(tz).time(), start, end):
+            opens = next_window_open(now, tz, start, end)
+            if c.expires_at is not None and opens > c.expires_at:
+                return finish("skipped", "quiet hours: the sending window opens after the message's grace")
+            # Not an attempt: give the count back and wait for the window.
+            job.outcome = {**base, "status": "pending", "next_attempt_at": opens, "attempts": c.attempts - 1,
+                           "error": None}
+            return
+    job.outgoing = Outgoing(message_id=c.id, channel=c.channel, kind=c.kind, to=to, body=c.body, subject=c.subject)
+
+
+_BLOCKED_REASON = {"opted_out": "patient opted out", "unusable": "phone number cannot receive SMS"}
+
+
+def _send(job: _Job, channel: Channel, owner: str, clock: Callable[[], datetime], rng: random.Random,
+          pace: Callable[[str], None] | None, blocked: dict[int, str]) -> None:
+    c = job.claimed
+    base = {"id": c.id, "owner": owner, "lease_until": None, "lease_owner": None}
+    if c.patient_id in blocked and c.kind not in CLINIC_KINDS:
+        # An earlier send in this batch learned the patient cannot or must not get SMS.
+        job.outcome = {**base, "status": "skipped", "error": _BLOCKED_REASON[blocked[c.patient_id]],
+                       "updated_at": clock()}
+        return
+    try:
+        if pace:
+            pace(channel.name)  # blocks until the deployment-wide rate cap allows one more
+        provider_id = channel.send(job.outgoing)
+    except DeliveryError as exc:
+        now = clock()
+        reason = f"{exc.code}: {exc.reason}" if exc.code else exc.reason
+        if exc.consequence and c.patient_id:
+            job.consequence = (exc.consequence, c.patient_id)
+            blocked[c.patient_id] = exc.consequence
+        if exc.permanent or c.attempts >= MAX_ATTEMPTS:
+            prefix = "" if exc.permanent else f"gave up after {c.attempts} attempts: "
+            job.outcome = {**base, "status": "failed", "error": prefix + reason, "updated_at": now}
+        else:
+            job.outcome = {**base, "status": "pending", "error": reason, "updated_at": now,
+                           "next_attempt_at": now + backoff(c.attempts, rng)}
+        return
+    except Exception as exc:  # a bug or an unexpected library error must not lose the row: retry it
+        now = clock()
+        job.outcome = {**base, "status": "pending", "error": f"unexpected: {type(exc).__name__}: {exc}",
+                       "updated_at": now, "next_attempt_at": now + backoff(c.attempts, rng)}
+        return
+    now = clock()
+    job.outcome = {**base, "status": "sent", "sent_at": now, "provider_id": provider_id, "error": None,
+                   "to_addr": job.outgoing.to, "updated_at": now}
+
+
+def _apply_consequences(session, jobs: list[_Job], now: datetime) -> None:
+    for job in jobs:
+        if not job.consequence:
+            continue
+        what, patient_id = job.consequence
+        if what == "opted_out":
+            from .consent import opt_out
+
+            opt_out(session, patient_id, now, method="carrier", evidence="Twilio 21610", confirm=False)
+        elif what == "unusable":
+            session.execute(update(Patient).where(Patient.id == patient_id).values(phone_unusable=True,
+                                                                                  updated_at=now))
+            audit.record(session, now, "dispatch", "patient.phone_unusable", patient_id=patient_id,
+                         error=job.outcome.get("error") if job.outcome else None)
+
+
+def _tally(report: Report, jobs: list[_Job]) -> None:
+    for job in jobs:
+        status = job.outcome["status"]
+        if status == "sent":
+            report.sent += 1
+        elif status == "failed":
+            report.failed += 1
+        elif status == "skipped":
+            report.skipped += 1
+        elif job.outgoing is None:
+            report.deferred += 1
+        else:
+            report.retrying += 1
+        if status in ("failed", "skipped") or (status == "pending" and job.outgoing is not None):
+            key = (job.outcome.get("error") or "").split(":")[0]
+            report.errors[key] = report.errors.get(key, 0) + 1
+
+
+def run_once(engine: Engine, channels: dict[str, Channel], owner: str, *, clock: Callable[[], datetime],
+             batch: int | dict[str, int] = BATCH, lease: timedelta = LEASE, stop: threading.Event | None = None,
+             rng: random.Random | None = None, pace: Callable[[str], None] | None = None) -> Report:
+    """Drain everything due now.
+
+    `batch` may differ per channel: a rate-capped channel must claim no more than it can send
+    within the lease. `pace(channel)` blocks until one more send is allowed.
+    """
+    rng = rng or random.Random()
+    report = Report()
+    with session_scope(engine) as session:
+        report.stale += outbox.expire_stale(session, clock())
+    for name, channel in channels.items():
+        limit = batch.get(name, BATCH) if isinstance(batch, dict) else batch
+        pool = ThreadPoolExecutor(max_workers=channel.concurrency) if channel.concurrency > 1 else None
+        try:
+            while not (stop and stop.is_set()):
+                now = clock()
+                with session_scope(engine) as session:
+                    claimed = outbox.claim(session, now, owner, limit=limit, lease=lease, channel=name)
+                    if not claimed:
+                        break
+                    who = _recipients(session, claimed)
+                jobs = [_Job(c) for c in claimed]
+                for job in jobs:
+                    _prepare(job, *who[job.claimed.id], now, owner)
+                to_send = [j for j in jobs if j.outgoing is not None]
+                blocked: dict[int, str] = {}
+                if pool and len(to_send) > 1:
+                    list(pool.map(lambda j: _send(j, channel, owner, clock, rng, pace, blocked), to_send))
+                else:
+                    for job in to_send:
+                        _send(job, channel, owner, clock, rng, pace, blocked)
+                with session_scope(engine) as session:
+                    outbox.record(session, [j.outcome for j in jobs])
+                    _apply_consequences(session, jobs, clock())
+                _tally(report, jobs)
+                if len(claimed) < limit:
+                    break
+        finally:
+            if pool:
+                pool.shutdown(wait=True)
+    return report

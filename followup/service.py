@@ -1,0 +1,144 @@
+"""One scheduler cycle (`tick`), and APScheduler wiring for `run` and `worker`.
+
+APScheduler only fires a few fixed-id periodic jobs; the database is the schedule, so any number of
+workers can share it. Misfire policy: coalesce (a backlog of missed runs runs once) and no grace
+limit (a late run still runs): every job is idempotent and catches up on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.engine import Engine
+
+from . import clock, dispatch, outbox, timerules
+from .channels.base import Channel
+from .db import session_scope
+
+log = logging.getLogger("followup.service")
+
+PLAN_EVERY = timedelta(minutes=1)
+DISPATCH_EVERY = timedelta(seconds=1)
+RULES_EVERY = timedelta(minutes=1)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class TickReport:
+    planned: int = 0
+    dispatch: dispatch.Report = field(default_factory=dispatch.Report)
+    rules: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {"planned": self.planned, **asdict(self.dispatch), **self.rules}
+
+    def summary(self) -> str:
+        d = self.dispatch
+        parts = [f"planned {self.planned}", f"sent {d.sent}", f"failed {d.failed}", f"retrying {d.retrying}",
+                 f"skipped {d.skipped}", f"stale {d.stale}", f"deferred {d.deferred}"]
+        parts += [f"{k} {v}" for k, v in self.rules.items()]
+        return ", ".join(parts)
+
+
+class Worker:
+    """The three jobs of a scheduler process, callable one at a time (tick) or from APScheduler."""
+
+    def __init__(self, engine: Engine, channels: dict[str, Channel], *, now: Callable = clock.now,
+                 batch: int | dict[str, int] = dispatch.BATCH, lease: timedelta = dispatch.LEASE,
+                 pace: Callable[[str], None] | None = None):
+        self.engine, self.channels, self.now = engine, channels, now
+        self.batch, self.lease, self.pace = batch, lease, pace
+        self.owner = worker_id()
+        self.stopping = threading.Event()
+
+    def plan(self) -> int:
+        with session_scope(self.engine) as session:
+            return outbox.plan(session, self.now())
+
+    def dispatch(self) -> dispatch.Report:
+        return dispatch.run_once(self.engine, self.channels, self.owner, clock=self.now, batch=self.batch,
+                                 lease=self.lease, stop=self.stopping, pace=self.pace)
+
+    def rules(self) -> dict[str, int]:
+        with session_scope(self.engine) as session:
+            return timerules.run(session, self.now())
+
+    def tick(self) -> TickReport:
+        planned = self.plan()
+        sent = self.dispatch()
+        return TickReport(planned=planned, dispatch=sent, rules=self.rules())
+
+    def release(self) -> int:
+        """Hand back rows this worker had claimed but not sent (graceful shutdown)."""
+        with session_scope(self.engine) as session:
+            return outbox.release(session, self.owner, self.now())
+
+
+def schedule_jobs(scheduler: BaseScheduler, worker: Worker) -> None:
+    common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None, "replace_existing": True}
+    for name, every in (("plan", PLAN_EVERY), ("dispatch", DISPATCH_EVERY), ("rules", RULES_EVERY)):
+        scheduler.add_job(_logged(getattr(worker, name)), "interval", seconds=every.total_seconds(), id=name,
+                          name=name, next_run_time=datetime.now(timezone.utc), **common)
+
+
+def _logged(job: Callable) -> Callable:
+    def run():
+        try:
+            result = job()
+        except Exception:  # one failed cycle (database briefly away) must not stop the scheduler
+            log.exception("%s failed; it runs again at its next interval", job.__name__)
+            return None
+        if result and (not isinstance(result, dict) or any(result.values())):
+            log.info("%s: %s", job.__name__, result)
+        return result
+
+    run.__name__ = job.__name__
+    return run
+
+
+def start_scheduler(worker: Worker) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(jobstores={"default": MemoryJobStore()},
+                                    executors={"default": ThreadPoolExecutor(4)}, timezone="UTC")
+    schedule_jobs(scheduler, worker)
+    scheduler.start()
+    log.info("scheduler %s started", worker.owner)
+    return scheduler
+
+
+def stop_scheduler(scheduler: BackgroundScheduler, worker: Worker) -> int:
+    """Stop claiming, let the jobs under way finish, then hand back whatever is still claimed.
+
+    The order matters: releasing before a running send records its outcome would send it twice.
+    """
+    worker.stopping.set()
+    scheduler.shutdown(wait=True)
+    released = worker.release()
+    log.info("scheduler %s stopped; released %d unsent claims", worker.owner, released)
+    return released
+
+
+def run_worker(worker: Worker) -> int:
+    """`followup worker`: blocks until SIGINT/SIGTERM, then stops gracefully."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: stop.set())
+    scheduler = start_scheduler(worker)
+    while not stop.wait(0.5):
+        pass
+    log.info("stop requested: finishing the jobs under way")
+    return stop_scheduler(scheduler, worker)
