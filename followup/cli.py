@@ -325,7 +325,10 @@ def messages(app: App, patient_id, direction, status, kind, limit, as_json: bool
 def _worker(app: App):
     from . import channels, service
 
-    return service.Worker(app.engine, channels.build(app.settings))
+    from datetime import timedelta
+
+    return service.Worker(app.engine, channels.build(app.settings),
+                          lease=timedelta(seconds=app.settings.lease_seconds))
 
 
 def _service_logging() -> None:

@@ -89,6 +89,7 @@ class Settings:
     email_from: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     allow_unsigned: bool = False
+    lease_seconds: float = 120.0
 
 
 def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -157,4 +158,6 @@ def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
         email_from=email_from,
         public_url=_url("FOLLOWUP_PUBLIC_URL", g("FOLLOWUP_PUBLIC_URL") or "http://127.0.0.1:8000"),
         allow_unsigned=_bool("FOLLOWUP_ALLOW_UNSIGNED", g("FOLLOWUP_ALLOW_UNSIGNED"), False),
+        # How long a worker owns the rows it claimed; after that another worker may send them.
+        lease_seconds=_number("FOLLOWUP_LEASE_SECONDS", g("FOLLOWUP_LEASE_SECONDS"), 120.0, maximum=3600),
     )
