@@ -28,6 +28,7 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=20)
 BATCH = 500
 LEASE = timedelta(seconds=120)
+RECORD_EVERY = 50
 
 # What a patient who is not active may still receive.
 ALWAYS_ALLOWED = {"opted_out": {"optout"}, "paused": {"optout", "optin", "help", "escalation", "reply", "confirmation"},
@@ -184,6 +185,11 @@ def _tally(report: Report, jobs: list[_Job]) -> None:
             report.errors[key] = report.errors.get(key, 0) + 1
 
 
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
 def run_once(engine: Engine, channels: dict[str, Channel], owner: str, *, clock: Callable[[], datetime],
              batch: int | dict[str, int] = BATCH, lease: timedelta = LEASE, stop: threading.Event | None = None,
              rng: random.Random | None = None, pace: Callable[[str], None] | None = None) -> Report:
@@ -210,17 +216,22 @@ def run_once(engine: Engine, channels: dict[str, Channel], owner: str, *, clock:
                 jobs = [_Job(c) for c in claimed]
                 for job in jobs:
                     _prepare(job, *who[job.claimed.id], now, owner)
-                to_send = [j for j in jobs if j.outgoing is not None]
                 blocked: dict[int, str] = {}
-                if pool and len(to_send) > 1:
-                    list(pool.map(lambda j: _send(j, channel, owner, clock, rng, pace, blocked), to_send))
-                else:
-                    for job in to_send:
-                        _send(job, channel, owner, clock, rng, pace, blocked)
-                with session_scope(engine) as session:
-                    outbox.record(session, [j.outcome for j in jobs])
-                    _apply_consequences(session, jobs, clock())
-                _tally(report, jobs)
+                # Outcomes are written every RECORD_EVERY sends, not once a batch: a worker that dies
+                # can only re-send (at-least-once) what it sent since its last record.
+                for chunk in _chunks(jobs, max(RECORD_EVERY, channel.concurrency)):
+                    if stop and stop.is_set():
+                        break  # the rest stay claimed and are released by the stopping worker
+                    to_send = [j for j in chunk if j.outgoing is not None]
+                    if pool and len(to_send) > 1:
+                        list(pool.map(lambda j: _send(j, channel, owner, clock, rng, pace, blocked), to_send))
+                    else:
+                        for job in to_send:
+                            _send(job, channel, owner, clock, rng, pace, blocked)
+                    with session_scope(engine) as session:
+                        outbox.record(session, [j.outcome for j in chunk])
+                        _apply_consequences(session, chunk, clock())
+                    _tally(report, chunk)
                 if len(claimed) < limit:
                     break
         finally:
