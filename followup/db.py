@@ -8,6 +8,7 @@ every transaction, so two processes queue for the write lock instead of failing 
 from __future__ import annotations
 
 import os
+from datetime import date, datetime, timezone
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -20,6 +21,38 @@ from .errors import FollowupError
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def _sqlite_value(value):
+    """What SQLAlchemy would store in SQLite for this value (models.UTCDateTime, Date, Boolean)."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def driver_value(dialect: str):
+    """A converter for values passed straight to the driver (bulk paths that bypass SQLAlchemy types).
+
+    Memoised per converter: bulk rows repeat the same instants and dates many times over.
+    """
+    if dialect != "sqlite":
+        return lambda value: value
+    memo: dict = {}
+
+    def convert(value):
+        if value is None or type(value) in (int, str):
+            return value
+        try:
+            return memo[value]
+        except KeyError:
+            memo[value] = converted = _sqlite_value(value)
+            return converted
+
+    return convert
 
 
 def _prepare_sqlite_file(url: str) -> None:

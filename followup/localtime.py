@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
+@lru_cache(maxsize=4096)
 def parse_hhmm(text: str) -> time:
     """'9:00' or '09:00' -> time(9, 0). ValueError names what is wrong."""
     match = _HHMM.match(text.strip())
@@ -33,6 +34,7 @@ def zone(name: str) -> ZoneInfo:
         raise ValueError(f"{name!r} is not an IANA time zone (e.g. America/New_York)") from None
 
 
+@lru_cache(maxsize=65536)  # pure, and patients share zones, days and times: planning asks again and again
 def local_to_utc(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The UTC instant of a local wall-clock time.
 
