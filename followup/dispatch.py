@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,7 +29,8 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=20)
 BATCH = 500
 LEASE = timedelta(seconds=120)
-RECORD_EVERY = 50
+RECORD_MAX = 200
+RECORD_SECONDS = 0.5
 
 # What a patient who is not active may still receive.
 ALWAYS_ALLOWED = {"opted_out": {"optout"}, "paused": {"optout", "optin", "help", "escalation", "reply", "confirmation"},
@@ -185,6 +187,15 @@ def _tally(report: Report, jobs: list[_Job]) -> None:
             report.errors[key] = report.errors.get(key, 0) + 1
 
 
+def _record(engine: Engine, jobs: list[_Job], report: Report, clock: Callable[[], datetime]) -> None:
+    if not jobs:
+        return
+    with session_scope(engine) as session:
+        outbox.record(session, [j.outcome for j in jobs])
+        _apply_consequences(session, jobs, clock())
+    _tally(report, jobs)
+
+
 def _chunks(items: list, size: int):
     for i in range(0, len(items), size):
         yield items[i:i + size]
@@ -217,21 +228,25 @@ def run_once(engine: Engine, channels: dict[str, Channel], owner: str, *, clock:
                 for job in jobs:
                     _prepare(job, *who[job.claimed.id], now, owner)
                 blocked: dict[int, str] = {}
-                # Outcomes are written every RECORD_EVERY sends, not once a batch: a worker that dies
-                # can only re-send (at-least-once) what it sent since its last record.
-                for chunk in _chunks(jobs, max(RECORD_EVERY, channel.concurrency)):
+                # Outcomes are written every RECORD_MAX sends or RECORD_SECONDS, whichever comes first,
+                # not once a batch: a worker that dies re-sends (at-least-once) only what it sent
+                # since its last record.
+                unrecorded: list[_Job] = []
+                since = time.monotonic()
+                for group in _chunks(jobs, channel.concurrency):
                     if stop and stop.is_set():
                         break  # the rest stay claimed and are released by the stopping worker
-                    to_send = [j for j in chunk if j.outgoing is not None]
+                    to_send = [j for j in group if j.outgoing is not None]
                     if pool and len(to_send) > 1:
                         list(pool.map(lambda j: _send(j, channel, owner, clock, rng, pace, blocked), to_send))
                     else:
                         for job in to_send:
                             _send(job, channel, owner, clock, rng, pace, blocked)
-                    with session_scope(engine) as session:
-                        outbox.record(session, [j.outcome for j in chunk])
-                        _apply_consequences(session, chunk, clock())
-                    _tally(report, chunk)
+                    unrecorded += group
+                    if len(unrecorded) >= RECORD_MAX or time.monotonic() - since >= RECORD_SECONDS:
+                        _record(engine, unrecorded, report, clock)
+                        unrecorded, since = [], time.monotonic()
+                _record(engine, unrecorded, report, clock)
                 if len(claimed) < limit:
                     break
         finally:

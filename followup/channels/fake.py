@@ -19,8 +19,10 @@ class Sent:
 
 
 class FakeChannel:
-    def __init__(self, name: str, concurrency: int = 1, latency: float = 0.0):
+    def __init__(self, name: str, concurrency: int = 1, latency: float = 0.0, keep: bool = True):
         self.name = name
+        self.keep = keep  # False: count only (benchmarks: a list of every message would be the memory used)
+        self.count = 0
         self.concurrency = concurrency
         self.latency = latency
         self.sent: list[Sent] = []
@@ -45,7 +47,9 @@ class FakeChannel:
             if error is not None:
                 raise error
             provider_id = f"FAKE{self.name.upper()}{uuid.uuid4().hex}"
-            self.sent.append(Sent(message, provider_id))
+            self.count += 1
+            if self.keep:
+                self.sent.append(Sent(message, provider_id))
         return provider_id
 
     def to(self, address: str) -> list[Outgoing]:
