@@ -323,12 +323,9 @@ def messages(app: App, patient_id, direction, status, kind, limit, as_json: bool
 # --- the scheduler and the service ---------------------------------------------------------------
 
 def _worker(app: App):
-    from . import channels, service
+    from . import service
 
-    from datetime import timedelta
-
-    return service.Worker(app.engine, channels.build(app.settings),
-                          lease=timedelta(seconds=app.settings.lease_seconds))
+    return service.build_worker(app.settings, app.engine)
 
 
 def _service_logging() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
@@ -22,6 +22,7 @@ from . import audit, outbox
 from .channels.base import Channel, DeliveryError, Outgoing
 from .db import session_scope
 from .localtime import in_window, next_window_open, parse_hhmm, zone
+from .messages import html_email
 from .models import Clinic, Patient
 
 MAX_ATTEMPTS = 5
@@ -111,14 +112,18 @@ def _prepare(job: _Job, patient: Patient | None, clinic: Clinic | None, now: dat
             job.outcome = {**base, "status": "pending", "next_attempt_at": opens, "attempts": c.attempts - 1,
                            "error": None}
             return
-    job.outgoing = Outgoing(message_id=c.id, channel=c.channel, kind=c.kind, to=to, body=c.body, subject=c.subject)
+    html = None
+    if c.channel == "email":
+        html = html_email(c.body, c.subject, patient.language if patient else "en", clinic.name if clinic else "")
+    job.outgoing = Outgoing(message_id=c.id, channel=c.channel, kind=c.kind, to=to, body=c.body, subject=c.subject,
+                            html=html)
 
 
 _BLOCKED_REASON = {"opted_out": "patient opted out", "unusable": "phone number cannot receive SMS"}
 
 
 def _send(job: _Job, channel: Channel, owner: str, clock: Callable[[], datetime], rng: random.Random,
-          pace: Callable[[str], None] | None, blocked: dict[int, str]) -> None:
+          pace: Callable[[str], bool] | None, blocked: dict[int, str]) -> None:
     c = job.claimed
     base = {"id": c.id, "owner": owner, "lease_until": None, "lease_owner": None}
     if c.patient_id in blocked and c.kind not in CLINIC_KINDS:
@@ -126,9 +131,9 @@ def _send(job: _Job, channel: Channel, owner: str, clock: Callable[[], datetime]
         job.outcome = {**base, "status": "skipped", "error": _BLOCKED_REASON[blocked[c.patient_id]],
                        "updated_at": clock()}
         return
+    if pace and pace(channel.name) is False:
+        return  # stopping while waiting for a send slot: not sent, not recorded, handed back
     try:
-        if pace:
-            pace(channel.name)  # blocks until the deployment-wide rate cap allows one more
         provider_id = channel.send(job.outgoing)
     except DeliveryError as exc:
         now = clock()
@@ -187,27 +192,36 @@ def _tally(report: Report, jobs: list[_Job]) -> None:
             report.errors[key] = report.errors.get(key, 0) + 1
 
 
-def _record(engine: Engine, jobs: list[_Job], report: Report, clock: Callable[[], datetime]) -> None:
-    if not jobs:
-        return
-    with session_scope(engine) as session:
-        outbox.record(session, [j.outcome for j in jobs])
-        _apply_consequences(session, jobs, clock())
-    _tally(report, jobs)
+class _Flusher:
+    """Collects decided outcomes and writes them every RECORD_MAX or RECORD_SECONDS."""
 
+    def __init__(self, engine: Engine, report: Report, clock: Callable[[], datetime]):
+        self.engine, self.report, self.clock = engine, report, clock
+        self.jobs: list[_Job] = []
+        self.since = time.monotonic()
 
-def _chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
+    def add(self, jobs: list[_Job]) -> None:
+        self.jobs += [j for j in jobs if j.outcome is not None]
+        if len(self.jobs) >= RECORD_MAX or time.monotonic() - self.since >= RECORD_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        jobs, self.jobs, self.since = self.jobs, [], time.monotonic()
+        if not jobs:
+            return
+        with session_scope(self.engine) as session:
+            outbox.record(session, [j.outcome for j in jobs])
+            _apply_consequences(session, jobs, self.clock())
+        _tally(self.report, jobs)
 
 
 def run_once(engine: Engine, channels: dict[str, Channel], owner: str, *, clock: Callable[[], datetime],
              batch: int | dict[str, int] = BATCH, lease: timedelta = LEASE, stop: threading.Event | None = None,
-             rng: random.Random | None = None, pace: Callable[[str], None] | None = None) -> Report:
+             rng: random.Random | None = None, pace: Callable[[str], bool] | None = None) -> Report:
     """Drain everything due now.
 
     `batch` may differ per channel: a rate-capped channel must claim no more than it can send
-    within the lease. `pace(channel)` blocks until one more send is allowed.
+    within the lease. `pace(channel)` blocks until one more send is allowed (False: stop).
     """
     rng = rng or random.Random()
     report = Report()
@@ -228,25 +242,28 @@ def run_once(engine: Engine, channels: dict[str, Channel], owner: str, *, clock:
                 for job in jobs:
                     _prepare(job, *who[job.claimed.id], now, owner)
                 blocked: dict[int, str] = {}
+                send = lambda j: _send(j, channel, owner, clock, rng, pace, blocked)  # noqa: E731
                 # Outcomes are written every RECORD_MAX sends or RECORD_SECONDS, whichever comes first,
                 # not once a batch: a worker that dies re-sends (at-least-once) only what it sent
                 # since its last record.
-                unrecorded: list[_Job] = []
-                since = time.monotonic()
-                for group in _chunks(jobs, channel.concurrency):
-                    if stop and stop.is_set():
-                        break  # the rest stay claimed and are released by the stopping worker
-                    to_send = [j for j in group if j.outgoing is not None]
-                    if pool and len(to_send) > 1:
-                        list(pool.map(lambda j: _send(j, channel, owner, clock, rng, pace, blocked), to_send))
-                    else:
-                        for job in to_send:
-                            _send(job, channel, owner, clock, rng, pace, blocked)
-                    unrecorded += group
-                    if len(unrecorded) >= RECORD_MAX or time.monotonic() - since >= RECORD_SECONDS:
-                        _record(engine, unrecorded, report, clock)
-                        unrecorded, since = [], time.monotonic()
-                _record(engine, unrecorded, report, clock)
+                flusher = _Flusher(engine, report, clock)
+                flusher.add([j for j in jobs if j.outgoing is None])  # decided without sending
+                to_send = [j for j in jobs if j.outgoing is not None]
+                if pool:
+                    futures = {pool.submit(send, j): j for j in to_send}  # sends stay in flight continuously
+                    for future in as_completed(futures):
+                        if stop and stop.is_set():
+                            for pending in futures:
+                                pending.cancel()  # not started: stays claimed, handed back on stop
+                        if not future.cancelled():
+                            flusher.add([futures[future]])
+                else:
+                    for job in to_send:
+                        if stop and stop.is_set():
+                            break
+                        send(job)
+                        flusher.add([job])
+                flusher.flush()
                 if len(claimed) < limit:
                     break
         finally:

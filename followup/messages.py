@@ -53,3 +53,44 @@ def render(kind: str, channel: str, language: str, **context) -> Rendered:
     body = template.render(**context).strip()
     subject = _subjects(language).get(kind, kind.replace("_", " ").capitalize()) if channel == "email" else None
     return Rendered(body=body, subject=subject)
+
+
+@lru_cache(maxsize=1)
+def _html_environment() -> Environment:
+    # HTML: everything a patient or clinic typed is escaped ({{ "<b>" }} shows as text).
+    return Environment(loader=FileSystemLoader(str(resource_dir("templates"))), undefined=StrictUndefined,
+                       autoescape=True)
+
+
+def html_email(body: str, subject: str | None, language: str, clinic_name: str) -> str:
+    language = language if language in LANGUAGES else "en"
+    template = _html_environment().get_template(f"email/{language}/_layout.html")
+    return template.render(body=body, subject=subject or "", clinic_name=clinic_name)
+
+
+# GSM 03.38: the basic set costs one septet, the extension set two; anything else forces UCS-2.
+GSM7_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+                 "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_EXTENDED = set("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class SmsShape:
+    encoding: str  # GSM-7 | UCS-2
+    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    segments: int
+    non_gsm: tuple[str, ...]  # the characters that forced UCS-2
+
+
+def sms_shape(text: str) -> SmsShape:
+    non_gsm = tuple(sorted({c for c in text if c not in GSM7_BASIC and c not in GSM7_EXTENDED}))
+    if not non_gsm:
+        units = sum(2 if c in GSM7_EXTENDED else 1 for c in text)
+        single, multi = 160, 153
+        encoding = "GSM-7"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi = 70, 67
+        encoding = "UCS-2"
+    segments = 1 if units <= single else -(-units // multi)
+    return SmsShape(encoding, units, segments, non_gsm)

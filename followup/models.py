@@ -195,3 +195,12 @@ class AuditEvent(SQLModel, table=True):
     clinic_id: int | None = None
     patient_id: int | None = Field(default=None, index=True)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class RateLimit(SQLModel, table=True):
+    """A deployment-wide send schedule: the next free send slot, shared by every worker."""
+
+    __tablename__ = "rate_limit"
+
+    name: str = Field(primary_key=True)
+    next_free_at: float = 0.0  # Unix seconds (wall clock: rate limits are physical, not fake-clock time)

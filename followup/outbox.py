@@ -254,3 +254,31 @@ def record(session: Session, outcomes: list[dict]) -> None:
 
 def _bind(name: str):
     return bindparam(f"b_{name}")
+
+
+# Twilio's callback statuses, in the order a message moves through them; a callback never moves back.
+_PROGRESS = {"queued": 0, "accepted": 0, "scheduled": 0, "sending": 1, "sent": 1, "delivered": 2, "read": 2,
+             "undelivered": 2, "failed": 2, "canceled": 2}
+_OURS = {"sent": "sent", "sending": "sent", "delivered": "delivered", "read": "delivered",
+         "undelivered": "failed", "failed": "failed", "canceled": "failed"}
+_RANK = {"pending": -1, "sending": 0, "sent": 1, "delivered": 2, "failed": 2, "skipped": 2, "cancelled": 2}
+
+
+def apply_status(session: Session, provider_id: str, twilio_status: str, error_code: str | None,
+                 now: datetime) -> Message | None:
+    """A Twilio status callback: move the message forward, never back (delivered stays delivered)."""
+    message = session.execute(select(Message).where(Message.direction == "out",
+                                                    Message.provider_id == provider_id)).scalar_one_or_none()
+    if message is None or twilio_status not in _OURS:
+        return None
+    new = _OURS[twilio_status]
+    if _RANK.get(new, -1) <= _RANK.get(message.status, -1):
+        return message
+    message.status, message.updated_at = new, now
+    if new == "failed":
+        from .channels.twilio_sms import MEANINGS
+
+        code = int(error_code) if (error_code or "").isdigit() else None
+        message.error = f"{error_code}: {MEANINGS.get(code, twilio_status)}" if error_code else twilio_status
+    session.add(message)
+    return message

@@ -89,6 +89,23 @@ class Worker:
             return outbox.release(session, self.owner, self.now())
 
 
+def build_worker(settings, engine: Engine, channels: dict[str, Channel] | None = None) -> Worker:
+    """A Worker as configured: real channels, the deployment-wide SMS cap, batches sized to the lease."""
+    from . import channels as channel_registry
+    from .ratecap import RateCap
+
+    channels = channels if channels is not None else channel_registry.build(settings)
+    lease = timedelta(seconds=settings.lease_seconds)
+    worker = Worker(engine, channels, lease=lease)
+    if settings.sms_backend == "twilio":
+        cap = RateCap(engine, "sms", settings.sms_max_per_second, stop=worker.stopping)
+        worker.pace = lambda channel: cap.wait() if channel == "sms" else True
+        # Claim no more SMS than the cap lets out in half a lease, or the lease would expire mid-batch.
+        worker.batch = {"sms": max(1, min(dispatch.BATCH, int(settings.sms_max_per_second * settings.lease_seconds
+                                                              / 2))), "email": dispatch.BATCH}
+    return worker
+
+
 def schedule_jobs(scheduler: BaseScheduler, worker: Worker) -> None:
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None, "replace_existing": True}
     for name, every in (("plan", PLAN_EVERY), ("dispatch", DISPATCH_EVERY), ("rules", RULES_EVERY)):

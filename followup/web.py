@@ -1,18 +1,63 @@
-"""The HTTP side: FastAPI app for Twilio's webhooks and a health check."""
+"""The HTTP side: Twilio's webhooks (signed) and a health check."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
-from sqlalchemy import text
+import logging
 
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+from twilio.request_validator import RequestValidator
+
+from . import clock, consent, outbox
 from .config import Settings
-from .db import engine_for
+from .db import engine_for, session_scope
+
+log = logging.getLogger("followup.web")
+MAX_BODY = 64 * 1024  # Twilio's largest form is a few KiB; anything bigger is not Twilio
 
 
 def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="followup", version="0.1.0")
     engine = engine_for(settings.database_url)
+    validator = RequestValidator(settings.twilio_auth_token or "")
+    if settings.allow_unsigned:
+        log.warning("FOLLOWUP_ALLOW_UNSIGNED=1: webhook signatures are NOT checked. Local development only.")
+
+    async def signed_form(request: Request):
+        """The form of a genuine Twilio request, or a Response refusing it."""
+        size = int(request.headers.get("content-length") or 0)
+        if size > MAX_BODY:
+            return Response("request body too large", status_code=413)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return Response("request body too large", status_code=413)
+        form = await request.form()
+        if not settings.allow_unsigned:
+            # Twilio signs the public URL it called (not our local one) and the multi-dict of the form.
+            url = settings.public_url + request.url.path
+            if request.url.query:
+                url += "?" + request.url.query
+            signature = request.headers.get("x-twilio-signature", "")
+            if not signature or not validator.validate(url, form, signature):
+                return Response("invalid signature", status_code=403)
+        return form
+
+    @app.post("/twilio/status")
+    async def twilio_status(request: Request):
+        form = await signed_form(request)
+        if isinstance(form, Response):
+            return form
+        sid, status = form.get("MessageSid"), form.get("MessageStatus")
+        if not sid or not status:
+            return Response("MessageSid and MessageStatus are required", status_code=400)
+        error = form.get("ErrorCode") or None
+        with session_scope(engine) as session:
+            message = outbox.apply_status(session, sid, status, error, clock.now())
+            if message is not None and error == "21610" and message.patient_id:
+                consent.opt_out(session, message.patient_id, clock.now(), method="carrier",
+                                evidence="Twilio 21610 (status callback)", confirm=False)
+        return Response(status_code=204)
 
     @app.get("/healthz")
     def healthz():
@@ -24,3 +69,4 @@ def create_app(settings: Settings) -> FastAPI:
         return {"status": "ok", "database": "ok"}
 
     return app
+

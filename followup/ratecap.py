@@ -1,0 +1,67 @@
+"""A rate cap shared by every worker of a deployment, kept in the database.
+
+Instead of a token bucket (which lets a full bucket burst past the cap in any one second), workers
+reserve *send slots* spaced 1/rate apart on one shared timeline: `UPDATE rate_limit SET next_free_at =
+max(next_free_at, now) + k/rate ... RETURNING`, one atomic statement on SQLite and PostgreSQL. Each
+send then waits for its own slot, so no window of one second ever holds more than the cap, however
+many workers and threads there are. Slots are reserved a few at a time to keep database round trips
+low; a reserved slot that goes unused only leaves a gap.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+from sqlalchemy import func, literal, text, update
+from sqlalchemy.engine import Engine
+
+from .db import session_scope
+from .models import RateLimit
+
+R = RateLimit.__table__.c
+
+
+class RateCap:
+    def __init__(self, engine: Engine, name: str, per_second: float, *, margin: float = 0.97,
+                 block_seconds: float = 0.1, stop: threading.Event | None = None):
+        # A small margin under the cap absorbs clock jitter between reserving a slot and the request
+        # reaching the provider.
+        self.engine, self.name = engine, name
+        self.interval = 1.0 / (per_second * margin)
+        self.block = max(1, int(block_seconds / self.interval))
+        self.stop = stop
+        self._slots: deque[float] = deque()
+        self._lock = threading.Lock()
+        with session_scope(engine) as session:
+            insert = text("INSERT INTO rate_limit (name, next_free_at) VALUES (:n, 0) ON CONFLICT (name) DO NOTHING")
+            session.execute(insert, {"n": name})
+
+    def _reserve(self) -> None:
+        now = time.time()
+        greatest = func.max if self.engine.dialect.name == "sqlite" else func.greatest
+        span = self.block * self.interval
+        with session_scope(self.engine) as session:
+            end = session.execute(
+                update(RateLimit.__table__).where(R.name == self.name)
+                .values(next_free_at=greatest(R.next_free_at, literal(now)) + span)
+                .returning(R.next_free_at)
+            ).scalar_one()
+        start = end - span
+        self._slots.extend(start + i * self.interval for i in range(self.block))
+
+    def wait(self, _channel: str = "") -> bool:
+        """Block until this caller's send slot comes: True. False if the worker is stopping meanwhile
+        (the caller must then not send: the message stays claimed and is handed back)."""
+        with self._lock:
+            if not self._slots:
+                self._reserve()
+            slot = self._slots.popleft()
+        while True:
+            if self.stop is not None and self.stop.is_set():
+                return False
+            delay = slot - time.time()
+            if delay <= 0:
+                return True
+            time.sleep(min(delay, 0.2))

@@ -1,0 +1,1 @@
+"""Fakes that followup ships for its own tests, for benchmarks, and for developers without accounts."""

@@ -1,0 +1,170 @@
+"""A fake Twilio REST API on loopback: the real `twilio` client talks to it over real HTTP.
+
+It records every Messages.create request, can add latency, and answers like Twilio does: 201 with a
+message SID, or an error (400 with 21211/21610/21614, 429 with 20429, 500) chosen per recipient or
+scripted for the next requests; it can also hang past the client's timeout.
+
+    python -m followup.testing.fake_twilio --port 8099 --latency 0.2
+    TWILIO_API_BASE_URL=http://127.0.0.1:8099 TWILIO_ACCOUNT_SID=ACfake TWILIO_AUTH_TOKEN=secret ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+ERRORS = {  # code -> (HTTP status, message), as Twilio words them
+    21211: (400, "The 'To' number is not a valid phone number."),
+    21610: (400, "Attempt to send to unsubscribed recipient"),
+    21614: (400, "'To' number is not a valid mobile number"),
+    21617: (400, "The concatenated message body exceeds the 1600 character limit."),
+    20429: (429, "Too Many Requests"),
+    20500: (500, "Internal Server Error"),
+    30003: (400, "Unreachable destination handset"),
+}
+_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
+
+
+@dataclass
+class Request:
+    at: float
+    to: str
+    sender: str | None
+    messaging_service_sid: str | None
+    body: str
+    status_callback: str | None
+    answered: int = 0
+    sid: str | None = None
+
+
+@dataclass
+class FakeTwilio:
+    account_sid: str = "ACfake"
+    auth_token: str = "secret"
+    latency: float = 0.0
+    by_recipient: dict[str, int | str] = field(default_factory=dict)  # to -> error code or "timeout"
+    script: list[int | str] = field(default_factory=list)  # next responses: error code, "timeout", or 201
+    hang_seconds: float = 30.0
+    requests: list[Request] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> "FakeTwilio":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet: tests read the recorded requests instead
+                pass
+
+            def do_POST(self):
+                fake._handle(self)
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://{host}:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # --- what tests ask -------------------------------------------------------------------------
+
+    def sent(self) -> list[Request]:
+        with self.lock:
+            return [r for r in self.requests if r.answered == 201]
+
+    def max_in_window(self, seconds: float = 1.0) -> int:
+        """The most requests that arrived within any window of `seconds` (a sliding window)."""
+        times = sorted(r.at for r in self.requests)
+        best, lo = 0, 0
+        for hi, t in enumerate(times):
+            while t - times[lo] >= seconds:
+                lo += 1
+            best = max(best, hi - lo + 1)
+        return best
+
+    # --- the server side ------------------------------------------------------------------------
+
+    def _handle(self, http: BaseHTTPRequestHandler) -> None:
+        length = int(http.headers.get("Content-Length") or 0)
+        form = {k: v[0] for k, v in parse_qs(http.rfile.read(length).decode()).items()}
+        match = _PATH.match(http.path)
+        if not match:
+            return self._reply(http, 404, {"code": 20404, "message": "The requested resource was not found",
+                                           "status": 404})
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if match.group("sid") != self.account_sid or http.headers.get("Authorization") != expected:
+            return self._reply(http, 401, {"code": 20003, "message": "Authenticate", "status": 401})
+        request = Request(at=time.monotonic(), to=form.get("To", ""), sender=form.get("From"),
+                          messaging_service_sid=form.get("MessagingServiceSid"), body=form.get("Body", ""),
+                          status_callback=form.get("StatusCallback"))
+        with self.lock:
+            self.requests.append(request)
+            outcome = self.script.pop(0) if self.script else self.by_recipient.get(request.to, 201)
+        if self.latency:
+            time.sleep(self.latency)
+        if outcome == "timeout":
+            time.sleep(self.hang_seconds)
+            return
+        if outcome != 201:
+            status, message = ERRORS.get(int(outcome), (400, "Error"))
+            request.answered = status
+            return self._reply(http, status, {"code": int(outcome), "message": message, "status": status,
+                                              "more_info": f"https://www.twilio.com/docs/errors/{outcome}"})
+        request.answered = 201
+        request.sid = sid = "SM" + uuid.uuid4().hex
+        self._reply(http, 201, {"sid": sid, "status": "queued", "to": request.to, "from": request.sender,
+                                "body": request.body, "account_sid": self.account_sid,
+                                "messaging_service_sid": request.messaging_service_sid, "num_segments": "1",
+                                "date_created": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())})
+
+    @staticmethod
+    def _reply(http: BaseHTTPRequestHandler, status: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            http.send_response(status)
+            http.send_header("Content-Type", "application/json")
+            http.send_header("Content-Length", str(len(data)))
+            http.end_headers()
+            http.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (timeout): exactly what a hang is for
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    parser.add_argument("--account-sid", default="ACfake")
+    parser.add_argument("--auth-token", default="secret")
+    args = parser.parse_args()
+    fake = FakeTwilio(account_sid=args.account_sid, auth_token=args.auth_token, latency=args.latency)
+    fake.start(args.host, args.port)
+    print(f"fake Twilio on {fake.url} (account {args.account_sid}); Ctrl-C to stop", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

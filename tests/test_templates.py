@@ -1,0 +1,43 @@
+"""Every SMS template, in every language: plain GSM-7, at most two segments, names the clinic, says
+how to opt out, and carries no diagnosis or medication name."""
+
+import re
+
+import pytest
+
+from followup.messages import LANGUAGES, exercise_context, render, sms_shape
+from followup.programs import get_program
+
+CLINIC = {"name": "Elm Street Physiotherapy Clinic", "phone": "+16175550100"}
+CONTEXT = {"clinic": CLINIC, "exercises": exercise_context(get_program("upper-back"), "en"), "weeks": 6}
+KINDS = ["reminder", "checkin", "confirmation", "optout"]
+# Every SMS says how to stop, except the confirmation of a STOP, which says how to come back.
+KEYWORD = {"reminder": "STOP", "checkin": "STOP", "confirmation": "STOP", "optout": "START"}
+FORBIDDEN = re.compile(r"pinched|nerve|radicul|diagnos|ibuprofen|naproxen|gabapentin|steroid|opioid|nervio",
+                       re.IGNORECASE)
+
+
+def rendered(kind, language):
+    context = {**CONTEXT, "exercises": exercise_context(get_program("upper-back"), language)}
+    return render(kind, "sms", language, **context).body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_sms_text_is_gsm7_short_named_and_minimal(kind, language):
+    text = rendered(kind, language)
+    shape = sms_shape(text)
+    assert shape.encoding == "GSM-7", f"non-GSM characters {shape.non_gsm} in {kind}/{language}"
+    assert shape.segments <= 2, f"{kind}/{language} is {shape.segments} segments"
+    assert text.startswith(CLINIC["name"])
+    assert KEYWORD[kind] in text
+    assert not FORBIDDEN.search(text)
+
+
+def test_segment_counting_follows_gsm7_and_ucs2_rules():
+    assert sms_shape("a" * 160).segments == 1 and sms_shape("a" * 161).segments == 2
+    assert sms_shape("€" * 80).units == 160  # extension characters cost two septets
+    curly = sms_shape("It’s time")  # a curly quote slips in and the whole SMS becomes UCS-2
+    assert (curly.encoding, curly.non_gsm) == ("UCS-2", ("’",))
+    assert sms_shape("x" * 70).segments == 1 and sms_shape("ó" * 71).segments == 2
+    assert sms_shape("a\u00a0b").non_gsm == ("\u00a0",)  # a non-breaking space
