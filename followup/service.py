@@ -32,6 +32,7 @@ log = logging.getLogger("followup.service")
 PLAN_EVERY = timedelta(minutes=1)
 DISPATCH_EVERY = timedelta(seconds=1)
 RULES_EVERY = timedelta(minutes=1)
+SMS_BATCH_MAX = 3000
 
 
 def worker_id() -> str:
@@ -100,9 +101,11 @@ def build_worker(settings, engine: Engine, channels: dict[str, Channel] | None =
     if settings.sms_backend == "twilio":
         cap = RateCap(engine, "sms", settings.sms_max_per_second, stop=worker.stopping)
         worker.pace = lambda channel: cap.wait() if channel == "sms" else True
-        # Claim no more SMS than the cap lets out in half a lease, or the lease would expire mid-batch.
-        worker.batch = {"sms": max(1, min(dispatch.BATCH, int(settings.sms_max_per_second * settings.lease_seconds
-                                                              / 2))), "email": dispatch.BATCH}
+        # Claim no more SMS than the cap lets out in half a lease, or the lease would expire mid-batch;
+        # but claim large batches when the cap is high: the last sends of a batch are still in flight
+        # when the next claim starts, and each boundary loses that much of the cap.
+        per_half_lease = int(settings.sms_max_per_second * settings.lease_seconds / 2)
+        worker.batch = {"sms": max(1, min(SMS_BATCH_MAX, per_half_lease)), "email": dispatch.BATCH}
     return worker
 
 

@@ -53,6 +53,7 @@ class FakeTwilio:
     by_recipient: dict[str, int | str] = field(default_factory=dict)  # to -> error code or "timeout"
     script: list[int | str] = field(default_factory=list)  # next responses: error code, "timeout", or 201
     hang_seconds: float = 30.0
+    limit_per_second: int | None = None  # like Twilio's own limit: above it, 429 with 20429
     requests: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -67,6 +68,11 @@ class FakeTwilio:
 
             def do_POST(self):
                 fake._handle(self)
+
+            def do_GET(self):
+                if self.path == "/_fake/stats":
+                    return fake._reply(self, 200, fake.stats())
+                fake._reply(self, 404, {"code": 20404, "message": "not found", "status": 404})
 
         self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
@@ -90,6 +96,12 @@ class FakeTwilio:
     def sent(self) -> list[Request]:
         with self.lock:
             return [r for r in self.requests if r.answered == 201]
+
+    def stats(self) -> dict:
+        with self.lock:
+            answered = [r.answered for r in self.requests]
+        return {"requests": len(answered), "sent": answered.count(201), "rejected_429": answered.count(429),
+                "max_in_1s": self.max_in_window(1.0)}
 
     def max_in_window(self, seconds: float = 1.0) -> int:
         """The most requests that arrived within any window of `seconds` (a sliding window)."""
@@ -117,8 +129,11 @@ class FakeTwilio:
                           messaging_service_sid=form.get("MessagingServiceSid"), body=form.get("Body", ""),
                           status_callback=form.get("StatusCallback"))
         with self.lock:
+            if self.limit_per_second and self._recent(request.at) >= self.limit_per_second:
+                outcome = 20429
+            else:
+                outcome = self.script.pop(0) if self.script else self.by_recipient.get(request.to, 201)
             self.requests.append(request)
-            outcome = self.script.pop(0) if self.script else self.by_recipient.get(request.to, 201)
         if self.latency:
             time.sleep(self.latency)
         if outcome == "timeout":
@@ -135,6 +150,14 @@ class FakeTwilio:
                                 "body": request.body, "account_sid": self.account_sid,
                                 "messaging_service_sid": request.messaging_service_sid, "num_segments": "1",
                                 "date_created": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())})
+
+    def _recent(self, now: float) -> int:
+        count = 0
+        for r in reversed(self.requests):
+            if now - r.at >= 1.0:
+                break
+            count += 1
+        return count
 
     @staticmethod
     def _reply(http: BaseHTTPRequestHandler, status: int, payload: dict) -> None:
@@ -156,8 +179,10 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument("--account-sid", default="ACfake")
     parser.add_argument("--auth-token", default="secret")
+    parser.add_argument("--limit", type=int, help="answer 429 (20429) above this many requests a second")
     args = parser.parse_args()
-    fake = FakeTwilio(account_sid=args.account_sid, auth_token=args.auth_token, latency=args.latency)
+    fake = FakeTwilio(account_sid=args.account_sid, auth_token=args.auth_token, latency=args.latency,
+                      limit_per_second=args.limit)
     fake.start(args.host, args.port)
     print(f"fake Twilio on {fake.url} (account {args.account_sid}); Ctrl-C to stop", flush=True)
     try:
