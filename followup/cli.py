@@ -320,6 +320,55 @@ def messages(app: App, patient_id, direction, status, kind, limit, as_json: bool
                                             "sent_at", "error"]))
 
 
+# --- replies and escalations ---------------------------------------------------------------------
+
+@cli.command()
+@click.option("--from", "sender", required=True, help="The patient's phone number.")
+@click.option("--body", required=True, help="The text of the SMS.")
+@click.option("--sid", help="Twilio MessageSid (a repeated sid is processed once).")
+@json_option
+@pass_app
+def reply(app: App, sender: str, body: str, sid: str | None, as_json: bool) -> None:
+    """Process one inbound SMS exactly as the webhook does; prints the reply sent back."""
+    from . import inbound
+
+    with app.session() as session:
+        result = inbound.handle(session, sender=sender, body=body, sid=sid, now=clock.now())
+    emit(result.as_json(), as_json, lambda d: click.echo(d["reply"] or "(no reply)"))
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--open", "open_only", is_flag=True, help="Only those not yet acknowledged.")
+@click.option("--patient", "patient_id", type=int)
+@json_option
+@click.pass_context
+def escalations(ctx: click.Context, open_only: bool, patient_id: int | None, as_json: bool) -> None:
+    """Escalations (`escalations ack ID --by NAME` to acknowledge one)."""
+    if ctx.invoked_subcommand:
+        return
+    from . import escalation
+
+    with ctx.obj.session() as session:
+        data = [views.escalation_json(e) for e in escalation.list_escalations(session, open_only, patient_id)]
+    emit(data, as_json, lambda d: table(d, ["id", "patient_id", "rule", "tier", "reason", "created_at",
+                                            "acknowledged_by"]))
+
+
+@escalations.command("ack")
+@click.argument("escalation_id", type=int)
+@click.option("--by", required=True, help="Who acknowledges.")
+@click.option("--note")
+@json_option
+@pass_app
+def escalations_ack(app: App, escalation_id: int, by: str, note: str | None, as_json: bool) -> None:
+    """Acknowledge an escalation (stops its re-alert)."""
+    from . import escalation
+
+    with app.session() as session:
+        data = views.escalation_json(escalation.acknowledge(session, escalation_id, by, note, clock.now()))
+    emit(data, as_json, lambda d: click.echo(f"escalation {d['id']} acknowledged by {d['acknowledged_by']}"))
+
+
 # --- the scheduler and the service ---------------------------------------------------------------
 
 def _worker(app: App):

@@ -102,7 +102,8 @@ def _prepare(job: _Job, patient: Patient | None, clinic: Clinic | None, now: dat
     if not to:
         return finish("skipped", f"no {'phone number' if c.channel == 'sms' else 'email address'}")
     if not c.quiet_exempt and clinic is not None:
-        tz = zone(patient.timezone if patient else clinic.timezone)
+        # Alerts follow the clinic's clock; everything else the patient's.
+        tz = zone(clinic.timezone if c.kind in CLINIC_KINDS or patient is None else patient.timezone)
         start, end = parse_hhmm(clinic.quiet_start), parse_hhmm(clinic.quiet_end)
         if not in_window(now.astimezone(tz).time(), start, end):
             opens = next_window_open(now, tz, start, end)

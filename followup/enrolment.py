@@ -299,7 +299,17 @@ def pause(session: Session, patient_id: int, now: datetime, reason: str | None =
 
 
 def resume(session: Session, patient_id: int, now: datetime, reason: str | None = None, actor: str = "cli") -> Patient:
+    """Resume a paused patient, or release exercise reminders held after an escalation."""
+    enrolment = enrolment_of(session, patient_id)
+    held = enrolment.reminders_held
+    if get_patient(session, patient_id).status == "active" and not held:
+        raise BadInput(f"patient {patient_id} is active and nothing is held; nothing to resume")
     patient = _transition(session, patient_id, now, ("paused",), "active", actor, reason)
+    if held:
+        enrolment.reminders_held = False
+        session.add(enrolment)
+        audit.record(session, now, actor, "patient.reminders_released", patient_id=patient.id, reason=reason)
+    session.flush()
     outbox.replan(session, patient.id, now)
     return patient
 

@@ -110,6 +110,8 @@ def plan(session: Session, now: datetime, *, horizon: timedelta = HORIZON,
         rows: list[tuple] = []
         for enrolment, patient, clinic in batch:
             for slot in slots(_plan_of(enrolment, patient, clinic), now, planned_until):
+                if slot.kind == "reminder" and enrolment.reminders_held:
+                    continue  # held after an emergency/urgent escalation until a clinician resumes
                 for channel in channels_for(patient.channel):
                     key = (slot.kind, channel, patient.language, clinic.id, enrolment.program)
                     if key not in bodies:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from . import audit, outbox
-from .models import Enrolment, Patient
+from .models import Clinic, Enrolment, Message, Patient
 
 
 def complete_finished(session: Session, now: datetime) -> int:
@@ -27,6 +27,70 @@ def complete_finished(session: Session, now: datetime) -> int:
     return len(rows)
 
 
+MISSED_AFTER = timedelta(hours=24)  # a check-in with no reply within this is missed
+LOOKBACK = timedelta(minutes=30)  # rules run every minute; this tolerates a stopped scheduler for that long
+
+
+def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
+    """R1: after N check-ins in a row without a reply, one gentle nudge; after M, a review task.
+
+    Evaluated when a check-in becomes missed (24 h without a reply), so each check-in is looked at
+    in one short window; the nudge's dedupe key and the escalation's de-duplication make a second
+    look harmless.
+    """
+    from . import escalation
+    from .messages import render
+    from .programs import get_program
+    from .rules import Decision, load_rules, missed_checkins_decision
+
+    became_missed = session.execute(
+        select(Message.id, Message.patient_id).join(Patient, Patient.id == Message.patient_id)
+        .where(Message.direction == "out", Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
+               Message.sent_at > now - MISSED_AFTER - LOOKBACK, Message.sent_at <= now - MISSED_AFTER,
+               Patient.status == "active")).all()
+    done = {"nudged": 0, "review": 0}
+    for checkin_id, patient_id in became_missed:
+        patient = session.get(Patient, patient_id)
+        clinic = session.get(Clinic, patient.clinic_id)
+        rule_set = load_rules(get_program(_program(session, patient_id)).rules)
+        recent = escalation.last_checkins(session, patient_id, now - MISSED_AFTER, rule_set.review_after_missed)
+        missed = 0
+        for checkin in recent:  # newest first; stop at the first one that got a reply
+            if _replied_since(session, patient_id, checkin.sent_at):
+                break
+            missed += 1
+        verdict = missed_checkins_decision(missed, rule_set)
+        if verdict == "nudge":
+            text = render("nudge", "sms" if patient.channel != "email" else "email", patient.language,
+                          clinic=escalation.clinic_context(clinic))
+            for channel in outbox.channels_for(patient.channel):
+                outbox.queue(session, patient_id=patient.id, clinic_id=clinic.id, kind="nudge", channel=channel,
+                             body=text.body, subject=text.subject, now=now,
+                             dedupe_key=f"nudge:{checkin_id}:{channel}")
+            done["nudged"] += 1
+        elif verdict == "review":
+            open_rules = escalation.recent_open(session, patient_id, now, rule_set.dedupe_days)
+            if "R1" not in open_rules:
+                escalation.record(session, patient, clinic, Decision("R1", "routine",
+                                  f"no reply to {missed} check-ins in a row"), now)
+                done["review"] += 1
+    return done
+
+
+def _program(session: Session, patient_id: int) -> str:
+    return session.execute(select(Enrolment.program).where(Enrolment.patient_id == patient_id)).scalar_one()
+
+
+def _replied_since(session: Session, patient_id: int, since: datetime) -> bool:
+    query = select(Message.id).where(Message.patient_id == patient_id, Message.direction == "in",
+                                     Message.created_at >= since)
+    return session.execute(query.limit(1)).first() is not None
+
+
 def run(session: Session, now: datetime) -> dict[str, int]:
     """Every time-based rule, in order. Returns what each did (for the tick summary)."""
-    return {"completed": complete_finished(session, now)}
+    from .escalation import realert_unacknowledged
+
+    missed = missed_checkins(session, now)
+    return {"completed": complete_finished(session, now), "nudged": missed["nudged"], "review": missed["review"],
+            "realerted": realert_unacknowledged(session, now)}

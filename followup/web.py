@@ -7,9 +7,12 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.concurrency import run_in_threadpool
+from xml.sax.saxutils import escape
 from twilio.request_validator import RequestValidator
 
-from . import clock, consent, outbox
+from . import clock, consent, inbound, outbox
 from .config import Settings
 from .db import engine_for, session_scope
 
@@ -43,6 +46,21 @@ def create_app(settings: Settings) -> FastAPI:
                 return Response("invalid signature", status_code=403)
         return form
 
+    @app.post("/twilio/sms")
+    async def twilio_sms(request: Request):
+        form = await signed_form(request)
+        if isinstance(form, Response):
+            return form
+        sender, body, sid = form.get("From"), form.get("Body"), form.get("MessageSid")
+        if not sender or body is None or not sid:
+            return Response("From, Body and MessageSid are required", status_code=400)
+        try:
+            result = await run_in_threadpool(_handle_inbound, engine, sender, body, sid, form.get("To"))
+        except OperationalError:
+            log.exception("database unavailable for an inbound SMS; Twilio will retry")
+            return Response("database unavailable", status_code=503)
+        return Response(twiml(result.reply), media_type="application/xml")
+
     @app.post("/twilio/status")
     async def twilio_status(request: Request):
         form = await signed_form(request)
@@ -69,4 +87,20 @@ def create_app(settings: Settings) -> FastAPI:
         return {"status": "ok", "database": "ok"}
 
     return app
+
+
+def twiml(reply: str | None) -> str:
+    if not reply:
+        return '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{escape(reply)}</Message></Response>'
+
+
+def _handle_inbound(engine, sender: str, body: str, sid: str, to: str | None):
+    try:
+        with session_scope(engine) as session:
+            return inbound.handle(session, sender=sender, body=body, sid=sid, to=to, now=clock.now())
+    except IntegrityError:
+        # The same MessageSid arrived twice at once (Twilio retried): the other request stored it.
+        with session_scope(engine) as session:
+            return inbound.handle(session, sender=sender, body=body, sid=sid, to=to, now=clock.now())
 

@@ -1,0 +1,146 @@
+"""Applying rule decisions: record the escalation, alert the clinic through the outbox, hold exercise
+reminders on emergency/urgent, acknowledge, and re-alert once when nobody acknowledges in time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from . import audit, outbox
+from .errors import BadInput, NotFound
+from .messages import render
+from .models import Clinic, Enrolment, Escalation, Message, Patient
+from .rules import Decision, load_rules
+
+PATIENT_TEMPLATES = {"emergency": "escalation_emergency", "urgent": "escalation_urgent", "soon": "escalation_soon"}
+IMMEDIATE = ("emergency", "urgent")
+REVIEW_RULE = "REVIEW"  # a reply nobody could read, queued for a person
+
+
+def clinic_context(clinic: Clinic) -> dict:
+    return {"name": clinic.name, "phone": clinic.phone, "emergency_number": clinic.emergency_number}
+
+
+def patient_text(decision: Decision, patient: Patient, clinic: Clinic) -> str:
+    return render(PATIENT_TEMPLATES[decision.tier], "sms", patient.language, clinic=clinic_context(clinic),
+                  appointment=decision.rule == "S4").body
+
+
+def recent_open(session: Session, patient_id: int, now: datetime, dedupe_days: int) -> dict[str, datetime]:
+    """rule -> when it last fired, for escalations still unacknowledged within the de-dup window."""
+    rows = session.execute(select(Escalation.rule, Escalation.created_at).where(
+        Escalation.patient_id == patient_id, Escalation.acknowledged_at.is_(None),
+        Escalation.created_at > now - timedelta(days=dedupe_days)))
+    found: dict[str, datetime] = {}
+    for rule, at in rows:
+        found[rule] = max(at, found.get(rule, at))
+    return found
+
+
+def record(session: Session, patient: Patient, clinic: Clinic, decision: Decision, now: datetime, *,
+           source_message_id: int | None = None, reply: str | None = None) -> Escalation:
+    escalation = Escalation(patient_id=patient.id, rule=decision.rule, tier=decision.tier, reason=decision.reason,
+                            source_message_id=source_message_id, created_at=now)
+    session.add(escalation)
+    session.flush()
+    audit.record(session, now, "rules", "escalation.created", patient_id=patient.id, clinic_id=clinic.id,
+                 escalation_id=escalation.id, rule=decision.rule, tier=decision.tier)
+    if decision.tier in IMMEDIATE:
+        hold_reminders(session, patient, now)
+    alert_clinic(session, patient, clinic, escalation, now, reply=reply)
+    return escalation
+
+
+def hold_reminders(session: Session, patient: Patient, now: datetime) -> None:
+    """Exercise reminders stop (check-ins go on) until a clinician runs `followup resume`."""
+    session.execute(update(Enrolment).where(Enrolment.patient_id == patient.id).values(reminders_held=True))
+    outbox.cancel_pending(session, patient.id, now, "reminders held after an escalation", kinds=("reminder",))
+
+
+def alert_clinic(session: Session, patient: Patient, clinic: Clinic, escalation: Escalation, now: datetime, *,
+                 reply: str | None = None, again: bool = False) -> int:
+    """Queue the clinic's alert: email with details, SMS with the minimum (ids, tier, rule)."""
+    immediate = escalation.tier in IMMEDIATE
+    context = {"clinic": {"name": clinic.name}, "tier": escalation.tier, "rule": escalation.rule,
+               "patient_id": patient.id, "escalation_id": escalation.id, "reason": escalation.reason,
+               "patient_name": patient.name, "patient_phone": patient.phone, "reply": reply}
+    queued = 0
+    if clinic.alert_email and not again:
+        email = render("alert", "email", "en", **context)
+        outbox.queue(session, patient_id=patient.id, clinic_id=clinic.id, kind="alert", channel="email",
+                     body=email.body, subject=f"[{escalation.tier}] {email.subject} #{patient.id}",
+                     to_addr=clinic.alert_email, now=now, quiet_exempt=immediate,
+                     dedupe_key=f"alert:{escalation.id}:email", expires_in=timedelta(hours=48))
+        queued += 1
+    if clinic.alert_phone:
+        outbox.queue(session, patient_id=patient.id, clinic_id=clinic.id, kind="alert", channel="sms",
+                     body=render("alert", "sms", "en", **context).body, to_addr=clinic.alert_phone, now=now,
+                     quiet_exempt=immediate, dedupe_key=f"alert:{escalation.id}:sms{':again' if again else ''}",
+                     expires_in=timedelta(hours=48))
+        queued += 1
+    if not queued:
+        audit.record(session, now, "rules", "escalation.no_alert_address", patient_id=patient.id,
+                     clinic_id=clinic.id, escalation_id=escalation.id)
+    return queued
+
+
+def acknowledge(session: Session, escalation_id: int, by: str, note: str | None, now: datetime) -> Escalation:
+    if not by or not by.strip():
+        raise BadInput("by: say who acknowledges (--by NAME)")
+    escalation = session.get(Escalation, escalation_id)
+    if escalation is None:
+        raise NotFound(f"escalation: no escalation with id {escalation_id}")
+    if escalation.acknowledged_at is not None:
+        raise BadInput(f"escalation {escalation_id} was already acknowledged by {escalation.acknowledged_by} "
+                       f"at {escalation.acknowledged_at:%Y-%m-%d %H:%M} UTC")
+    escalation.acknowledged_at, escalation.acknowledged_by, escalation.note = now, by.strip(), note
+    session.add(escalation)
+    audit.record(session, now, by.strip(), "escalation.acknowledged", patient_id=escalation.patient_id,
+                 escalation_id=escalation.id)
+    return escalation
+
+
+def realert_unacknowledged(session: Session, now: datetime) -> int:
+    """Alerts nobody acknowledged within their tier's window are re-sent once to the alert phone."""
+    rows = session.execute(
+        select(Escalation, Patient, Clinic).join(Patient, Patient.id == Escalation.patient_id)
+        .join(Clinic, Clinic.id == Patient.clinic_id)
+        .where(Escalation.acknowledged_at.is_(None), Escalation.realerted_at.is_(None),
+               Escalation.tier.in_(("emergency", "urgent", "soon")), Escalation.created_at > now - timedelta(days=7))
+    ).all()
+    count = 0
+    for escalation, patient, clinic in rows:
+        window = load_rules(_rules_name(session, patient.id)).realert_after.get(escalation.tier)
+        if window is None or escalation.created_at + window > now:
+            continue
+        escalation.realerted_at = now
+        session.add(escalation)
+        if clinic.alert_phone:
+            alert_clinic(session, patient, clinic, escalation, now, again=True)
+        count += 1
+    return count
+
+
+def _rules_name(session: Session, patient_id: int) -> str:
+    from .enrolment import enrolment_of
+    from .programs import get_program
+
+    return get_program(enrolment_of(session, patient_id).program).rules
+
+
+def list_escalations(session: Session, open_only: bool = False, patient_id: int | None = None) -> list[Escalation]:
+    query = select(Escalation).order_by(Escalation.id)
+    if open_only:
+        query = query.where(Escalation.acknowledged_at.is_(None))
+    if patient_id is not None:
+        query = query.where(Escalation.patient_id == patient_id)
+    return list(session.execute(query).scalars())
+
+
+def last_checkins(session: Session, patient_id: int, before: datetime, n: int) -> list[Message]:
+    return list(session.execute(
+        select(Message).where(Message.patient_id == patient_id, Message.direction == "out", Message.kind == "checkin",
+                              Message.status.in_(("sent", "delivered")), Message.sent_at <= before)
+        .order_by(Message.sent_at.desc()).limit(n)).scalars())

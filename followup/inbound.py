@@ -1,0 +1,177 @@
+"""One inbound SMS -> keywords, parse, rules, reply. Shared by the webhook and `followup reply`.
+
+Stored once per Twilio MessageSid: a retried webhook gets the same reply and changes nothing.
+The reply goes back in the webhook's answer (TwiML), so it is recorded as sent at once; a reply to
+the patient's own message is exempt from quiet hours.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from . import audit, consent, escalation, replies, rules
+from .enrolment import enrolment_of
+from .localtime import zone
+from .messages import render
+from .models import Clinic, Message, Patient, Reading
+from .phones import parse_phone
+from .programs import get_program
+
+OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+OPT_IN = {"START", "UNSTOP", "YES"}
+HELP = {"HELP", "INFO"}
+HISTORY = timedelta(days=60)
+
+
+@dataclass
+class Result:
+    reply: str | None
+    inbound_id: int
+    patient_id: int | None
+    duplicate: bool = False
+    action: str = ""
+    escalations: list[int] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {"reply": self.reply, "inbound_id": self.inbound_id, "patient_id": self.patient_id,
+                "duplicate": self.duplicate, "action": self.action, "escalations": self.escalations}
+
+
+def keyword(body: str) -> str | None:
+    """The body as a single keyword (any case, stray punctuation ignored), or None."""
+    words = re.findall(r"[A-Za-z]+", body or "")
+    if len(words) != 1 or re.sub(r"[\s.!]", "", body) != words[0]:
+        return None
+    return words[0].upper()
+
+
+def _find_patient(session: Session, phone: str) -> tuple[Patient | None, Clinic | None]:
+    """The patient with this number; an active one first when several clinics know it."""
+    rows = session.execute(select(Patient, Clinic).join(Clinic, Clinic.id == Patient.clinic_id)
+                           .where(Patient.phone == phone)).all()
+    if not rows:
+        return None, None
+    rank = {"active": 0, "paused": 1, "opted_out": 2, "completed": 3, "unenrolled": 4}
+    return min(rows, key=lambda row: (rank.get(row[0].status, 9), -row[0].id))
+
+
+def handle(session: Session, *, sender: str, body: str, now: datetime, sid: str | None = None,
+           to: str | None = None) -> Result:
+    body = (body or "")[:1600]
+    if sid:
+        seen = session.execute(select(Message).where(Message.direction == "in", Message.provider_id == sid)
+                               ).scalar_one_or_none()
+        if seen is not None:
+            answer = session.execute(select(Message).where(Message.in_reply_to == seen.id, Message.direction == "out")
+                                     ).scalars().first()
+            return Result(answer.body if answer else None, seen.id, seen.patient_id, duplicate=True,
+                          action="duplicate")
+    try:
+        phone = parse_phone(sender)
+    except ValueError:
+        phone = (sender or "").strip()[:32]
+    patient, clinic = _find_patient(session, phone)
+    inbound = Message(patient_id=patient.id if patient else None, clinic_id=clinic.id if clinic else None,
+                      direction="in", kind="reply", channel="sms", status="received", body=body, provider_id=sid,
+                      from_addr=phone, to_addr=to, sent_at=now, created_at=now, updated_at=now)
+    session.add(inbound)
+    session.flush()
+    result = Result(None, inbound.id, patient.id if patient else None)
+    text, kind = _respond(session, patient, clinic, inbound, now, result)
+    if text:
+        session.add(Message(patient_id=inbound.patient_id, clinic_id=inbound.clinic_id, direction="out", kind=kind,
+                            channel="sms", status="sent", body=text, to_addr=phone, due_at=now, sent_at=now,
+                            quiet_exempt=True, in_reply_to=inbound.id, created_at=now, updated_at=now))
+    result.reply = text
+    # The audit trail names the patient and what happened, never the text (minimum necessary).
+    audit.record(session, now, "sms", "inbound", patient_id=result.patient_id, message_id=inbound.id,
+                 outcome=result.action)
+    return result
+
+
+def _respond(session: Session, patient: Patient | None, clinic: Clinic | None, inbound: Message, now: datetime,
+             result: Result) -> tuple[str | None, str]:
+    if patient is None:
+        result.action = "unknown_sender"
+        return render("unknown_sender", "sms", "en").body, "reply"
+    ctx = {"clinic": escalation.clinic_context(clinic)}
+    word = keyword(inbound.body)
+    lang = patient.language
+    if word in OPT_OUT:
+        consent.opt_out(session, patient.id, now, method="sms", evidence=word, confirm=False)
+        result.action = "opted_out"
+        return render("optout", "sms", lang, **ctx).body, "optout"
+    if word in OPT_IN and patient.status == "opted_out":
+        consent.opt_in(session, patient.id, now, method="sms", evidence=word)
+        result.action = "opted_in"
+        return render("optin", "sms", lang, **ctx).body, "optin"
+    if word in HELP:
+        result.action = "help"
+        return render("help", "sms", lang, **ctx).body, "help"
+    if patient.status == "opted_out":
+        result.action = "ignored_opted_out"  # nothing more until START
+        return None, "reply"
+
+    answer = replies.parse(inbound.body)
+    tz = zone(patient.timezone)
+    session.add(Reading(patient_id=patient.id, message_id=inbound.id, answers_message_id=_answered(session, patient, now),
+                        local_date=now.astimezone(tz).date(), at=now, pain=answer.pain, numbness=answer.numbness,
+                        done=answer.done or 0, flags=" ".join(sorted(answer.flags)), understood=answer.understood))
+    session.flush()
+    if not answer.understood:
+        return _not_understood(session, patient, clinic, inbound, now, result, ctx)
+
+    rule_set = rules.load_rules(get_program(enrolment_of(session, patient.id).program).rules)
+    decisions = rules.evaluate(_history(session, patient, now), rule_set,
+                               recent=escalation.recent_open(session, patient.id, now, rule_set.dedupe_days), now=now)
+    top = decisions[0] if decisions else None
+    if top and top.tier in escalation.PATIENT_TEMPLATES:
+        if not top.suppressed:
+            created = escalation.record(session, patient, clinic, top, now, source_message_id=inbound.id,
+                                        reply=inbound.body)
+            result.escalations.append(created.id)
+        result.action = f"escalation:{top.rule}" + (" (already open)" if top.suppressed else "")
+        return escalation.patient_text(top, patient, clinic), "escalation"
+    if top and top.rule == "M1":
+        result.action = "encouragement"
+        return render("encouragement", "sms", lang, **ctx).body, "reply"
+    result.action = "recorded"
+    return render("thanks", "sms", lang, **ctx).body, "reply"
+
+
+def _not_understood(session, patient, clinic, inbound, now, result, ctx) -> tuple[str | None, str]:
+    """Never reassurance: queue it for a person, and ask once (not again for a second unreadable text)."""
+    created = escalation.record(session, patient, clinic,
+                                rules.Decision(escalation.REVIEW_RULE, "routine", "reply not understood"),
+                                now, source_message_id=inbound.id, reply=inbound.body)
+    result.escalations.append(created.id)
+    previous = session.execute(
+        select(Reading.understood)
+        .where(Reading.patient_id == patient.id, Reading.message_id != inbound.id, Reading.at > now - timedelta(days=1))
+        .order_by(Reading.at.desc(), Reading.id.desc()).limit(1)).scalar_one_or_none()
+    if previous is False:
+        result.action = "review (no second clarification)"
+        return None, "reply"
+    result.action = "clarify"
+    return render("clarify", "sms", patient.language, **ctx).body, "reply"
+
+
+def _answered(session: Session, patient: Patient, now: datetime) -> int | None:
+    """The reminder or check-in this reply answers: the latest one sent before it."""
+    return session.execute(
+        select(Message.id).where(Message.patient_id == patient.id, Message.direction == "out",
+                                 Message.kind.in_(("checkin", "reminder")), Message.status.in_(("sent", "delivered")),
+                                 Message.sent_at <= now)
+        .order_by(Message.sent_at.desc()).limit(1)).scalar_one_or_none()
+
+
+def _history(session: Session, patient: Patient, now: datetime) -> list[rules.Reply]:
+    readings = session.execute(select(Reading).where(Reading.patient_id == patient.id, Reading.understood.is_(True),
+                                                     Reading.at > now - HISTORY)).scalars()
+    return [rules.Reply(r.local_date, r.at, r.pain, r.numbness, frozenset(r.flags.split()), seq=r.id) for r in readings]
+
