@@ -8,11 +8,14 @@ import pytest
 from followup.messages import LANGUAGES, exercise_context, render, sms_shape
 from followup.programs import get_program
 
-CLINIC = {"name": "Elm Street Physiotherapy Clinic", "phone": "+16175550100"}
-CONTEXT = {"clinic": CLINIC, "exercises": exercise_context(get_program("upper-back"), "en"), "weeks": 6}
-KINDS = ["reminder", "checkin", "confirmation", "optout"]
+CLINIC = {"name": "Elm Street Physiotherapy Clinic", "phone": "+16175550100", "emergency_number": "911"}
+CONTEXT = {"clinic": CLINIC, "exercises": exercise_context(get_program("upper-back"), "en"), "weeks": 6,
+           "appointment": True}
+KINDS = ["reminder", "checkin", "confirmation", "optout", "optin", "help", "nudge", "escalation_emergency",
+         "escalation_urgent", "escalation_soon", "encouragement", "thanks", "clarify"]
 # Every SMS says how to stop, except the confirmation of a STOP, which says how to come back.
-KEYWORD = {"reminder": "STOP", "checkin": "STOP", "confirmation": "STOP", "optout": "START"}
+KEYWORD = {"optout": "START", "escalation_emergency": "911", "escalation_urgent": "+16175550100",
+           "clarify": "10"}  # the rest: STOP
 FORBIDDEN = re.compile(r"pinched|nerve|radicul|diagnos|ibuprofen|naproxen|gabapentin|steroid|opioid|nervio",
                        re.IGNORECASE)
 
@@ -30,7 +33,7 @@ def test_sms_text_is_gsm7_short_named_and_minimal(kind, language):
     assert shape.encoding == "GSM-7", f"non-GSM characters {shape.non_gsm} in {kind}/{language}"
     assert shape.segments <= 2, f"{kind}/{language} is {shape.segments} segments"
     assert text.startswith(CLINIC["name"])
-    assert KEYWORD[kind] in text
+    assert KEYWORD.get(kind, "STOP") in text
     assert not FORBIDDEN.search(text)
 
 
@@ -41,3 +44,7 @@ def test_segment_counting_follows_gsm7_and_ucs2_rules():
     assert (curly.encoding, curly.non_gsm) == ("UCS-2", ("’",))
     assert sms_shape("x" * 70).segments == 1 and sms_shape("ó" * 71).segments == 2
     assert sms_shape("a\u00a0b").non_gsm == ("\u00a0",)  # a non-breaking space
+
+
+def test_the_soon_tier_says_contact_your_doctor_in_english():
+    assert "contact your doctor" in rendered("escalation_soon", "en")

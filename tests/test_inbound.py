@@ -1,0 +1,163 @@
+"""Replies end to end through `followup reply` and `followup tick`, on a fake clock."""
+
+import pytest
+
+PHONE = "+16175550123"
+DAY1_EVENING = "2026-12-02T00:30:00Z"  # 19:30 on 1 December in New York
+
+
+def evening(day: int) -> str:
+    return f"2026-12-{day + 1:02d}T00:30:00Z"
+
+
+@pytest.fixture
+def clinic_and_patient(followup):
+    clinic = followup.clinic()
+    return clinic, followup.enrol(clinic)
+
+
+def reply(followup, body, now=DAY1_EVENING, **kw):
+    return followup.json("reply", "--from", PHONE, "--body", body, now=now, **kw)
+
+
+@pytest.mark.parametrize("word", ["STOP", "stop", "Stop.", "STOPALL", "unsubscribe", "CANCEL", "end", "QUIT",
+                                  "REVOKE", "OptOut"])
+def test_any_stop_word_opts_out_at_once_with_one_confirmation(followup_sqlite, word):
+    followup = followup_sqlite
+    followup.enrol(followup.clinic())
+    result = reply(followup, word)
+    assert "unsubscribed" in result["reply"] and "START" in result["reply"]
+    assert followup.json("patients")[0]["status"] == "opted_out"
+    assert followup.json("messages", "--status", "pending") == []
+    assert reply(followup, "6 N")["reply"] is None  # nothing more until START
+    assert followup.json("messages", "--kind", "optout") and len(followup.json("messages", "--kind", "optout")) == 1
+
+
+def test_start_after_stop_opts_back_in_and_plans_again(followup, clinic_and_patient):
+    reply(followup, "STOP")
+    result = reply(followup, "start")
+    assert "subscribed again" in result["reply"]
+    assert followup.json("patients")[0]["status"] == "active"
+    assert followup.json("messages", "--status", "pending", "--kind", "reminder")
+
+
+def test_help_gives_the_clinic_name_and_phone(followup, clinic_and_patient):
+    text = reply(followup, "HELP")["reply"]
+    assert "Elm Street Physio" in text and "+16175550100" in text
+
+
+def test_an_unknown_sender_gets_a_polite_generic_reply_that_reveals_nothing(followup, clinic_and_patient):
+    result = followup.json("reply", "--from", "+12125550100", "--body", "6 N", now=DAY1_EVENING)
+    assert "could not match your number" in result["reply"]
+    assert "Elm" not in result["reply"] and result["patient_id"] is None
+    assert followup.json("messages", "--direction", "in")[0]["body"] == "6 N"
+
+
+def test_an_unreadable_reply_gets_one_clarification_and_a_review_item_never_reassurance(followup,
+                                                                                         clinic_and_patient):
+    first = reply(followup, "the weather is nice")
+    second = reply(followup, "hmm", now="2026-12-02T00:35:00Z")
+    assert "could not read that" in first["reply"] and "thank" not in first["reply"].lower()
+    assert second["reply"] is None
+    reviews = followup.json("escalations", "--open")
+    assert [(e["rule"], e["tier"]) for e in reviews] == [("REVIEW", "routine"), ("REVIEW", "routine")]
+
+
+def test_a_check_in_answer_is_recorded_and_thanked(followup, clinic_and_patient):
+    assert "thank you" in reply(followup, "2 N")["reply"].lower()
+    assert followup.json("escalations") == []
+
+
+def test_an_emergency_tells_the_patient_to_call_911_alerts_the_clinic_and_holds_reminders(followup,
+                                                                                          clinic_and_patient):
+    _, patient = clinic_and_patient
+    result = reply(followup, "I can't control my bladder since this morning")
+    assert "Call 911" in result["reply"]
+    [escalation] = followup.json("escalations", "--open")
+    assert (escalation["rule"], escalation["tier"], escalation["patient_id"]) == ("E1", "emergency", patient)
+    alerts = followup.json("messages", "--kind", "alert")
+    assert {a["channel"] for a in alerts} == {"email", "sms"} and all(a["patient_id"] == patient for a in alerts)
+    assert "bladder" not in next(a for a in alerts if a["channel"] == "sms")["body"]  # minimum necessary
+    pending = {m["kind"] for m in followup.json("messages", "--status", "pending", "--patient", patient)}
+    assert "reminder" not in pending and "checkin" in pending  # check-ins go on
+
+    followup("tick", now="2026-12-02T00:31:00Z")  # 19:31: alerts go out at once, quiet hours or not
+    assert {a["status"] for a in followup.json("messages", "--kind", "alert")} == {"sent"}
+
+    followup("resume", patient, now="2026-12-02T15:00:00Z")
+    assert followup.json("messages", "--status", "pending", "--kind", "reminder", "--patient", patient)
+
+
+def test_the_same_rule_does_not_fire_twice_while_open_and_fires_again_after_ack(followup, clinic_and_patient):
+    reply(followup, "pain 8")
+    reply(followup, "pain 9", now="2026-12-02T00:40:00Z")
+    assert [e["rule"] for e in followup.json("escalations")] == ["U3"]
+    followup("escalations", "ack", "1", "--by", "Dr Lee", "--note", "called her")
+    assert followup.json("escalations", "--open") == []
+    reply(followup, "pain 8", now=evening(2))
+    assert [e["rule"] for e in followup.json("escalations")] == ["U3", "U3"]
+
+
+def test_persistent_pain_tells_the_patient_to_contact_their_doctor_on_the_third_day(followup, clinic_and_patient):
+    assert "contact your doctor" not in reply(followup, "5 N", now=evening(1))["reply"]
+    assert "contact your doctor" not in reply(followup, "5 N", now=evening(2))["reply"]
+    assert "contact your doctor" in reply(followup, "5 N", now=evening(3))["reply"]
+    assert [(e["rule"], e["tier"]) for e in followup.json("escalations")] == [("S1", "soon")]
+    reply(followup, "5 N", now=evening(4))
+    assert len(followup.json("escalations")) == 1
+
+
+def test_shooting_pain_asks_for_an_appointment(followup_sqlite):
+    followup_sqlite.enrol(followup_sqlite.clinic())
+    text = reply(followup_sqlite, "pain 3, shooting down my spine")["reply"]
+    assert "contact your doctor to make an appointment" in text
+
+
+def test_a_retried_message_sid_is_processed_once(followup, clinic_and_patient):
+    first = followup.json("reply", "--from", PHONE, "--body", "pain 8", "--sid", "SM1", now=DAY1_EVENING)
+    again = followup.json("reply", "--from", PHONE, "--body", "pain 8", "--sid", "SM1", now=DAY1_EVENING)
+    assert again["duplicate"] and again["reply"] == first["reply"]
+    assert len(followup.json("messages", "--direction", "in")) == 1 and len(followup.json("escalations")) == 1
+
+
+def test_no_reply_to_two_checkins_nudges_and_to_three_opens_a_review(followup_sqlite):
+    followup = followup_sqlite
+    followup.enrol(followup.clinic())
+    for day in range(1, 6):  # tick at each day's 19:00 check-in, then a little past it
+        for hour in ("00:00:10", "00:30:00"):
+            followup("tick", now=f"2026-12-{day + 1:02d}T{hour}Z")
+    nudges = followup.json("messages", "--kind", "nudge")
+    reviews = [e for e in followup.json("escalations") if e["rule"] == "R1"]
+    # A check-in is missed once 24 h pass without a reply: the second is missed at 19:00 on day 3.
+    assert len(nudges) == 1 and nudges[0]["due_at"] == "2026-12-04T00:00:10Z"
+    assert len(reviews) == 1 and reviews[0]["created_at"] == "2026-12-05T00:00:10Z"  # the third
+
+
+def test_a_reply_resets_the_count_of_missed_checkins(followup_sqlite):
+    followup = followup_sqlite
+    followup.enrol(followup.clinic())
+    for day in range(1, 5):
+        for hour in ("00:00:10", "00:30:00"):
+            followup("tick", now=f"2026-12-{day + 1:02d}T{hour}Z")
+        reply(followup, "2 N", now=f"2026-12-{day + 1:02d}T01:00:00Z")
+    assert followup.json("messages", "--kind", "nudge") == []
+
+
+def test_an_unacknowledged_emergency_is_realerted_once_after_15_minutes(followup_sqlite):
+    followup = followup_sqlite
+    followup.enrol(followup.clinic())
+    reply(followup, "chest pain", now="2026-12-01T18:00:00Z")
+    followup("tick", now="2026-12-01T18:10:00Z")
+    assert len(followup.json("messages", "--kind", "alert")) == 2  # email and SMS
+    followup("tick", now="2026-12-01T18:16:00Z")
+    followup("tick", now="2026-12-01T18:40:00Z")
+    sms_alerts = [m for m in followup.json("messages", "--kind", "alert") if m["channel"] == "sms"]
+    assert len(sms_alerts) == 2
+
+
+def test_acknowledging_twice_or_without_a_name_is_refused(followup_sqlite):
+    followup_sqlite.enrol(followup_sqlite.clinic())
+    reply(followup_sqlite, "pain 9")
+    assert "already acknowledged" not in followup_sqlite("escalations", "ack", "1", "--by", "A").stderr
+    assert "already acknowledged by A" in followup_sqlite("escalations", "ack", "1", "--by", "B", expect=2).stderr
+    assert "no escalation with id 9" in followup_sqlite("escalations", "ack", "9", "--by", "B", expect=2).stderr

@@ -1,0 +1,78 @@
+"""POST /twilio/sms through a real uvicorn on loopback, signed as Twilio signs it."""
+
+from xml.etree import ElementTree
+
+import pytest
+
+from channel_fixtures import LiveServer, signed_post
+from followup import config
+
+TOKEN, PUBLIC = "webhook-secret", "https://followup.example"
+
+
+@pytest.fixture
+def server(followup):
+    followup.clinic()
+    followup.enrol(1)
+    settings = config.load({"FOLLOWUP_DATABASE_URL": followup.url, "TWILIO_AUTH_TOKEN": TOKEN,
+                            "FOLLOWUP_PUBLIC_URL": PUBLIC, "FOLLOWUP_NOW": "2026-12-02T00:30:00Z"})
+    with LiveServer(settings) as live:
+        yield live
+
+
+def sms(server, body, sid="SM0001", sender="+16175550123", **kw):
+    return signed_post(server, "/twilio/sms", {"From": sender, "To": "+16175550100", "Body": body,
+                                              "MessageSid": sid, "AccountSid": "AC1", "NumMedia": "0"},
+                       kw.pop("token", TOKEN), kw.pop("public", PUBLIC), **kw)
+
+
+def message_text(response) -> str | None:
+    node = ElementTree.fromstring(response.text).find("Message")
+    return None if node is None else node.text
+
+
+def test_a_signed_reply_is_answered_with_twiml(server, followup):
+    response = sms(server, "pain 8")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/xml")
+    assert "call the clinic today" in message_text(response)
+    assert [e["rule"] for e in followup.json("escalations")] == ["U3"]
+
+
+def test_a_replayed_message_sid_gets_the_same_answer_and_is_stored_once(server, followup):
+    first, again = sms(server, "pain 8", sid="SMdup"), sms(server, "pain 8", sid="SMdup")
+    assert message_text(first) == message_text(again)
+    assert len(followup.json("messages", "--direction", "in")) == 1 and len(followup.json("escalations")) == 1
+
+
+def test_a_forged_or_missing_signature_is_403_and_stores_nothing(server, followup):
+    assert sms(server, "STOP", token="guessed").status_code == 403
+    assert sms(server, "STOP", public="http://127.0.0.1:8000").status_code == 403
+    assert sms(server, "STOP", signature="").status_code == 403
+    assert followup.json("messages", "--direction", "in") == []
+    assert followup.json("patients")[0]["status"] == "active"
+
+
+def test_stop_by_webhook_opts_out_and_confirms_in_twiml(server, followup):
+    assert "unsubscribed" in message_text(sms(server, "STOP"))
+    assert followup.json("patients")[0]["status"] == "opted_out"
+
+
+def test_an_empty_answer_is_an_empty_response_element(server, followup):
+    sms(server, "STOP", sid="SMa")
+    response = sms(server, "6 N", sid="SMb")
+    assert response.status_code == 200 and message_text(response) is None
+    assert ElementTree.fromstring(response.text).tag == "Response"
+
+
+def test_oversized_and_incomplete_requests_are_refused(server, followup):
+    assert sms(server, "x" * 70_000).status_code == 413
+    response = signed_post(server, "/twilio/sms", {"From": "+16175550123", "Body": "hi"}, TOKEN, PUBLIC)
+    assert response.status_code == 400
+    assert followup.json("messages", "--direction", "in") == []
+
+
+def test_template_looking_and_markup_text_is_stored_verbatim_and_escaped_in_twiml(server, followup):
+    response = sms(server, "{{7*7}} <b>&</b>")
+    assert response.status_code == 200
+    ElementTree.fromstring(response.text)  # well-formed
+    assert followup.json("messages", "--direction", "in")[0]["body"] == "{{7*7}} <b>&</b>"
