@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from .models import AuditEvent
@@ -12,5 +13,11 @@ from .models import AuditEvent
 
 def record(session: Session, at: datetime, actor: str, action: str, *, patient_id: int | None = None,
            clinic_id: int | None = None, **detail) -> None:
-    session.add(AuditEvent(at=at, actor=actor, action=action, patient_id=patient_id, clinic_id=clinic_id,
-                           detail=json.dumps(detail, default=str, sort_keys=True) if detail else ""))
+    # A Core insert: audit rows are written on hot paths (every inbound SMS), and a SQLModel object
+    # would be validated by pydantic for nothing.
+    session.execute(_INSERT, {"at": at, "actor": actor, "action": action, "patient_id": patient_id,
+                              "clinic_id": clinic_id,
+                              "detail": json.dumps(detail, default=str, sort_keys=True) if detail else ""})
+
+
+_INSERT = insert(AuditEvent.__table__)

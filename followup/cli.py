@@ -409,7 +409,9 @@ def worker(app: App) -> None:
     service.run_worker(_worker(app))
 
 
-def _serve(app: App, host: str, port: int, with_scheduler: bool) -> None:
+def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 1) -> None:
+    import os
+
     import uvicorn
 
     from . import service, web
@@ -417,6 +419,14 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool) -> None:
     with app.session():
         pass
     _service_logging()
+    if workers > 1:
+        # Each worker process reads its settings from the environment; pass on what options changed.
+        os.environ["FOLLOWUP_DATABASE_URL"] = app.settings.database_url
+        if app.settings.now:
+            os.environ["FOLLOWUP_NOW"] = app.settings.now
+        uvicorn.run("followup.web:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                    log_level="info")
+        return
     if app.settings.now:
         clock.start_ticking()
     scheduler = None
@@ -433,10 +443,12 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (more than 1 is for PostgreSQL: SQLite has one writer).")
 @pass_app
-def serve(app: App, host: str, port: int) -> None:
+def serve(app: App, host: str, port: int, workers: int) -> None:
     """The webhook server alone."""
-    _serve(app, host, port, with_scheduler=False)
+    _serve(app, host, port, with_scheduler=False, workers=workers)
 
 
 @cli.command()

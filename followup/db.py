@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 from datetime import date, datetime, timezone
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from typing import Iterator
 
 from sqlalchemy import event
@@ -110,13 +111,20 @@ def dispose(url: str | None = None) -> None:
             engine.dispose()
 
 
+# SQLite has one writer at a time. Threads of one process queue here, in order, instead of
+# meeting in SQLite's busy handler, whose sleeping back-off gave the webhook a p99 of seconds.
+# Other processes still wait in busy_timeout.
+_sqlite_writer = threading.RLock()
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with _sqlite_writer if engine.dialect.name == "sqlite" else nullcontext():
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise

@@ -11,14 +11,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from . import audit, consent, escalation, replies, rules
-from .enrolment import enrolment_of
 from .localtime import zone
 from .messages import render
-from .models import Clinic, Message, Patient, Reading
+from .models import Clinic, Enrolment, Message, Patient, Reading
 from .phones import parse_phone
 from .programs import get_program
 
@@ -26,6 +25,16 @@ OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", 
 OPT_IN = {"START", "UNSTOP", "YES"}
 HELP = {"HELP", "INFO"}
 HISTORY = timedelta(days=60)
+# Built once: building an INSERT with .values() per request cost more than running it.
+_INSERT_MESSAGE = insert(Message.__table__)
+_INSERT_RETURNING_ID = insert(Message.__table__).returning(Message.__table__.c.id)
+_INSERT_READING = insert(Reading.__table__)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    id: int
+    body: str
 
 
 @dataclass
@@ -50,12 +59,13 @@ def keyword(body: str) -> str | None:
     return words[0].upper()
 
 
-def _find_patient(session: Session, phone: str) -> tuple[Patient | None, Clinic | None]:
-    """The patient with this number; an active one first when several clinics know it."""
-    rows = session.execute(select(Patient, Clinic).join(Clinic, Clinic.id == Patient.clinic_id)
-                           .where(Patient.phone == phone)).all()
+def _find_patient(session: Session, phone: str) -> tuple[Patient | None, Clinic | None, str | None]:
+    """The patient with this number (with clinic and programme); an active one first when several
+    clinics know it."""
+    rows = session.execute(select(Patient, Clinic, Enrolment.program).join(Clinic, Clinic.id == Patient.clinic_id)
+                           .join(Enrolment, Enrolment.patient_id == Patient.id).where(Patient.phone == phone)).all()
     if not rows:
-        return None, None
+        return None, None, None
     rank = {"active": 0, "paused": 1, "opted_out": 2, "completed": 3, "unenrolled": 4}
     return min(rows, key=lambda row: (rank.get(row[0].status, 9), -row[0].id))
 
@@ -75,18 +85,19 @@ def handle(session: Session, *, sender: str, body: str, now: datetime, sid: str 
         phone = parse_phone(sender)
     except ValueError:
         phone = (sender or "").strip()[:32]
-    patient, clinic = _find_patient(session, phone)
-    inbound = Message(patient_id=patient.id if patient else None, clinic_id=clinic.id if clinic else None,
-                      direction="in", kind="reply", channel="sms", status="received", body=body, provider_id=sid,
-                      from_addr=phone, to_addr=to, sent_at=now, created_at=now, updated_at=now)
-    session.add(inbound)
-    session.flush()
-    result = Result(None, inbound.id, patient.id if patient else None)
-    text, kind = _respond(session, patient, clinic, inbound, now, result)
+    patient, clinic, program = _find_patient(session, phone)
+    # Core inserts on this hot path (every inbound SMS): SQLModel objects cost a pydantic validation each.
+    row = {"patient_id": patient.id if patient else None, "clinic_id": clinic.id if clinic else None,
+           "direction": "in", "kind": "reply", "channel": "sms", "status": "received", "body": body,
+           "provider_id": sid, "from_addr": phone, "to_addr": to, "sent_at": now, "created_at": now, "updated_at": now,
+           "attempts": 0, "quiet_exempt": False}
+    inbound = Inbound(id=session.execute(_INSERT_RETURNING_ID, row).scalar_one(), body=body)
+    result = Result(None, inbound.id, row["patient_id"])
+    text, kind = _respond(session, patient, clinic, program, inbound, now, result)
     if text:
-        session.add(Message(patient_id=inbound.patient_id, clinic_id=inbound.clinic_id, direction="out", kind=kind,
-                            channel="sms", status="sent", body=text, to_addr=phone, due_at=now, sent_at=now,
-                            quiet_exempt=True, in_reply_to=inbound.id, created_at=now, updated_at=now))
+        session.execute(_INSERT_MESSAGE, {
+            **row, "direction": "out", "kind": kind, "status": "sent", "body": text, "provider_id": None,
+            "from_addr": None, "to_addr": phone, "due_at": now, "quiet_exempt": True, "in_reply_to": inbound.id})
     result.reply = text
     # The audit trail names the patient and what happened, never the text (minimum necessary).
     audit.record(session, now, "sms", "inbound", patient_id=result.patient_id, message_id=inbound.id,
@@ -94,8 +105,8 @@ def handle(session: Session, *, sender: str, body: str, now: datetime, sid: str 
     return result
 
 
-def _respond(session: Session, patient: Patient | None, clinic: Clinic | None, inbound: Message, now: datetime,
-             result: Result) -> tuple[str | None, str]:
+def _respond(session: Session, patient: Patient | None, clinic: Clinic | None, program: str | None,
+             inbound: Inbound, now: datetime, result: Result) -> tuple[str | None, str]:
     if patient is None:
         result.action = "unknown_sender"
         return render("unknown_sender", "sms", "en").body, "reply"
@@ -119,14 +130,14 @@ def _respond(session: Session, patient: Patient | None, clinic: Clinic | None, i
 
     answer = replies.parse(inbound.body)
     tz = zone(patient.timezone)
-    session.add(Reading(patient_id=patient.id, message_id=inbound.id, answers_message_id=_answered(session, patient, now),
-                        local_date=now.astimezone(tz).date(), at=now, pain=answer.pain, numbness=answer.numbness,
-                        done=answer.done or 0, flags=" ".join(sorted(answer.flags)), understood=answer.understood))
-    session.flush()
+    session.execute(_INSERT_READING, dict(
+        patient_id=patient.id, message_id=inbound.id, answers_message_id=_answered(session, patient, now),
+        local_date=now.astimezone(tz).date(), at=now, pain=answer.pain, numbness=answer.numbness,
+        done=answer.done or 0, flags=" ".join(sorted(answer.flags)), understood=answer.understood))
     if not answer.understood:
         return _not_understood(session, patient, clinic, inbound, now, result, ctx)
 
-    rule_set = rules.load_rules(get_program(enrolment_of(session, patient.id).program).rules)
+    rule_set = rules.load_rules(get_program(program).rules)
     decisions = rules.evaluate(_history(session, patient, now), rule_set,
                                recent=escalation.recent_open(session, patient.id, now, rule_set.dedupe_days), now=now)
     top = decisions[0] if decisions else None

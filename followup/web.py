@@ -89,6 +89,17 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """For uvicorn's worker processes (`followup serve --workers N`): settings from the environment."""
+    from . import config
+
+    settings = config.load()
+    clock.pin(settings.now)
+    if settings.now:
+        clock.start_ticking()
+    return create_app(settings)
+
+
 def twiml(reply: str | None) -> str:
     if not reply:
         return '<?xml version="1.0" encoding="UTF-8"?><Response/>'
