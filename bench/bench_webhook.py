@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -57,10 +58,13 @@ async def run_load(url: str, forms: list[dict]) -> tuple[float, list[float], int
     return elapsed, latencies, errors
 
 
-def main() -> None:
+@contextmanager
+def webhook_server(now: datetime):
+    """A seeded database (SQLite, or PostgreSQL with --db pg) behind `followup serve`; yields (base URL,
+    label, workers). Shared by both webhook benchmarks."""
     use_pg = "--db" in sys.argv and sys.argv[sys.argv.index("--db") + 1] == "pg"
+    workers = sys.argv[sys.argv.index("--workers") + 1] if "--workers" in sys.argv else "1"
     cluster = None
-    now = datetime(2026, 12, 2, 0, 30, tzinfo=timezone.utc)
     if use_pg:
         sys.path.insert(0, str(ROOT / "tests"))
         import pg
@@ -76,15 +80,13 @@ def main() -> None:
     else:
         url = fresh_sqlite(Path(tempfile.mkdtemp()) / "webhook.db")
     seed_patients(url, PATIENTS, now)
-    port = 8300 + random.randint(0, 99)
+    port = 8300 + random.randint(0, 199)
     env = {**os.environ, "FOLLOWUP_DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC,
            "FOLLOWUP_NOW": now.isoformat()}
-    workers = sys.argv[sys.argv.index("--workers") + 1] if "--workers" in sys.argv else "1"
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "followup"), "serve", "--port", str(port),
-                               "--workers", workers], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               "--workers", workers], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
     try:
-        base = f"http://127.0.0.1:{port}"
         for _ in range(300):
             try:
                 if httpx.get(base + "/healthz").status_code == 200:
@@ -92,21 +94,27 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.1)
         time.sleep(1)  # let every worker process finish starting
+        yield base, "PostgreSQL" if use_pg else "SQLite", workers
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if cluster:
+            cluster.stop()
+
+
+def main() -> None:
+    now = datetime(2026, 12, 2, 0, 30, tzinfo=timezone.utc)
+    with webhook_server(now) as (base, label, workers):
         rng = random.Random(7)
         forms = [{"From": f"+1{2000000000 + rng.randint(1, PATIENTS)}", "To": "+16175550100",
                   "Body": rng.choice(BODIES), "MessageSid": f"SM{i:032x}", "AccountSid": "ACbench"}
                  for i in range(REQUESTS)]
         asyncio.run(run_load(base, forms[:300]))  # warm-up (and those sids are then replays: excluded)
         elapsed, latencies, errors = asyncio.run(run_load(base, forms[300:]))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if cluster:
-            cluster.stop()
     latencies.sort()
     n = len(latencies)
     print(f"machine: {machine()}")
-    print(f"webhook, {'PostgreSQL' if use_pg else 'SQLite'}, {workers} server process(es), {n} signed requests, {CONCURRENCY} concurrent, "
+    print(f"webhook, {label}, {workers} server process(es), {n} signed requests, {CONCURRENCY} concurrent, "
           f"client and server on the same 2 cores: {n / elapsed:.0f} req/s; latency p50 "
           f"{statistics.median(latencies) * 1000:.1f} ms, p99 {latencies[int(n * 0.99) - 1] * 1000:.1f} ms, "
           f"max {latencies[-1] * 1000:.1f} ms; non-200: {errors}")

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from followup.testing.fake_twilio import FakeTwilio
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from pg import free_port
 
 
 class Inbox:

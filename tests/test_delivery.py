@@ -48,15 +48,20 @@ def test_an_email_patient_gets_the_reminder_by_email(followup_sqlite, smtp_serve
     assert "Prone head lift" in reminder.get_body(("html",)).get_content()
 
 
+def sent_reminder(followup, fake) -> dict:
+    """Enrol one patient with Twilio configured, tick at 09:00, return the reminder as sent."""
+    followup.env = twilio_env(fake)
+    followup.enrol(followup.clinic())
+    followup("tick", now=AT_NINE)
+    return followup.json("messages", "--kind", "reminder", "--status", "sent")[0]
+
+
 def status_settings(url, fake):
     return config.load({**twilio_env(fake), "FOLLOWUP_DATABASE_URL": url})
 
 
 def test_status_callbacks_move_a_message_forward_only(followup, fake_twilio):
-    followup.env = twilio_env(fake_twilio)
-    followup.enrol(followup.clinic())
-    followup("tick", now=AT_NINE)
-    reminder = followup.json("messages", "--kind", "reminder", "--status", "sent")[0]
+    reminder = sent_reminder(followup, fake_twilio)
     sid, token, public = reminder["provider_id"], fake_twilio.auth_token, "https://followup.example"
     with LiveServer(status_settings(followup.url, fake_twilio)) as server:
         for status in ("delivered", "sent", "queued"):
@@ -69,10 +74,7 @@ def test_status_callbacks_move_a_message_forward_only(followup, fake_twilio):
 
 def test_an_undelivered_callback_records_the_reason_and_21610_opts_out(followup_sqlite, fake_twilio):
     followup = followup_sqlite
-    followup.env = twilio_env(fake_twilio)
-    followup.enrol(followup.clinic())
-    followup("tick", now=AT_NINE)
-    reminder = followup.json("messages", "--kind", "reminder", "--status", "sent")[0]
+    reminder = sent_reminder(followup, fake_twilio)
     with LiveServer(status_settings(followup.url, fake_twilio)) as server:
         signed_post(server, "/twilio/status", {"MessageSid": reminder["provider_id"], "MessageStatus": "undelivered",
                                                "ErrorCode": "21610"}, fake_twilio.auth_token,
@@ -84,10 +86,7 @@ def test_an_undelivered_callback_records_the_reason_and_21610_opts_out(followup_
 
 def test_a_forged_or_missing_signature_is_refused_and_changes_nothing(followup_sqlite, fake_twilio):
     followup = followup_sqlite
-    followup.env = twilio_env(fake_twilio)
-    followup.enrol(followup.clinic())
-    followup("tick", now=AT_NINE)
-    reminder = followup.json("messages", "--kind", "reminder", "--status", "sent")[0]
+    reminder = sent_reminder(followup, fake_twilio)
     form = {"MessageSid": reminder["provider_id"], "MessageStatus": "delivered"}
     with LiveServer(status_settings(followup.url, fake_twilio)) as server:
         assert signed_post(server, "/twilio/status", form, "not-the-token", "https://followup.example").status_code == 403
