@@ -267,6 +267,8 @@ def patient_show(app: App, patient_id: int, as_json: bool) -> None:
         p = enrolment.get_patient(session, patient_id)
         data = views.patient_json(p, enrolment.enrolment_of(session, patient_id))
         data["messages"] = [views.message_json(m) for m in views.list_messages(session, patient_id=patient_id)]
+        data["escalations"] = [views.escalation_json(e) for e in views.list_escalations(session, patient_id)]
+        data["readings"] = views.readings_json(session, patient_id)
 
     def human(d):
         tz = zone(d["timezone"])
@@ -276,12 +278,9 @@ def patient_show(app: App, patient_id: int, as_json: bool) -> None:
                    f"{', '.join(e.get('reminder_times', []))}; check-in {e.get('checkin_time')} every "
                    f"{e.get('checkin_every_days')} day(s)")
         click.echo("Timeline (patient-local):")
-        for m in d["messages"]:
-            when = m["sent_at"] or m["due_at"]
+        for when, line in views.timeline(d):
             local = clock.parse_instant(when).astimezone(tz).strftime("%a %Y-%m-%d %H:%M") if when else "?"
-            arrow = "→" if m["direction"] == "out" else "←"
-            why = f" ({m['error']})" if m["error"] else ""
-            click.echo(f"  {local} {arrow} {m['kind']:<12} {m['channel']:<5} {m['status']}{why}")
+            click.echo(f"  {local} {line}")
 
     emit(data, as_json, human)
 

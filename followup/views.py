@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from .localtime import to_utc_z
-from .models import Enrolment, Escalation, Message, Patient
+from .models import Enrolment, Escalation, Message, Patient, Reading
 
 
 def patient_json(p: Patient, enrolment: Enrolment | None) -> dict:
@@ -57,3 +57,37 @@ def list_messages(session: Session, patient_id: int | None = None, direction: st
     if limit:
         query = query.limit(limit)
     return list(session.exec(query))
+
+
+def list_escalations(session: Session, patient_id: int) -> list[Escalation]:
+    return list(session.exec(select(Escalation).where(Escalation.patient_id == patient_id).order_by(Escalation.id)))
+
+
+def readings_json(session: Session, patient_id: int) -> list[dict]:
+    rows = session.exec(select(Reading).where(Reading.patient_id == patient_id).order_by(Reading.at, Reading.id))
+    return [{"message_id": r.message_id, "answers_message_id": r.answers_message_id, "at": to_utc_z(r.at),
+             "pain": r.pain, "numbness": r.numbness, "done": r.done, "flags": r.flags.split(),
+             "understood": r.understood} for r in rows]
+
+
+def timeline(patient: dict) -> list[tuple[str | None, str]]:
+    """One patient's messages (with what each reply said) and escalations, in time order, as text."""
+    said = {r["message_id"]: r for r in patient.get("readings", [])}
+    lines: list[tuple[str | None, str]] = []
+    for m in patient["messages"]:
+        why = f" ({m['error']})" if m["error"] else ""
+        line = f"{'→' if m['direction'] == 'out' else '←'} {m['kind']:<12} {m['channel']:<5} {m['status']}{why}"
+        if m["direction"] == "in":
+            r = said.get(m["id"])
+            reading = "not understood" if r and not r["understood"] else ", ".join(
+                part for part in (f"pain {r['pain']}" if r and r["pain"] is not None else "",
+                                  f"numbness {'yes' if r['numbness'] else 'no'}" if r and r["numbness"] is not None
+                                  else "", f"done {r['done']}" if r and r["done"] else "",
+                                  " ".join(r["flags"]) if r else "") if part)
+            line += f"  \"{m['body'][:60]}\"" + (f" -> {reading}" if reading else "")
+        lines.append((m["sent_at"] or m["due_at"], line))
+    for e in patient.get("escalations", []):
+        lines.append((e["created_at"], f"! escalation {e['id']} {e['rule']} ({e['tier']}): {e['reason']}"))
+        if e["acknowledged_at"]:
+            lines.append((e["acknowledged_at"], f"✓ escalation {e['id']} acknowledged by {e['acknowledged_by']}"))
+    return sorted(lines, key=lambda item: item[0] or "9999")

@@ -161,3 +161,16 @@ def test_acknowledging_twice_or_without_a_name_is_refused(followup_sqlite):
     assert "already acknowledged" not in followup_sqlite("escalations", "ack", "1", "--by", "A").stderr
     assert "already acknowledged by A" in followup_sqlite("escalations", "ack", "1", "--by", "B", expect=2).stderr
     assert "no escalation with id 9" in followup_sqlite("escalations", "ack", "9", "--by", "B", expect=2).stderr
+
+
+def test_patient_show_tells_the_story_of_replies_readings_and_escalations(followup, clinic_and_patient):
+    _, patient = clinic_and_patient
+    reply(followup, "pain 8, numb yes")
+    followup("escalations", "ack", "1", "--by", "Dr Lee", now="2026-12-02T01:00:00Z")
+    shown = followup.json("patient", "show", patient)
+    assert [(r["pain"], r["numbness"]) for r in shown["readings"]] == [(8, True)]
+    assert [(e["rule"], e["acknowledged_by"]) for e in shown["escalations"]] == [("U3", "Dr Lee")]
+    text = followup("patient", "show", patient).stdout
+    assert '"pain 8, numb yes" -> pain 8, numbness yes' in text
+    assert "escalation 1 U3 (urgent): severe pain: 8/10" in text
+    assert "Tue 2026-12-01 20:00 ✓ escalation 1 acknowledged by Dr Lee" in text  # local time
