@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from . import audit, outbox
@@ -28,11 +28,15 @@ def patient_text(decision: Decision, patient: Patient, clinic: Clinic) -> str:
                   appointment=decision.rule == "S4").body
 
 
+_E = Escalation.__table__.c
+_RECENT_OPEN = select(_E.rule, _E.created_at).where(_E.patient_id == bindparam("patient"), _E.acknowledged_at.is_(None),
+                                                   _E.created_at > bindparam("since"))
+
+
 def recent_open(session: Session, patient_id: int, now: datetime, dedupe_days: int) -> dict[str, datetime]:
     """rule -> when it last fired, for escalations still unacknowledged within the de-dup window."""
-    rows = session.execute(select(Escalation.rule, Escalation.created_at).where(
-        Escalation.patient_id == patient_id, Escalation.acknowledged_at.is_(None),
-        Escalation.created_at > now - timedelta(days=dedupe_days)))
+    rows = session.connection().execute(_RECENT_OPEN, {"patient": patient_id,
+                                                       "since": now - timedelta(days=dedupe_days)})
     found: dict[str, datetime] = {}
     for rule, at in rows:
         found[rule] = max(at, found.get(rule, at))

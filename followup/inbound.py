@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlmodel import Session
 
 from . import audit, consent, escalation, replies, rules
@@ -29,6 +29,20 @@ HISTORY = timedelta(days=60)
 _INSERT_MESSAGE = insert(Message.__table__)
 _INSERT_RETURNING_ID = insert(Message.__table__).returning(Message.__table__.c.id)
 _INSERT_READING = insert(Reading.__table__)
+_M, _R = Message.__table__.c, Reading.__table__.c
+_SEEN = select(_M.id, _M.patient_id).where(_M.direction == "in", _M.provider_id == bindparam("sid"))
+_ANSWER_TO = select(_M.body).where(_M.in_reply_to == bindparam("id"), _M.direction == "out").limit(1)
+_PATIENT = (select(Patient, Clinic, Enrolment.program).join(Clinic, Clinic.id == Patient.clinic_id)
+            .join(Enrolment, Enrolment.patient_id == Patient.id).where(Patient.phone == bindparam("phone")))
+_ANSWERED = (select(_M.id).where(_M.patient_id == bindparam("patient"), _M.direction == "out",
+                                 _M.kind.in_(("checkin", "reminder")), _M.status.in_(("sent", "delivered")),
+                                 _M.sent_at <= bindparam("now"))
+             .order_by(_M.sent_at.desc()).limit(1))
+_HISTORY = select(_R.id, _R.local_date, _R.at, _R.pain, _R.numbness, _R.flags).where(
+    _R.patient_id == bindparam("patient"), _R.understood.is_(True), _R.at > bindparam("since"))
+_PREVIOUS = (select(_R.understood).where(_R.patient_id == bindparam("patient"), _R.message_id != bindparam("id"),
+                                         _R.at > bindparam("since"))
+             .order_by(_R.at.desc(), _R.id.desc()).limit(1))
 
 
 @dataclass(frozen=True)
@@ -62,8 +76,7 @@ def keyword(body: str) -> str | None:
 def _find_patient(session: Session, phone: str) -> tuple[Patient | None, Clinic | None, str | None]:
     """The patient with this number (with clinic and programme); an active one first when several
     clinics know it."""
-    rows = session.execute(select(Patient, Clinic, Enrolment.program).join(Clinic, Clinic.id == Patient.clinic_id)
-                           .join(Enrolment, Enrolment.patient_id == Patient.id).where(Patient.phone == phone)).all()
+    rows = session.execute(_PATIENT, {"phone": phone}).all()
     if not rows:
         return None, None, None
     rank = {"active": 0, "paused": 1, "opted_out": 2, "completed": 3, "unenrolled": 4}
@@ -74,13 +87,11 @@ def handle(session: Session, *, sender: str, body: str, now: datetime, sid: str 
            to: str | None = None) -> Result:
     body = (body or "")[:1600]
     if sid:
-        seen = session.execute(select(Message).where(Message.direction == "in", Message.provider_id == sid)
-                               ).scalar_one_or_none()
+        connection = session.connection()
+        seen = connection.execute(_SEEN, {"sid": sid}).first()
         if seen is not None:
-            answer = session.execute(select(Message).where(Message.in_reply_to == seen.id, Message.direction == "out")
-                                     ).scalars().first()
-            return Result(answer.body if answer else None, seen.id, seen.patient_id, duplicate=True,
-                          action="duplicate")
+            answer = connection.execute(_ANSWER_TO, {"id": seen.id}).scalar_one_or_none()
+            return Result(answer, seen.id, seen.patient_id, duplicate=True, action="duplicate")
     try:
         phone = parse_phone(sender)
     except ValueError:
@@ -161,10 +172,8 @@ def _not_understood(session, patient, clinic, inbound, now, result, ctx) -> tupl
                                 rules.Decision(escalation.REVIEW_RULE, "routine", "reply not understood"),
                                 now, source_message_id=inbound.id, reply=inbound.body)
     result.escalations.append(created.id)
-    previous = session.execute(
-        select(Reading.understood)
-        .where(Reading.patient_id == patient.id, Reading.message_id != inbound.id, Reading.at > now - timedelta(days=1))
-        .order_by(Reading.at.desc(), Reading.id.desc()).limit(1)).scalar_one_or_none()
+    previous = session.connection().execute(_PREVIOUS, {"patient": patient.id, "id": inbound.id,
+                                                         "since": now - timedelta(days=1)}).scalar_one_or_none()
     if previous is False:
         result.action = "review (no second clarification)"
         return None, "reply"
@@ -174,15 +183,9 @@ def _not_understood(session, patient, clinic, inbound, now, result, ctx) -> tupl
 
 def _answered(session: Session, patient: Patient, now: datetime) -> int | None:
     """The reminder or check-in this reply answers: the latest one sent before it."""
-    return session.execute(
-        select(Message.id).where(Message.patient_id == patient.id, Message.direction == "out",
-                                 Message.kind.in_(("checkin", "reminder")), Message.status.in_(("sent", "delivered")),
-                                 Message.sent_at <= now)
-        .order_by(Message.sent_at.desc()).limit(1)).scalar_one_or_none()
+    return session.connection().execute(_ANSWERED, {"patient": patient.id, "now": now}).scalar_one_or_none()
 
 
 def _history(session: Session, patient: Patient, now: datetime) -> list[rules.Reply]:
-    readings = session.execute(select(Reading).where(Reading.patient_id == patient.id, Reading.understood.is_(True),
-                                                     Reading.at > now - HISTORY)).scalars()
-    return [rules.Reply(r.local_date, r.at, r.pain, r.numbness, frozenset(r.flags.split()), seq=r.id) for r in readings]
-
+    rows = session.connection().execute(_HISTORY, {"patient": patient.id, "since": now - HISTORY})
+    return [rules.Reply(r.local_date, r.at, r.pain, r.numbness, frozenset(r.flags.split()), seq=r.id) for r in rows]
