@@ -368,6 +368,29 @@ def escalations_ack(app: App, escalation_id: int, by: str, note: str | None, as_
     emit(data, as_json, lambda d: click.echo(f"escalation {d['id']} acknowledged by {d['acknowledged_by']}"))
 
 
+@cli.command()
+@click.option("--patients", default=3, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 365))
+@click.option("--seed", default=1, show_default=True, type=int)
+@json_option
+def simulate(patients: int, days: int, seed: int, as_json: bool) -> None:
+    """A whole programme on a fake clock with fake channels and scripted patients, in a temporary
+    database. A transcript for up to 5 patients, a summary for more. Deterministic for a seed."""
+    from .simulate import simulate as run_simulation
+
+    result = run_simulation(patients, days, seed)
+    if as_json:
+        emit({"summary": result.summary, "transcript": result.lines}, True)
+        return
+    for line in result.lines:
+        click.echo(line)
+    s = result.summary
+    click.echo(f"\n{s['patients']} patients, {s['days']} days, seed {s['seed']}: {s['behaviours']}")
+    click.echo(f"sent: {s['sent']}")
+    click.echo(f"replies received: {s['replies_received']}; escalations: {s['escalations'] or 'none'}")
+    click.echo(f"patients: {s['patient_status']}; skipped or failed: {s['skipped_or_failed'] or 'none'}")
+
+
 # --- the scheduler and the service ---------------------------------------------------------------
 
 def _worker(app: App):

@@ -1,0 +1,34 @@
+"""`followup simulate`: the whole system on a fake clock with scripted patients, deterministic."""
+
+import json
+
+from click.testing import CliRunner
+
+from followup.cli import cli
+
+
+def simulate(*args):
+    result = CliRunner().invoke(cli, ["simulate", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def test_a_small_simulation_prints_a_transcript_where_each_scripted_patient_does_what_it_should():
+    data = json.loads(simulate("--patients", "5", "--days", "6", "--seed", "3", "--json"))
+    summary, transcript = data["summary"], "\n".join(data["transcript"])
+    assert summary["behaviours"] == {"adherent": 1, "forgetful": 1, "worsening": 1, "red flag": 1, "opts out": 1}
+    assert summary["escalations"].get("E1") == 1  # the red-flag patient
+    assert summary["patient_status"] == {"active": 4, "opted_out": 1}
+    assert summary["sent"]["optout"] == 1 and summary["sent"]["reminder"] > 0 and summary["sent"]["checkin"] > 0
+    assert "Call 911" in transcript and "← STOP" in transcript and "contact your doctor" in transcript
+
+
+def test_the_same_seed_gives_the_same_run_and_another_seed_another():
+    first = simulate("--patients", "4", "--days", "4", "--seed", "11")
+    assert simulate("--patients", "4", "--days", "4", "--seed", "11") == first
+    assert simulate("--patients", "4", "--days", "4", "--seed", "12") != first
+
+
+def test_a_larger_simulation_prints_a_summary_not_a_transcript():
+    out = simulate("--patients", "12", "--days", "3", "--seed", "2")
+    assert "patient 1 " not in out and "12 patients, 3 days, seed 2" in out and "sent:" in out
