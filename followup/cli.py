@@ -172,12 +172,8 @@ def programs_show(key: str, as_json: bool) -> None:
 
     def human(d):
         click.echo(f"{d['key']}: {d['title']}")
-        for e in d["exercises"]:
-            parts = [f"hold {e['hold_s']} s"] + ([f"rest {e['rest_s']} s"] if e["rest_s"] else [])
-            parts += [f"{e['reps']} reps"] if e["reps"] > 1 else []
-            parts += [f"{e['sets']} sets a day"] if e["sets"] > 1 else []
-            parts += [f"{'up to ' if e['up_to'] else ''}{e['per_day']} times a day"] if e["per_day"] > 1 else []
-            click.echo(f"  - {e['name']}: {', '.join(parts)}")
+        for exercise in get_program(key).exercises:
+            click.echo(f"  - {exercise.name}: {exercise.dosage()}")
 
     emit(data, as_json, human)
 
@@ -213,9 +209,9 @@ def enroll(app: App, clinic_id: int, csv_path: str | None, consent: bool, as_jso
         rows = [("", {**fields, "consent": "yes" if consent else None})]
     with app.session() as session:
         target = clinics.get_clinic(session, clinic_id)
-        with _progress(len(rows), "validating and enrolling", quiet=as_json or len(rows) < 50) as bar:
+        with _progress(len(rows), "validating and enrolling", quiet=as_json or len(rows) < 50) as advance:
             patients = enrolment.enrol(session, target, rows, clock.now(), method="csv" if csv_path else "cli",
-                                       progress=bar.update)
+                                       progress=advance)
         data = [views.patient_json(p, None) for p in patients]
     if as_json:
         emit(data if csv_path else data[0], True)
@@ -225,19 +221,14 @@ def enroll(app: App, clinic_id: int, csv_path: str | None, consent: bool, as_jso
         click.echo(data[0]["id"])
 
 
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-
 @contextmanager
 def _progress(length: int, label: str, quiet: bool):
-    """A progress bar on a terminal; nothing in pipes or under --json."""
+    """A progress bar on a terminal (yields its update function); nothing in pipes or under --json."""
     if quiet or not sys.stderr.isatty():
-        yield _NoBar()
+        yield lambda _n: None
         return
     with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
-        yield bar
+        yield bar.update
 
 
 @cli.command()
@@ -369,6 +360,34 @@ def escalations_ack(app: App, escalation_id: int, by: str, note: str | None, as_
 
 
 @cli.command()
+@click.option("--clinic", "clinic_id", type=int)
+@click.option("--patient", "patient_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]), default="table",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to a file instead of stdout.")
+@pass_app
+def report(app: App, clinic_id: int | None, patient_id: int | None, fmt: str, out: str | None) -> None:
+    """Adherence and symptom trends per patient and for the clinic."""
+    from . import reports
+
+    with app.session() as session:
+        if clinic_id is not None:
+            clinics.get_clinic(session, clinic_id)
+        if patient_id is not None:
+            enrolment.get_patient(session, patient_id)
+        data = reports.build(session, clock.now(), clinic_id, patient_id)
+    render = {"table": lambda d: reports.as_table(d, table), "csv": reports.as_csv, "json": reports.as_json,
+              "html": reports.as_html}[fmt]
+    text = render(data)
+    if out:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        click.echo(f"report written to {out}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
 @click.option("--patients", default=3, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--days", default=7, show_default=True, type=click.IntRange(1, 365))
 @click.option("--seed", default=1, show_default=True, type=int)
@@ -380,15 +399,9 @@ def simulate(patients: int, days: int, seed: int, as_json: bool) -> None:
 
     result = run_simulation(patients, days, seed)
     if as_json:
-        emit({"summary": result.summary, "transcript": result.lines}, True)
+        emit({"summary": result.summary, "transcript": result.lines, "database": result.database}, True)
         return
-    for line in result.lines:
-        click.echo(line)
-    s = result.summary
-    click.echo(f"\n{s['patients']} patients, {s['days']} days, seed {s['seed']}: {s['behaviours']}")
-    click.echo(f"sent: {s['sent']}")
-    click.echo(f"replies received: {s['replies_received']}; escalations: {s['escalations'] or 'none'}")
-    click.echo(f"patients: {s['patient_status']}; skipped or failed: {s['skipped_or_failed'] or 'none'}")
+    click.echo(result.text())
 
 
 # --- the scheduler and the service ---------------------------------------------------------------

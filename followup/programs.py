@@ -26,6 +26,14 @@ class Exercise:
     def display_name(self, language: str) -> str:
         return self.name_es if language == "es" and self.name_es else self.name
 
+    def dosage(self) -> str:
+        """'hold 5 s, rest 5 s, up to 10 times a day' (the SMS templates word it per language)."""
+        parts = [f"hold {self.hold_s} s"] + ([f"rest {self.rest_s} s"] if self.rest_s else [])
+        parts += [f"{self.reps} reps"] if self.reps > 1 else []
+        parts += [f"{self.sets} sets a day"] if self.sets > 1 else []
+        parts += [f"{'up to ' if self.up_to else ''}{self.per_day} times a day"] if self.per_day > 1 else []
+        return ", ".join(parts)
+
 
 @dataclass(frozen=True)
 class Program:

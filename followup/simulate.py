@@ -61,6 +61,16 @@ class Script:
 class Result:
     lines: list[str] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
+    database: str = ""  # kept afterwards, so `followup --db URL report|patient show|messages` can explore it
+
+    def text(self) -> str:
+        s = self.summary
+        return "\n".join(self.lines + [
+            f"\n{s['patients']} patients, {s['days']} days, seed {s['seed']}: {s['behaviours']}",
+            f"sent: {s['sent']}",
+            f"replies received: {s['replies_received']}; escalations: {s['escalations'] or 'none'}",
+            f"patients: {s['patient_status']}; skipped or failed: {s['skipped_or_failed'] or 'none'}",
+            f"explore it: followup --db {self.database} report --format html --out report.html"])
 
 
 class _ScriptedPhones:
@@ -154,6 +164,7 @@ class Simulation:
                 if answer.reply:
                     self._say(pid, tz, "→", f"reply: {answer.reply[:70]}")
         self.result.summary = self._summary(engine)
+        self.result.database = url
         dispose(url)
         return self.result
 

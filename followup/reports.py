@@ -1,0 +1,135 @@
+"""Adherence and symptom trends, per patient and per clinic (`followup report`).
+
+Adherence: DONE replies per reminder sent. Response rate: check-ins answered (an understood reply
+linked to it) per check-in sent. Pain and numbness: the latest reading of each local day.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from contextlib import redirect_stdout
+from collections import defaultdict
+from datetime import datetime
+
+from jinja2 import Environment, FileSystemLoader
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from .localtime import to_utc_z
+from .models import Escalation, Message, Patient, Reading
+from .resources import resource_dir
+from .rules import TIER_ORDER
+
+
+def build(session: Session, now: datetime, clinic_id: int | None = None, patient_id: int | None = None) -> dict:
+    query = select(Patient).order_by(Patient.id)
+    if clinic_id is not None:
+        query = query.where(Patient.clinic_id == clinic_id)
+    if patient_id is not None:
+        query = query.where(Patient.id == patient_id)
+    patients = list(session.execute(query).scalars())
+    ids = [p.id for p in patients]
+    sent: dict[tuple[int, str], int] = defaultdict(int)
+    for pid, kind, n in session.execute(
+            select(Message.patient_id, Message.kind, func.count()).where(
+                Message.patient_id.in_(ids), Message.direction == "out", Message.kind.in_(("reminder", "checkin")),
+                Message.status.in_(("sent", "delivered"))).group_by(Message.patient_id, Message.kind)):
+        sent[(pid, kind)] = n
+    answered = aliased(Message)
+    readings = session.execute(
+        select(Reading.patient_id, Reading.local_date, Reading.pain, Reading.numbness, Reading.done,
+               Reading.understood, Reading.answers_message_id, answered.kind)
+        .outerjoin(answered, answered.id == Reading.answers_message_id)
+        .where(Reading.patient_id.in_(ids)).order_by(Reading.at, Reading.id)).all()
+    per_patient: dict[int, dict] = {pid: {"done": 0, "answered": set(), "days": {}} for pid in ids}
+    for r in readings:
+        entry = per_patient[r.patient_id]
+        if r.done:
+            entry["done"] += 1
+        if r.understood and r.kind == "checkin":
+            entry["answered"].add(r.answers_message_id)
+        if r.pain is not None or r.numbness is not None:
+            day = entry["days"].setdefault(r.local_date.isoformat(), {"pain": None, "numbness": None})
+            day["pain"] = r.pain if r.pain is not None else day["pain"]
+            day["numbness"] = r.numbness if r.numbness is not None else day["numbness"]
+    escalations = list(session.execute(select(Escalation).where(Escalation.patient_id.in_(ids))).scalars())
+    by_patient_tier: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for e in escalations:
+        by_patient_tier[e.patient_id][e.tier] += 1
+
+    rows = []
+    for p in patients:
+        entry = per_patient[p.id]
+        reminders, checkins = sent[(p.id, "reminder")], sent[(p.id, "checkin")]
+        days = sorted(entry["days"].items())
+        pains = [d["pain"] for _, d in days if d["pain"] is not None]
+        rows.append({
+            "patient_id": p.id, "name": p.name, "status": p.status,
+            "reminders_sent": reminders, "done_replies": entry["done"],
+            "adherence": round(min(1.0, entry["done"] / reminders), 2) if reminders else None,
+            "checkins_sent": checkins, "checkins_answered": len(entry["answered"]),
+            "response_rate": round(len(entry["answered"]) / checkins, 2) if checkins else None,
+            "first_pain": pains[0] if pains else None, "last_pain": pains[-1] if pains else None,
+            "numb_days": sum(1 for _, d in days if d["numbness"]),
+            "escalations": dict(by_patient_tier[p.id]),
+            "pain_trend": [{"date": day, "pain": d["pain"], "numbness": d["numbness"]} for day, d in days],
+        })
+    ack_minutes = [(e.acknowledged_at - e.created_at).total_seconds() / 60 for e in escalations if e.acknowledged_at]
+    tiers = defaultdict(int)
+    for e in escalations:
+        tiers[e.tier] += 1
+    total_reminders = sum(r["reminders_sent"] for r in rows)
+    total_checkins = sum(r["checkins_sent"] for r in rows)
+    return {
+        "generated_at": to_utc_z(now), "clinic_id": clinic_id, "patient_id": patient_id,
+        "clinic": {
+            "patients": len(rows),
+            "adherence": round(min(1.0, sum(r["done_replies"] for r in rows) / total_reminders), 2)
+            if total_reminders else None,
+            "response_rate": round(sum(r["checkins_answered"] for r in rows) / total_checkins, 2)
+            if total_checkins else None,
+            "escalations_by_tier": {t: tiers[t] for t in TIER_ORDER if tiers.get(t)},
+            "open_escalations": sum(1 for e in escalations if e.acknowledged_at is None),
+            "median_minutes_to_acknowledge": round(statistics.median(ack_minutes), 1) if ack_minutes else None,
+        },
+        "patients": rows,
+    }
+
+
+CSV_COLUMNS = ["patient_id", "name", "status", "reminders_sent", "done_replies", "adherence", "checkins_sent",
+               "checkins_answered", "response_rate", "first_pain", "last_pain", "numb_days"]
+
+
+def as_csv(report: dict) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_COLUMNS + ["escalations"], extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in report["patients"]:
+        writer.writerow({**row, "escalations": " ".join(f"{t}:{n}" for t, n in sorted(row["escalations"].items()))})
+    return out.getvalue()
+
+
+def as_table(report: dict, table) -> str:
+    """The clinic's summary line, then one row per patient (`table` prints rows, as the CLI does)."""
+    c = report["clinic"]
+    head = (f"{c['patients']} patients; reminder adherence {c['adherence']}; check-in response {c['response_rate']}; "
+            f"escalations {c['escalations_by_tier'] or 'none'} ({c['open_escalations']} open); median minutes to "
+            f"acknowledge {c['median_minutes_to_acknowledge']}\n")
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        table(report["patients"], CSV_COLUMNS)
+    return head + buffer.getvalue()
+
+
+def as_json(report: dict) -> str:
+    return json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def as_html(report: dict) -> str:
+    """One self-contained file: inline CSS and SVG, no scripts, nothing fetched from the network."""
+    env = Environment(loader=FileSystemLoader(str(resource_dir("templates"))), autoescape=True)
+    return env.get_template("report.html").render(report=report, tiers=TIER_ORDER)
