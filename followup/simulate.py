@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from . import clinics, enrolment, inbound, migrate, outbox
+from . import clinics, enrolment, inbound, migrate
 from .channels.base import Outgoing
 from .channels.fake import FakeChannel
 from .db import dispose, engine_for, session_scope

@@ -17,6 +17,8 @@ import pg
 from followup import clock, db, migrate
 from followup.cli import cli
 
+pytest_plugins = ["channel_fixtures"]  # the fake Twilio server and aiosmtpd fixtures
+
 NOW = "2026-12-01T14:00:00Z"  # a Tuesday, 09:00 in New York
 _names = itertools.count()
 

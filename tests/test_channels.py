@@ -1,11 +1,10 @@
 """Every channel honours one contract; Twilio and SMTP are exercised over real sockets."""
 
 import io
-import time
 
 import pytest
 
-from channel_fixtures import fake_twilio, smtp_env, smtp_server, twilio_env  # noqa: F401
+from channel_fixtures import smtp_env, twilio_env
 from followup import config
 from followup.channels.base import DeliveryError, Outgoing
 from followup.channels.console import ConsoleChannel

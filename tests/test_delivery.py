@@ -3,11 +3,10 @@ status callbacks come back through a real uvicorn."""
 
 from sqlalchemy import select
 
-from channel_fixtures import (LiveServer, fake_twilio, signed_post, smtp_env, smtp_server,  # noqa: F401
-                              twilio_env)
+from channel_fixtures import LiveServer, signed_post, smtp_env, twilio_env
 from followup import config
 from followup.db import engine_for, session_scope
-from followup.models import Consent, Patient
+from followup.models import Consent
 
 AT_NINE = "2026-12-01T14:00:05Z"
 

@@ -151,3 +151,36 @@ def test_listing_commands_print_only_json_under_json(followup_sqlite):
         result = followup_sqlite(*command, "--json")
         import json
         json.loads(result.stdout)
+
+
+def test_a_patients_full_record_can_be_exported_as_json(followup, tmp_path):
+    patient = followup.enrol(followup.clinic())
+    followup("reply", "--from", "+16175550123", "--body", "pain 8", now="2026-12-01T20:00:00Z")
+    out = tmp_path / "record.json"
+    followup("patient", "export", patient, "--out", out)
+    import json
+
+    record = json.loads(out.read_text())
+    assert record["patient"]["phone"] == "+16175550123"
+    assert [c["action"] for c in record["consent"]] == ["granted"]
+    assert {m["kind"] for m in record["messages"]} >= {"confirmation", "reminder", "reply", "escalation", "alert"}
+    assert record["readings"][0]["pain"] == 8 and record["escalations"][0]["rule"] == "U3"
+    assert any(e["action"] == "patient.enrol" for e in record["audit"])
+
+
+def test_forgetting_a_patient_erases_personal_data_and_keeps_anonymised_counts(followup):
+    patient = followup.enrol(followup.clinic())
+    followup("reply", "--from", "+16175550123", "--body", "still numb in my left arm", now="2026-12-01T20:00:00Z")
+    assert "cannot be undone: add --yes" in followup("patient", "forget", patient, expect=2).stderr
+    assert followup.json("patients")[0]["name"] == "Ana Diaz"  # nothing happened without --yes
+
+    assert "messages deleted, counts kept" in followup("patient", "forget", patient, "--yes").stdout
+    record = followup.json("patient", "show", patient)
+    assert (record["name"], record["email"], record["status"]) == ("(forgotten)", None, "unenrolled")
+    assert "6175550123" not in record["phone"]
+    assert record["messages"] == [] and record["readings"] == []
+    assert [e["rule"] for e in record["escalations"]] == ["S3"]  # kept, with no patient text
+    assert followup.json("messages", "--patient", patient) == []
+    # The same number can be enrolled again as a new patient.
+    followup.enrol(1)
+    assert "already forgotten" in followup("patient", "forget", patient, "--yes", expect=2).stderr

@@ -1,0 +1,120 @@
+"""Click commands only: parse, call followup.*, print. Exit codes: 0 ok, 2 bad input, 1 anything else.
+
+The group, its helpers and `db` live here; the commands are in people.py (clinics, programmes,
+enrolment, patients), messaging.py (messages, replies, escalations, reports) and running.py (tick,
+worker, serve, run, simulate).
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+
+import click
+
+from .. import clock, config, migrate
+from ..db import engine_for, session_scope
+from ..errors import BadInput, ConfigError, FollowupError
+
+
+class App:
+    """What every command needs: settings (validated once) and a database session."""
+
+    def __init__(self, db: str | None, now: str | None):
+        self.settings = config.load(database_url=db, now=now)
+        clock.pin(self.settings.now)
+        self._checked = False
+
+    @property
+    def engine(self):
+        return engine_for(self.settings.database_url)
+
+    @contextmanager
+    def session(self):
+        if not self._checked:
+            from alembic.script import ScriptDirectory
+
+            head = ScriptDirectory.from_config(migrate.alembic_config(self.settings.database_url)).get_current_head()
+            if migrate.current(self.settings.database_url) != head:
+                raise FollowupError("the database is not set up or not up to date: run `followup db upgrade`")
+            self._checked = True
+        with session_scope(self.engine) as session:
+            yield session
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def emit(data, as_json: bool, human=None) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    elif human is not None:
+        human(data)
+
+
+def table(rows: list[dict], columns: list[str]) -> None:
+    if not rows:
+        click.echo("(none)")
+        return
+    cells = [[("" if r.get(c) is None else str(r.get(c))).replace("\n", " ") for c in columns] for r in rows]
+    widths = [min(60, max(len(c), *(len(row[i]) for row in cells))) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip())
+    for row in cells:
+        click.echo("  ".join((v if len(v) <= w else v[: w - 1] + "…").ljust(w) for v, w in zip(row, widths)).rstrip())
+
+
+def json_option(f):
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")(f)
+
+
+class UserError(click.ClickException):
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class FollowupGroup(click.Group):
+    """Known errors become one line on stderr: exit 2 for bad input or settings, 1 for the rest."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (BadInput, ConfigError) as exc:
+            raise UserError(str(exc), 2) from exc
+        except FollowupError as exc:
+            raise UserError(str(exc), 1) from exc
+
+
+@click.group(cls=FollowupGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--db", envvar="FOLLOWUP_DATABASE_URL", help="SQLAlchemy URL (default sqlite:///followup.db).")
+@click.option("--now", envvar="FOLLOWUP_NOW", help="Fake clock: an ISO-8601 instant with offset.")
+@click.version_option(package_name="followup")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, now: str | None) -> None:
+    """followup: exercise reminders, check-ins and escalation for patients at home."""
+    ctx.obj = App(db, now)
+
+
+# --- database -------------------------------------------------------------------------------------
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@pass_app
+def db_upgrade(app: App) -> None:
+    """Create or migrate the database to the latest schema (idempotent)."""
+    migrate.upgrade(app.settings.database_url)
+    click.echo(f"database at revision {migrate.current(app.settings.database_url)}", err=True)
+
+
+def main() -> None:
+    cli(prog_name="followup")
+
+
+from . import messaging, people, running  # noqa: E402,F401  (importing registers the commands)

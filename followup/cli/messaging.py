@@ -1,0 +1,85 @@
+"""Messages, replies, escalations and reports."""
+
+from __future__ import annotations
+
+import click
+
+from .. import clinics, clock, enrolment, views
+from . import App, cli, emit, json_option, pass_app, table
+
+
+# --- replies and escalations ---------------------------------------------------------------------
+
+@cli.command()
+@click.option("--from", "sender", required=True, help="The patient's phone number.")
+@click.option("--body", required=True, help="The text of the SMS.")
+@click.option("--sid", help="Twilio MessageSid (a repeated sid is processed once).")
+@json_option
+@pass_app
+def reply(app: App, sender: str, body: str, sid: str | None, as_json: bool) -> None:
+    """Process one inbound SMS exactly as the webhook does; prints the reply sent back."""
+    from .. import inbound
+
+    with app.session() as session:
+        result = inbound.handle(session, sender=sender, body=body, sid=sid, now=clock.now())
+    emit(result.as_json(), as_json, lambda d: click.echo(d["reply"] or "(no reply)"))
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--open", "open_only", is_flag=True, help="Only those not yet acknowledged.")
+@click.option("--patient", "patient_id", type=int)
+@json_option
+@click.pass_context
+def escalations(ctx: click.Context, open_only: bool, patient_id: int | None, as_json: bool) -> None:
+    """Escalations (`escalations ack ID --by NAME` to acknowledge one)."""
+    if ctx.invoked_subcommand:
+        return
+    from .. import escalation
+
+    with ctx.obj.session() as session:
+        data = [views.escalation_json(e) for e in escalation.list_escalations(session, open_only, patient_id)]
+    emit(data, as_json, lambda d: table(d, ["id", "patient_id", "rule", "tier", "reason", "created_at",
+                                            "acknowledged_by"]))
+
+
+@escalations.command("ack")
+@click.argument("escalation_id", type=int)
+@click.option("--by", required=True, help="Who acknowledges.")
+@click.option("--note")
+@json_option
+@pass_app
+def escalations_ack(app: App, escalation_id: int, by: str, note: str | None, as_json: bool) -> None:
+    """Acknowledge an escalation (stops its re-alert)."""
+    from .. import escalation
+
+    with app.session() as session:
+        data = views.escalation_json(escalation.acknowledge(session, escalation_id, by, note, clock.now()))
+    emit(data, as_json, lambda d: click.echo(f"escalation {d['id']} acknowledged by {d['acknowledged_by']}"))
+
+
+@cli.command()
+@click.option("--clinic", "clinic_id", type=int)
+@click.option("--patient", "patient_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]), default="table",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to a file instead of stdout.")
+@pass_app
+def report(app: App, clinic_id: int | None, patient_id: int | None, fmt: str, out: str | None) -> None:
+    """Adherence and symptom trends per patient and for the clinic."""
+    from .. import reports
+
+    with app.session() as session:
+        if clinic_id is not None:
+            clinics.get_clinic(session, clinic_id)
+        if patient_id is not None:
+            enrolment.get_patient(session, patient_id)
+        data = reports.build(session, clock.now(), clinic_id, patient_id)
+    render = {"table": lambda d: reports.as_table(d, table), "csv": reports.as_csv, "json": reports.as_json,
+              "html": reports.as_html}[fmt]
+    text = render(data)
+    if out:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        click.echo(f"report written to {out}", err=True)
+    else:
+        click.echo(text, nl=False)

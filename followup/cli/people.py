@@ -1,0 +1,247 @@
+"""Clinics, programmes, enrolment and patients."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+
+import click
+
+from .. import clinics, clock, enrolment, views
+from ..errors import BadInput
+from ..localtime import zone
+from ..programs import all_programs, get_program
+from . import App, cli, emit, json_option, pass_app, table
+
+
+# --- clinics --------------------------------------------------------------------------------------
+
+@cli.group()
+def clinic() -> None:
+    """Clinics."""
+
+
+@clinic.command("add")
+@click.option("--name", required=True)
+@click.option("--phone", required=True, help="The clinic's phone, international form (+1 617 555 0123).")
+@click.option("--email")
+@click.option("--alert-email", help="Where escalation alerts are emailed.")
+@click.option("--alert-phone", help="Where escalation alerts are texted.")
+@click.option("--timezone", required=True, help="IANA zone, e.g. America/New_York.")
+@click.option("--quiet-start", default="08:00", show_default=True, help="Sending window opens (patient-local).")
+@click.option("--quiet-end", default="21:00", show_default=True, help="Sending window closes (patient-local).")
+@click.option("--emergency-number", default="911", show_default=True)
+@json_option
+@pass_app
+def clinic_add(app: App, as_json: bool, **fields) -> None:
+    """Add a clinic; prints its id."""
+    with app.session() as session:
+        added = clinics.add_clinic(session, clock.now(), **fields)
+        data = clinics.clinic_json(added)
+    emit(data, as_json, lambda d: click.echo(d["id"]))
+
+
+@clinic.command("list")
+@json_option
+@pass_app
+def clinic_list(app: App, as_json: bool) -> None:
+    """List clinics."""
+    with app.session() as session:
+        data = [clinics.clinic_json(c) for c in clinics.list_clinics(session)]
+    emit(data, as_json, lambda d: table(d, ["id", "name", "phone", "timezone", "quiet_start", "quiet_end"]))
+
+
+# --- programmes -----------------------------------------------------------------------------------
+
+@cli.group(invoke_without_command=True)
+@json_option
+@click.pass_context
+def programs(ctx: click.Context, as_json: bool) -> None:
+    """Exercise programmes (`programs show KEY` for one)."""
+    if ctx.invoked_subcommand:
+        return
+    data = [p.as_json() for p in all_programs().values()]
+    emit(data, as_json, lambda d: table([{"key": p["key"], "title": p["title"], "exercises": len(p["exercises"])}
+                                         for p in d], ["key", "title", "exercises"]))
+
+
+@programs.command("show")
+@click.argument("key")
+@json_option
+def programs_show(key: str, as_json: bool) -> None:
+    """One programme with its exercises and dosage."""
+    data = get_program(key).as_json()
+
+    def human(d):
+        click.echo(f"{d['key']}: {d['title']}")
+        for exercise in get_program(key).exercises:
+            click.echo(f"  - {exercise.name}: {exercise.dosage()}")
+
+    emit(data, as_json, human)
+
+
+# --- enrolment ------------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--clinic", "clinic_id", type=int, required=True, help="Clinic id.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Enrol every row of a CSV file.")
+@click.option("--name")
+@click.option("--phone")
+@click.option("--email")
+@click.option("--channel", help="sms (default), email or both.")
+@click.option("--timezone", help="The patient's IANA zone.")
+@click.option("--program", help="Programme key (default upper-back).")
+@click.option("--start", help="First day, YYYY-MM-DD (default: today at the clinic).")
+@click.option("--reminder-times", help="HH:MM[,HH:MM...] patient-local (default 09:00).")
+@click.option("--checkin-time", help="HH:MM patient-local (default 19:00).")
+@click.option("--checkin-every-days", help="Days between check-ins (default 1).")
+@click.option("--weeks", help="Programme length in weeks (default 6).")
+@click.option("--language", help="en (default) or es.")
+@click.option("--consent", is_flag=True, help="The patient gave express consent to receive messages.")
+@json_option
+@pass_app
+def enroll(app: App, clinic_id: int, csv_path: str | None, consent: bool, as_json: bool, **fields) -> None:
+    """Enrol one patient (prints the id) or a CSV of many (all rows valid, or nothing imported)."""
+    given = [k for k, v in fields.items() if v is not None]
+    if csv_path:
+        if given or consent:
+            raise BadInput(f"--csv takes every field from the file; drop --{given[0].replace('_', '-') if given else 'consent'}")
+        rows = enrolment.read_csv(csv_path)
+    else:
+        rows = [("", {**fields, "consent": "yes" if consent else None})]
+    with app.session() as session:
+        target = clinics.get_clinic(session, clinic_id)
+        with _progress(len(rows), "validating and enrolling", quiet=as_json or len(rows) < 50) as advance:
+            patients = enrolment.enrol(session, target, rows, clock.now(), method="csv" if csv_path else "cli",
+                                       progress=advance)
+        data = [views.patient_json(p, None) for p in patients]
+    if as_json:
+        emit(data if csv_path else data[0], True)
+    elif csv_path:
+        click.echo(f"enrolled {len(data)} patients (ids {data[0]['id']}-{data[-1]['id']})")
+    else:
+        click.echo(data[0]["id"])
+
+
+@contextmanager
+def _progress(length: int, label: str, quiet: bool):
+    """A progress bar on a terminal (yields its update function); nothing in pipes or under --json."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+@cli.command()
+@click.option("--clinic", "clinic_id", type=int)
+@click.option("--status", type=click.Choice(["active", "paused", "opted_out", "completed", "unenrolled"]))
+@json_option
+@pass_app
+def patients(app: App, clinic_id: int | None, status: str | None, as_json: bool) -> None:
+    """List patients."""
+    with app.session() as session:
+        data = [views.patient_json(p, e) for p, e in views.list_patients(session, clinic_id, status)]
+    emit(data, as_json, lambda d: table(d, ["id", "clinic_id", "name", "phone", "timezone", "channel", "status"]))
+
+
+@cli.group()
+def patient() -> None:
+    """One patient."""
+
+
+@patient.command("show")
+@click.argument("patient_id", type=int)
+@json_option
+@pass_app
+def patient_show(app: App, patient_id: int, as_json: bool) -> None:
+    """Profile, enrolment and timeline of messages, replies and escalations."""
+    with app.session() as session:
+        p = enrolment.get_patient(session, patient_id)
+        data = views.patient_json(p, enrolment.enrolment_of(session, patient_id))
+        data["messages"] = [views.message_json(m) for m in views.list_messages(session, patient_id=patient_id)]
+        data["escalations"] = [views.escalation_json(e) for e in views.list_escalations(session, patient_id)]
+        data["readings"] = views.readings_json(session, patient_id)
+
+    def human(d):
+        tz = zone(d["timezone"])
+        click.echo(f"Patient {d['id']}: {d['name']}  {d['phone']}  {d['timezone']}  [{d['status']}]")
+        e = d.get("enrolment") or {}
+        click.echo(f"Programme {d['program']} from {e.get('start')} for {e.get('weeks')} weeks; reminders "
+                   f"{', '.join(e.get('reminder_times', []))}; check-in {e.get('checkin_time')} every "
+                   f"{e.get('checkin_every_days')} day(s)")
+        click.echo("Timeline (patient-local):")
+        for when, line in views.timeline(d):
+            local = clock.parse_instant(when).astimezone(tz).strftime("%a %Y-%m-%d %H:%M") if when else "?"
+            click.echo(f"  {local} {line}")
+
+    emit(data, as_json, human)
+
+
+@patient.command("export")
+@click.argument("patient_id", type=int)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to a file instead of stdout.")
+@pass_app
+def patient_export(app: App, patient_id: int, out: str | None) -> None:
+    """The patient's full record as JSON: profile, consent history, messages, readings, escalations, audit."""
+    from .. import records
+
+    with app.session() as session:
+        text = json.dumps(records.export(session, patient_id), indent=2, ensure_ascii=False) + "\n"
+    if out:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+@patient.command("forget")
+@click.argument("patient_id", type=int)
+@click.option("--yes", is_flag=True, help="Confirm: this cannot be undone.")
+@pass_app
+def patient_forget(app: App, patient_id: int, yes: bool) -> None:
+    """Delete a patient's personal data on request (messages are kept only as anonymised counts)."""
+    from .. import records
+
+    if not yes:
+        raise BadInput("forget cannot be undone: add --yes (export the record first if the clinic keeps it)")
+    with app.session() as session:
+        done = records.forget(session, patient_id, clock.now())
+    click.echo(f"patient {patient_id} forgotten; {done['messages_deleted']} messages deleted, counts kept")
+
+
+def _status_command(name: str, action, help_text: str):
+    @cli.command(name, help=help_text)
+    @click.argument("patient_id", type=int)
+    @click.option("--reason", help="Why (kept in the audit trail).")
+    @pass_app
+    def command(app: App, patient_id: int, reason: str | None) -> None:
+        with app.session() as session:
+            p = action(session, patient_id, clock.now(), reason)
+            click.echo(f"patient {p.id} is {p.status}")
+
+    return command
+
+
+_status_command("pause", enrolment.pause, "Pause a patient: pending reminders and check-ins are cancelled.")
+_status_command("resume", enrolment.resume, "Resume a paused patient: messages are planned again from now.")
+_status_command("unenroll", enrolment.unenroll, "End a patient's programme: pending messages are cancelled.")
+
+
+@cli.command()
+@click.option("--patient", "patient_id", type=int)
+@click.option("--direction", type=click.Choice(["in", "out"]))
+@click.option("--status")
+@click.option("--kind")
+@click.option("--limit", type=int)
+@json_option
+@pass_app
+def messages(app: App, patient_id, direction, status, kind, limit, as_json: bool) -> None:
+    """The message log."""
+    with app.session() as session:
+        data = [views.message_json(m) for m in views.list_messages(session, patient_id, direction, status, kind, limit)]
+    emit(data, as_json, lambda d: table(d, ["id", "patient_id", "direction", "kind", "channel", "status", "due_at",
+                                            "sent_at", "error"]))
+
+

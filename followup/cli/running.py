@@ -1,0 +1,116 @@
+"""The scheduler, the service and the simulation."""
+
+from __future__ import annotations
+
+import click
+
+from .. import clock
+from . import App, cli, emit, json_option, pass_app
+
+
+# --- the scheduler and the service ---------------------------------------------------------------
+
+def _worker(app: App):
+    from .. import service
+
+    return service.build_worker(app.settings, app.engine)
+
+
+def _service_logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every run of every job
+
+
+@cli.command()
+@json_option
+@pass_app
+def tick(app: App, as_json: bool) -> None:
+    """One scheduler cycle at "now": plan, send what is due, run time-based rules."""
+    with app.session():
+        pass  # checks the schema once before any work
+    report = _worker(app).tick()
+    emit(report.as_json(), as_json, lambda _d: click.echo(report.summary()))
+
+
+@cli.command()
+@pass_app
+def worker(app: App) -> None:
+    """The scheduler alone (many may share one PostgreSQL database). Stops cleanly on SIGINT/SIGTERM."""
+    from .. import service
+
+    with app.session():
+        pass
+    _service_logging()
+    if app.settings.now:
+        clock.start_ticking()
+    service.run_worker(_worker(app))
+
+
+def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 1) -> None:
+    import os
+
+    import uvicorn
+
+    from .. import service, web
+
+    with app.session():
+        pass
+    _service_logging()
+    if workers > 1:
+        # Each worker process reads its settings from the environment; pass on what options changed.
+        os.environ["FOLLOWUP_DATABASE_URL"] = app.settings.database_url
+        if app.settings.now:
+            os.environ["FOLLOWUP_NOW"] = app.settings.now
+        uvicorn.run("followup.web:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                    log_level="info")
+        return
+    if app.settings.now:
+        clock.start_ticking()
+    scheduler = None
+    if with_scheduler:
+        worker = _worker(app)
+        scheduler = service.start_scheduler(worker)
+    try:
+        uvicorn.run(web.create_app(app.settings), host=host, port=port, log_level="info")
+    finally:
+        if scheduler is not None:
+            service.stop_scheduler(scheduler, worker)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (more than 1 is for PostgreSQL: SQLite has one writer).")
+@pass_app
+def serve(app: App, host: str, port: int, workers: int) -> None:
+    """The webhook server alone."""
+    _serve(app, host, port, with_scheduler=False, workers=workers)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@pass_app
+def run(app: App, host: str, port: int) -> None:
+    """The service: scheduler and webhook server in one process."""
+    _serve(app, host, port, with_scheduler=True)
+
+
+@cli.command()
+@click.option("--patients", default=3, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 365))
+@click.option("--seed", default=1, show_default=True, type=int)
+@json_option
+def simulate(patients: int, days: int, seed: int, as_json: bool) -> None:
+    """A whole programme on a fake clock with fake channels and scripted patients, in a temporary
+    database. A transcript for up to 5 patients, a summary for more. Deterministic for a seed."""
+    from ..simulate import simulate as run_simulation
+
+    result = run_simulation(patients, days, seed)
+    if as_json:
+        emit({"summary": result.summary, "transcript": result.lines, "database": result.database}, True)
+        return
+    click.echo(result.text())

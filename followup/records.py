@@ -1,0 +1,69 @@
+"""A patient's whole record: export it (for the clinic's own files) or forget it (on request)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlmodel import Session
+
+from . import audit, outbox
+from .enrolment import enrolment_of, get_patient
+from .errors import BadInput
+from .localtime import to_utc_z
+from .models import AuditEvent, Consent, Escalation, Message, Patient, Reading
+from .views import escalation_json, message_json, patient_json, readings_json
+
+
+def export(session: Session, patient_id: int) -> dict:
+    patient = get_patient(session, patient_id)
+    consent = session.execute(select(Consent).where(Consent.patient_id == patient_id).order_by(Consent.id)).scalars()
+    messages = session.execute(select(Message).where(Message.patient_id == patient_id).order_by(Message.id)).scalars()
+    escalations = session.execute(select(Escalation).where(Escalation.patient_id == patient_id)
+                                  .order_by(Escalation.id)).scalars()
+    events = session.execute(select(AuditEvent).where(AuditEvent.patient_id == patient_id)
+                             .order_by(AuditEvent.id)).scalars()
+    return {
+        "patient": patient_json(patient, enrolment_of(session, patient_id)),
+        "consent": [{"action": c.action, "method": c.method, "wording_version": c.wording_version,
+                     "evidence": c.evidence, "at": to_utc_z(c.at)} for c in consent],
+        "messages": [message_json(m) for m in messages],
+        "readings": readings_json(session, patient_id),
+        "escalations": [escalation_json(e) for e in escalations],
+        "audit": [{"at": to_utc_z(e.at), "actor": e.actor, "action": e.action,
+                   "detail": json.loads(e.detail) if e.detail else {}} for e in events],
+    }
+
+
+def forget(session: Session, patient_id: int, now: datetime, actor: str = "cli") -> dict:
+    """Erase what identifies the patient and what they wrote; keep anonymised counts.
+
+    Kept: the patient row as a tombstone (so ids in escalations and audit stay meaningful), the
+    consent actions without evidence, escalations (rule, tier, times: no patient text), and the
+    message counts by kind, direction and status in the audit trail.
+    """
+    patient = get_patient(session, patient_id)
+    if patient.name == "(forgotten)":
+        raise BadInput(f"patient {patient_id} was already forgotten")
+    outbox.cancel_pending(session, patient_id, now, "patient data deleted")
+    counts = Counter(f"{d}:{k}:{s}" for d, k, s in session.execute(
+        select(Message.direction, Message.kind, Message.status).where(Message.patient_id == patient_id)))
+    session.execute(delete(Reading).where(Reading.patient_id == patient_id))
+    session.execute(update(Message).where(Message.in_reply_to.is_not(None), Message.patient_id == patient_id)
+                    .values(in_reply_to=None))
+    session.execute(delete(Message).where(Message.patient_id == patient_id))
+    session.execute(update(Consent).where(Consent.patient_id == patient_id).values(evidence=None))
+    session.execute(update(Escalation).where(Escalation.patient_id == patient_id).values(note=None))
+    session.execute(update(AuditEvent).where(AuditEvent.patient_id == patient_id).values(detail=""))
+    session.execute(update(Patient).where(Patient.id == patient_id).values(
+        name="(forgotten)", phone=f"forgotten-{patient_id}", email=None, status="unenrolled",
+        status_reason="personal data deleted on request", updated_at=now))
+    enrolment = enrolment_of(session, patient_id)
+    enrolment.ended_at = enrolment.ended_at or now
+    session.add(enrolment)
+    audit.record(session, now, actor, "patient.forgotten", patient_id=patient_id, clinic_id=patient.clinic_id,
+                 message_counts=dict(sorted(counts.items())))
+    return {"patient_id": patient_id, "messages_deleted": sum(counts.values()),
+            "message_counts": dict(sorted(counts.items()))}
