@@ -73,7 +73,7 @@ def readings_json(session: Session, patient_id: int) -> list[dict]:
 def timeline(patient: dict) -> list[tuple[str | None, str]]:
     """One patient's messages (with what each reply said) and escalations, in time order, as text."""
     said = {r["message_id"]: r for r in patient.get("readings", [])}
-    lines: list[tuple[str | None, str]] = []
+    lines: list[tuple[str | None, tuple, str]] = []  # (when, tie-breaker, text)
     for m in patient["messages"]:
         why = f" ({m['error']})" if m["error"] else ""
         line = f"{'→' if m['direction'] == 'out' else '←'} {m['kind']:<12} {m['channel']:<5} {m['status']}{why}"
@@ -85,9 +85,10 @@ def timeline(patient: dict) -> list[tuple[str | None, str]]:
                                   else "", f"done {r['done']}" if r and r["done"] else "",
                                   " ".join(r["flags"]) if r else "") if part)
             line += f"  \"{m['body'][:60]}\"" + (f" -> {reading}" if reading else "")
-        lines.append((m["sent_at"] or m["due_at"], line))
+        lines.append((m["sent_at"] or m["due_at"], (0, m["id"]), line))  # same minute: in order of arrival
     for e in patient.get("escalations", []):
-        lines.append((e["created_at"], f"! escalation {e['id']} {e['rule']} ({e['tier']}): {e['reason']}"))
+        lines.append((e["created_at"], (1, e["id"]), f"! escalation {e['id']} {e['rule']} ({e['tier']}): {e['reason']}"))
         if e["acknowledged_at"]:
-            lines.append((e["acknowledged_at"], f"✓ escalation {e['id']} acknowledged by {e['acknowledged_by']}"))
-    return sorted(lines, key=lambda item: item[0] or "9999")
+            lines.append((e["acknowledged_at"], (1, e["id"]),
+                          f"✓ escalation {e['id']} acknowledged by {e['acknowledged_by']}"))
+    return [(when, text) for when, _, text in sorted(lines, key=lambda item: (item[0] or "9999", item[1]))]
