@@ -20,10 +20,6 @@ from sqlmodel import Session, create_engine
 from .errors import FollowupError
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def _sqlite_value(value):
     """What SQLAlchemy would store in SQLite for this value (models.UTCDateTime, Date, Boolean)."""
     if isinstance(value, datetime):
