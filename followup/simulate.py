@@ -88,7 +88,8 @@ class _ScriptedPhones:
 
 
 class Simulation:
-    def __init__(self, patients: int, days: int, seed: int, transcript: bool):
+    def __init__(self, patients: int, days: int, seed: int, transcript: bool, on_day=None):
+        self.on_day = on_day or (lambda _n: None)
         self.patients, self.days, self.seed, self.transcript = patients, days, seed, transcript
         self.rng = random.Random(seed)
         self.now = START
@@ -96,6 +97,7 @@ class Simulation:
         self.seq = 0
         self.result = Result()
         self.by_phone: dict[str, tuple[int, Script, str, datetime]] = {}
+        self.days_reported = 0
 
     def clock(self) -> datetime:
         return self.now
@@ -150,6 +152,10 @@ class Simulation:
                 worker.dispatch()
                 due = self._next_due(engine)
             if self.now >= next_rules:
+                days_done = (self.now - START).days
+                if days_done > self.days_reported:
+                    self.on_day(days_done - self.days_reported)
+                    self.days_reported = days_done
                 worker.plan()
                 worker.rules()
                 next_rules = self.now + timedelta(hours=1)
@@ -164,6 +170,7 @@ class Simulation:
                 self._say(pid, tz, "←", body)
                 if answer.reply:
                     self._say(pid, tz, "→", f"reply: {answer.reply[:70]}")
+        self.on_day(self.days - self.days_reported)
         self.result.summary = self._summary(engine)
         self.result.database = url
         dispose(url)
@@ -190,5 +197,6 @@ class Simulation:
                 "skipped_or_failed": dict(skipped)}
 
 
-def simulate(patients: int, days: int, seed: int, transcript: bool | None = None) -> Result:
-    return Simulation(patients, days, seed, transcript if transcript is not None else patients <= 5).run()
+def simulate(patients: int, days: int, seed: int, transcript: bool | None = None, on_day=None) -> Result:
+    """`on_day(n)` is told as simulated days complete (the CLI's progress bar)."""
+    return Simulation(patients, days, seed, transcript if transcript is not None else patients <= 5, on_day).run()

@@ -8,6 +8,7 @@ worker, serve, run, simulate).
 from __future__ import annotations
 
 import json
+import sys
 from contextlib import contextmanager
 
 import click
@@ -61,6 +62,16 @@ def table(rows: list[dict], columns: list[str]) -> None:
     click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip())
     for row in cells:
         click.echo("  ".join((v if len(v) <= w else v[: w - 1] + "…").ljust(w) for v, w in zip(row, widths)).rstrip())
+
+
+@contextmanager
+def progress(length: int, label: str, quiet: bool):
+    """A progress bar on a terminal (yields its update function); nothing in pipes or under --json."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
 
 
 def json_option(f):

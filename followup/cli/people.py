@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-from contextlib import contextmanager
 
 import click
 
@@ -12,7 +10,7 @@ from .. import clinics, clock, enrolment, views
 from ..errors import BadInput
 from ..localtime import zone
 from ..programs import all_programs, get_program
-from . import App, cli, emit, json_option, pass_app, table
+from . import App, cli, emit, json_option, pass_app, progress, table
 
 
 # --- clinics --------------------------------------------------------------------------------------
@@ -112,7 +110,7 @@ def enroll(app: App, clinic_id: int, csv_path: str | None, consent: bool, as_jso
         rows = [("", {**fields, "consent": "yes" if consent else None})]
     with app.session() as session:
         target = clinics.get_clinic(session, clinic_id)
-        with _progress(len(rows), "validating and enrolling", quiet=as_json or len(rows) < 50) as advance:
+        with progress(len(rows), "validating and enrolling", quiet=as_json or len(rows) < 50) as advance:
             patients = enrolment.enrol(session, target, rows, clock.now(), method="csv" if csv_path else "cli",
                                        progress=advance)
         data = [views.patient_json(p, None) for p in patients]
@@ -122,16 +120,6 @@ def enroll(app: App, clinic_id: int, csv_path: str | None, consent: bool, as_jso
         click.echo(f"enrolled {len(data)} patients (ids {data[0]['id']}-{data[-1]['id']})")
     else:
         click.echo(data[0]["id"])
-
-
-@contextmanager
-def _progress(length: int, label: str, quiet: bool):
-    """A progress bar on a terminal (yields its update function); nothing in pipes or under --json."""
-    if quiet or not sys.stderr.isatty():
-        yield lambda _n: None
-        return
-    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
-        yield bar.update
 
 
 @cli.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import clock
-from . import App, cli, emit, json_option, pass_app
+from . import App, cli, emit, json_option, pass_app, progress
 
 
 # --- the scheduler and the service ---------------------------------------------------------------
@@ -109,7 +109,8 @@ def simulate(patients: int, days: int, seed: int, as_json: bool) -> None:
     database. A transcript for up to 5 patients, a summary for more. Deterministic for a seed."""
     from ..simulate import simulate as run_simulation
 
-    result = run_simulation(patients, days, seed)
+    with progress(days, "simulating days", quiet=as_json) as advance:
+        result = run_simulation(patients, days, seed, on_day=advance)
     if as_json:
         emit({"summary": result.summary, "transcript": result.lines, "database": result.database}, True)
         return
