@@ -37,7 +37,7 @@ MEANINGS = {
 UNUSABLE = {21211, 21614}
 TRANSIENT = {20429, 30003}
 
-# twilio's client logs every request with its form data (the message body) at INFO: never let it.
+# twilio's client logs every request's URL (with the account SID) and headers at INFO: noise in our logs.
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 
