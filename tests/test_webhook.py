@@ -76,3 +76,17 @@ def test_template_looking_and_markup_text_is_stored_verbatim_and_escaped_in_twim
     assert response.status_code == 200
     ElementTree.fromstring(response.text)  # well-formed
     assert followup.json("messages", "--direction", "in")[0]["body"] == "{{7*7}} <b>&</b>"
+
+
+def test_allow_unsigned_accepts_unsigned_webhooks_and_says_so_loudly(followup_sqlite, caplog):
+    import httpx
+
+    followup_sqlite.clinic()
+    followup_sqlite.enrol(1)
+    settings = config.load({"FOLLOWUP_DATABASE_URL": followup_sqlite.url, "FOLLOWUP_ALLOW_UNSIGNED": "1",
+                            "FOLLOWUP_NOW": "2026-12-02T00:30:00Z"})
+    with LiveServer(settings) as live:
+        response = httpx.post(live.url + "/twilio/sms", data={"From": "+16175550123", "Body": "HELP",
+                                                              "MessageSid": "SMu"})
+    assert response.status_code == 200 and "Elm Street Physio" in response.text
+    assert any("NOT checked" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
