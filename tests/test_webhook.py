@@ -90,3 +90,15 @@ def test_allow_unsigned_accepts_unsigned_webhooks_and_says_so_loudly(followup_sq
                                                               "MessageSid": "SMu"})
     assert response.status_code == 200 and "Elm Street Physio" in response.text
     assert any("NOT checked" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+
+def test_an_unreachable_database_gets_503_so_twilio_retries():
+    from pg import free_port
+
+    settings = config.load({"FOLLOWUP_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone",
+                            "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC})
+    with LiveServer(settings) as live:
+        assert sms(live, "6 N").status_code == 503
+        import httpx
+
+        assert httpx.get(live.url + "/healthz").status_code == 503
