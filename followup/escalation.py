@@ -12,11 +12,18 @@ from . import audit, outbox
 from .errors import BadInput, NotFound
 from .messages import render
 from .models import Clinic, Enrolment, Escalation, Message, Patient
-from .rules import Decision, load_rules
+from .rules import Decision, Rules, rules_for_program
 
 PATIENT_TEMPLATES = {"emergency": "escalation_emergency", "urgent": "escalation_urgent", "soon": "escalation_soon"}
 IMMEDIATE = ("emergency", "urgent")
 REVIEW_RULE = "REVIEW"  # a reply nobody could read, queued for a person
+
+
+def rules_for_patient(session: Session, patient_id: int) -> Rules:
+    """The escalation rules of the patient's programme."""
+    from .enrolment import enrolment_of
+
+    return rules_for_program(enrolment_of(session, patient_id).program)
 
 
 def clinic_context(clinic: Clinic) -> dict:
@@ -116,7 +123,7 @@ def realert_unacknowledged(session: Session, now: datetime) -> int:
     ).all()
     count = 0
     for escalation, patient, clinic in rows:
-        window = load_rules(_rules_name(session, patient.id)).realert_after.get(escalation.tier)
+        window = rules_for_patient(session, patient.id).realert_after.get(escalation.tier)
         if window is None or escalation.created_at + window > now:
             continue
         escalation.realerted_at = now
@@ -125,22 +132,6 @@ def realert_unacknowledged(session: Session, now: datetime) -> int:
             alert_clinic(session, patient, clinic, escalation, now, again=True)
         count += 1
     return count
-
-
-def _rules_name(session: Session, patient_id: int) -> str:
-    from .enrolment import enrolment_of
-    from .programs import get_program
-
-    return get_program(enrolment_of(session, patient_id).program).rules
-
-
-def list_escalations(session: Session, open_only: bool = False, patient_id: int | None = None) -> list[Escalation]:
-    query = select(Escalation).order_by(Escalation.id)
-    if open_only:
-        query = query.where(Escalation.acknowledged_at.is_(None))
-    if patient_id is not None:
-        query = query.where(Escalation.patient_id == patient_id)
-    return list(session.execute(query).scalars())
 
 
 def last_checkins(session: Session, patient_id: int, before: datetime, n: int) -> list[Message]:

@@ -19,7 +19,6 @@ from .localtime import zone
 from .messages import render
 from .models import Clinic, Enrolment, Message, Patient, Reading
 from .phones import parse_phone
-from .programs import get_program
 
 OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 OPT_IN = {"START", "UNSTOP", "YES"}
@@ -148,7 +147,7 @@ def _respond(session: Session, patient: Patient | None, clinic: Clinic | None, p
     if not answer.understood:
         return _not_understood(session, patient, clinic, inbound, now, result, ctx)
 
-    rule_set = rules.load_rules(get_program(program).rules)
+    rule_set = rules.rules_for_program(program)
     decisions = rules.evaluate(_history(session, patient, now), rule_set,
                                recent=escalation.recent_open(session, patient.id, now, rule_set.dedupe_days), now=now)
     top = decisions[0] if decisions else None

@@ -56,7 +56,7 @@ def render(kind: str, channel: str, language: str, **context) -> Rendered:
 
 
 @lru_cache(maxsize=1)
-def _html_environment() -> Environment:
+def html_environment() -> Environment:
     # HTML: everything a patient or clinic typed is escaped ({{ "<b>" }} shows as text).
     return Environment(loader=FileSystemLoader(str(resource_dir("templates"))), undefined=StrictUndefined,
                        autoescape=True)
@@ -64,7 +64,7 @@ def _html_environment() -> Environment:
 
 def html_email(body: str, subject: str | None, language: str, clinic_name: str) -> str:
     language = language if language in LANGUAGES else "en"
-    template = _html_environment().get_template(f"email/{language}/_layout.html")
+    template = html_environment().get_template(f"email/{language}/_layout.html")
     return template.render(body=body, subject=subject or "", clinic_name=clinic_name)
 
 

@@ -14,15 +14,14 @@ from .enrolment import enrolment_of, get_patient
 from .errors import BadInput
 from .localtime import to_utc_z
 from .models import AuditEvent, Consent, Escalation, Message, Patient, Reading
-from .views import escalation_json, message_json, patient_json, readings_json
+from .views import escalation_json, list_escalations, list_messages, message_json, patient_json, readings_json
 
 
 def export(session: Session, patient_id: int) -> dict:
     patient = get_patient(session, patient_id)
     consent = session.execute(select(Consent).where(Consent.patient_id == patient_id).order_by(Consent.id)).scalars()
-    messages = session.execute(select(Message).where(Message.patient_id == patient_id).order_by(Message.id)).scalars()
-    escalations = session.execute(select(Escalation).where(Escalation.patient_id == patient_id)
-                                  .order_by(Escalation.id)).scalars()
+    messages = list_messages(session, patient_id=patient_id)
+    escalations = list_escalations(session, patient_id)
     events = session.execute(select(AuditEvent).where(AuditEvent.patient_id == patient_id)
                              .order_by(AuditEvent.id)).scalars()
     return {

@@ -14,14 +14,13 @@ from contextlib import redirect_stdout
 from collections import defaultdict
 from datetime import datetime
 
-from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from .localtime import to_utc_z
 from .models import Escalation, Message, Patient, Reading
-from .resources import resource_dir
+from .messages import html_environment
 from .rules import TIER_ORDER
 
 
@@ -131,5 +130,4 @@ def as_json(report: dict) -> str:
 
 def as_html(report: dict) -> str:
     """One self-contained file: inline CSS and SVG, no scripts, nothing fetched from the network."""
-    env = Environment(loader=FileSystemLoader(str(resource_dir("templates"))), autoescape=True)
-    return env.get_template("report.html").render(report=report, tiers=TIER_ORDER)
+    return html_environment().get_template("report.html").render(report=report, tiers=TIER_ORDER)

@@ -73,6 +73,12 @@ def load_rules(name: str) -> Rules:
     return Rules(**{k: thresholds[k] for k in _INTS}, flags=flags, realert_after=realert)
 
 
+def rules_for_program(program: str) -> Rules:
+    from .programs import get_program
+
+    return load_rules(get_program(program).rules)
+
+
 @dataclass(frozen=True)
 class Reply:
     """One understood reply, as the rules see it."""

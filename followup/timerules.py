@@ -40,8 +40,7 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
     """
     from . import escalation
     from .messages import render
-    from .programs import get_program
-    from .rules import Decision, load_rules, missed_checkins_decision
+    from .rules import Decision, missed_checkins_decision
 
     became_missed = session.execute(
         select(Message.id, Message.patient_id).join(Patient, Patient.id == Message.patient_id)
@@ -52,7 +51,7 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
     for checkin_id, patient_id in became_missed:
         patient = session.get(Patient, patient_id)
         clinic = session.get(Clinic, patient.clinic_id)
-        rule_set = load_rules(get_program(_program(session, patient_id)).rules)
+        rule_set = escalation.rules_for_patient(session, patient_id)
         recent = escalation.last_checkins(session, patient_id, now - MISSED_AFTER, rule_set.review_after_missed)
         missed = 0
         for checkin in recent:  # newest first; stop at the first one that got a reply
@@ -75,10 +74,6 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
                                   f"no reply to {missed} check-ins in a row"), now)
                 done["review"] += 1
     return done
-
-
-def _program(session: Session, patient_id: int) -> str:
-    return session.execute(select(Enrolment.program).where(Enrolment.patient_id == patient_id)).scalar_one()
 
 
 def _replied_since(session: Session, patient_id: int, since: datetime) -> bool:

@@ -59,8 +59,13 @@ def list_messages(session: Session, patient_id: int | None = None, direction: st
     return list(session.exec(query))
 
 
-def list_escalations(session: Session, patient_id: int) -> list[Escalation]:
-    return list(session.exec(select(Escalation).where(Escalation.patient_id == patient_id).order_by(Escalation.id)))
+def list_escalations(session: Session, patient_id: int | None = None, open_only: bool = False) -> list[Escalation]:
+    query = select(Escalation).order_by(Escalation.id)
+    if patient_id is not None:
+        query = query.where(Escalation.patient_id == patient_id)
+    if open_only:
+        query = query.where(Escalation.acknowledged_at.is_(None))
+    return list(session.exec(query))
 
 
 def readings_json(session: Session, patient_id: int) -> list[dict]:

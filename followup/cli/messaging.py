@@ -34,10 +34,9 @@ def escalations(ctx: click.Context, open_only: bool, patient_id: int | None, as_
     """Escalations (`escalations ack ID --by NAME` to acknowledge one)."""
     if ctx.invoked_subcommand:
         return
-    from .. import escalation
 
     with ctx.obj.session() as session:
-        data = [views.escalation_json(e) for e in escalation.list_escalations(session, open_only, patient_id)]
+        data = [views.escalation_json(e) for e in views.list_escalations(session, patient_id, open_only)]
     emit(data, as_json, lambda d: table(d, ["id", "patient_id", "rule", "tier", "reason", "created_at",
                                             "acknowledged_by"]))
 
