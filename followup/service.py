@@ -22,6 +22,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from . import clock, dispatch, outbox, timerules
 from .channels.base import Channel
@@ -117,12 +118,26 @@ def schedule_jobs(scheduler: BaseScheduler, worker: Worker) -> None:
 
 
 def _logged(job: Callable) -> Callable:
+    failing = False
+
     def run():
+        nonlocal failing
         try:
             result = job()
-        except Exception:  # one failed cycle (database briefly away) must not stop the scheduler
-            log.exception("%s failed; it runs again at its next interval", job.__name__)
+        except OperationalError as exc:
+            # The database is away (restart, failover, network). One line, not a traceback a second:
+            # an outage must not flood the log, and a log that nobody drains must not stall the jobs.
+            log.warning("%s failed: database unavailable (%s); it runs again at its next interval",
+                        job.__name__, str(exc.orig or exc).splitlines()[0])
+            failing = True
             return None
+        except Exception:  # one failed cycle must not stop the scheduler
+            log.exception("%s failed; it runs again at its next interval", job.__name__)
+            failing = True
+            return None
+        if failing:
+            log.warning("%s recovered", job.__name__)
+            failing = False
         if result and (not isinstance(result, dict) or any(result.values())):
             log.info("%s: %s", job.__name__, result)
         return result
