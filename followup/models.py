@@ -123,6 +123,8 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("direction", "provider_id", name="uq_message_direction_provider_id"),
         Index("ix_message_claim", "status", "next_attempt_at"),
+        Index("ix_message_kind_sent_at", "kind", "sent_at"),  # check-ins sent in a window (R1)
+        Index("ix_message_patient_direction_sent_at", "patient_id", "direction", "sent_at"),  # a patient's latest
     )
 
     id: int | None = Field(default=None, primary_key=True)

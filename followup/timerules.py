@@ -42,11 +42,15 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
     from .messages import render
     from .rules import Decision, missed_checkins_decision
 
+    reply = Message.__table__.alias("reply")
+    # Only check-ins nobody answered: most are answered, and looking at each one cost a query or four.
     became_missed = session.execute(
         select(Message.id, Message.patient_id).join(Patient, Patient.id == Message.patient_id)
         .where(Message.direction == "out", Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
                Message.sent_at > now - MISSED_AFTER - LOOKBACK, Message.sent_at <= now - MISSED_AFTER,
-               Patient.status == "active")).all()
+               Patient.status == "active",
+               ~select(reply.c.id).where(reply.c.patient_id == Message.patient_id, reply.c.direction == "in",
+                                         reply.c.sent_at >= Message.sent_at).exists())).all()
     done = {"nudged": 0, "review": 0}
     for checkin_id, patient_id in became_missed:
         patient = session.get(Patient, patient_id)
@@ -78,7 +82,7 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
 
 def _replied_since(session: Session, patient_id: int, since: datetime) -> bool:
     query = select(Message.id).where(Message.patient_id == patient_id, Message.direction == "in",
-                                     Message.created_at >= since)
+                                     Message.sent_at >= since)
     return session.execute(query.limit(1)).first() is not None
 
 
