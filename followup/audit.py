@@ -15,9 +15,9 @@ def record(session: Session, at: datetime, actor: str, action: str, *, patient_i
            clinic_id: int | None = None, **detail) -> None:
     # A Core insert: audit rows are written on hot paths (every inbound SMS), and a SQLModel object
     # would be validated by pydantic for nothing.
-    session.execute(_INSERT, {"at": at, "actor": actor, "action": action, "patient_id": patient_id,
-                              "clinic_id": clinic_id,
-                              "detail": json.dumps(detail, default=str, sort_keys=True) if detail else ""})
+    session.connection().execute(_INSERT, {"at": at, "actor": actor, "action": action, "patient_id": patient_id,
+                                           "clinic_id": clinic_id,
+                                           "detail": json.dumps(detail, default=str, sort_keys=True) if detail else ""})
 
 
 _INSERT = insert(AuditEvent.__table__)

@@ -101,11 +101,12 @@ def handle(session: Session, *, sender: str, body: str, now: datetime, sid: str 
            "direction": "in", "kind": "reply", "channel": "sms", "status": "received", "body": body,
            "provider_id": sid, "from_addr": phone, "to_addr": to, "sent_at": now, "created_at": now, "updated_at": now,
            "attempts": 0, "quiet_exempt": False}
-    inbound = Inbound(id=session.execute(_INSERT_RETURNING_ID, row).scalar_one(), body=body)
+    connection = session.connection()  # Core statements skip the ORM's execute path (~0.1 ms each)
+    inbound = Inbound(id=connection.execute(_INSERT_RETURNING_ID, row).scalar_one(), body=body)
     result = Result(None, inbound.id, row["patient_id"])
     text, kind = _respond(session, patient, clinic, program, inbound, now, result)
     if text:
-        session.execute(_INSERT_MESSAGE, {
+        connection.execute(_INSERT_MESSAGE, {
             **row, "direction": "out", "kind": kind, "status": "sent", "body": text, "provider_id": None,
             "from_addr": None, "to_addr": phone, "due_at": now, "quiet_exempt": True, "in_reply_to": inbound.id})
     result.reply = text
@@ -140,7 +141,7 @@ def _respond(session: Session, patient: Patient | None, clinic: Clinic | None, p
 
     answer = replies.parse(inbound.body)
     tz = zone(patient.timezone)
-    session.execute(_INSERT_READING, dict(
+    session.connection().execute(_INSERT_READING, dict(
         patient_id=patient.id, message_id=inbound.id, answers_message_id=_answered(session, patient, now),
         local_date=now.astimezone(tz).date(), at=now, pain=answer.pain, numbness=answer.numbness,
         done=answer.done or 0, flags=" ".join(sorted(answer.flags)), understood=answer.understood))
