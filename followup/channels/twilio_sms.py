@@ -75,7 +75,7 @@ class TwilioSmsChannel:
         except TwilioRestException as exc:
             raise classify(exc.status, exc.code, exc.msg) from None
         except requests.exceptions.Timeout:
-            raise DeliveryError(f"no answer from Twilio within {TIMEOUT:g} s") from None
+            raise DeliveryError(f"no answer from Twilio within {self.client.http_client.timeout:g} s") from None
         except requests.exceptions.ConnectionError as exc:
             raise DeliveryError(f"cannot reach Twilio: {type(exc).__name__}") from None
         return created.sid

@@ -52,6 +52,7 @@ class FakeTwilio:
     latency: float = 0.0
     by_recipient: dict[str, int | str] = field(default_factory=dict)  # to -> error code or "timeout"
     script: list[int | str] = field(default_factory=list)  # next responses: error code, "timeout", or 201
+    outage: int | str | None = None  # while set, every request gets this: an error code or "timeout"
     hang_seconds: float = 30.0
     limit_per_second: int | None = None  # like Twilio's own limit: above it, 429 with 20429
     requests: list[Request] = field(default_factory=list)
@@ -132,7 +133,7 @@ class FakeTwilio:
             if self.limit_per_second and self._recent(request.at) >= self.limit_per_second:
                 outcome = 20429
             else:
-                outcome = self.script.pop(0) if self.script else self.by_recipient.get(request.to, 201)
+                outcome = self.outage or (self.script.pop(0) if self.script else self.by_recipient.get(request.to, 201))
             self.requests.append(request)
         if self.latency:
             time.sleep(self.latency)
