@@ -29,8 +29,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     async def signed_form(request: Request):
         """The form of a genuine Twilio request, or a Response refusing it."""
-        size = int(request.headers.get("content-length") or 0)
-        if size > MAX_BODY:
+        declared = request.headers.get("content-length") or "0"
+        if not declared.isdigit():
+            return Response("malformed Content-Length", status_code=400)
+        if int(declared) > MAX_BODY:
             return Response("request body too large", status_code=413)
         body = await request.body()
         if len(body) > MAX_BODY:
@@ -44,7 +46,9 @@ def create_app(settings: Settings) -> FastAPI:
             signature = request.headers.get("x-twilio-signature", "")
             if not signature or not validator.validate(url, form, signature):
                 return Response("invalid signature", status_code=403)
-        return form
+        # PostgreSQL text cannot hold NUL; Twilio never sends one, but a request that does must not
+        # be a 500. Everything else is kept exactly as sent.
+        return {key: value.replace("\x00", "\ufffd") for key, value in form.items() if isinstance(value, str)}
 
     @app.post("/twilio/sms")
     async def twilio_sms(request: Request):

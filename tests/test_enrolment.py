@@ -1,5 +1,7 @@
 """Enrolling one patient from the CLI, and every way it can be refused."""
 
+import html
+
 import pytest
 
 
@@ -184,3 +186,23 @@ def test_forgetting_a_patient_erases_personal_data_and_keeps_anonymised_counts(f
     # The same number can be enrolled again as a new patient.
     followup.enrol(1)
     assert "already forgotten" in followup("patient", "forget", patient, "--yes", expect=2).stderr
+
+
+@pytest.mark.parametrize("name", ["Robert'); DROP TABLE patient;--", "{{7*7}} {% if 1 %}x{% endif %}",
+                                  "Zoë 😀 O'Brien-Müller", "<script>alert(1)</script>", "x" * 200])
+def test_hostile_or_unusual_names_are_stored_and_shown_exactly_as_typed(followup, name):
+    clinic = followup.clinic()
+    patient = followup.enrol(clinic, name=name)
+    assert followup.json("patient", "show", str(patient))["name"] == name
+    assert [p["name"] for p in followup.json("patients")] == [name]  # and the table is still there
+    report = followup("report", "--format", "html").stdout
+    assert name in html.unescape(report) and "<script>alert" not in report  # text, never markup
+
+
+@pytest.mark.parametrize("name, problem", [("x" * 201, "longer than 200"), ("Ana\x1b[2J", "contains control characters")])
+def test_an_overlong_name_or_one_with_control_characters_is_refused(followup_sqlite, name, problem):
+    clinic = followup_sqlite.clinic()
+    result = followup_sqlite("enroll", "--clinic", clinic, "--name", name, "--phone", "+1 617 555 0123",
+                             "--timezone", "America/New_York", "--consent", expect=2)
+    assert f"name: {problem}" in result.stderr
+    assert followup_sqlite.json("patients") == []
