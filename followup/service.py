@@ -125,9 +125,9 @@ def _logged(job: Callable) -> Callable:
         try:
             result = job()
         except OperationalError as exc:
-            # The database is away (restart, failover, network). One line, not a traceback a second:
-            # an outage must not flood the log, and a log that nobody drains must not stall the jobs.
-            log.warning("%s failed: database unavailable (%s); it runs again at its next interval",
+            # The database is away (restart, failover, network) or full. One line, not a traceback a
+            # second: an outage must not flood the log, and a log nobody drains must not stall the jobs.
+            log.warning("%s failed: database error (%s); it runs again at its next interval",
                         job.__name__, str(exc.orig or exc).splitlines()[0])
             failing = True
             return None

@@ -12,6 +12,7 @@ import sys
 from contextlib import contextmanager
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from .. import clock, config, migrate
 from ..db import engine_for, session_scope
@@ -97,6 +98,11 @@ class FollowupGroup(click.Group):
             raise UserError(str(exc), 2) from exc
         except FollowupError as exc:
             raise UserError(str(exc), 1) from exc
+        except OperationalError as exc:
+            # Disk full, database away, file read-only: say what the database said, and that the
+            # transaction under way was rolled back, not a traceback full of SQL and patient data.
+            reason = str(exc.orig or exc).splitlines()[0]
+            raise UserError(f"database: {reason} (the change under way was rolled back)", 1) from exc
 
 
 @click.group(cls=FollowupGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
