@@ -90,6 +90,17 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     allow_unsigned: bool = False
     lease_seconds: float = 120.0
+    spool_dir: str | None = None
+
+
+def _spool_dir(value: str | None, database_url: str) -> str | None:
+    """Default: beside a SQLite file, else ./followup-spool. "off": no spool (the webhook answers 503)."""
+    if value and value.lower() == "off":
+        return None
+    if value:
+        return value
+    path = database_url.split("sqlite:///", 1)[1] if database_url.startswith("sqlite:///") else ""
+    return os.path.join(os.path.dirname(os.path.abspath(path)), "followup-spool") if path else "followup-spool"
 
 
 def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -160,4 +171,6 @@ def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
         allow_unsigned=_bool("FOLLOWUP_ALLOW_UNSIGNED", g("FOLLOWUP_ALLOW_UNSIGNED"), False),
         # How long a worker owns the rows it claimed; after that another worker may send them.
         lease_seconds=_number("FOLLOWUP_LEASE_SECONDS", g("FOLLOWUP_LEASE_SECONDS"), 120.0, maximum=3600),
+        # Where the webhook keeps replies that arrive while the database is away ("off": answer 503).
+        spool_dir=_spool_dir(g("FOLLOWUP_SPOOL_DIR"), database_url),
     )

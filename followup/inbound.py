@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, insert, select
 from sqlmodel import Session
 
-from . import audit, consent, escalation, replies, rules
+from . import audit, consent, escalation, outbox, replies, rules
 from .localtime import zone
 from .messages import render
 from .models import Clinic, Enrolment, Message, Patient, Reading
@@ -83,7 +83,9 @@ def _find_patient(session: Session, phone: str) -> tuple[Patient | None, Clinic 
 
 
 def handle(session: Session, *, sender: str, body: str, now: datetime, sid: str | None = None,
-           to: str | None = None) -> Result:
+           to: str | None = None, answered_inline: bool = True) -> Result:
+    """`answered_inline=False`: the webhook could not answer with the reply (the message was spooled
+    while the database was away), so the reply is queued as an outbound SMS instead."""
     body = (body or "")[:1600]
     if sid:
         connection = session.connection()
@@ -105,10 +107,13 @@ def handle(session: Session, *, sender: str, body: str, now: datetime, sid: str 
     inbound = Inbound(id=connection.execute(_INSERT_RETURNING_ID, row).scalar_one(), body=body)
     result = Result(None, inbound.id, row["patient_id"])
     text, kind = _respond(session, patient, clinic, program, inbound, now, result)
-    if text:
+    if text and answered_inline:
         connection.execute(_INSERT_MESSAGE, {
             **row, "direction": "out", "kind": kind, "status": "sent", "body": text, "provider_id": None,
             "from_addr": None, "to_addr": phone, "due_at": now, "quiet_exempt": True, "in_reply_to": inbound.id})
+    elif text and clinic is not None:
+        outbox.queue(session, patient_id=row["patient_id"], clinic_id=clinic.id, kind=kind, channel="sms", body=text,
+                     to_addr=phone, now=now, dedupe_key=f"answer:{inbound.id}", quiet_exempt=True)
     result.reply = text
     # The audit trail names the patient and what happened, never the text (minimum necessary).
     audit.record(session, now, "sms", "inbound", patient_id=result.patient_id, message_id=inbound.id,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -12,9 +14,10 @@ from starlette.concurrency import run_in_threadpool
 from xml.sax.saxutils import escape
 from twilio.request_validator import RequestValidator
 
-from . import clock, consent, inbound, outbox
+from . import clock, consent, inbound, outbox, spool
 from .config import Settings
 from .db import engine_for, session_scope
+from .messages import render
 
 log = logging.getLogger("followup.web")
 MAX_BODY = 64 * 1024  # Twilio's largest form is a few KiB; anything bigger is not Twilio
@@ -60,8 +63,18 @@ def create_app(settings: Settings) -> FastAPI:
             return Response("From, Body and MessageSid are required", status_code=400)
         try:
             result = await run_in_threadpool(_handle_inbound, engine, sender, body, sid, form.get("To"))
-        except OperationalError:
-            log.exception("database unavailable for an inbound SMS; Twilio will retry")
+        except OperationalError as exc:
+            reason = str(exc.orig or exc).splitlines()[0]
+            if settings.spool_dir:
+                try:
+                    await run_in_threadpool(spool.save, settings.spool_dir, form, clock.now())
+                except OSError as spool_error:
+                    log.error("database unavailable (%s) and the spool failed (%s): 503, Twilio may retry",
+                              reason, spool_error)
+                    return Response("database unavailable", status_code=503)
+                log.warning("database unavailable (%s): inbound SMS kept in the spool", reason)
+                return Response(twiml(render("received_offline", "sms", "en").body), media_type="application/xml")
+            log.warning("database unavailable (%s) for an inbound SMS: 503, Twilio may retry", reason)
             return Response("database unavailable", status_code=503)
         return Response(twiml(result.reply), media_type="application/xml")
 
@@ -81,6 +94,9 @@ def create_app(settings: Settings) -> FastAPI:
                                 evidence="Twilio 21610 (status callback)", confirm=False)
         return Response(status_code=204)
 
+    if settings.spool_dir:
+        _start_spool_drainer(engine, settings.spool_dir)
+
     @app.get("/healthz")
     def healthz():
         try:
@@ -91,6 +107,24 @@ def create_app(settings: Settings) -> FastAPI:
         return {"status": "ok", "database": "ok"}
 
     return app
+
+
+def _start_spool_drainer(engine, directory: str, every: float = 2.0) -> None:
+    """Process spooled replies once the database is back (a daemon thread per server process)."""
+
+    def loop():
+        while True:
+            time.sleep(every)
+            if not spool.pending(directory):
+                continue
+            try:
+                done = spool.drain(engine, directory)
+                if done:
+                    log.info("processed %d spooled inbound SMS", done)
+            except Exception:  # never let the drainer die: the spool would wait forever
+                log.exception("draining the spool failed; trying again")
+
+    threading.Thread(target=loop, name="spool-drainer", daemon=True).start()
 
 
 def app_from_environment() -> FastAPI:

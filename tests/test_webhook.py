@@ -1,6 +1,9 @@
 """POST /twilio/sms through a real uvicorn on loopback, signed as Twilio signs it."""
 
+import json
 from xml.etree import ElementTree
+
+import httpx
 
 import pytest
 
@@ -92,13 +95,26 @@ def test_allow_unsigned_accepts_unsigned_webhooks_and_says_so_loudly(followup_sq
     assert any("NOT checked" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
 
 
-def test_an_unreachable_database_gets_503_so_twilio_retries():
+def test_a_reply_while_the_database_is_unreachable_is_kept_in_the_spool_and_answered(tmp_path):
     from pg import free_port
 
     settings = config.load({"FOLLOWUP_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone",
-                            "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC})
+                            "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC,
+                            "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")})
+    with LiveServer(settings) as live:
+        response = sms(live, "I fell and cannot feel my legs", sid="SMspooled1")
+        assert response.status_code == 200 and "emergency" in message_text(response)
+        assert httpx.get(live.url + "/healthz").status_code == 503
+    [kept] = (tmp_path / "spool").glob("*.json")
+    assert kept.name == "SMspooled1.json" and oct(kept.stat().st_mode & 0o777) == "0o600"
+    assert json.loads(kept.read_text())["body"] == "I fell and cannot feel my legs"
+
+
+@pytest.mark.parametrize("spool", ["off", "/proc/no-such-place"])
+def test_without_a_usable_spool_an_unreachable_database_gets_503_so_twilio_retries(spool):
+    from pg import free_port
+
+    settings = config.load({"FOLLOWUP_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone",
+                            "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC, "FOLLOWUP_SPOOL_DIR": spool})
     with LiveServer(settings) as live:
         assert sms(live, "6 N").status_code == 503
-        import httpx
-
-        assert httpx.get(live.url + "/healthz").status_code == 503

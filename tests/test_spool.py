@@ -1,0 +1,57 @@
+"""Replies kept in the spool while the database was away are processed once it is back: with their
+arrival time, answered by SMS, and only once however many processes drain the spool."""
+
+import threading
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from followup import spool
+from followup.db import engine_for, session_scope
+from followup.models import Escalation, Message
+
+ARRIVED = datetime(2026, 12, 2, 0, 30, tzinfo=timezone.utc)  # 19:30 in Boston
+
+
+def test_a_spooled_red_flag_is_escalated_as_of_its_arrival_and_answered_by_sms(followup, tmp_path):
+    followup.enrol(followup.clinic())
+    spool.save(str(tmp_path), {"From": "+16175550123", "To": "+16175550100", "MessageSid": "SMred",
+                               "Body": "I can't control my bladder since this morning"}, ARRIVED)
+    spool.save(str(tmp_path), {"From": "+19995550000", "MessageSid": "SMstranger", "Body": "hello?"}, ARRIVED)
+
+    assert spool.drain(engine_for(followup.url), str(tmp_path)) == 2
+    assert not spool.pending(str(tmp_path))
+    with session_scope(engine_for(followup.url)) as session:
+        [escalation] = session.execute(select(Escalation)).scalars().all()
+        answers = session.execute(select(Message).where(Message.kind == "escalation")).scalars().all()
+        inbound = session.execute(select(Message).where(Message.direction == "in")).scalars().all()
+    assert escalation.rule == "E1" and escalation.created_at == ARRIVED
+    assert [(a.status, a.to_addr, a.quiet_exempt) for a in answers] == [("pending", "+16175550123", True)]
+    assert "911" in answers[0].body  # the emergency answer goes out as an SMS, not lost with the webhook's
+    assert sorted(m.provider_id for m in inbound) == ["SMred", "SMstranger"]  # the stranger gets no SMS
+
+
+def test_two_drainers_process_each_spooled_reply_once(followup_sqlite, tmp_path):
+    followup = followup_sqlite
+    followup.enrol(followup.clinic())
+    for i in range(40):
+        spool.save(str(tmp_path), {"From": "+16175550123", "MessageSid": f"SM{i:04d}", "Body": f"{i % 5} N"}, ARRIVED)
+    done = []
+    drainers = [threading.Thread(target=lambda: done.append(spool.drain(engine_for(followup.url), str(tmp_path))))
+                for _ in range(2)]
+    for d in drainers:
+        d.start()
+    for d in drainers:
+        d.join()
+    assert sum(done) == 40
+    with session_scope(engine_for(followup.url)) as session:
+        assert len(session.execute(select(Message.id).where(Message.direction == "in")).all()) == 40
+
+
+def test_while_the_database_is_still_away_the_spool_keeps_everything(tmp_path):
+    from pg import free_port
+
+    spool.save(str(tmp_path), {"From": "+16175550123", "MessageSid": "SMwait", "Body": "6 N"}, ARRIVED)
+    gone = engine_for(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone")
+    assert spool.drain(gone, str(tmp_path)) == 0
+    assert [p.name for p in tmp_path.glob("*.json")] == ["SMwait.json"]
