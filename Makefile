@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FOLLOWUP_DATABASE_URL ?= sqlite:///followup.db
 
-.PHONY: run test venv migrate bench clean
+.PHONY: run test venv migrate bench soak clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# 100,000 patients for a simulated week on PostgreSQL (docs/RELIABILITY.md); SOAK_ARGS="--patients 2000 --days 2" for a quick one.
+soak: $(STAMP)
+	cd bench && ../$(BIN)/python soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

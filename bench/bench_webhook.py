@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 from twilio.request_validator import RequestValidator
 
-from common import ROOT, fresh_sqlite, machine
+from common import ROOT, fresh_sqlite, machine, wait_healthy
 from seed import seed_patients
 
 TOKEN, PUBLIC = "bench-token", "https://followup.example"
@@ -87,12 +87,7 @@ def webhook_server(now: datetime):
                                "--workers", workers], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_healthy(base)
         time.sleep(1)  # let every worker process finish starting
         yield base, "PostgreSQL" if use_pg else "SQLite", workers
     finally:

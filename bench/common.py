@@ -53,3 +53,18 @@ def fresh_sqlite(path: Path) -> str:
 def followup_cmd(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run([str(ROOT / ".venv" / "bin" / "followup"), *args], env={**os.environ, **(env or {})},
                           capture_output=True, text=True, check=check)
+
+
+def wait_healthy(base: str, seconds: float = 30) -> None:
+    """Until `followup serve` at `base` answers /healthz with 200."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{base} never became healthy")

@@ -17,6 +17,7 @@ import re
 import threading
 import time
 import uuid
+from array import array
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -55,7 +56,10 @@ class FakeTwilio:
     outage: int | str | None = None  # while set, every request gets this: an error code or "timeout"
     hang_seconds: float = 30.0
     limit_per_second: int | None = None  # like Twilio's own limit: above it, 429 with 20429
+    keep_requests: bool = True  # False (soak runs): keep counts and arrival times only, not a million bodies
     requests: list[Request] = field(default_factory=list)
+    counts: dict[int, int] = field(default_factory=dict)  # HTTP status -> answers given
+    arrivals: array = field(default_factory=lambda: array("d"))  # wall time of each 201, in arrival order
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> "FakeTwilio":
@@ -73,6 +77,9 @@ class FakeTwilio:
             def do_GET(self):
                 if self.path == "/_fake/stats":
                     return fake._reply(self, 200, fake.stats())
+                if self.path == "/_fake/arrivals":
+                    with fake.lock:
+                        return fake._reply(self, 200, {"arrivals": fake.arrivals.tolist()})
                 fake._reply(self, 404, {"code": 20404, "message": "not found", "status": 404})
 
         self.server = ThreadingHTTPServer((host, port), Handler)
@@ -100,13 +107,14 @@ class FakeTwilio:
 
     def stats(self) -> dict:
         with self.lock:
-            answered = [r.answered for r in self.requests]
-        return {"requests": len(answered), "sent": answered.count(201), "rejected_429": answered.count(429),
-                "max_in_1s": self.max_in_window(1.0)}
+            counts = dict(self.counts)
+        return {"requests": sum(counts.values()), "sent": counts.get(201, 0), "rejected_429": counts.get(429, 0),
+                "answers": counts, "max_in_1s": self.max_in_window(1.0)}
 
     def max_in_window(self, seconds: float = 1.0) -> int:
         """The most requests that arrived within any window of `seconds` (a sliding window)."""
-        times = sorted(r.at for r in self.requests)
+        with self.lock:
+            times = sorted(r.at for r in self.requests)
         best, lo = 0, 0
         for hi, t in enumerate(times):
             while t - times[lo] >= seconds:
@@ -134,7 +142,8 @@ class FakeTwilio:
                 outcome = 20429
             else:
                 outcome = self.outage or (self.script.pop(0) if self.script else self.by_recipient.get(request.to, 201))
-            self.requests.append(request)
+            if self.keep_requests:
+                self.requests.append(request)
         if self.latency:
             time.sleep(self.latency)
         if outcome == "timeout":
@@ -143,14 +152,22 @@ class FakeTwilio:
         if outcome != 201:
             status, message = ERRORS.get(int(outcome), (400, "Error"))
             request.answered = status
+            self._count(status)
             return self._reply(http, status, {"code": int(outcome), "message": message, "status": status,
                                               "more_info": f"https://www.twilio.com/docs/errors/{outcome}"})
         request.answered = 201
         request.sid = sid = "SM" + uuid.uuid4().hex
+        self._count(201)
         self._reply(http, 201, {"sid": sid, "status": "queued", "to": request.to, "from": request.sender,
                                 "body": request.body, "account_sid": self.account_sid,
                                 "messaging_service_sid": request.messaging_service_sid, "num_segments": "1",
                                 "date_created": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())})
+
+    def _count(self, status: int) -> None:
+        with self.lock:
+            self.counts[status] = self.counts.get(status, 0) + 1
+            if status == 201:
+                self.arrivals.append(time.time())
 
     def _recent(self, now: float) -> int:
         count = 0
@@ -181,9 +198,11 @@ def main() -> None:
     parser.add_argument("--account-sid", default="ACfake")
     parser.add_argument("--auth-token", default="secret")
     parser.add_argument("--limit", type=int, help="answer 429 (20429) above this many requests a second")
+    parser.add_argument("--count-only", action="store_true",
+                        help="keep counts and arrival times, not every request (long soak runs)")
     args = parser.parse_args()
     fake = FakeTwilio(account_sid=args.account_sid, auth_token=args.auth_token, latency=args.latency,
-                      limit_per_second=args.limit)
+                      limit_per_second=args.limit, keep_requests=not args.count_only)
     fake.start(args.host, args.port)
     print(f"fake Twilio on {fake.url} (account {args.account_sid}); Ctrl-C to stop", flush=True)
     try:
