@@ -24,7 +24,18 @@ from .messages import html_environment
 from .rules import TIER_ORDER
 
 
-def build(session: Session, now: datetime, clinic_id: int | None = None, patient_id: int | None = None) -> dict:
+def count_patients(session: Session, clinic_id: int | None = None) -> int:
+    query = select(func.count()).select_from(Patient)
+    if clinic_id is not None:
+        query = query.where(Patient.clinic_id == clinic_id)
+    return session.execute(query).scalar_one()
+
+
+STAGES = 4  # build() calls step(1) after each: patients, messages, replies, escalations
+
+
+def build(session: Session, now: datetime, clinic_id: int | None = None, patient_id: int | None = None,
+          step=lambda _n: None) -> dict:
     query = select(Patient).order_by(Patient.id)
     if clinic_id is not None:
         query = query.where(Patient.clinic_id == clinic_id)
@@ -32,12 +43,14 @@ def build(session: Session, now: datetime, clinic_id: int | None = None, patient
         query = query.where(Patient.id == patient_id)
     patients = list(session.execute(query).scalars())
     ids = [p.id for p in patients]
+    step(1)
     sent: dict[tuple[int, str], int] = defaultdict(int)
     for pid, kind, n in session.execute(
             select(Message.patient_id, Message.kind, func.count()).where(
                 Message.patient_id.in_(ids), Message.direction == "out", Message.kind.in_(("reminder", "checkin")),
                 Message.status.in_(("sent", "delivered"))).group_by(Message.patient_id, Message.kind)):
         sent[(pid, kind)] = n
+    step(1)
     answered = aliased(Message)
     readings = session.execute(
         select(Reading.patient_id, Reading.local_date, Reading.pain, Reading.numbness, Reading.done,
@@ -55,7 +68,9 @@ def build(session: Session, now: datetime, clinic_id: int | None = None, patient
             day = entry["days"].setdefault(r.local_date.isoformat(), {"pain": None, "numbness": None})
             day["pain"] = r.pain if r.pain is not None else day["pain"]
             day["numbness"] = r.numbness if r.numbness is not None else day["numbness"]
+    step(1)
     escalations = list(session.execute(select(Escalation).where(Escalation.patient_id.in_(ids))).scalars())
+    step(1)
     by_patient_tier: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for e in escalations:
         by_patient_tier[e.patient_id][e.tier] += 1

@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from .. import clinics, clock, enrolment, views
-from . import App, cli, emit, json_option, pass_app, table
+from . import App, cli, emit, json_option, pass_app, progress, table
+
+LARGE_REPORT = 500  # patients: below this a report is quick enough that a progress bar would only flicker
 
 
 # --- replies and escalations ---------------------------------------------------------------------
@@ -72,10 +74,13 @@ def report(app: App, clinic_id: int | None, patient_id: int | None, fmt: str, ou
             clinics.get_clinic(session, clinic_id)
         if patient_id is not None:
             enrolment.get_patient(session, patient_id)
-        data = reports.build(session, clock.now(), clinic_id, patient_id)
-    render = {"table": lambda d: reports.as_table(d, table), "csv": reports.as_csv, "json": reports.as_json,
-              "html": reports.as_html}[fmt]
-    text = render(data)
+        many = patient_id is None and reports.count_patients(session, clinic_id) >= LARGE_REPORT
+        with progress(reports.STAGES + 1, "building the report", quiet=not many) as advance:
+            data = reports.build(session, clock.now(), clinic_id, patient_id, step=advance)
+            render = {"table": lambda d: reports.as_table(d, table), "csv": reports.as_csv, "json": reports.as_json,
+                      "html": reports.as_html}[fmt]
+            text = render(data)
+            advance(1)
     if out:
         with open(out, "w", encoding="utf-8") as handle:
             handle.write(text)
