@@ -124,7 +124,7 @@ class Simulation:
         workdir = Path(tempfile.mkdtemp(prefix="followup-simulate-"))
         url = f"sqlite:///{workdir / 'simulation.db'}"
         migrate.upgrade(url)
-        dispose(url)
+        dispose(url)  # a fresh engine, so every connection gets the pragma below
         engine = engine_for(url)
 
         @event.listens_for(engine, "connect")
@@ -193,7 +193,7 @@ class Simulation:
 
     @staticmethod
     def _next_due(engine) -> datetime | None:
-        with engine.connect() as conn:  # a read: no write lock, no transaction of ours
+        with engine.connect() as conn:  # a plain connection: no ORM session for one number
             return conn.execute(_NEXT_DUE).scalar()
 
     def _summary(self, engine) -> dict:

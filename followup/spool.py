@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 log = logging.getLogger("followup.spool")
+STALE_CLAIM_SECONDS = 300  # a claimed file this old belongs to a drainer that died
 
 
 def save(directory: str, form: dict, received_at: datetime) -> Path:
@@ -55,27 +57,44 @@ def drain(engine: Engine, directory: str) -> int:
     from . import inbound
     from .db import session_scope
 
-    done = 0
-    try:
-        entries = sorted(Path(directory).glob("*.json"), key=lambda p: p.stat().st_mtime)
-    except FileNotFoundError:
+    folder = Path(directory)
+    if not folder.is_dir():
         return 0
-    for path in entries:
+    for stale in folder.glob("*.claimed"):  # a drainer that died mid-file: hand the file back
+        try:
+            if time.time() - stale.stat().st_mtime > STALE_CLAIM_SECONDS:
+                os.replace(stale, folder / (stale.name.split(".", 1)[0] + ".json"))
+        except FileNotFoundError:
+            pass
+    done = 0
+    for path in sorted(folder.glob("*.json"), key=_mtime):
         claimed = path.with_suffix(f".{os.getpid()}.claimed")
         try:
             os.replace(path, claimed)
+            os.utime(claimed)  # the claim's time, for the stale check above
         except FileNotFoundError:
             continue  # another process took it
-        record = json.loads(claimed.read_text())
-        at = datetime.fromisoformat(record["received_at"])
         try:
+            record = json.loads(claimed.read_text())
             with session_scope(engine) as session:
                 result = inbound.handle(session, sender=record["from"], body=record["body"], sid=record["sid"],
-                                        to=record["to"], now=at, answered_inline=False)
+                                        to=record["to"], now=datetime.fromisoformat(record["received_at"]),
+                                        answered_inline=False)
         except OperationalError:
             os.replace(claimed, path)  # still away: keep it for the next drain
             break
+        except Exception:  # one bad file must not block the rest: set it aside for a person
+            os.replace(claimed, path.with_suffix(".failed"))
+            log.exception("spooled SMS %s could not be processed; kept as %s", path.stem, path.with_suffix(".failed"))
+            continue
         claimed.unlink()
         done += 1
         log.info("spooled inbound SMS %s processed: %s", result.inbound_id, result.action)
     return done
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0

@@ -55,3 +55,23 @@ def test_while_the_database_is_still_away_the_spool_keeps_everything(tmp_path):
     gone = engine_for(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone")
     assert spool.drain(gone, str(tmp_path)) == 0
     assert [p.name for p in tmp_path.glob("*.json")] == ["SMwait.json"]
+
+
+def test_a_file_left_claimed_by_a_dead_drainer_is_processed_and_a_bad_file_is_set_aside(followup_sqlite, tmp_path):
+    import os
+    import time
+
+    followup = followup_sqlite
+    followup.enrol(followup.clinic())
+    tmp_path = tmp_path / "spool"  # apart from the database file
+    kept = spool.save(str(tmp_path), {"From": "+16175550123", "MessageSid": "SMorphan", "Body": "2 N"}, ARRIVED)
+    orphan = kept.with_suffix(".4242.claimed")
+    os.replace(kept, orphan)  # its drainer was killed mid-file ten minutes ago
+    os.utime(orphan, (time.time() - 600, time.time() - 600))
+    (tmp_path / "SMbroken.json").write_text("{not json")
+
+    assert spool.drain(engine_for(followup.url), str(tmp_path)) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["SMbroken.failed"]
+    with session_scope(engine_for(followup.url)) as session:
+        assert session.execute(select(Message.provider_id).where(Message.direction == "in")).scalars().all() == [
+            "SMorphan"]
