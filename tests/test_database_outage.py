@@ -54,7 +54,12 @@ def test_a_database_outage_is_survived_and_nothing_is_lost(pg_cluster, tmp_path)
         form = {"From": "+16175551000", "Body": "HELP", "MessageSid": "SMoutage"}
         help_text = "Elm Street Physio: exercise reminders and check-ins."
         with LiveServer(settings) as server:
-            time.sleep(3)  # the worker is up and has sent the confirmation
+            for _ in range(300):  # the worker is up (it sends the opt-in confirmation first); slow on a busy machine
+                if "you are enrolled" in out.read_text():
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError("the worker never started")
             cluster.pause()
             # Longer than Twilio's retries last (15 s at most): the reply must not depend on them.
             during = signed_post(server, "/twilio/sms", form, TOKEN, PUBLIC)
