@@ -69,7 +69,8 @@ class Clinic(SQLModel, table=True):
 
 
 class Patient(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("clinic_id", "phone", name="uq_patient_clinic_phone"),)
+    __table_args__ = (UniqueConstraint("clinic_id", "phone", name="uq_patient_clinic_phone"),
+                      Index("ix_patient_phone", "phone"))  # every inbound SMS finds its sender by number
 
     id: int | None = Field(default=None, primary_key=True)
     clinic_id: int = _fk("clinic.id")
@@ -125,6 +126,7 @@ class Message(SQLModel, table=True):
         Index("ix_message_claim", "status", "next_attempt_at"),
         Index("ix_message_kind_sent_at", "kind", "sent_at"),  # check-ins sent in a window (R1)
         Index("ix_message_patient_direction_sent_at", "patient_id", "direction", "sent_at"),  # a patient's latest
+        Index("ix_message_in_reply_to", "in_reply_to"),  # a retried webhook's earlier answer
     )
 
     id: int | None = Field(default=None, primary_key=True)
