@@ -34,7 +34,7 @@ def test_a_database_outage_is_survived_and_nothing_is_lost(pg_cluster, tmp_path)
         url = cluster.url("outage")
         migrate.upgrade(url)
         now = datetime.now(timezone.utc).replace(microsecond=0)
-        clinic = add_clinic(url, now)
+        clinic = add_clinic(url, now, quiet_start="00:00", quiet_end="23:59")  # real time: any hour may be now
         [patient] = enrol(url, clinic, now, start=(now + timedelta(days=30)).date().isoformat())
         with session_scope(engine_for(url)) as session:  # due while the database will be down
             session.execute(insert(Message.__table__), [{
@@ -90,4 +90,42 @@ def test_a_database_outage_is_survived_and_nothing_is_lost(pg_cluster, tmp_path)
     finally:
         if "worker" in locals() and worker.poll() is None:
             worker.kill()  # a failed assertion above must not leave it running
+        cluster.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_worker_started_while_the_database_is_down_waits_for_it_then_works(pg_cluster, tmp_path):
+    cluster = pg.Cluster().start()  # our own: this test stops it
+    try:
+        with psycopg.connect(cluster.url().replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE late")
+        url = cluster.url("late")
+        migrate.upgrade(url)
+        now = datetime.now(timezone.utc)
+        clinic = add_clinic(url, now, quiet_start="00:00", quiet_end="23:59")  # real time: any hour may be now
+        enrol(url, clinic, now, start=(now + timedelta(days=30)).date().isoformat())
+        dispose(url)
+        cluster.pause()
+        out, log = tmp_path / "worker.out", tmp_path / "worker.log"
+        env = {**os.environ, "FOLLOWUP_DATABASE_URL": url}
+        env.pop("FOLLOWUP_NOW", None)
+        worker = subprocess.Popen([sys.executable, "-c", "from followup.cli import main; main()", "worker"], env=env,
+                                  stdout=out.open("w"), stderr=log.open("w"))
+        try:
+            time.sleep(6)
+            assert worker.poll() is None, f"the worker gave up: {log.read_text()}"
+            assert log.read_text().count("waiting for it") == 1  # said once, not every 2 s
+            cluster.resume()
+            for _ in range(300):
+                if "you are enrolled" in out.read_text():
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError("the worker never sent the confirmation")
+            assert "database available; starting" in log.read_text()
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+    finally:
         cluster.stop()

@@ -16,6 +16,29 @@ def _worker(app: App):
     return service.build_worker(app.settings, app.engine)
 
 
+def _await_database(app: App, every: float = 2.0) -> None:
+    """A service started while the database is away waits for it, saying so once, instead of
+    exiting: under systemd an exit becomes a crash loop, and then a unit that gives up."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    waiting = False
+    while True:
+        try:
+            with app.session():
+                pass  # also checks the schema is up to date (that is not worth waiting for)
+        except OperationalError as exc:
+            if not waiting:
+                click.echo(f"database unavailable ({str(exc.orig or exc).splitlines()[0]}); waiting for it", err=True)
+                waiting = True
+            time.sleep(every)
+            continue
+        if waiting:
+            click.echo("database available; starting", err=True)
+        return
+
+
 def _service_logging() -> None:
     import logging
 
@@ -40,8 +63,7 @@ def worker(app: App) -> None:
     """The scheduler alone (many may share one PostgreSQL database). Stops cleanly on SIGINT/SIGTERM."""
     from .. import service
 
-    with app.session():
-        pass
+    _await_database(app)
     _service_logging()
     if app.settings.now:
         clock.start_ticking()
@@ -55,8 +77,7 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
 
     from .. import service, web
 
-    with app.session():
-        pass
+    _await_database(app)
     _service_logging()
     if workers > 1:
         # Each worker process reads its settings from the environment; pass on what options changed.
