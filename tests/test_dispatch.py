@@ -3,7 +3,8 @@
 import threading
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from factories import FakeClock, add_clinic, enrol, utc, worker
 from followup import outbox
@@ -195,6 +196,20 @@ def test_replanning_never_duplicates_a_message(db_url):
     assert len(rows) == before
     assert len({m.dedupe_key for m in rows}) == len(rows)
     assert sum(m.status == "pending" for m in rows if m.kind in ("reminder", "checkin")) == 4
+
+
+@pytest.mark.postgres
+def test_a_second_worker_skips_planning_while_another_plans_instead_of_waiting_on_it(pg_url):
+    clock = FakeClock(utc(2026, 12, 1, 14, 0))
+    enrol(pg_url, add_clinic(pg_url, clock()), clock(), n=20)
+    later = clock.advance(days=1, hours=12)  # the first 48 h are half used up: time to plan again
+    with session_scope(engine_for(pg_url)) as first:
+        assert outbox.plan(first, later) > 0  # still uncommitted
+        with session_scope(engine_for(pg_url)) as second:
+            second.execute(text("SET LOCAL lock_timeout = '2s'"))  # without the fix: a lock error, not a hang
+            assert outbox.plan(second, later) == 0
+    with session_scope(engine_for(pg_url)) as third:
+        assert outbox.plan(third, later) == 0  # the first one's work is done and committed
 
 
 def test_two_workers_claiming_at_once_never_get_the_same_row(db_url):
