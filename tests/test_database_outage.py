@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import httpx
 import psycopg
@@ -24,10 +25,11 @@ from followup.models import Message
 TOKEN, PUBLIC = "outage-token", "https://followup.example"
 
 
-@pytest.mark.slow
-@pytest.mark.postgres
-def test_a_database_outage_is_survived_and_nothing_is_lost(pg_cluster, tmp_path):
-    cluster = pg.Cluster().start()  # our own: this test stops it
+@pytest.fixture
+def stoppable(pg_cluster):
+    """A PostgreSQL cluster of our own (these tests stop it), migrated, with one clinic and one enrolled
+    patient, on the real clock."""
+    cluster = pg.Cluster().start()
     try:
         with psycopg.connect(cluster.url().replace("+psycopg", ""), autocommit=True) as conn:
             conn.execute("CREATE DATABASE outage")
@@ -36,30 +38,49 @@ def test_a_database_outage_is_survived_and_nothing_is_lost(pg_cluster, tmp_path)
         now = datetime.now(timezone.utc).replace(microsecond=0)
         clinic = add_clinic(url, now, quiet_start="00:00", quiet_end="23:59")  # real time: any hour may be now
         [patient] = enrol(url, clinic, now, start=(now + timedelta(days=30)).date().isoformat())
-        with session_scope(engine_for(url)) as session:  # due while the database will be down
-            session.execute(insert(Message.__table__), [{
-                "patient_id": patient, "clinic_id": clinic, "direction": "out", "kind": "nudge", "channel": "sms",
-                "status": "pending", "dedupe_key": f"outage:{i}", "due_at": now + timedelta(seconds=6 + i),
-                "next_attempt_at": now + timedelta(seconds=6 + i), "expires_at": now + timedelta(hours=1),
-                "body": f"outage message {i}", "attempts": 0, "quiet_exempt": True, "created_at": now,
-                "updated_at": now} for i in range(5)])
+        yield SimpleNamespace(cluster=cluster, url=url, now=now, clinic=clinic, patient=patient)
         dispose(url)
-        out, log = tmp_path / "worker.out", tmp_path / "worker.log"
-        env = {**os.environ, "FOLLOWUP_DATABASE_URL": url}
-        env.pop("FOLLOWUP_NOW", None)
-        worker = subprocess.Popen([sys.executable, "-c", "from followup.cli import main; main()", "worker"], env=env,
-                                  stdout=out.open("w"), stderr=log.open("w"))
+    finally:
+        cluster.stop()
+
+
+def start_worker(url: str, tmp_path) -> tuple[subprocess.Popen, object, object]:
+    out, log = tmp_path / "worker.out", tmp_path / "worker.log"
+    env = {**os.environ, "FOLLOWUP_DATABASE_URL": url}
+    env.pop("FOLLOWUP_NOW", None)
+    worker = subprocess.Popen([sys.executable, "-c", "from followup.cli import main; main()", "worker"], env=env,
+                              stdout=out.open("w"), stderr=log.open("w"))
+    return worker, out, log
+
+
+def wait_for_confirmation(out, failure: str) -> None:
+    for _ in range(300):  # the worker sends the opt-in confirmation first; slow on a busy machine
+        if "you are enrolled" in out.read_text():
+            return
+        time.sleep(0.1)
+    raise AssertionError(failure)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_database_outage_is_survived_and_nothing_is_lost(stoppable, tmp_path):
+    cluster, url, now = stoppable.cluster, stoppable.url, stoppable.now
+    with session_scope(engine_for(url)) as session:  # due while the database will be down
+        session.execute(insert(Message.__table__), [{
+            "patient_id": stoppable.patient, "clinic_id": stoppable.clinic, "direction": "out", "kind": "nudge",
+            "channel": "sms", "status": "pending", "dedupe_key": f"outage:{i}", "due_at": now + timedelta(seconds=6 + i),
+            "next_attempt_at": now + timedelta(seconds=6 + i), "expires_at": now + timedelta(hours=1),
+            "body": f"outage message {i}", "attempts": 0, "quiet_exempt": True, "created_at": now,
+            "updated_at": now} for i in range(5)])
+    dispose(url)
+    worker, out, log = start_worker(url, tmp_path)
+    try:
         settings = config.load({"FOLLOWUP_DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC,
                                 "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")})
         form = {"From": "+16175551000", "Body": "HELP", "MessageSid": "SMoutage"}
         help_text = "Elm Street Physio: exercise reminders and check-ins."
         with LiveServer(settings) as server:
-            for _ in range(300):  # the worker is up (it sends the opt-in confirmation first); slow on a busy machine
-                if "you are enrolled" in out.read_text():
-                    break
-                time.sleep(0.1)
-            else:
-                raise AssertionError("the worker never started")
+            wait_for_confirmation(out, "the worker never started")
             cluster.pause()
             # Longer than Twilio's retries last (15 s at most): the reply must not depend on them.
             during = signed_post(server, "/twilio/sms", form, TOKEN, PUBLIC)
@@ -86,46 +107,24 @@ def test_a_database_outage_is_survived_and_nothing_is_lost(pg_cluster, tmp_path)
         assert len(stored) == 1  # stored once, although it arrived twice
         assert "database error (connection" in err and "dispatch recovered" in err  # noticed, and ridden out
         assert err.count("Traceback") == 0  # one line per failed run, not a traceback a second
-        dispose(url)
     finally:
-        if "worker" in locals() and worker.poll() is None:
+        if worker.poll() is None:
             worker.kill()  # a failed assertion above must not leave it running
-        cluster.stop()
 
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_a_worker_started_while_the_database_is_down_waits_for_it_then_works(pg_cluster, tmp_path):
-    cluster = pg.Cluster().start()  # our own: this test stops it
+def test_a_worker_started_while_the_database_is_down_waits_for_it_then_works(stoppable, tmp_path):
+    dispose(stoppable.url)
+    stoppable.cluster.pause()
+    worker, out, log = start_worker(stoppable.url, tmp_path)
     try:
-        with psycopg.connect(cluster.url().replace("+psycopg", ""), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE late")
-        url = cluster.url("late")
-        migrate.upgrade(url)
-        now = datetime.now(timezone.utc)
-        clinic = add_clinic(url, now, quiet_start="00:00", quiet_end="23:59")  # real time: any hour may be now
-        enrol(url, clinic, now, start=(now + timedelta(days=30)).date().isoformat())
-        dispose(url)
-        cluster.pause()
-        out, log = tmp_path / "worker.out", tmp_path / "worker.log"
-        env = {**os.environ, "FOLLOWUP_DATABASE_URL": url}
-        env.pop("FOLLOWUP_NOW", None)
-        worker = subprocess.Popen([sys.executable, "-c", "from followup.cli import main; main()", "worker"], env=env,
-                                  stdout=out.open("w"), stderr=log.open("w"))
-        try:
-            time.sleep(6)
-            assert worker.poll() is None, f"the worker gave up: {log.read_text()}"
-            assert log.read_text().count("waiting for it") == 1  # said once, not every 2 s
-            cluster.resume()
-            for _ in range(300):
-                if "you are enrolled" in out.read_text():
-                    break
-                time.sleep(0.1)
-            else:
-                raise AssertionError("the worker never sent the confirmation")
-            assert "database available; starting" in log.read_text()
-        finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=30)
+        time.sleep(6)
+        assert worker.poll() is None, f"the worker gave up: {log.read_text()}"
+        assert log.read_text().count("waiting for it") == 1  # said once, not every 2 s
+        stoppable.cluster.resume()
+        wait_for_confirmation(out, "the worker never sent the confirmation")
+        assert "database available; starting" in log.read_text()
     finally:
-        cluster.stop()
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
