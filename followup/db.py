@@ -125,3 +125,9 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             except BaseException:
                 session.rollback()
                 raise
+
+
+def error_reason(exc: BaseException) -> str:
+    """The driver's own first line for a database error ("connection refused", "disk is full"),
+    without SQLAlchemy's statement and background link: for one-line messages and logs."""
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0]

@@ -11,19 +11,12 @@ from sqlmodel import Session
 from . import audit, outbox
 from .errors import BadInput, NotFound
 from .messages import render
-from .models import Clinic, Enrolment, Escalation, Message, Patient
-from .rules import Decision, Rules, rules_for_program
+from .models import Clinic, Enrolment, Escalation, Patient
+from .rules import Decision, rules_for_program
 
 PATIENT_TEMPLATES = {"emergency": "escalation_emergency", "urgent": "escalation_urgent", "soon": "escalation_soon"}
 IMMEDIATE = ("emergency", "urgent")
 REVIEW_RULE = "REVIEW"  # a reply nobody could read, queued for a person
-
-
-def rules_for_patient(session: Session, patient_id: int) -> Rules:
-    """The escalation rules of the patient's programme."""
-    from .enrolment import enrolment_of
-
-    return rules_for_program(enrolment_of(session, patient_id).program)
 
 
 def clinic_context(clinic: Clinic) -> dict:
@@ -116,14 +109,14 @@ def acknowledge(session: Session, escalation_id: int, by: str, note: str | None,
 def realert_unacknowledged(session: Session, now: datetime) -> int:
     """Alerts nobody acknowledged within their tier's window are re-sent once to the alert phone."""
     rows = session.execute(
-        select(Escalation, Patient, Clinic).join(Patient, Patient.id == Escalation.patient_id)
-        .join(Clinic, Clinic.id == Patient.clinic_id)
+        select(Escalation, Patient, Clinic, Enrolment.program).join(Patient, Patient.id == Escalation.patient_id)
+        .join(Clinic, Clinic.id == Patient.clinic_id).join(Enrolment, Enrolment.patient_id == Patient.id)
         .where(Escalation.acknowledged_at.is_(None), Escalation.realerted_at.is_(None),
                Escalation.tier.in_(("emergency", "urgent", "soon")), Escalation.created_at > now - timedelta(days=7))
     ).all()
     count = 0
-    for escalation, patient, clinic in rows:
-        window = rules_for_patient(session, patient.id).realert_after.get(escalation.tier)
+    for escalation, patient, clinic, program in rows:
+        window = rules_for_program(program).realert_after.get(escalation.tier)
         if window is None or escalation.created_at + window > now:
             continue
         escalation.realerted_at = now
@@ -132,10 +125,3 @@ def realert_unacknowledged(session: Session, now: datetime) -> int:
             alert_clinic(session, patient, clinic, escalation, now, again=True)
         count += 1
     return count
-
-
-def last_checkins(session: Session, patient_id: int, before: datetime, n: int) -> list[Message]:
-    return list(session.execute(
-        select(Message).where(Message.patient_id == patient_id, Message.direction == "out", Message.kind == "checkin",
-                              Message.status.in_(("sent", "delivered")), Message.sent_at <= before)
-        .order_by(Message.sent_at.desc()).limit(n)).scalars())

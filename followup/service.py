@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 
 from . import clock, dispatch, outbox, timerules
 from .channels.base import Channel
-from .db import session_scope
+from .db import error_reason, session_scope
 
 log = logging.getLogger("followup.service")
 
@@ -128,7 +128,7 @@ def _logged(job: Callable) -> Callable:
             # The database is away (restart, failover, network) or full. One line, not a traceback a
             # second: an outage must not flood the log, and a log nobody drains must not stall the jobs.
             log.warning("%s failed: database error (%s); it runs again at its next interval",
-                        job.__name__, str(exc.orig or exc).splitlines()[0])
+                        job.__name__, error_reason(exc))
             failing = True
             return None
         except Exception:  # one failed cycle must not stop the scheduler

@@ -40,26 +40,26 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
     """
     from . import escalation
     from .messages import render
-    from .rules import Decision, missed_checkins_decision
+    from .rules import Decision, missed_checkins_decision, rules_for_program
 
     reply = Message.__table__.alias("reply")
     # Only check-ins nobody answered: most are answered, and looking at each one cost a query or four.
     became_missed = session.execute(
-        select(Message.id, Message.patient_id).join(Patient, Patient.id == Message.patient_id)
+        select(Message.id, Patient, Clinic, Enrolment.program).join(Patient, Patient.id == Message.patient_id)
+        .join(Clinic, Clinic.id == Patient.clinic_id).join(Enrolment, Enrolment.patient_id == Patient.id)
         .where(Message.direction == "out", Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
                Message.sent_at > now - MISSED_AFTER - LOOKBACK, Message.sent_at <= now - MISSED_AFTER,
                Patient.status == "active",
                ~select(reply.c.id).where(reply.c.patient_id == Message.patient_id, reply.c.direction == "in",
                                          reply.c.sent_at >= Message.sent_at).exists())).all()
     done = {"nudged": 0, "review": 0}
-    for checkin_id, patient_id in became_missed:
-        patient = session.get(Patient, patient_id)
-        clinic = session.get(Clinic, patient.clinic_id)
-        rule_set = escalation.rules_for_patient(session, patient_id)
-        recent = escalation.last_checkins(session, patient_id, now - MISSED_AFTER, rule_set.review_after_missed)
+    for checkin_id, patient, clinic, program in became_missed:
+        patient_id = patient.id
+        rule_set = rules_for_program(program)
+        recent = _last_checkins(session, patient_id, now - MISSED_AFTER, rule_set.review_after_missed)
         missed = 0
-        for checkin in recent:  # newest first; stop at the first one that got a reply
-            if _replied_since(session, patient_id, checkin.sent_at):
+        for sent_at in recent:  # newest first; stop at the first one that got a reply
+            if _replied_since(session, patient_id, sent_at):
                 break
             missed += 1
         verdict = missed_checkins_decision(missed, rule_set)
@@ -78,6 +78,15 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
                                   f"no reply to {missed} check-ins in a row"), now)
                 done["review"] += 1
     return done
+
+
+def _last_checkins(session: Session, patient_id: int, before: datetime, n: int) -> list[datetime]:
+    """When the patient's last n check-ins before `before` were sent, newest first."""
+    return list(session.execute(
+        select(Message.sent_at).where(Message.patient_id == patient_id, Message.direction == "out",
+                                      Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
+                                      Message.sent_at <= before)
+        .order_by(Message.sent_at.desc()).limit(n)).scalars())
 
 
 def _replied_since(session: Session, patient_id: int, since: datetime) -> bool:

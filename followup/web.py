@@ -16,7 +16,7 @@ from twilio.request_validator import RequestValidator
 
 from . import clock, consent, inbound, outbox, spool
 from .config import Settings
-from .db import engine_for, session_scope
+from .db import engine_for, error_reason, session_scope
 from .messages import render
 
 log = logging.getLogger("followup.web")
@@ -64,7 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             result = await run_in_threadpool(_handle_inbound, engine, sender, body, sid, form.get("To"))
         except OperationalError as exc:
-            reason = str(exc.orig or exc).splitlines()[0]
+            reason = error_reason(exc)
             if settings.spool_dir:
                 try:
                     await run_in_threadpool(spool.save, settings.spool_dir, form, clock.now())

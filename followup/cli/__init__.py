@@ -15,7 +15,7 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from .. import clock, config, migrate
-from ..db import engine_for, session_scope
+from ..db import engine_for, error_reason, session_scope
 from ..errors import BadInput, ConfigError, FollowupError
 
 
@@ -101,7 +101,7 @@ class FollowupGroup(click.Group):
         except OperationalError as exc:
             # Disk full, database away, file read-only: say what the database said, and that the
             # transaction under way was rolled back, not a traceback full of SQL and patient data.
-            reason = str(exc.orig or exc).splitlines()[0]
+            reason = error_reason(exc)
             raise UserError(f"database: {reason} (the change under way was rolled back)", 1) from exc
 
 

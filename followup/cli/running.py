@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import clock
+from ..db import error_reason
 from . import App, cli, emit, json_option, pass_app, progress
 
 
@@ -30,7 +31,7 @@ def _await_database(app: App, every: float = 2.0) -> None:
                 pass  # also checks the schema is up to date (that is not worth waiting for)
         except OperationalError as exc:
             if not waiting:
-                click.echo(f"database unavailable ({str(exc.orig or exc).splitlines()[0]}); waiting for it", err=True)
+                click.echo(f"database unavailable ({error_reason(exc)}); waiting for it", err=True)
                 waiting = True
             time.sleep(every)
             continue
