@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from .errors import FollowupError
 from .replies import FLAGS
@@ -79,9 +80,9 @@ def rules_for_program(program: str) -> Rules:
     return load_rules(get_program(program).rules)
 
 
-@dataclass(frozen=True)
-class Reply:
-    """One understood reply, as the rules see it."""
+class Reply(NamedTuple):
+    """One understood reply, as the rules see it. A tuple: every reply builds a patient's whole
+    history of these, and a frozen dataclass cost several times more to make."""
 
     local_date: date
     at: datetime
@@ -109,6 +110,15 @@ def _daily(replies: list[Reply]) -> list[Reply]:
     for reply in sorted(replies, key=lambda r: r.order):
         latest[reply.local_date] = reply
     return [latest[d] for d in sorted(latest)]
+
+
+def relevant(replies: list[Reply]) -> list[Reply]:
+    """The replies evaluate() reads: each day's latest, and the first with a pain score. A history
+    cut to these decides exactly as the whole one (tested), so the database returns no more."""
+    in_order = sorted(replies, key=lambda r: r.order)
+    first_pain = next((r for r in in_order if r.pain is not None), None)
+    keep = {id(r) for r in _daily(in_order)} | ({id(first_pain)} if first_pain else set())
+    return [r for r in in_order if id(r) in keep]
 
 
 def _run(days: list[Reply], qualifies) -> list[Reply]:

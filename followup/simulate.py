@@ -155,8 +155,8 @@ class Simulation:
                         now=self.clock)
         end = START + timedelta(days=self.days)
         next_rules = self.now
+        due = self._next_due(engine)
         while self.now < end:
-            due = self._next_due(engine)
             if due is not None and due <= self.now:  # dispatching only when something is due halves the run
                 worker.dispatch()
                 due = self._next_due(engine)
@@ -172,16 +172,17 @@ class Simulation:
             candidates = [t for t in (due, next_rules, self.events[0][0] if self.events else None, end) if t]
             self.now = max(self.now + timedelta(seconds=1), min(candidates))
             if self.events and self.events[0][0] <= self.now:
-                self._replies(engine)
+                due = self._replies(engine)
         self.on_day(self.days - self.days_reported)
         self.result.summary = self._summary(engine)
         self.result.database = url
         dispose(url)
         return self.result
 
-    def _replies(self, engine) -> None:
+    def _replies(self, engine) -> datetime | None:
         """Every reply that has arrived by now, through the webhook's handler, in one transaction
-        (the webhook commits each on its own; one per clock step keeps a month of replies fast)."""
+        (the webhook commits each on its own; one per clock step keeps a month of replies fast).
+        Returns when the next message is due: nothing else writes, so the loop need not ask again."""
         with session_scope(engine) as session:
             while self.events and self.events[0][0] <= self.now:
                 _, _, phone, body = heapq.heappop(self.events)
@@ -190,6 +191,7 @@ class Simulation:
                 self._say(pid, tz, "←", body)
                 if answer.reply:
                     self._say(pid, tz, "→", f"reply: {answer.reply[:70]}")
+            return session.connection().execute(_NEXT_DUE).scalar()
 
     @staticmethod
     def _next_due(engine) -> datetime | None:
