@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -24,8 +24,20 @@ MAX_BODY = 64 * 1024  # Twilio's largest form is a few KiB; anything bigger is n
 
 
 def create_app(settings: Settings) -> FastAPI:
-    app = FastAPI(title="followup", version="0.1.0")
     engine = engine_for(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        # The spool drainer lives as long as the server: stopped on shutdown, so servers started and
+        # stopped in one process (the tests) do not leave a thread each behind.
+        stop = threading.Event()
+        drainer = _start_spool_drainer(engine, settings.spool_dir, stop) if settings.spool_dir else None
+        yield
+        stop.set()
+        if drainer is not None:
+            drainer.join(timeout=10)
+
+    app = FastAPI(title="followup", version="0.1.0", lifespan=lifespan)
     validator = RequestValidator(settings.twilio_auth_token or "")
     if settings.allow_unsigned:
         log.warning("FOLLOWUP_ALLOW_UNSIGNED=1: webhook signatures are NOT checked. Local development only.")
@@ -94,9 +106,6 @@ def create_app(settings: Settings) -> FastAPI:
                                 evidence="Twilio 21610 (status callback)", confirm=False)
         return Response(status_code=204)
 
-    if settings.spool_dir:
-        _start_spool_drainer(engine, settings.spool_dir)
-
     @app.get("/healthz")
     def healthz():
         try:
@@ -109,12 +118,11 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-def _start_spool_drainer(engine, directory: str, every: float = 2.0) -> None:
-    """Process spooled replies once the database is back (a daemon thread per server process)."""
+def _start_spool_drainer(engine, directory: str, stop: threading.Event, every: float = 2.0) -> threading.Thread:
+    """Process spooled replies once the database is back, until `stop` is set."""
 
     def loop():
-        while True:
-            time.sleep(every)
+        while not stop.wait(every):
             if not spool.pending(directory):
                 continue
             try:
@@ -124,7 +132,9 @@ def _start_spool_drainer(engine, directory: str, every: float = 2.0) -> None:
             except Exception:  # never let the drainer die: the spool would wait forever
                 log.exception("draining the spool failed; trying again")
 
-    threading.Thread(target=loop, name="spool-drainer", daemon=True).start()
+    thread = threading.Thread(target=loop, name="spool-drainer", daemon=True)
+    thread.start()
+    return thread
 
 
 def app_from_environment() -> FastAPI:

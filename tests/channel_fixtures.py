@@ -64,7 +64,7 @@ def smtp_env(inbox: Inbox) -> dict[str, str]:
 class LiveServer:
     """followup's FastAPI app under a real uvicorn on loopback, in a thread."""
 
-    def __init__(self, settings):
+    def __init__(self, settings, lifespan: str = "off"):
         import uvicorn
 
         from followup.web import create_app
@@ -72,7 +72,7 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port,
-                                                    log_level="warning", lifespan="off"))
+                                                    log_level="warning", lifespan=lifespan))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):

@@ -75,3 +75,26 @@ def test_a_file_left_claimed_by_a_dead_drainer_is_processed_and_a_bad_file_is_se
     with session_scope(engine_for(followup.url)) as session:
         assert session.execute(select(Message.provider_id).where(Message.direction == "in")).scalars().all() == [
             "SMorphan"]
+
+
+def test_a_running_server_drains_its_spool_and_stops_its_drainer_when_it_stops(followup_sqlite, tmp_path):
+    import time
+
+    from channel_fixtures import LiveServer
+    from followup import config
+
+    followup = followup_sqlite
+    followup.enrol(followup.clinic())
+    spool.save(str(tmp_path), {"From": "+16175550123", "MessageSid": "SMlater", "Body": "4 N"}, ARRIVED)
+    settings = config.load({"FOLLOWUP_DATABASE_URL": followup.url, "TWILIO_AUTH_TOKEN": "t",
+                            "FOLLOWUP_SPOOL_DIR": str(tmp_path)})
+    with LiveServer(settings, lifespan="on"):
+        for _ in range(200):
+            if not spool.pending(str(tmp_path)):
+                break
+            time.sleep(0.05)
+    assert not spool.pending(str(tmp_path))
+    with session_scope(engine_for(followup.url)) as session:
+        assert session.execute(select(Message.provider_id).where(Message.direction == "in")).scalars().all() == \
+            ["SMlater"]
+    assert not [t for t in threading.enumerate() if t.name == "spool-drainer" and t.is_alive()]
