@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from . import audit, outbox
@@ -42,16 +42,8 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
     from .messages import render
     from .rules import Decision, missed_checkins_decision, rules_for_program
 
-    reply = Message.__table__.alias("reply")
-    # Only check-ins nobody answered: most are answered, and looking at each one cost a query or four.
-    became_missed = session.execute(
-        select(Message.id, Patient, Clinic, Enrolment.program).join(Patient, Patient.id == Message.patient_id)
-        .join(Clinic, Clinic.id == Patient.clinic_id).join(Enrolment, Enrolment.patient_id == Patient.id)
-        .where(Message.direction == "out", Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
-               Message.sent_at > now - MISSED_AFTER - LOOKBACK, Message.sent_at <= now - MISSED_AFTER,
-               Patient.status == "active",
-               ~select(reply.c.id).where(reply.c.patient_id == Message.patient_id, reply.c.direction == "in",
-                                         reply.c.sent_at >= Message.sent_at).exists())).all()
+    became_missed = session.execute(_BECAME_MISSED, {"after": now - MISSED_AFTER - LOOKBACK,
+                                                      "until": now - MISSED_AFTER}).all()
     done = {"nudged": 0, "review": 0}
     for checkin_id, patient, clinic, program in became_missed:
         patient_id = patient.id
@@ -82,17 +74,30 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
 
 def _last_checkins(session: Session, patient_id: int, before: datetime, n: int) -> list[datetime]:
     """When the patient's last n check-ins before `before` were sent, newest first."""
-    return list(session.execute(
-        select(Message.sent_at).where(Message.patient_id == patient_id, Message.direction == "out",
-                                      Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
-                                      Message.sent_at <= before)
-        .order_by(Message.sent_at.desc()).limit(n)).scalars())
+    return list(session.execute(_LAST_CHECKINS, {"patient": patient_id, "before": before, "n": n}).scalars())
 
 
 def _replied_since(session: Session, patient_id: int, since: datetime) -> bool:
-    query = select(Message.id).where(Message.patient_id == patient_id, Message.direction == "in",
-                                     Message.sent_at >= since)
-    return session.execute(query.limit(1)).first() is not None
+    return session.execute(_REPLIED_SINCE, {"patient": patient_id, "since": since}).first() is not None
+
+
+# Built once, with bind parameters: the rules run every minute, and building these statements
+# (and their cache keys) each time cost more than running them.
+_reply = Message.__table__.alias("reply")
+# Only check-ins nobody answered: most are answered, and looking at each one cost a query or four.
+_BECAME_MISSED = (
+    select(Message.id, Patient, Clinic, Enrolment.program).join(Patient, Patient.id == Message.patient_id)
+    .join(Clinic, Clinic.id == Patient.clinic_id).join(Enrolment, Enrolment.patient_id == Patient.id)
+    .where(Message.direction == "out", Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
+           Message.sent_at > bindparam("after"), Message.sent_at <= bindparam("until"), Patient.status == "active",
+           ~select(_reply.c.id).where(_reply.c.patient_id == Message.patient_id, _reply.c.direction == "in",
+                                      _reply.c.sent_at >= Message.sent_at).exists()))
+_LAST_CHECKINS = (select(Message.sent_at).where(Message.patient_id == bindparam("patient"), Message.direction == "out",
+                                                Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
+                                                Message.sent_at <= bindparam("before"))
+                  .order_by(Message.sent_at.desc()).limit(bindparam("n")))
+_REPLIED_SINCE = select(Message.id).where(Message.patient_id == bindparam("patient"), Message.direction == "in",
+                                          Message.sent_at >= bindparam("since")).limit(1)
 
 
 def run(session: Session, now: datetime) -> dict[str, int]:
