@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select
+from sqlalchemy import bindparam, insert, select
 from sqlmodel import Session
 
 from . import audit, consent, escalation, outbox, replies, rules
@@ -44,17 +44,8 @@ _ANSWERED = (select(_M.id).where(_M.patient_id == bindparam("patient"), _M.direc
 # The reading names the reminder or check-in it answers (the latest one sent before it), found in
 # the same statement: one round trip less on every reply.
 _INSERT_READING = insert(Reading.__table__).values(answers_message_id=_ANSWERED.scalar_subquery())
-# What rules.evaluate reads of the history, and no more (rules.relevant, in SQL): each local day's
-# latest understood reply, and the first with a pain score. A month of replies is half the rows.
-_RANKED = select(_R.id, _R.local_date, _R.at, _R.pain, _R.numbness, _R.flags,
-                 func.row_number().over(partition_by=_R.local_date, order_by=(_R.at.desc(), _R.id.desc()))
-                 .label("latest_first"),
-                 func.row_number().over(partition_by=_R.pain.is_(None), order_by=(_R.at, _R.id)).label("pain_order"),
-                 ).where(_R.patient_id == bindparam("patient"), _R.understood.is_(True),
-                         _R.at > bindparam("since")).subquery()
-_HISTORY = select(_RANKED.c.id, _RANKED.c.local_date, _RANKED.c.at, _RANKED.c.pain, _RANKED.c.numbness,
-                  _RANKED.c.flags).where(or_(_RANKED.c.latest_first == 1,
-                                             and_(_RANKED.c.pain.is_not(None), _RANKED.c.pain_order == 1)))
+_HISTORY = select(_R.id, _R.local_date, _R.at, _R.pain, _R.numbness, _R.flags).where(
+    _R.patient_id == bindparam("patient"), _R.understood.is_(True), _R.at > bindparam("since"))
 _PREVIOUS = (select(_R.understood).where(_R.patient_id == bindparam("patient"), _R.message_id != bindparam("id"),
                                          _R.at > bindparam("since"))
              .order_by(_R.at.desc(), _R.id.desc()).limit(1))

@@ -112,15 +112,6 @@ def _daily(replies: list[Reply]) -> list[Reply]:
     return [latest[d] for d in sorted(latest)]
 
 
-def relevant(replies: list[Reply]) -> list[Reply]:
-    """The replies evaluate() reads: each day's latest, and the first with a pain score. A history
-    cut to these decides exactly as the whole one (tested), so the database returns no more."""
-    in_order = sorted(replies, key=lambda r: r.order)
-    first_pain = next((r for r in in_order if r.pain is not None), None)
-    keep = {id(r) for r in _daily(in_order)} | ({id(first_pain)} if first_pain else set())
-    return [r for r in in_order if id(r) in keep]
-
-
 def _run(days: list[Reply], qualifies) -> list[Reply]:
     """The unbroken run of qualifying days ending at the latest day that has a value."""
     run: list[Reply] = []

@@ -175,30 +175,3 @@ def test_patient_show_tells_the_story_of_replies_readings_and_escalations(follow
     assert "escalation 1 U3 (urgent): severe pain: 8/10" in text
     assert "Tue 2026-12-01 20:00 ✓ escalation 1 acknowledged by Dr Lee" in text  # local time
 
-
-def test_the_history_read_for_the_rules_is_exactly_the_replies_they_decide_on(db_url):
-    """The SQL behind inbound._history returns what rules.relevant keeps of every understood reply:
-    each local day's latest (ties broken by arrival) and the first with a pain score."""
-    from datetime import timedelta
-
-    from factories import add_clinic, enrol, utc
-    from followup import inbound, rules
-    from followup.db import engine_for, session_scope
-    from followup.models import Reading
-    from sqlmodel import select
-
-    start = utc(2026, 12, 1, 14)
-    patient_id = enrol(db_url, add_clinic(db_url, start), start)[0]
-    bodies = ["DONE", "3 N", "pain 5, numb yes", "DONE", "4/10 no numbness", "2 N", "DONE", "6 Y", "DONE"]
-    engine = engine_for(db_url)
-    for i, body in enumerate(bodies):
-        at = start + timedelta(hours=9 * (i // 2))  # pairs share an instant: arrival order decides
-        with session_scope(engine) as session:
-            inbound.handle(session, sender="+16175551000", body=body, now=at)
-    now = start + timedelta(days=5)
-    with session_scope(engine) as session:
-        every = [rules.Reply(r.local_date, r.at, r.pain, r.numbness, frozenset(r.flags.split()), r.id)
-                 for r in session.exec(select(Reading).where(Reading.patient_id == patient_id, Reading.understood))]
-        read = inbound._history(session, type("P", (), {"id": patient_id}), now)
-    assert len(every) == len(bodies)
-    assert sorted(read) == sorted(rules.relevant(every)) and len(read) < len(every)
