@@ -174,6 +174,9 @@ def _respond(session: Session, patient, clinic, program: str | None,
     if not answer.understood:
         return _not_understood(session, patient, clinic, inbound, now, result, ctx)
 
+    if not rules.reports_anything(answer.pain, answer.numbness, answer.flags):
+        result.action = "recorded"  # a DONE or a plain "no numbness": no rule can fire, no history to read
+        return render("thanks", "sms", lang, **ctx).body, "reply"
     rule_set = rules.rules_for_program(program)
     history = _history(session, patient, now)
     decisions = rules.evaluate(history, rule_set, recent={}, now=now)

@@ -24,8 +24,10 @@ class Rendered:
 def environment() -> Environment:
     # Plain text, not HTML: autoescape stays off here; the HTML email templates escape themselves.
     # StrictUndefined: a template that names a missing variable fails loudly, never sends a blank.
+    # auto_reload off: templates ship with the package, and checking each file's mtime on every
+    # render was a system call per message. Restart the service after editing a template.
     return Environment(loader=FileSystemLoader(str(resource_dir("templates"))), undefined=StrictUndefined,
-                       keep_trailing_newline=False, trim_blocks=False, autoescape=False)
+                       keep_trailing_newline=False, trim_blocks=False, autoescape=False, auto_reload=False)
 
 
 @lru_cache(maxsize=None)
@@ -59,7 +61,7 @@ def render(kind: str, channel: str, language: str, **context) -> Rendered:
 def html_environment() -> Environment:
     # HTML: everything a patient or clinic typed is escaped ({{ "<b>" }} shows as text).
     return Environment(loader=FileSystemLoader(str(resource_dir("templates"))), undefined=StrictUndefined,
-                       autoescape=True)
+                       autoescape=True, auto_reload=False)
 
 
 def html_email(body: str, subject: str | None, language: str, clinic_name: str) -> str:

@@ -125,6 +125,12 @@ def _run(days: list[Reply], qualifies) -> list[Reply]:
     return run
 
 
+def reports_anything(pain: int | None, numbness: bool | None, flags) -> bool:
+    """Whether a reply carries something a rule reads: a pain score, numbness, or a flag. When the
+    latest reply carries none of these, evaluate() decides nothing whatever came before (tested)."""
+    return pain is not None or bool(numbness) or bool(flags)
+
+
 def evaluate(replies: list[Reply], rules: Rules, *, recent: dict[str, datetime], now: datetime) -> list[Decision]:
     """Every rule the latest reply triggers, highest tier first. `recent`: rule -> when it last fired
     unacknowledged; such a rule is marked suppressed inside the de-duplication window."""

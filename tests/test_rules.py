@@ -3,9 +3,12 @@
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from followup.errors import FollowupError
-from followup.rules import Reply, evaluate, load_rules
+from followup.replies import FLAGS
+from followup.rules import Reply, evaluate, load_rules, reports_anything
 
 RULES = load_rules("upper-back")
 DAY1 = date(2026, 12, 1)
@@ -100,3 +103,21 @@ def test_a_rules_file_with_a_bad_threshold_or_unknown_flag_is_refused(tmp_path, 
     with pytest.raises(FollowupError, match="sneezing"):
         rules.load_rules.__wrapped__("bad2")
 
+
+
+history_st = st.lists(st.tuples(st.integers(1, 6), st.sampled_from([0, 30, 600]),
+                                st.one_of(st.none(), st.integers(0, 10)), st.one_of(st.none(), st.booleans()),
+                                st.sets(st.sampled_from(sorted(FLAGS)), max_size=2)), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(history_st, st.integers(6, 7), st.one_of(st.none(), st.just(False)))  # after every earlier reply
+def test_a_latest_reply_that_reports_nothing_triggers_no_rule_whatever_came_before(earlier, day, numb):
+    """inbound skips reading the history for such replies (a DONE, a plain "no numbness")."""
+    history = [Reply(date(2026, 12, d), datetime(2026, 12, d, 12, tzinfo=timezone.utc) + timedelta(minutes=m),
+                     pain, n, frozenset(flags), seq=i) for i, (d, m, pain, n, flags) in enumerate(earlier)]
+    latest = Reply(date(2026, 12, day), datetime(2026, 12, day, 23, tzinfo=timezone.utc), None, numb, frozenset(),
+                   seq=len(history))
+    assert not reports_anything(latest.pain, latest.numbness, latest.flags)
+    assert evaluate(history + [latest], RULES, recent={}, now=latest.at) == []
+    assert reports_anything(3, None, ()) and reports_anything(None, True, ()) and reports_anything(None, None, {"fever"})
