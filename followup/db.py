@@ -13,7 +13,7 @@ import threading
 from contextlib import contextmanager, nullcontext
 from typing import Iterator
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -125,6 +125,15 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             except BaseException:
                 session.rollback()
                 raise
+
+
+def one_at_a_time(session: Session, job: str) -> bool:
+    """Whether this worker may run `job` now: on PostgreSQL, one worker at a time holds it until its
+    transaction ends, and the others skip instead of doing the same work (or the same escalation)
+    twice. SQLite needs no lock: BEGIN IMMEDIATE already lets one writer in at a time."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return session.execute(text("SELECT pg_try_advisory_xact_lock(hashtext(:job))"), {"job": job}).scalar()
 
 
 def error_reason(exc: BaseException) -> str:

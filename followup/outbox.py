@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, func, literal, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, literal, or_, select, update
 from sqlmodel import Session
 
-from .db import driver_value
+from .db import driver_value, one_at_a_time
 from .localtime import parse_hhmm
 from .messages import exercise_context, render
 from .models import Clinic, Enrolment, Message, Patient
@@ -78,14 +78,6 @@ def _plan_of(enrolment: Enrolment, patient: Patient, clinic: Clinic) -> Plan:
                 window_start=parse_hhmm(clinic.quiet_start), window_end=parse_hhmm(clinic.quiet_end))
 
 
-def _planning_lock(session: Session) -> bool:
-    """PostgreSQL: one periodic planner at a time across workers (held until this transaction ends).
-    SQLite needs none: BEGIN IMMEDIATE already lets one writer in."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    return session.execute(text("SELECT pg_try_advisory_xact_lock(hashtext('followup.plan'))")).scalar()
-
-
 def plan(session: Session, now: datetime, *, horizon: timedelta = HORIZON,
          enrolment_ids: list[int] | None = None) -> int:
     """Write the messages due in [now, now + horizon) for enrolments that need it. Returns rows written.
@@ -93,7 +85,7 @@ def plan(session: Session, now: datetime, *, horizon: timedelta = HORIZON,
     Each enrolment remembers how far it is planned; only those within half a horizon of running out
     are visited, so a re-plan with nothing new is one indexed query.
     """
-    if enrolment_ids is None and not _planning_lock(session):
+    if enrolment_ids is None and not one_at_a_time(session, "followup.plan"):
         return 0  # another worker is planning the same enrolments right now; waiting on its upserts gains nothing
     written = 0
     refresh_before = now + horizon / 2

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from . import audit, outbox
+from .db import one_at_a_time
 from .models import Clinic, Enrolment, Message, Patient
 
 
@@ -104,6 +105,10 @@ def run(session: Session, now: datetime) -> dict[str, int]:
     """Every time-based rule, in order. Returns what each did (for the tick summary)."""
     from .escalation import realert_unacknowledged
 
+    if not one_at_a_time(session, "followup.rules"):
+        # Another worker is running these rules for the same minute; running them beside it could
+        # open the same review twice (neither sees the other's uncommitted escalation).
+        return {"completed": 0, "nudged": 0, "review": 0, "realerted": 0}
     missed = missed_checkins(session, now)
     return {"completed": complete_finished(session, now), "nudged": missed["nudged"], "review": missed["review"],
             "realerted": realert_unacknowledged(session, now)}

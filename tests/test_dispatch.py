@@ -212,6 +212,26 @@ def test_a_second_worker_skips_planning_while_another_plans_instead_of_waiting_o
         assert outbox.plan(third, later) == 0  # the first one's work is done and committed
 
 
+@pytest.mark.postgres
+def test_two_workers_running_the_time_based_rules_at_once_open_one_review_not_two(pg_url):
+    from followup import timerules
+    from followup.models import Escalation
+
+    clock = FakeClock(utc(2026, 12, 1, 14, 0))
+    enrol(pg_url, add_clinic(pg_url, clock()), clock())
+    w, _, _ = worker(pg_url, clock)
+    for day in (2, 3, 4):  # three 19:00 check-ins in New York, none answered
+        clock.set(utc(2026, 12, day, 0, 0, 10))
+        w.tick()
+    clock.set(utc(2026, 12, 5, 0, 0, 10))  # the third is missed: time for the review
+    with session_scope(engine_for(pg_url)) as first:
+        assert timerules.run(first, clock())["review"] == 1  # still uncommitted
+        with session_scope(engine_for(pg_url)) as second:
+            assert timerules.run(second, clock())["review"] == 0  # skipped: the first is at it
+    with session_scope(engine_for(pg_url)) as session:
+        assert [e.rule for e in session.execute(select(Escalation)).scalars()] == ["R1"]
+
+
 def test_two_workers_claiming_at_once_never_get_the_same_row(db_url):
     clock = FakeClock(utc(2026, 12, 1, 14, 0))
     enrol(db_url, add_clinic(db_url, clock()), clock(), n=60)
