@@ -127,6 +127,7 @@ class Message(SQLModel, table=True):
         Index("ix_message_kind_sent_at", "kind", "sent_at"),  # check-ins sent in a window (R1)
         Index("ix_message_patient_direction_sent_at", "patient_id", "direction", "sent_at"),  # a patient's latest
         Index("ix_message_in_reply_to", "in_reply_to"),  # a retried webhook's earlier answer
+        Index("ix_message_expiry", "status", "expires_at"),  # what ran out of grace (every dispatch run)
     )
 
     id: int | None = Field(default=None, primary_key=True)
