@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlmodel import Session
 
 from . import audit, outbox
@@ -46,15 +46,12 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
     became_missed = session.execute(_BECAME_MISSED, {"after": now - MISSED_AFTER - LOOKBACK,
                                                       "until": now - MISSED_AFTER}).all()
     done = {"nudged": 0, "review": 0}
+    streaks = _missed_in_a_row(session, {patient.id: rules_for_program(program).review_after_missed
+                                         for _, patient, _, program in became_missed}, now - MISSED_AFTER)
     for checkin_id, patient, clinic, program in became_missed:
         patient_id = patient.id
         rule_set = rules_for_program(program)
-        recent = _last_checkins(session, patient_id, now - MISSED_AFTER, rule_set.review_after_missed)
-        missed = 0
-        for sent_at in recent:  # newest first; stop at the first one that got a reply
-            if _replied_since(session, patient_id, sent_at):
-                break
-            missed += 1
+        missed = streaks[patient_id]
         verdict = missed_checkins_decision(missed, rule_set)
         if verdict == "nudge":
             text = render("nudge", "sms" if patient.channel != "email" else "email", patient.language,
@@ -73,13 +70,27 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
     return done
 
 
-def _last_checkins(session: Session, patient_id: int, before: datetime, n: int) -> list[datetime]:
-    """When the patient's last n check-ins before `before` were sent, newest first."""
-    return list(session.execute(_LAST_CHECKINS, {"patient": patient_id, "before": before, "n": n}).scalars())
+CHUNK = 500  # patients per query: a whole zone's check-ins can become missed in the same minute
 
 
-def _replied_since(session: Session, patient_id: int, since: datetime) -> bool:
-    return session.execute(_REPLIED_SINCE, {"patient": patient_id, "since": since}).first() is not None
+def _missed_in_a_row(session: Session, last_n: dict[int, int], before: datetime) -> dict[int, int]:
+    """Patient id -> how many of their last n check-ins sent by `before` went unanswered in a row,
+    newest first. A reply answers every check-in sent before it, so these are exactly the check-ins
+    sent after the patient's last reply. Two queries per CHUNK patients, not a few per patient."""
+    missed: dict[int, int] = {}
+    ids = sorted(last_n)
+    for lo in range(0, len(ids), CHUNK):
+        chunk = ids[lo:lo + CHUNK]
+        last_reply = dict(session.execute(_LAST_REPLY, {"ids": chunk}).all())
+        recent: dict[int, list[datetime]] = {i: [] for i in chunk}
+        for patient_id, sent_at in session.execute(_RECENT_CHECKINS, {"ids": chunk, "before": before,
+                                                                     "n": max(last_n[i] for i in chunk)}):
+            recent[patient_id].append(sent_at)
+        for patient_id in chunk:
+            newest = sorted(recent[patient_id], reverse=True)[:last_n[patient_id]]
+            replied = last_reply.get(patient_id)
+            missed[patient_id] = sum(1 for sent_at in newest if replied is None or sent_at > replied)
+    return missed
 
 
 # Built once, with bind parameters: the rules run every minute, and building these statements
@@ -93,12 +104,16 @@ _BECAME_MISSED = (
            Message.sent_at > bindparam("after"), Message.sent_at <= bindparam("until"), Patient.status == "active",
            ~select(_reply.c.id).where(_reply.c.patient_id == Message.patient_id, _reply.c.direction == "in",
                                       _reply.c.sent_at >= Message.sent_at).exists()))
-_LAST_CHECKINS = (select(Message.sent_at).where(Message.patient_id == bindparam("patient"), Message.direction == "out",
-                                                Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
-                                                Message.sent_at <= bindparam("before"))
-                  .order_by(Message.sent_at.desc()).limit(bindparam("n")))
-_REPLIED_SINCE = select(Message.id).where(Message.patient_id == bindparam("patient"), Message.direction == "in",
-                                          Message.sent_at >= bindparam("since")).limit(1)
+_ranked = (select(Message.patient_id, Message.sent_at,
+                  func.row_number().over(partition_by=Message.patient_id, order_by=Message.sent_at.desc())
+                  .label("newest_first"))
+           .where(Message.patient_id.in_(bindparam("ids", expanding=True)), Message.direction == "out",
+                  Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
+                  Message.sent_at <= bindparam("before")).subquery())
+_RECENT_CHECKINS = select(_ranked.c.patient_id, _ranked.c.sent_at).where(_ranked.c.newest_first <= bindparam("n"))
+_LAST_REPLY = (select(Message.patient_id, func.max(Message.sent_at))
+               .where(Message.patient_id.in_(bindparam("ids", expanding=True)), Message.direction == "in")
+               .group_by(Message.patient_id))
 
 
 def run(session: Session, now: datetime) -> dict[str, int]:
