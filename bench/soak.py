@@ -12,7 +12,8 @@ Checked at the end, and the run fails if any is not true:
 - the fake Twilio accepted exactly as many messages as the database records as sent (no duplicate);
 - for a sample of patients, the reminders and check-ins sent are exactly those the pure schedule
   (followup.schedule) says, computed independently of the planner;
-- every reply posted got a 200 and is stored once (the retries are not stored again).
+- every reply posted got a 200 and is stored once (the retries are not stored again);
+- no patient has the same escalation rule open twice (two workers running the rules at once).
 
 Run: .venv/bin/python bench/soak.py [--patients 100000] [--days 7] [--workers 2]   (or `make soak`)
 """
@@ -201,6 +202,10 @@ def main() -> None:
 
         stats = json.load(urllib.request.urlopen(f"http://127.0.0.1:{twilio_port}/_fake/stats"))
         arrivals = json.load(urllib.request.urlopen(f"http://127.0.0.1:{twilio_port}/_fake/arrivals"))["arrivals"]
+        escalations = Counter(dict(rows(url, "SELECT rule, count(*) FROM escalation GROUP BY rule")))
+        # Two workers evaluating the same rule at once must not open it twice for one patient.
+        doubled = scalar(url, """SELECT count(*) FROM (SELECT patient_id, rule FROM escalation
+                                 WHERE acknowledged_at IS NULL GROUP BY patient_id, rule HAVING count(*) > 1) AS d""")
         by_status = Counter(dict(rows(url, "SELECT status, count(*) FROM message WHERE direction = 'out' "
                                            "GROUP BY status")))
         out_kinds = Counter(dict(rows(url, "SELECT kind, count(*) FROM message WHERE direction = 'out' "
@@ -245,6 +250,7 @@ def main() -> None:
             "sample": {"patients": len(sample), "expected": sum(expected.values()), "sent": sum(actual.values()),
                        "match": expected == actual},
             "unsent_due_before_end": unsent_due,
+            "escalations_by_rule": dict(escalations), "patients_with_a_rule_open_twice": doubled,
             "total_seconds": round(time.perf_counter() - started, 1),
         }
         checks = {
@@ -252,6 +258,7 @@ def main() -> None:
             "the fake accepted exactly what the database records as sent": stats["sent"] == sent_sms,
             "the sample matches the pure schedule exactly": expected == actual and sum(expected.values()) > 0,
             "every reply got a 200": set(replier.statuses) == {200},
+            "no patient has the same escalation open twice": doubled == 0,
             "every reply is stored once": set(stored) == set(replier.posted) and result["replies"]["stored_twice"] == 0,
         }
         result["checks"] = checks
