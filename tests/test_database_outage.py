@@ -79,7 +79,7 @@ def test_a_database_outage_is_survived_and_nothing_is_lost(stoppable, tmp_path):
                                 "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")})
         form = {"From": "+16175551000", "Body": "HELP", "MessageSid": "SMoutage"}
         help_text = "Elm Street Physio: exercise reminders and check-ins."
-        with LiveServer(settings) as server:
+        with LiveServer(settings, lifespan="on") as server:  # its spool drainer runs in the lifespan
             wait_for_confirmation(out, "the worker never started")
             cluster.pause()
             # Longer than Twilio's retries last (15 s at most): the reply must not depend on them.
