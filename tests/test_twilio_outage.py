@@ -33,8 +33,12 @@ def test_a_minute_of_twilio_errors_and_timeouts_delays_messages_but_sends_each_e
     fake_twilio.hang_seconds = 1
 
     met = set()
-    for second in range(0, 61, 5):  # the minute of trouble, one dispatch every 5 s of fake time
-        fake_twilio.outage = 20500 if second < 20 else 20429 if second < 35 else "timeout"
+    # A minute and a half of trouble, one dispatch every 5 s of fake time. The phases follow the
+    # back-off so that every kind is met whatever the jitter: first attempts at 0 s meet 500s, second
+    # attempts (15-30 s after) meet 429s, third ones (30-60 s after those) meet timeouts. With a
+    # minute, the third attempts could all fall after it (the test failed about once in fifty).
+    for second in range(0, 91, 5):
+        fake_twilio.outage = 20500 if second < 15 else 20429 if second < 35 else "timeout"
         met |= set(worker.dispatch().errors)
         clock.advance(seconds=5)
     assert fake_twilio.sent() == []
