@@ -174,16 +174,8 @@ def _respond(session: Session, patient, clinic, program: str | None,
     if not answer.understood:
         return _not_understood(session, patient, clinic, inbound, now, result, ctx)
 
-    if not rules.reports_anything(answer.pain, answer.numbness, answer.flags):
-        result.action = "recorded"  # a DONE or a plain "no numbness": no rule can fire, no history to read
-        return render("thanks", "sms", lang, **ctx).body, "reply"
-    rule_set = rules.rules_for_program(program)
-    history = _history(session, patient, now)
-    decisions = rules.evaluate(history, rule_set, recent={}, now=now)
-    if decisions and decisions[0].tier in escalation.PATIENT_TEMPLATES:
-        # Only an escalation needs to know what is already open; most replies escalate nothing.
-        recent = escalation.recent_open(session, patient.id, now, rule_set.dedupe_days)
-        decisions = rules.evaluate(history, rule_set, recent=recent, now=now)
+    decisions = _decide(session, patient, program, now) if rules.reports_anything(
+        answer.pain, answer.numbness, answer.flags) else []  # a DONE: no rule can fire, no history to read
     top = decisions[0] if decisions else None
     if top and top.tier in escalation.PATIENT_TEMPLATES:
         if not top.suppressed:
@@ -197,6 +189,17 @@ def _respond(session: Session, patient, clinic, program: str | None,
         return render("encouragement", "sms", lang, **ctx).body, "reply"
     result.action = "recorded"
     return render("thanks", "sms", lang, **ctx).body, "reply"
+
+
+def _decide(session: Session, patient, program: str, now: datetime) -> list[rules.Decision]:
+    rule_set = rules.rules_for_program(program)
+    history = _history(session, patient, now)
+    decisions = rules.evaluate(history, rule_set, recent={}, now=now)
+    if decisions and decisions[0].tier in escalation.PATIENT_TEMPLATES:
+        # Only an escalation needs to know what is already open; most replies escalate nothing.
+        recent = escalation.recent_open(session, patient.id, now, rule_set.dedupe_days)
+        decisions = rules.evaluate(history, rule_set, recent=recent, now=now)
+    return decisions
 
 
 def _not_understood(session, patient, clinic, inbound, now, result, ctx) -> tuple[str | None, str]:
