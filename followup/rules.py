@@ -104,22 +104,23 @@ class Decision:
     suppressed: bool = False  # the same rule is already open (or fired within dedupe_days)
 
 
-def _daily(replies: list[Reply]) -> list[Reply]:
-    """Replies count once per day: the latest that day."""
+def _daily(ordered: list[Reply], answer) -> list[Reply]:
+    """Replies count once per day: the latest that day which answers the question (`answer` is not
+    None). A reply that says nothing about it ("DONE" after the evening check-in) neither counts nor
+    hides the day's answer: taking the day's last reply of any kind let a patient who always sends
+    DONE last never reach a persistent-pain run."""
     latest: dict[date, Reply] = {}
-    for reply in sorted(replies, key=lambda r: r.order):
-        latest[reply.local_date] = reply
+    for reply in ordered:
+        if answer(reply) is not None:
+            latest[reply.local_date] = reply
     return [latest[d] for d in sorted(latest)]
 
 
 def _run(days: list[Reply], qualifies) -> list[Reply]:
-    """The unbroken run of qualifying days ending at the latest day that has a value."""
+    """The unbroken run of qualifying days ending at the latest day."""
     run: list[Reply] = []
     for day in reversed(days):
-        verdict = qualifies(day)
-        if verdict is None:
-            continue  # says nothing either way ("DONE"): neither extends nor breaks the run
-        if not verdict:
+        if not qualifies(day):
             break
         run.insert(0, day)
     return run
@@ -136,8 +137,8 @@ def evaluate(replies: list[Reply], rules: Rules, *, recent: dict[str, datetime],
     unacknowledged; such a rule is marked suppressed inside the de-duplication window."""
     if not replies:
         return []
-    latest = max(replies, key=lambda r: r.order)
-    days = _daily(replies)
+    ordered = sorted(replies, key=lambda r: r.order)
+    latest = ordered[-1]
     matched: list[tuple[str, str]] = []
 
     for rule, flag_names in rules.flags.items():
@@ -149,19 +150,21 @@ def evaluate(replies: list[Reply], rules: Rules, *, recent: dict[str, datetime],
         matched.append(("U3", f"{REASONS['U3']}: {latest.pain}/10"))
 
     span = rules.persistent_days - 1
-    pain_run = _run(days, lambda d: None if d.pain is None else d.pain >= rules.persistent_pain)
-    if (latest.pain is not None and pain_run and pain_run[-1] is days[-1]
+    pain_days = _daily(ordered, lambda r: r.pain)
+    pain_run = _run(pain_days, lambda d: d.pain >= rules.persistent_pain)
+    if (latest.pain is not None and pain_run and pain_run[-1] is pain_days[-1]
             and (pain_run[-1].local_date - pain_run[0].local_date).days >= span
             and pain_run[-1].pain > pain_run[0].pain - rules.improvement):
         matched.append(("S1", f"{REASONS['S1']}: {pain_run[0].pain}/10 on {pain_run[0].local_date}, "
                               f"{pain_run[-1].pain}/10 on {pain_run[-1].local_date}"))
 
-    numb_run = _run(days, lambda d: d.numbness)
-    if (latest.numbness and numb_run and numb_run[-1] is days[-1]
+    numb_days = _daily(ordered, lambda r: r.numbness)
+    numb_run = _run(numb_days, lambda d: d.numbness)
+    if (latest.numbness and numb_run and numb_run[-1] is numb_days[-1]
             and (numb_run[-1].local_date - numb_run[0].local_date).days >= span):
         matched.append(("S2", f"{REASONS['S2']} since {numb_run[0].local_date}"))
 
-    with_pain = [r for r in sorted(replies, key=lambda r: r.order) if r.pain is not None]
+    with_pain = [r for r in ordered if r.pain is not None]
     if (latest.pain is not None and len(with_pain) > 1 and latest.pain < rules.urgent_pain
             and latest.pain >= with_pain[0].pain + rules.worsening):
         matched.append(("S5", f"{REASONS['S5']}: {with_pain[0].pain}/10 then, {latest.pain}/10 now"))

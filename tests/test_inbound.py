@@ -107,6 +107,14 @@ def test_persistent_pain_tells_the_patient_to_contact_their_doctor_on_the_third_
     assert len(followup.json("escalations")) == 1
 
 
+def test_persistent_pain_is_noticed_when_the_patient_texts_done_after_each_check_in(followup, clinic_and_patient):
+    for day in (1, 2):
+        reply(followup, "5 N", now=evening(day))
+        reply(followup, "DONE", now=f"2026-12-{day + 1:02d}T02:00:00Z")  # 21:00 in New York
+    assert "contact your doctor" in reply(followup, "5 N", now=evening(3))["reply"]
+    assert [e["rule"] for e in followup.json("escalations")] == ["S1"]
+
+
 def test_shooting_pain_asks_for_an_appointment(followup_sqlite):
     followup_sqlite.enrol(followup_sqlite.clinic())
     text = reply(followup_sqlite, "pain 3, shooting down my spine")["reply"]

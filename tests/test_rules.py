@@ -67,6 +67,19 @@ def test_replies_count_once_per_day_the_latest_that_day():
     assert rules_fired(history) == [("M1", False)]
 
 
+def test_a_done_sent_after_the_days_check_in_reply_does_not_hide_that_days_pain_or_numbness():
+    done = dict(pain=None, numb=None)
+    for answer, rule in ((dict(pain=5), "S1"), (dict(numb=True), "S2")):
+        history = [reply(1, **answer, seq=1), reply(1, **done, seq=2), reply(2, **answer, seq=3),
+                   reply(2, **done, seq=4), reply(3, **answer, seq=5)]
+        assert (rule, False) in rules_fired(history)
+
+
+def test_a_days_last_pain_score_counts_even_when_a_later_reply_only_mentions_numbness():
+    good_day = [reply(2, pain=2, seq=2), reply(2, numb=False, seq=3)]
+    assert rules_fired([reply(1, pain=5, seq=1), *good_day, reply(3, pain=5, seq=4)]) == []
+
+
 def test_persistent_numbness_fires_on_the_third_day():
     history = [reply(1, numb=True), reply(2, numb=True)]
     assert rules_fired(history) == []
@@ -121,3 +134,17 @@ def test_a_latest_reply_that_reports_nothing_triggers_no_rule_whatever_came_befo
     assert not reports_anything(latest.pain, latest.numbness, latest.flags)
     assert evaluate(history + [latest], RULES, recent={}, now=latest.at) == []
     assert reports_anything(3, None, ()) and reports_anything(None, True, ()) and reports_anything(None, None, {"fever"})
+
+
+@settings(max_examples=300, deadline=None)
+@given(history_st, st.integers(6, 7), st.one_of(st.none(), st.integers(0, 10)), st.one_of(st.none(), st.booleans()),
+       st.sets(st.sampled_from(sorted(FLAGS)), max_size=2))
+def test_replies_that_say_nothing_change_no_decision(earlier, day, pain, numb, flags):
+    """inbound reads only the replies that say something (pain, numbness either way, a flag)."""
+    history = [Reply(date(2026, 12, d), datetime(2026, 12, d, 12, tzinfo=timezone.utc) + timedelta(minutes=m),
+                     p, n, frozenset(f), seq=i) for i, (d, m, p, n, f) in enumerate(earlier)]
+    history.append(Reply(date(2026, 12, day), datetime(2026, 12, day, 23, tzinfo=timezone.utc), pain, numb,
+                         frozenset(flags), seq=len(history)))
+    saying = [r for r in history[:-1] if r.pain is not None or r.numbness is not None or r.flags] + history[-1:]
+    latest = history[-1]
+    assert evaluate(saying, RULES, recent={}, now=latest.at) == evaluate(history, RULES, recent={}, now=latest.at)
