@@ -22,36 +22,43 @@ from .localtime import zone
 from .messages import render
 from .models import Clinic, Enrolment, Message, Patient, Reading
 from .phones import parse_phone
+from .prepared import Prepared
 
 OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 OPT_IN = {"START", "UNSTOP", "YES"}
 HELP = {"HELP", "INFO"}
 HISTORY = timedelta(days=60)
-# Built once: building an INSERT with .values() per request cost more than running it.
-_INSERT_MESSAGE = insert(Message.__table__)
-_INSERT_RETURNING_ID = insert(Message.__table__).returning(Message.__table__.c.id)
+# Every inbound SMS runs these: prepared, they skip SQLAlchemy's per-statement machinery (prepared.py).
 _M, _R = Message.__table__.c, Reading.__table__.c
-_SEEN = select(_M.id, _M.patient_id).where(_M.direction == "in", _M.provider_id == bindparam("sid"))
-_ANSWER_TO = select(_M.body).where(_M.in_reply_to == bindparam("id"), _M.direction == "out").limit(1)
-_SENDER = (select(*Patient.__table__.c, *Clinic.__table__.c, Enrolment.__table__.c.program)
-           .join_from(Patient.__table__, Clinic.__table__, Clinic.__table__.c.id == Patient.__table__.c.clinic_id)
-           .join(Enrolment.__table__, Enrolment.__table__.c.patient_id == Patient.__table__.c.id)
-           .where(Patient.__table__.c.phone == bindparam("phone")))
+_MESSAGE_KEYS = ("patient_id", "clinic_id", "direction", "kind", "channel", "status", "body", "provider_id",
+                 "from_addr", "to_addr", "sent_at", "created_at", "updated_at", "attempts", "quiet_exempt")
+_INSERT_INBOUND = Prepared(insert(Message.__table__).returning(_M.id), keys=_MESSAGE_KEYS)
+_INSERT_ANSWER = Prepared(insert(Message.__table__), keys=_MESSAGE_KEYS + ("due_at", "in_reply_to"))
+_SEEN = Prepared(select(_M.id, _M.patient_id).where(_M.direction == "in", _M.provider_id == bindparam("sid")))
+_ANSWER_TO = Prepared(select(_M.body).where(_M.in_reply_to == bindparam("id"), _M.direction == "out").limit(1))
+_SENDER = Prepared(select(*Patient.__table__.c, *Clinic.__table__.c, Enrolment.__table__.c.program)
+                   .join_from(Patient.__table__, Clinic.__table__,
+                              Clinic.__table__.c.id == Patient.__table__.c.clinic_id)
+                   .join(Enrolment.__table__, Enrolment.__table__.c.patient_id == Patient.__table__.c.id)
+                   .where(Patient.__table__.c.phone == bindparam("phone")))
 _ANSWERED = (select(_M.id).where(_M.patient_id == bindparam("patient"), _M.direction == "out",
-                                 _M.kind.in_(("checkin", "reminder")), _M.status.in_(("sent", "delivered")),
-                                 _M.sent_at <= bindparam("now"))
+                                 or_(_M.kind == "checkin", _M.kind == "reminder"),
+                                 or_(_M.status == "sent", _M.status == "delivered"), _M.sent_at <= bindparam("now"))
              .order_by(_M.sent_at.desc()).limit(1))
 # The reading names the reminder or check-in it answers (the latest one sent before it), found in
 # the same statement: one round trip less on every reply.
-_INSERT_READING = insert(Reading.__table__).values(answers_message_id=_ANSWERED.scalar_subquery())
+_INSERT_READING = Prepared(insert(Reading.__table__).values(answers_message_id=_ANSWERED.scalar_subquery()),
+                           keys=("patient_id", "message_id", "local_date", "at", "pain", "numbness", "done", "flags",
+                                 "understood"))
 # Only the replies that say something a rule reads (a DONE changes no decision: tests/test_rules.py);
 # about half a patient's replies are DONEs.
-_HISTORY = select(_R.id, _R.local_date, _R.at, _R.pain, _R.numbness, _R.flags).where(
+_HISTORY = Prepared(select(_R.id, _R.local_date, _R.at, _R.pain, _R.numbness, _R.flags).where(
     _R.patient_id == bindparam("patient"), _R.understood.is_(True), _R.at > bindparam("since"),
-    or_(_R.pain.is_not(None), _R.numbness.is_not(None), _R.flags != ""))
-_PREVIOUS = (select(_R.understood).where(_R.patient_id == bindparam("patient"), _R.message_id != bindparam("id"),
-                                         _R.at > bindparam("since"))
-             .order_by(_R.at.desc(), _R.id.desc()).limit(1))
+    or_(_R.pain.is_not(None), _R.numbness.is_not(None), _R.flags != "")))
+_PREVIOUS = Prepared(select(_R.understood)
+                     .where(_R.patient_id == bindparam("patient"), _R.message_id != bindparam("id"),
+                            _R.at > bindparam("since"))
+                     .order_by(_R.at.desc(), _R.id.desc()).limit(1))
 
 
 @dataclass(frozen=True)
@@ -98,7 +105,7 @@ _RANK = {"active": 0, "paused": 1, "opted_out": 2, "completed": 3, "unenrolled":
 
 def _find_sender(connection, phone: str) -> Sender | None:
     """The patient with this number; an active one first when several clinics know it."""
-    rows = connection.execute(_SENDER, {"phone": phone}).all()
+    rows = _SENDER.rows(connection, phone=phone)
     if not rows:
         return None
     n = len(_PatientRow._fields)
@@ -111,28 +118,29 @@ def handle(session: Session, *, sender: str, body: str, now: datetime, sid: str 
     """`answered_inline=False`: the webhook could not answer with the reply (the message was spooled
     while the database was away), so the reply is queued as an outbound SMS instead."""
     body = (body or "")[:1600]
-    connection = session.connection()  # Core statements skip the ORM's execute path (~0.1 ms each)
+    connection = session.connection()
     if sid:
-        seen = connection.execute(_SEEN, {"sid": sid}).first()
+        seen = _SEEN.first(connection, sid=sid)
         if seen is not None:
-            answer = connection.execute(_ANSWER_TO, {"id": seen.id}).scalar_one_or_none()
-            return Result(answer, seen.id, seen.patient_id, duplicate=True, action="duplicate")
+            seen_id, seen_patient = seen
+            return Result(_ANSWER_TO.scalar(connection, id=seen_id), seen_id, seen_patient, duplicate=True,
+                          action="duplicate")
     try:
         phone = parse_phone(sender)
     except ValueError:
         phone = (sender or "").strip()[:32]
     sender_row = _find_sender(connection, phone)
     patient, clinic, program = sender_row if sender_row else (None, None, None)
-    # Core inserts on this hot path (every inbound SMS): SQLModel objects cost a pydantic validation each.
+    # No SQLModel objects on this hot path: each would cost a pydantic validation.
     row = {"patient_id": patient.id if patient else None, "clinic_id": clinic.id if clinic else None,
            "direction": "in", "kind": "reply", "channel": "sms", "status": "received", "body": body,
            "provider_id": sid, "from_addr": phone, "to_addr": to, "sent_at": now, "created_at": now, "updated_at": now,
            "attempts": 0, "quiet_exempt": False}
-    inbound = Inbound(id=connection.execute(_INSERT_RETURNING_ID, row).scalar_one(), body=body)
+    inbound = Inbound(id=_INSERT_INBOUND.scalar(connection, **row), body=body)
     result = Result(None, inbound.id, row["patient_id"])
     text, kind = _respond(session, patient, clinic, program, inbound, now, result)
     if text and answered_inline:
-        connection.execute(_INSERT_MESSAGE, {
+        _INSERT_ANSWER.run(connection, **{
             **row, "direction": "out", "kind": kind, "status": "sent", "body": text, "provider_id": None,
             "from_addr": None, "to_addr": phone, "due_at": now, "quiet_exempt": True, "in_reply_to": inbound.id})
     elif text and clinic is not None:
@@ -170,7 +178,7 @@ def _respond(session: Session, patient, clinic, program: str | None,
 
     answer = replies.parse(inbound.body)
     tz = zone(patient.timezone)
-    session.connection().execute(_INSERT_READING, dict(
+    _INSERT_READING.run(session.connection(), **dict(
         patient_id=patient.id, message_id=inbound.id, patient=patient.id, now=now,
         local_date=now.astimezone(tz).date(), at=now, pain=answer.pain, numbness=answer.numbness,
         done=answer.done or 0, flags=" ".join(sorted(answer.flags)), understood=answer.understood))
@@ -211,8 +219,8 @@ def _not_understood(session, patient, clinic, inbound, now, result, ctx) -> tupl
                                 rules.Decision(escalation.REVIEW_RULE, "routine", "reply not understood"),
                                 now, source_message_id=inbound.id, reply=inbound.body)
     result.escalations.append(created.id)
-    previous = session.connection().execute(_PREVIOUS, {"patient": patient.id, "id": inbound.id,
-                                                         "since": now - timedelta(days=1)}).scalar_one_or_none()
+    previous = _PREVIOUS.scalar(session.connection(), patient=patient.id, id=inbound.id,
+                                since=now - timedelta(days=1))
     if previous is False:
         result.action = "review (no second clarification)"
         return None, "reply"
@@ -221,8 +229,9 @@ def _not_understood(session, patient, clinic, inbound, now, result, ctx) -> tupl
 
 
 def _history(session: Session, patient, now: datetime) -> list[rules.Reply]:
-    rows = session.connection().execute(_HISTORY, {"patient": patient.id, "since": now - HISTORY})
-    return [rules.Reply(r.local_date, r.at, r.pain, r.numbness, _flag_set(r.flags), r.id) for r in rows]
+    rows = _HISTORY.rows(session.connection(), patient=patient.id, since=now - HISTORY)
+    return [rules.Reply(local_date, at, pain, numbness, _flag_set(flags), id_)
+            for id_, local_date, at, pain, numbness, flags in rows]
 
 
 @lru_cache(maxsize=1024)
