@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 
 from . import audit, outbox
 from .channels.base import Channel, DeliveryError, Outgoing
@@ -74,15 +74,21 @@ class _Job:
     consequence: tuple[str, int] | None = None  # ("opted_out" | "unusable", patient_id)
 
 
-def _recipients(session, claimed: list[outbox.Claimed]) -> dict[int, tuple[Patient | None, Clinic | None]]:
+_PATIENTS, _CLINICS = Patient.__table__, Clinic.__table__
+
+
+def _recipients(session, claimed: list[outbox.Claimed]) -> dict[int, tuple[Row | None, Row | None]]:
+    """Read-only rows of each claimed message's patient and clinic (None when there is none).
+    Core rows, not ORM objects: loading entities was a fifth of a dispatch run."""
     patient_ids = {c.patient_id for c in claimed if c.patient_id}
     clinic_ids = {c.clinic_id for c in claimed if c.clinic_id}
-    patients = {p.id: p for p in session.execute(select(Patient).where(Patient.id.in_(patient_ids))).scalars()}
-    clinics = {c.id: c for c in session.execute(select(Clinic).where(Clinic.id.in_(clinic_ids))).scalars()}
+    connection = session.connection()
+    patients = {p.id: p for p in connection.execute(select(_PATIENTS).where(_PATIENTS.c.id.in_(patient_ids)))}
+    clinics = {c.id: c for c in connection.execute(select(_CLINICS).where(_CLINICS.c.id.in_(clinic_ids)))}
     return {c.id: (patients.get(c.patient_id), clinics.get(c.clinic_id)) for c in claimed}
 
 
-def _prepare(job: _Job, patient: Patient | None, clinic: Clinic | None, now: datetime, owner: str) -> None:
+def _prepare(job: _Job, patient: Row | None, clinic: Row | None, now: datetime, owner: str) -> None:
     """Decide, without sending, whether the claimed row may go now: fills job.outgoing or job.outcome."""
     c = job.claimed
     base = {"id": c.id, "owner": owner, "lease_until": None, "lease_owner": None, "updated_at": now}

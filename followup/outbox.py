@@ -20,6 +20,7 @@ from .db import driver_value, one_at_a_time
 from .localtime import parse_hhmm
 from .messages import exercise_context, render
 from .models import Clinic, Enrolment, Message, Patient
+from .prepared import Prepared
 from .programs import get_program
 from .schedule import Plan, slots
 
@@ -176,18 +177,20 @@ def replan(session: Session, patient_id: int, now: datetime) -> int:
     return plan(session, now, enrolment_ids=[enrolment_id])
 
 
+# Every dispatch run (once a second per worker) expires, claims and records: prepared (prepared.py).
+_EXPIRE = Prepared(
+    update(Message.__table__)
+    .where(or_(M.status == "pending", and_(M.status == "sending", M.lease_until < bindparam("now"))),
+           M.expires_at < bindparam("now"))
+    .values(status="skipped", updated_at=bindparam("now"), lease_until=None, lease_owner=None,
+            # Keep the last delivery error: "stale" alone would hide why it never went out.
+            error=literal("stale: not sent within its grace after due")
+            + func.coalesce(literal(" (last error: ") + M.error + literal(")"), "")))
+
+
 def expire_stale(session: Session, now: datetime) -> int:
     """Rows whose grace has run out are skipped with the reason: never sent late."""
-    result = session.execute(
-        update(Message.__table__)
-        .where(M.status.in_(("pending", "sending")), M.expires_at < now,
-               or_(M.status == "pending", M.lease_until < now))
-        .values(status="skipped", updated_at=now, lease_until=None, lease_owner=None,
-                # Keep the last delivery error: "stale" alone would hide why it never went out.
-                error=literal("stale: not sent within its grace after due")
-                + func.coalesce(literal(" (last error: ") + M.error + literal(")"), ""))
-    )
-    return result.rowcount
+    return _EXPIRE.run(session.connection(), now=now)
 
 
 @dataclass(frozen=True)
@@ -206,29 +209,33 @@ class Claimed:
     quiet_exempt: bool
 
 
-def claim(session: Session, now: datetime, owner: str, *, limit: int, lease: timedelta,
-          channel: str | None = None) -> list[Claimed]:
-    """Lease up to `limit` due rows to `owner`, oldest due first."""
-    due = or_(and_(M.status == "pending", M.next_attempt_at <= now),
-              and_(M.status == "sending", M.lease_until < now))
+@lru_cache(maxsize=2)
+def _claim(by_channel: bool) -> Prepared:
+    now = bindparam("now")
+    due = or_(and_(M.status == "pending", M.next_attempt_at <= now), and_(M.status == "sending", M.lease_until < now))
     # The grace check is wrapped so that no planner picks the expiry index for it: every pending row
     # is within its grace, so that index reads the whole 48-hour plan to find the few rows due now.
     # SQLite chose it once migration 0005 added it, which made every claim read ~6 rows per patient.
     within_grace = func.coalesce(M.expires_at, M.expires_at) >= now
-    pick = select(M.id).where(due, within_grace).order_by(M.next_attempt_at).limit(limit)
-    if channel:
-        pick = pick.where(M.channel == channel)
-    if session.get_bind().dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    stmt = (
+    pick = (select(M.id).where(due, within_grace).order_by(M.next_attempt_at).limit(bindparam("limit"))
+            .with_for_update(skip_locked=True))  # PostgreSQL; SQLite has no FOR UPDATE (BEGIN IMMEDIATE instead)
+    if by_channel:
+        pick = pick.where(M.channel == bindparam("channel"))
+    return Prepared(
         update(Message.__table__)
         .where(M.id.in_(pick.scalar_subquery()))
-        .values(status="sending", lease_until=now + lease, lease_owner=owner, attempts=M.attempts + 1,
-                updated_at=now)
+        .values(status="sending", lease_until=bindparam("lease_until"), lease_owner=bindparam("owner"),
+                attempts=M.attempts + 1, updated_at=now)
         .returning(M.id, M.patient_id, M.clinic_id, M.kind, M.channel, M.body, M.subject, M.to_addr, M.due_at,
-                   M.expires_at, M.attempts, M.quiet_exempt)
-    )
-    return [Claimed(*row) for row in session.execute(stmt).all()]
+                   M.expires_at, M.attempts, M.quiet_exempt))
+
+
+def claim(session: Session, now: datetime, owner: str, *, limit: int, lease: timedelta,
+          channel: str | None = None) -> list[Claimed]:
+    """Lease up to `limit` due rows to `owner`, oldest due first."""
+    rows = _claim(channel is not None).rows(session.connection(), now=now, limit=limit, lease_until=now + lease,
+                                            owner=owner, channel=channel)
+    return [Claimed(*row) for row in rows]
 
 
 def release(session: Session, owner: str, now: datetime) -> int:
@@ -251,13 +258,15 @@ def record(session: Session, outcomes: list[dict]) -> None:
     for outcome in outcomes:
         by_shape.setdefault(tuple(sorted(outcome)), []).append(outcome)
     for shape, group in by_shape.items():
-        columns = [c for c in shape if c not in ("id", "owner")]
-        stmt = (
-            update(Message.__table__)
-            .where(M.id == _bind("id"), M.lease_owner == _bind("owner"), M.status == "sending")
-            .values({c: _bind(c) for c in columns})
-        )
-        session.connection().execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in group])
+        _record(shape).run_many(session.connection(), [{f"b_{k}": v for k, v in row.items()} for row in group])
+
+
+@lru_cache(maxsize=64)  # a handful of shapes: sent, retrying, skipped, failed, deferred
+def _record(shape: tuple[str, ...]) -> Prepared:
+    columns = [c for c in shape if c not in ("id", "owner")]
+    return Prepared(update(Message.__table__)
+                    .where(M.id == _bind("id"), M.lease_owner == _bind("owner"), M.status == "sending")
+                    .values({c: _bind(c) for c in columns}))
 
 
 def _bind(name: str):

@@ -69,7 +69,8 @@ class Prepared:
             values.append(process(value) if process is not None and value is not None else value)
         return tuple(values) if form.positional else {b[0]: v for b, v in zip(form.binds, values)}
 
-    def _execute(self, connection: Connection, rows: list[dict], fetch: bool) -> list[tuple]:
+    def _execute(self, connection: Connection, rows: list[dict], fetch: bool) -> list[tuple] | int:
+        """The rows fetched, or without `fetch` the number of rows changed."""
         if not connection.in_transaction():
             connection.begin()  # what Core's autobegin would do: the "begin" event runs BEGIN IMMEDIATE
         dialect = connection.dialect
@@ -81,7 +82,7 @@ class Prepared:
                 cursor.execute(form.sql, values[0])
             else:
                 cursor.executemany(form.sql, values)
-            fetched = cursor.fetchall() if fetch else []
+            fetched = cursor.fetchall() if fetch else cursor.rowcount
         except dialect.loaded_dbapi.Error as exc:
             invalidated = dialect.is_disconnect(exc, connection.connection, cursor)
             if invalidated:
@@ -106,8 +107,9 @@ class Prepared:
         row = self.first(connection, **params)
         return row[0] if row else None
 
-    def run(self, connection: Connection, **params) -> None:
-        self._execute(connection, [params], fetch=False)
+    def run(self, connection: Connection, **params) -> int:
+        """Returns the number of rows changed."""
+        return self._execute(connection, [params], fetch=False)
 
     def run_many(self, connection: Connection, rows: list[dict]) -> None:
         if rows:  # an empty executemany would still run the statement once
