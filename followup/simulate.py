@@ -24,12 +24,13 @@ from .channels.fake import FakeChannel
 from .db import dispose, engine_for, session_scope
 from .localtime import zone
 from .models import Escalation, Message, Patient
+from .prepared import Prepared
 from .service import Worker
 
 BEHAVIOURS = ("adherent", "forgetful", "worsening", "red flag", "opts out")
 ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London")
 START = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
-_NEXT_DUE = select(func.min(Message.next_attempt_at)).where(Message.status == "pending")
+_NEXT_DUE = Prepared(select(func.min(Message.next_attempt_at)).where(Message.status == "pending"))
 
 
 @dataclass
@@ -99,6 +100,7 @@ class Simulation:
         self.result = Result()
         self.by_phone: dict[str, tuple[int, Script, str, datetime]] = {}
         self.days_reported = 0
+        self._taking_replies = None  # the open transaction of _replies, see there
 
     def clock(self) -> datetime:
         return self.now
@@ -156,11 +158,26 @@ class Simulation:
         end = START + timedelta(days=self.days)
         next_rules = self.now
         due = self._next_due(engine)
+        try:
+            self._loop(engine, worker, end, next_rules, due)
+        except BaseException as exc:
+            self._settle(exc)
+            raise
+        self._settle()
+        self.on_day(self.days - self.days_reported)
+        self.result.summary = self._summary(engine)
+        self.result.database = url
+        dispose(url)
+        return self.result
+
+    def _loop(self, engine, worker: Worker, end: datetime, next_rules: datetime, due: datetime | None) -> None:
         while self.now < end:
             if due is not None and due <= self.now:  # dispatching only when something is due halves the run
+                self._settle()
                 worker.dispatch()
                 due = self._next_due(engine)
             if self.now >= next_rules:
+                self._settle()
                 days_done = (self.now - START).days
                 if days_done > self.days_reported:
                     self.on_day(days_done - self.days_reported)
@@ -173,30 +190,37 @@ class Simulation:
             self.now = max(self.now + timedelta(seconds=1), min(candidates))
             if self.events and self.events[0][0] <= self.now:
                 due = self._replies(engine)
-        self.on_day(self.days - self.days_reported)
-        self.result.summary = self._summary(engine)
-        self.result.database = url
-        dispose(url)
-        return self.result
 
     def _replies(self, engine) -> datetime | None:
-        """Every reply that has arrived by now, through the webhook's handler, in one transaction
-        (the webhook commits each on its own; one per clock step keeps a month of replies fast).
-        Returns when the next message is due: nothing else writes, so the loop need not ask again."""
-        with session_scope(engine) as session:
-            while self.events and self.events[0][0] <= self.now:
-                _, _, phone, body = heapq.heappop(self.events)
-                answer = inbound.handle(session, sender=phone, body=body, now=self.now)
-                pid, _, tz, _ = self.by_phone[phone]
-                self._say(pid, tz, "←", body)
-                if answer.reply:
-                    self._say(pid, tz, "→", f"reply: {answer.reply[:70]}")
-            return session.connection().execute(_NEXT_DUE).scalar()
+        """Every reply that has arrived by now, through the webhook's handler, each at its own instant.
+
+        The webhook commits each reply on its own. Here one transaction takes the replies of every
+        step until something else (dispatch, planning, the hourly rules) must run: nothing else
+        reads or writes in between, so the outcome is the same, and a month of replies takes a
+        few thousand commits instead of one per step. Returns when the next message is due."""
+        if self._taking_replies is None:
+            scope = session_scope(engine)
+            self._taking_replies = (scope, scope.__enter__())
+        session = self._taking_replies[1]
+        while self.events and self.events[0][0] <= self.now:
+            _, _, phone, body = heapq.heappop(self.events)
+            answer = inbound.handle(session, sender=phone, body=body, now=self.now)
+            pid, _, tz, _ = self.by_phone[phone]
+            self._say(pid, tz, "←", body)
+            if answer.reply:
+                self._say(pid, tz, "→", f"reply: {answer.reply[:70]}")
+        return _NEXT_DUE.scalar(session.connection())
+
+    def _settle(self, error: BaseException | None = None) -> None:
+        """Commit the replies taken so far (roll them back on `error`) before anything else runs."""
+        if self._taking_replies is not None:
+            scope, self._taking_replies = self._taking_replies[0], None
+            scope.__exit__(type(error) if error else None, error, error.__traceback__ if error else None)
 
     @staticmethod
     def _next_due(engine) -> datetime | None:
         with engine.connect() as conn:  # a plain connection: no ORM session for one number
-            return conn.execute(_NEXT_DUE).scalar()
+            return _NEXT_DUE.scalar(conn)
 
     def _summary(self, engine) -> dict:
         with session_scope(engine) as session:
