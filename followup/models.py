@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, Text, TypeDecorator, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 # Stable constraint names, so Alembic batch migrations on SQLite can find them again.
@@ -118,20 +118,28 @@ class Consent(SQLModel, table=True):
     at: datetime = _utc(nullable=False)
 
 
+def _only(name: str, column: str, status: str) -> Index:
+    where = text(f"status = '{status}'")
+    return Index(name, column, sqlite_where=where, postgresql_where=where)
+
+
 class Message(SQLModel, table=True):
     """The outbox and the inbox: one row per SMS/email in either direction."""
 
     __table_args__ = (
         UniqueConstraint("direction", "provider_id", name="uq_message_direction_provider_id"),
-        Index("ix_message_claim", "status", "next_attempt_at"),
         Index("ix_message_kind_sent_at", "kind", "sent_at"),  # check-ins sent in a window (R1)
-        Index("ix_message_patient_direction_sent_at", "patient_id", "direction", "sent_at"),  # a patient's latest
+        # A patient's latest, and every lookup by patient (the foreign key's own index).
+        Index("ix_message_patient_direction_sent_at", "patient_id", "direction", "sent_at"),
         Index("ix_message_in_reply_to", "in_reply_to"),  # a retried webhook's earlier answer
-        Index("ix_message_expiry", "status", "expires_at"),  # what ran out of grace (every dispatch run)
+        # Partial (migration 0007): only the rows waiting to go out, not every message ever sent.
+        _only("ix_message_due", "next_attempt_at", "pending"),  # claim
+        _only("ix_message_grace", "expires_at", "pending"),  # what ran out of grace (every dispatch run)
+        _only("ix_message_lease", "lease_until", "sending"),  # expired leases, release
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    patient_id: int | None = _fk("patient.id", nullable=True)
+    patient_id: int | None = _fk("patient.id", nullable=True, index=False)  # indexed with direction, sent_at
     clinic_id: int | None = _fk("clinic.id", nullable=True, index=False)
     direction: str  # out | in
     kind: str
@@ -163,8 +171,13 @@ class Message(SQLModel, table=True):
 class Reading(SQLModel, table=True):
     """What a patient's reply said, as the parser understood it."""
 
+    __table_args__ = (
+        # Every column the rules read: a patient's history is one range of the index (migration 0006).
+        Index("ix_reading_history", "patient_id", "at", "understood", "pain", "numbness", "flags", "local_date"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
-    patient_id: int = _fk("patient.id")
+    patient_id: int = _fk("patient.id", index=False)
     message_id: int = _fk("message.id", unique=True)
     answers_message_id: int | None = None
     local_date: date

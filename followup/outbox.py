@@ -213,9 +213,9 @@ class Claimed:
 def _claim(by_channel: bool) -> Prepared:
     now = bindparam("now")
     due = or_(and_(M.status == "pending", M.next_attempt_at <= now), and_(M.status == "sending", M.lease_until < now))
-    # The grace check is wrapped so that no planner picks the expiry index for it: every pending row
+    # The grace check is wrapped so that no planner picks the grace index for it: every pending row
     # is within its grace, so that index reads the whole 48-hour plan to find the few rows due now.
-    # SQLite chose it once migration 0005 added it, which made every claim read ~6 rows per patient.
+    # SQLite chose it once migration 0005 added one, which made every claim read ~6 rows per patient.
     within_grace = func.coalesce(M.expires_at, M.expires_at) >= now
     pick = (select(M.id).where(due, within_grace).order_by(M.next_attempt_at).limit(bindparam("limit"))
             .with_for_update(skip_locked=True))  # PostgreSQL; SQLite has no FOR UPDATE (BEGIN IMMEDIATE instead)
