@@ -72,11 +72,25 @@ def _upsert_tuples(session: Session, rows: list[tuple]) -> None:
     session.connection().exec_driver_sql(_upsert_sql(session.get_bind().dialect.name), rows)
 
 
-def _plan_of(enrolment: Enrolment, patient: Patient, clinic: Clinic) -> Plan:
-    return Plan(timezone=patient.timezone, start=enrolment.start_date, weeks=enrolment.weeks,
-                reminder_times=tuple(parse_hhmm(t) for t in enrolment.reminder_times.split(",")),
-                checkin_time=parse_hhmm(enrolment.checkin_time), checkin_every_days=enrolment.checkin_every_days,
-                window_start=parse_hhmm(clinic.quiet_start), window_end=parse_hhmm(clinic.quiet_end))
+def _plan_of(row) -> Plan:
+    return Plan(timezone=row.timezone, start=row.start_date, weeks=row.weeks,
+                reminder_times=tuple(parse_hhmm(t) for t in row.reminder_times.split(",")),
+                checkin_time=parse_hhmm(row.checkin_time), checkin_every_days=row.checkin_every_days,
+                window_start=parse_hhmm(row.quiet_start), window_end=parse_hhmm(row.quiet_end))
+
+
+_E, _P, _C = Enrolment.__table__.c, Patient.__table__.c, Clinic.__table__.c
+# What planning reads of an enrolment, its patient and clinic: plain rows (loading three ORM
+# entities per enrolment was a fifth of planning).
+_TO_PLAN = (select(_E.id, _E.program, _E.start_date, _E.weeks, _E.reminder_times, _E.checkin_time,
+                   _E.checkin_every_days, _E.reminders_held, _P.id.label("patient_id"), _P.timezone, _P.channel,
+                   _P.language, _C.id.label("clinic_id"), _C.name.label("clinic_name"), _C.quiet_start, _C.quiet_end)
+            .join_from(Enrolment.__table__, Patient.__table__, _P.id == _E.patient_id)
+            .join(Clinic.__table__, _C.id == _P.clinic_id)
+            .where(_P.status == "active", _E.ended_at.is_(None), _E.id > bindparam("last_id"),
+                   or_(_E.planned_until.is_(None), _E.planned_until < bindparam("refresh_before")))
+            .order_by(_E.id)
+            .limit(PLAN_BATCH))
 
 
 def plan(session: Session, now: datetime, *, horizon: timedelta = HORIZON,
@@ -95,45 +109,36 @@ def plan(session: Session, now: datetime, *, horizon: timedelta = HORIZON,
     c = driver_value(session.get_bind().dialect.name)
     c_now = c(now)
     last_id = 0
+    session.flush()  # enrolments just added in this session (enrol) are read through Core below
+    connection = session.connection()
     while True:
-        query = (
-            select(Enrolment, Patient, Clinic)
-            .join(Patient, Patient.id == Enrolment.patient_id)
-            .join(Clinic, Clinic.id == Patient.clinic_id)
-            .where(Patient.status == "active", Enrolment.ended_at.is_(None), Enrolment.id > last_id,
-                   or_(Enrolment.planned_until.is_(None), Enrolment.planned_until < refresh_before))
-            .order_by(Enrolment.id)
-            .limit(PLAN_BATCH)
-        )
-        if enrolment_ids is not None:
-            query = query.where(Enrolment.id.in_(enrolment_ids))
-        batch = session.execute(query).all()
+        query = _TO_PLAN if enrolment_ids is None else _TO_PLAN.where(_E.id.in_(enrolment_ids))
+        batch = connection.execute(query, {"last_id": last_id, "refresh_before": refresh_before}).all()
         if not batch:
             return written
         rows: list[tuple] = []
-        for enrolment, patient, clinic in batch:
-            for slot in slots(_plan_of(enrolment, patient, clinic), now, planned_until):
-                if slot.kind == "reminder" and enrolment.reminders_held:
+        for e in batch:
+            for slot in slots(_plan_of(e), now, planned_until):
+                if slot.kind == "reminder" and e.reminders_held:
                     continue  # held after an emergency/urgent escalation until a clinician resumes
-                for channel in channels_for(patient.channel):
-                    key = (slot.kind, channel, patient.language, clinic.id, enrolment.program)
+                for channel in channels_for(e.channel):
+                    key = (slot.kind, channel, e.language, e.clinic_id, e.program)
                     if key not in bodies:
-                        rendered = render(slot.kind, channel, patient.language, clinic={"name": clinic.name},
-                                          exercises=exercise_context(get_program(enrolment.program),
-                                                                     patient.language))
+                        rendered = render(slot.kind, channel, e.language, clinic={"name": e.clinic_name},
+                                          exercises=exercise_context(get_program(e.program), e.language))
                         bodies[key] = (rendered.body, rendered.subject)
                     body, subject = bodies[key]
                     due = c(slot.due)
                     # In _COLUMNS order.
-                    rows.append((patient.id, clinic.id, "out", slot.kind, channel, "pending",
-                                 f"{enrolment.id}:{slot.kind}:{slot.local_date}:{slot.slot}:{channel}",
+                    rows.append((e.patient_id, e.clinic_id, "out", slot.kind, channel, "pending",
+                                 f"{e.id}:{slot.kind}:{slot.local_date}:{slot.slot}:{channel}",
                                  c(slot.local_date), slot.slot, due, due, c(slot.due + GRACE), body, subject, None,
                                  0, c(False), c_now, c_now))
         _upsert_tuples(session, rows)
         written += len(rows)
-        session.execute(update(Enrolment).where(Enrolment.id.in_([e.id for e, _, _ in batch]))
-                        .values(planned_until=planned_until))
-        last_id = batch[-1][0].id
+        connection.execute(update(Enrolment.__table__).where(_E.id.in_([e.id for e in batch]))
+                           .values(planned_until=planned_until))
+        last_id = batch[-1].id
 
 
 def queue(session: Session, *, patient_id: int | None, clinic_id: int, kind: str, channel: str, body: str,
