@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=1000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--baseline", help="a git revision to run side by side")
+    parser.add_argument("--rounds", type=int, default=3, help="with --baseline: alternating runs of each")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     seconds, result = simulate(ROOT, args.patients, args.days)
@@ -54,17 +55,25 @@ def main() -> None:
     print(f"simulate {args.patients} patients x {args.days} days: {seconds:.1f} s "
           f"({summary['replies_received']} replies in, {sum(summary['sent'].values())} messages out)")
     print(f"report --format html on it: {report_seconds(result['database']):.2f} s (median of 3)")
-    if args.baseline:
-        worktree = Path(tempfile.mkdtemp()) / "baseline"
-        subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.baseline], cwd=ROOT, check=True,
-                       capture_output=True)
-        try:
+    if not args.baseline:
+        return
+    worktree = Path(tempfile.mkdtemp()) / "baseline"
+    subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.baseline], cwd=ROOT, check=True,
+                   capture_output=True)
+    try:
+        now, then, same = [seconds], [], True
+        for round_ in range(args.rounds):  # alternating, so a machine that slows down slows both
             old, old_result = simulate(worktree, args.patients, args.days)
-            same = old_result["summary"] == summary
-            print(f"baseline {args.baseline}: {old:.1f} s; now {seconds:.1f} s: x{old / seconds:.2f} faster "
-                  f"({'identical' if same else 'DIFFERENT'} summary)")
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=True)
+            then.append(old)
+            same = same and old_result["summary"] == summary
+            if round_ < args.rounds - 1:
+                now.append(simulate(ROOT, args.patients, args.days)[0])
+        print(f"now {', '.join(f'{t:.1f}' for t in now)} s; baseline {args.baseline} "
+              f"{', '.join(f'{t:.1f}' for t in then)} s")
+        print(f"medians: now {median(now):.1f} s, baseline {median(then):.1f} s: "
+              f"x{median(then) / median(now):.2f} faster ({'identical' if same else 'DIFFERENT'} summary)")
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=True)
 
 
 if __name__ == "__main__":
