@@ -46,11 +46,12 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
     became_missed = session.execute(_BECAME_MISSED, {"after": now - MISSED_AFTER - LOOKBACK,
                                                       "until": now - MISSED_AFTER}).all()
     done = {"nudged": 0, "review": 0}
-    streaks = _missed_in_a_row(session, {patient.id: rules_for_program(program).review_after_missed
-                                         for _, patient, _, program in became_missed}, now - MISSED_AFTER)
-    for checkin_id, patient, clinic, program in became_missed:
+    rule_sets = {patient.id: rules_for_program(program) for _, patient, _, program in became_missed}
+    streaks = _missed_in_a_row(session, {pid: rules.review_after_missed for pid, rules in rule_sets.items()},
+                               now - MISSED_AFTER)
+    for checkin_id, patient, clinic, _ in became_missed:
         patient_id = patient.id
-        rule_set = rules_for_program(program)
+        rule_set = rule_sets[patient_id]
         missed = streaks[patient_id]
         verdict = missed_checkins_decision(missed, rule_set)
         if verdict == "nudge":
