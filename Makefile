@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FOLLOWUP_DATABASE_URL ?= sqlite:///followup.db
 
-.PHONY: run test venv migrate bench soak clean
+.PHONY: run test venv migrate bench soak clean triage-eval
 
 venv: $(STAMP)
 
@@ -25,6 +25,10 @@ run: migrate
 # The suite starts its own throw-away PostgreSQL cluster when initdb/pg_ctl exist (tests/pg.py).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The triage corpus (tests/triage/) through the real inbound handler: both halves' figures (docs/CLINICAL.md).
+triage-eval: $(STAMP)
+	$(BIN)/python tests/triage/evaluate.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

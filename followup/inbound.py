@@ -22,6 +22,7 @@ from .localtime import zone
 from .messages import render
 from .models import Clinic, Enrolment, Message, Patient, Reading
 from .phones import parse_phone
+from .programs import get_program
 from .prepared import Prepared
 
 OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
@@ -172,18 +173,18 @@ def _respond(session: Session, patient, clinic, program: str | None,
     if word in HELP:
         result.action = "help"
         return render("help", "sms", lang, **ctx).body, "help"
+    answer = replies.parse(inbound.body, lang, get_program(program).rules)
     if patient.status == "opted_out":
-        result.action = "ignored_opted_out"  # nothing more until START
-        return None, "reply"
+        return _opted_out(session, patient, clinic, program, inbound, answer, now, result)
 
-    answer = replies.parse(inbound.body)
+    reports = answer.pain is not None or answer.numbness is not None or answer.done is not None or bool(answer.flags)
+    # Understood: it answers something, or it is a plain acknowledgement ("thanks", "ok").
+    understood = reports or (answer.acknowledged and not answer.chit_chat)
     tz = zone(patient.timezone)
     _INSERT_READING.run(session.connection(), **dict(
         patient_id=patient.id, message_id=inbound.id, patient=patient.id, now=now,
         local_date=now.astimezone(tz).date(), at=now, pain=answer.pain, numbness=answer.numbness,
-        done=answer.done or 0, flags=" ".join(sorted(answer.flags)), understood=answer.understood))
-    if not answer.understood:
-        return _not_understood(session, patient, clinic, inbound, now, result, ctx)
+        done=answer.done or 0, flags=" ".join(sorted(answer.flags)), understood=understood))
 
     decisions = _decide(session, patient, program, now) if rules.reports_anything(
         answer.pain, answer.numbness, answer.flags) else []  # a DONE: no rule can fire, no history to read
@@ -195,11 +196,51 @@ def _respond(session: Session, patient, clinic, program: str | None,
             result.escalations.append(created.id)
         result.action = f"escalation:{top.rule}" + (" (already open)" if top.suppressed else "")
         return escalation.patient_text(top, patient, clinic), "escalation"
+    # Fail safe (CLINICAL_RULES.md, "Reading replies safely"): a plain thank-you only when every word
+    # is accounted for; a question or words the reader could not place go to a person, and the
+    # answer carries the emergency signs.
+    if answer.question:
+        _review(session, patient, clinic, inbound, now, result, "a question from the patient")
+        result.action = "question"
+        return render("question", "sms", lang, **ctx).body, "reply"
+    if not understood:
+        # Nothing of an answer in it ("the weather is nice"): ask, and a person reads it.
+        return _not_understood(session, patient, clinic, inbound, now, result, ctx)
+    if answer.unaccounted:
+        _review(session, patient, clinic, inbound, now, result, "words the reader could not account for")
+        result.action = "recorded, review"
+        return render("review", "sms", lang, **ctx).body, "reply"
+    if answer.chit_chat:
+        # Everyday words the reader did not read as anything ("long day at work"): no review, but no
+        # plain thank-you either; the answer names the emergency signs.
+        result.action = "recorded, safety net"
+        return render("thanks", "sms", lang, safety_net=True, **ctx).body, "reply"
     if top and top.rule == "M1":
         result.action = "encouragement"
         return render("encouragement", "sms", lang, **ctx).body, "reply"
     result.action = "recorded"
     return render("thanks", "sms", lang, **ctx).body, "reply"
+
+
+def _opted_out(session: Session, patient, clinic, program: str, inbound: Inbound, answer: replies.Answer,
+               now: datetime, result: Result) -> tuple[str | None, str]:
+    """Nothing goes to a patient who opted out, until START. A red flag in what they wrote still
+    reaches the clinic, at its tier (CLINICAL_RULES.md)."""
+    result.action = "ignored_opted_out"
+    if not answer.flags and (answer.pain is None or answer.pain < rules.rules_for_program(program).urgent_pain):
+        return None, "reply"
+    rule_set = rules.rules_for_program(program)
+    reply = rules.Reply(now.astimezone(zone(patient.timezone)).date(), now, answer.pain, answer.numbness,
+                        answer.flags, inbound.id)
+    recent = escalation.recent_open(session, patient.id, now, rule_set.dedupe_days)
+    decisions = [d for d in rules.evaluate([reply], rule_set, recent=recent, now=now)
+                 if d.tier in escalation.PATIENT_TEMPLATES]
+    if decisions and not decisions[0].suppressed:
+        created = escalation.record(session, patient, clinic, decisions[0], now, source_message_id=inbound.id,
+                                    reply=inbound.body)
+        result.escalations.append(created.id)
+        result.action = f"ignored_opted_out, clinic alerted:{decisions[0].rule}"
+    return None, "reply"
 
 
 def _decide(session: Session, patient, program: str, now: datetime) -> list[rules.Decision]:
@@ -213,12 +254,15 @@ def _decide(session: Session, patient, program: str, now: datetime) -> list[rule
     return decisions
 
 
-def _not_understood(session, patient, clinic, inbound, now, result, ctx) -> tuple[str | None, str]:
-    """Never reassurance: queue it for a person, and ask once (not again for a second unreadable text)."""
-    created = escalation.record(session, patient, clinic,
-                                rules.Decision(escalation.REVIEW_RULE, "routine", "reply not understood"),
+def _review(session: Session, patient, clinic, inbound: Inbound, now: datetime, result: Result, why: str) -> None:
+    created = escalation.record(session, patient, clinic, rules.Decision(escalation.REVIEW_RULE, "routine", why),
                                 now, source_message_id=inbound.id, reply=inbound.body)
     result.escalations.append(created.id)
+
+
+def _not_understood(session, patient, clinic, inbound, now, result, ctx) -> tuple[str | None, str]:
+    """Never reassurance: queue it for a person, and ask once (not again for a second unreadable text)."""
+    _review(session, patient, clinic, inbound, now, result, "reply not understood")
     previous = _PREVIOUS.scalar(session.connection(), patient=patient.id, id=inbound.id,
                                 since=now - timedelta(days=1))
     if previous is False:

@@ -84,7 +84,8 @@ _E, _P, _C = Enrolment.__table__.c, Patient.__table__.c, Clinic.__table__.c
 # entities per enrolment was a fifth of planning).
 _TO_PLAN = (select(_E.id, _E.program, _E.start_date, _E.weeks, _E.reminder_times, _E.checkin_time,
                    _E.checkin_every_days, _E.reminders_held, _P.id.label("patient_id"), _P.timezone, _P.channel,
-                   _P.language, _C.id.label("clinic_id"), _C.name.label("clinic_name"), _C.quiet_start, _C.quiet_end)
+                   _P.language, _C.id.label("clinic_id"), _C.name.label("clinic_name"), _C.quiet_start, _C.quiet_end,
+                   _C.emergency_number)
             .join_from(Enrolment.__table__, Patient.__table__, _P.id == _E.patient_id)
             .join(Clinic.__table__, _C.id == _P.clinic_id)
             .where(_P.status == "active", _E.ended_at.is_(None), _E.id > bindparam("last_id"),
@@ -121,10 +122,14 @@ def plan(session: Session, now: datetime, *, horizon: timedelta = HORIZON,
             for slot in slots(_plan_of(e), now, planned_until):
                 if slot.kind == "reminder" and e.reminders_held:
                     continue  # held after an emergency/urgent escalation until a clinician resumes
+                # The first check-in of each programme week names the emergency signs (safety-netting,
+                # CLINICAL_RULES.md); the others stay one short question.
+                safety_net = slot.kind == "checkin" and (slot.local_date - e.start_date).days % 7 < e.checkin_every_days
                 for channel in channels_for(e.channel):
-                    key = (slot.kind, channel, e.language, e.clinic_id, e.program)
+                    key = (slot.kind, channel, e.language, e.clinic_id, e.program, safety_net)
                     if key not in bodies:
-                        rendered = render(slot.kind, channel, e.language, clinic={"name": e.clinic_name},
+                        rendered = render(slot.kind, channel, e.language, safety_net=safety_net,
+                                          clinic={"name": e.clinic_name, "emergency_number": e.emergency_number},
                                           exercises=exercise_context(get_program(e.program), e.language))
                         bodies[key] = (rendered.body, rendered.subject)
                     body, subject = bodies[key]
@@ -157,8 +162,8 @@ def queue_confirmations(session: Session, clinic: Clinic, enrolled: list[tuple[P
                         now: datetime) -> None:
     for patient, enrolment in enrolled:
         for channel in channels_for(patient.channel):
-            rendered = render("confirmation", channel, patient.language, clinic={"name": clinic.name},
-                              weeks=enrolment.weeks)
+            rendered = render("confirmation", channel, patient.language, weeks=enrolment.weeks,
+                              clinic={"name": clinic.name, "emergency_number": clinic.emergency_number})
             queue(session, patient_id=patient.id, clinic_id=clinic.id, kind="confirmation", channel=channel,
                   body=rendered.body, subject=rendered.subject, now=now,
                   dedupe_key=f"{enrolment.id}:confirmation:{channel}")

@@ -1,5 +1,6 @@
-"""Every SMS template, in every language: plain GSM-7, at most two segments, names the clinic, says
-how to opt out, and carries no diagnosis or medication name."""
+"""Every SMS template, in every language: plain GSM-7, at most two segments (three for those that
+carry the safety-netting), names the clinic, says how to opt out, and carries no diagnosis or
+medication name."""
 
 import re
 
@@ -12,16 +13,21 @@ CLINIC = {"name": "Elm Street Physiotherapy Clinic", "phone": "+16175550100", "e
 CONTEXT = {"clinic": CLINIC, "exercises": exercise_context(get_program("upper-back"), "en"), "weeks": 6,
            "appointment": True}
 KINDS = ["reminder", "checkin", "confirmation", "optout", "optin", "help", "nudge", "escalation_emergency",
-         "escalation_urgent", "escalation_soon", "encouragement", "thanks", "clarify"]
+         "escalation_urgent", "escalation_soon", "encouragement", "thanks", "clarify", "question", "review"]
+# The safety-netting (CLINICAL_RULES.md) costs a segment: the confirmation, the weekly check-in and
+# every answer to a reply the reader could not fully account for name the emergency signs.
+SAFETY_NET = {"confirmation", "clarify", "question", "review"}
+SEGMENTS = {"en": {"confirmation": 3, "clarify": 3, "question": 2, "review": 2, "checkin-weekly": 3, "thanks-safety": 2},
+            "es": {"confirmation": 3, "clarify": 3, "question": 2, "review": 2, "checkin-weekly": 3, "thanks-safety": 2}}
 # Every SMS says how to stop, except the confirmation of a STOP, which says how to come back.
 KEYWORD = {"optout": "START", "escalation_emergency": "911", "escalation_urgent": "+16175550100",
-           "clarify": "10"}  # the rest: STOP
+           "clarify": "911", "question": "911", "review": "911"}  # the rest: STOP
 FORBIDDEN = re.compile(r"pinched|nerve|radicul|diagnos|ibuprofen|naproxen|gabapentin|steroid|opioid|nervio",
                        re.IGNORECASE)
 
 
-def rendered(kind, language):
-    context = {**CONTEXT, "exercises": exercise_context(get_program("upper-back"), language)}
+def rendered(kind, language, **extra):
+    context = {**CONTEXT, "exercises": exercise_context(get_program("upper-back"), language), **extra}
     return render(kind, "sms", language, **context).body
 
 
@@ -31,10 +37,25 @@ def test_sms_text_is_gsm7_short_named_and_minimal(kind, language):
     text = rendered(kind, language)
     shape = sms_shape(text)
     assert shape.encoding == "GSM-7", f"non-GSM characters {shape.non_gsm} in {kind}/{language}"
-    assert shape.segments <= 2, f"{kind}/{language} is {shape.segments} segments"
+    assert shape.segments <= (3 if kind in SAFETY_NET else 2), f"{kind}/{language} is {shape.segments} segments"
     assert text.startswith(CLINIC["name"])
     assert KEYWORD.get(kind, "STOP") in text
     assert not FORBIDDEN.search(text)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_safety_net_names_the_emergency_signs_and_its_segment_cost_is_as_documented(language):
+    signs = {"en": ["bladder or bowel", "between the legs", "both legs", "chest pain", "call 911 now", "Do not text"],
+             "es": ["orina o las heces", "entre las piernas", "ambas piernas", "dolor de pecho", "llame al 911"]}
+    texts = {kind: rendered(kind, language) for kind in SAFETY_NET}
+    texts["checkin-weekly"] = rendered("checkin", language, safety_net=True)
+    texts["thanks-safety"] = rendered("thanks", language, safety_net=True)
+    for kind, text in texts.items():
+        assert all(sign in text for sign in signs[language]), kind
+        shape = sms_shape(text)
+        assert shape.encoding == "GSM-7", kind
+        assert shape.segments == SEGMENTS[language][kind], f"{kind}: {shape.segments} segments (docs/CLINICAL.md)"
+    assert "bladder" not in rendered("checkin", language) and "orina" not in rendered("checkin", language)
 
 
 def test_segment_counting_follows_gsm7_and_ucs2_rules():

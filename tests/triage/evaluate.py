@@ -57,7 +57,9 @@ class Outcome:
 
 
 def _tier_of(action: str) -> str:
-    if action.startswith("escalation:"):
+    """The tier of the rule this reply fired. A rule already open does not fire again (the patient
+    is reminded of the same advice, but nothing new reaches the clinic): that counts as none."""
+    if action.startswith("escalation:") and "(already open)" not in action:
         rule = action.split(":", 1)[1].split(" ")[0]
         tier = RULE_TIERS.get(rule, "none")
         return tier if tier in RANK else "none"
@@ -181,7 +183,8 @@ LABELS = [("emergency", "emergency replies answered with the emergency message")
 
 
 def evaluate(part: str) -> tuple[Figures, list[Outcome], list[tuple[dict, list[Outcome]]]]:
-    singles = [i for i in load("replies.jsonl") if i["part"] == part]
+    # train.jsonl was written later, by two more writers, for tuning only: it is never held out.
+    singles = [i for i in load("replies.jsonl") + load("train.jsonl") if i["part"] == part]
     scenarios = [s for s in load("scenarios.jsonl") if s["part"] == part]
     with tempfile.TemporaryDirectory(prefix="followup-triage-") as directory:
         harness = Harness(directory)

@@ -1,0 +1,232 @@
+"""Lexicons as data: what a programme's replies can report, per language, for clinicians to review.
+
+One TOML file per programme and language under followup/data/lexicons/<programme>/<language>.toml.
+A concept (a red flag, numbness, a DONE, an acknowledgement...) is a list of patterns. A pattern is
+groups joined by ` + `; every group must be found in the same clause, in any order. A group is
+alternatives joined by `|`: a word (matched by its stem, and with one typo when it is long enough),
+`prefix*`, `=exact`, a phrase of several words in a row, or `@MACRO`. ConText rules (negation,
+uncertainty, hypotheticals, history, someone else) are data in the same file, in medspaCy's format.
+Validated when loaded: a mistake names the file and the entry.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+from spellchecker import SpellChecker
+
+from .errors import FollowupError
+from .resources import data_dir
+
+STEMMERS = {"en": "english", "es": "spanish"}
+CONTEXT_CATEGORIES = {"NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "FAMILY",
+                      "TERMINATE", "PSEUDO", "SELF"}
+_CONTEXT_KEYS = {"literal", "category", "direction", "pattern", "max_scope", "allowed_types", "excluded_types",
+                 "terminated_by"}
+# Concepts that report nothing clinical: their words are not typo targets ("tight" must not become
+# "night"), and a word of theirs is not a reason for review.
+PLAIN_CONCEPTS = {"ack", "done", "not_done", "question", "pain_zero", "site_limb", "site_back"}
+
+
+@dataclass(frozen=True)
+class Term:
+    """One token of an alternative: `key` is what a token must offer (see reading.token_keys)."""
+
+    key: str
+
+
+Alternative = tuple[Term, ...]  # one token, or a phrase of tokens in a row
+Group = tuple[Alternative, ...]
+Pattern = tuple[Group, ...]
+
+
+@dataclass(frozen=True)
+class Concept:
+    name: str
+    patterns: tuple[Pattern, ...]
+    anywhere: tuple[bool, ...] = ()  # per pattern: its groups may sit in different clauses ("~ " prefix)
+    # Per pattern, per group, the keys its alternatives start with: a reply offering none of a group's
+    # keys cannot match the pattern, whatever else it says (most replies, most patterns).
+    first_keys: tuple[tuple[frozenset[str], ...], ...] = ()
+    # Phrases whose words never count for this concept: "fell asleep" is no fall, "chest of drawers"
+    # no chest pain.
+    exclude: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    programme: str
+    language: str
+    concepts: dict[str, Concept]
+    words: frozenset[str]  # every plain word the patterns name (folded): the typo matcher's vocabulary
+    prefixes: frozenset[str]
+    known: frozenset[str]  # words never corrected as typos: the lexicon's own and the fillers
+    fillers: frozenset[str]  # words that say nothing a clinician must read
+    yes: frozenset[str]
+    no: frozenset[str]
+    question_starts: frozenset[str]
+    units: frozenset[str]  # a number followed by one of these counts something: not a pain score
+    time_words: frozenset[str]  # "at 8", "a las 8": a time, not a pain score
+    temperature_words: frozenset[str]
+    transition_words: frozenset[str]  # "from 7 to 3": the score after one of these is the current one
+    now_words: frozenset[str]
+    pain_words: frozenset[str]
+    clause_breaks: frozenset[str]
+    not_typos: frozenset[str]  # real words one letter from a symptom word: "number" is not "numbed"
+    clinical: frozenset[str]  # words that may describe a symptom: never left unread as chit-chat
+    everyday: frozenset[str]
+    emoji: dict[str, str]
+    context_rules: tuple[dict, ...]
+
+    def stem(self, word: str) -> str:
+        return _stemmer(self.language).stemWord(word)
+
+
+def _first_keys(patterns: tuple[Pattern, ...]) -> tuple[tuple[frozenset[str], ...], ...]:
+    return tuple(tuple(frozenset(alt[0].key for alt in group) for group in pattern) for pattern in patterns)
+
+
+@lru_cache(maxsize=None)
+def _stemmer(language: str):
+    return snowballstemmer.stemmer(STEMMERS[language])
+
+
+def _words(raw: dict, key: str, where: str) -> frozenset[str]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise FollowupError(f"{where}: {key} must be a list of words")
+    return frozenset(v.lower() for v in value)
+
+
+def _term(text: str, language: str) -> Term:
+    if text.startswith("="):
+        return Term("e:" + text[1:])
+    if text.endswith("*"):
+        return Term("p:" + text[:-1])
+    return Term("w:" + _stemmer(language).stemWord(text))
+
+
+def _pattern(text: str, macros: dict[str, str], language: str, where: str) -> Pattern:
+    groups = []
+    for group_text in text.split(" + "):
+        alternatives = []
+        for alt in group_text.split("|"):
+            alt = alt.strip()
+            if alt.startswith("@"):
+                if alt[1:] not in macros:
+                    raise FollowupError(f"{where}: unknown macro {alt}")
+                alternatives.extend(_pattern(macros[alt[1:]], macros, language, where)[0])
+                continue
+            if not alt or any(c in alt for c in "+@") or alt in ("*", "="):
+                raise FollowupError(f"{where}: empty or malformed alternative in {text!r}")
+            alternatives.append(tuple(_term(word, language) for word in alt.lower().split()))
+        groups.append(tuple(alternatives))
+    return tuple(groups)
+
+
+def _context_rule(rule: dict, where: str) -> dict:
+    unknown = set(rule) - _CONTEXT_KEYS
+    if unknown or "literal" not in rule or rule.get("category") not in CONTEXT_CATEGORIES:
+        raise FollowupError(f"{where}: a context rule needs literal and a category in {sorted(CONTEXT_CATEGORIES)}"
+                            f" (and only {sorted(_CONTEXT_KEYS)}): {rule!r}")
+    direction = rule.get("direction", "FORWARD")
+    if rule["category"] in ("TERMINATE", "PSEUDO", "SELF"):
+        direction = "PSEUDO" if rule["category"] == "SELF" else rule["category"]
+    if direction not in ("FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"):
+        raise FollowupError(f"{where}: context rule {rule['literal']!r} has direction {direction!r}")
+    # Our tokens are the reply's words as folded ("havent" stays one token), so a literal is matched
+    # word by word; left to spaCy's tokenizer, "havent" would become "have" + "nt" and never match.
+    pattern = rule.get("pattern") or [{"LOWER": word} for word in rule["literal"].split()]
+    extra = {k: set(v) for k, v in rule.items() if k in ("allowed_types", "excluded_types", "terminated_by")}
+    return {**rule, **extra, "direction": direction, "pattern": pattern}
+
+
+@lru_cache(maxsize=None)
+def load(programme: str, language: str) -> Lexicon:
+    path = data_dir("lexicons") / programme / f"{language}.toml"
+    where = f"lexicon {programme}/{language}"
+    if language not in STEMMERS:
+        raise FollowupError(f"{where}: no stemmer for language {language!r}")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise FollowupError(f"{where}: {exc}") from exc
+    macros = raw.get("macros", {})
+    concepts = {}
+    for name, entry in raw.get("concepts", {}).items():
+        patterns = entry.get("patterns")
+        if not isinstance(patterns, list) or not patterns:
+            raise FollowupError(f"{where}: concepts.{name} needs a list of patterns")
+        parsed = tuple(_pattern(p.removeprefix("~ "), macros, language, f"{where}: concepts.{name}")
+                       for p in patterns)
+        exclude = entry.get("exclude", [])
+        if not isinstance(exclude, list) or not all(isinstance(e, str) and e.strip() for e in exclude):
+            raise FollowupError(f"{where}: concepts.{name}.exclude must be a list of phrases")
+        concepts[name] = Concept(name, parsed, tuple(p.startswith("~ ") for p in patterns), _first_keys(parsed),
+                                 tuple(tuple(e.lower().split()) for e in exclude))
+    words, prefixes = set(), set()
+    for concept in concepts.values():
+        for pattern in concept.patterns:
+            for group in pattern:
+                for alt in group:
+                    for term in alt:
+                        kind, text = term.key.split(":", 1)
+                        (prefixes if kind == "p" else words).add(text)
+    plain = set(_plain_words(raw, macros, clinical_only=True))
+    lists = {key: _words(raw.get("lists", {}), key, where) for key in (
+        "fillers", "yes", "no", "question_starts", "units", "time_words", "temperature_words",
+        "transition_words", "now_words", "pain_words", "clause_breaks", "not_typos", "clinical")}
+    singles = set(_plain_words(raw, macros, clinical_only=True, single=True))
+    clinical = lists.pop("clinical") | lists["pain_words"] | singles | {_stemmer(language).stemWord(w) for w in singles}
+    top = raw.get("lists", {}).get("everyday_top", 0)
+    if not isinstance(top, int) or top < 0:
+        raise FollowupError(f"{where}: lists.everyday_top must be a whole number")
+    emoji = raw.get("emoji", {})
+    rules = tuple(_context_rule(r, where) for r in raw.get("context", []))
+    return Lexicon(programme=programme, language=language, concepts=concepts, words=frozenset(plain),
+                   prefixes=frozenset(prefixes), known=frozenset(plain | lists["fillers"] | lists["yes"]
+                                                                  | lists["no"] | lists["pain_words"]
+                                                                  | lists["not_typos"]),
+                   emoji=dict(emoji), context_rules=rules, everyday=_everyday(language, top, clinical, tuple(prefixes)),
+                   clinical=frozenset(clinical), **lists)
+
+
+def _everyday(language: str, top: int, clinical: set[str], prefixes: tuple[str, ...]) -> frozenset[str]:
+    """The language's `top` most frequent words (pyspellchecker's frequency lists), less every word
+    that could describe a symptom: chit-chat a reader may leave unread ("3 N, long shift at work")."""
+    if not top:
+        return frozenset()
+    frequencies = SpellChecker(language=language, distance=1).word_frequency.dictionary
+    common = sorted(frequencies, key=frequencies.get, reverse=True)[:top]
+    folded = {_fold(w) for w in common}
+    stem = _stemmer(language).stemWord
+    return frozenset(w for w in folded if w not in clinical and stem(w) not in clinical
+                     and not w.startswith(prefixes))
+
+
+
+def _fold(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+
+
+def _plain_words(raw: dict, macros: dict[str, str], clinical_only: bool, single: bool = False):
+    """The folded words that patterns name literally (the typo matcher corrects towards them).
+    `single`: only words that are an alternative on their own ("bladder"), not words of a phrase
+    ("work" of "wont work"), which are everyday words."""
+    concepts = raw.get("concepts", {})
+    texts = [p for name, entry in concepts.items() for p in entry.get("patterns", [])
+             if not clinical_only or name not in PLAIN_CONCEPTS or (name == "done" and not single)]
+    texts += list(macros.values())
+    for text in texts:
+        for group in text.removeprefix("~ ").split(" + "):
+            for alt in group.split("|"):
+                words = alt.strip().lower().split()
+                if single and len(words) > 1:
+                    continue
+                for word in words:
+                    if not word.startswith(("@", "=")) and not word.endswith("*"):
+                        yield word
