@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import insert, select
 
 import pg
-from channel_fixtures import LiveServer, signed_post
+from channel_fixtures import LiveServer, message_sid, signed_post
 from factories import add_clinic, enrol
 from followup import config, migrate
 from followup.db import dispose, engine_for, session_scope
@@ -77,7 +77,7 @@ def test_a_database_outage_is_survived_and_nothing_is_lost(stoppable, tmp_path):
     try:
         settings = config.load({"FOLLOWUP_DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC,
                                 "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")})
-        form = {"From": "+16175551000", "Body": "HELP", "MessageSid": "SMoutage"}
+        form = {"From": "+16175551000", "Body": "HELP", "MessageSid": message_sid("outage")}
         help_text = "Elm Street Physio: exercise reminders and check-ins."
         with LiveServer(settings, lifespan="on") as server:  # its spool drainer runs in the lifespan
             wait_for_confirmation(out, "the worker never started")

@@ -7,7 +7,7 @@ import httpx
 
 import pytest
 
-from channel_fixtures import LiveServer, signed_post
+from channel_fixtures import LiveServer, message_sid, signed_post
 from followup import config
 
 TOKEN, PUBLIC = "webhook-secret", "https://followup.example"
@@ -23,9 +23,9 @@ def server(followup):
         yield live
 
 
-def sms(server, body, sid="SM0001", sender="+16175550123", **kw):
+def sms(server, body, sid="0001", sender="+16175550123", **kw):
     return signed_post(server, "/twilio/sms", {"From": sender, "To": "+16175550100", "Body": body,
-                                              "MessageSid": sid, "AccountSid": "AC1", "NumMedia": "0"},
+                                              "MessageSid": message_sid(sid), "AccountSid": "AC1", "NumMedia": "0"},
                        kw.pop("token", TOKEN), kw.pop("public", PUBLIC), **kw)
 
 
@@ -42,7 +42,7 @@ def test_a_signed_reply_is_answered_with_twiml(server, followup):
 
 
 def test_a_replayed_message_sid_gets_the_same_answer_and_is_stored_once(server, followup):
-    first, again = sms(server, "pain 8", sid="SMdup"), sms(server, "pain 8", sid="SMdup")
+    first, again = sms(server, "pain 8", sid="dup"), sms(server, "pain 8", sid="dup")
     assert message_text(first) == message_text(again)
     assert len(followup.json("messages", "--direction", "in")) == 1 and len(followup.json("escalations")) == 1
 
@@ -61,8 +61,8 @@ def test_stop_by_webhook_opts_out_and_confirms_in_twiml(server, followup):
 
 
 def test_an_empty_answer_is_an_empty_response_element(server, followup):
-    sms(server, "STOP", sid="SMa")
-    response = sms(server, "6 N", sid="SMb")
+    sms(server, "STOP", sid="a")
+    response = sms(server, "6 N", sid="b")
     assert response.status_code == 200 and message_text(response) is None
     assert ElementTree.fromstring(response.text).tag == "Response"
 
@@ -90,7 +90,7 @@ def test_allow_unsigned_accepts_unsigned_webhooks_and_says_so_loudly(followup_sq
                             "FOLLOWUP_NOW": "2026-12-02T00:30:00Z"})
     with LiveServer(settings) as live:
         response = httpx.post(live.url + "/twilio/sms", data={"From": "+16175550123", "Body": "HELP",
-                                                              "MessageSid": "SMu"})
+                                                              "MessageSid": message_sid("u")})
     assert response.status_code == 200 and "Elm Street Physio" in response.text
     assert any("NOT checked" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
 
@@ -102,11 +102,11 @@ def test_a_reply_while_the_database_is_unreachable_is_kept_in_the_spool_and_answ
                             "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC,
                             "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")})
     with LiveServer(settings) as live:
-        response = sms(live, "I fell and cannot feel my legs", sid="SMspooled1")
+        response = sms(live, "I fell and cannot feel my legs", sid="spooled1")
         assert response.status_code == 200 and "emergency" in message_text(response)
         assert httpx.get(live.url + "/healthz").status_code == 503
     [kept] = (tmp_path / "spool").glob("*.json")
-    assert kept.name == "SMspooled1.json" and oct(kept.stat().st_mode & 0o777) == "0o600"
+    assert kept.name == message_sid("spooled1") + ".json" and oct(kept.stat().st_mode & 0o777) == "0o600"
     assert json.loads(kept.read_text())["body"] == "I fell and cannot feel my legs"
 
 
