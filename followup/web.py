@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from contextlib import asynccontextmanager
 
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from xml.sax.saxutils import escape
 from twilio.request_validator import RequestValidator
 
@@ -21,6 +23,12 @@ from .messages import render
 
 log = logging.getLogger("followup.web")
 MAX_BODY = 64 * 1024  # Twilio's largest form is a few KiB; anything bigger is not Twilio
+# Field sizes Twilio never exceeds. A reply past them is refused (400), not stored or spooled: a 3 KB
+# MessageSid cannot even be indexed by PostgreSQL, and would be retried from the spool forever.
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")  # Twilio's Message SID: SM or MM, 32 hex digits
+MAX_ADDRESS = 128  # From/To: E.164 is 16 characters; channel addresses ("whatsapp:+1…") a few more
+MAX_TEXT = 4096  # Body: 1,600 characters for SMS, 4,096 for WhatsApp (stored cut to 1,600)
+MAX_STATUS, MAX_ERROR_CODE = 32, 16
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -38,22 +46,28 @@ def create_app(settings: Settings) -> FastAPI:
             drainer.join(timeout=10)
 
     app = FastAPI(title="followup", version="0.1.0", lifespan=lifespan)
-    validator = RequestValidator(settings.twilio_auth_token or "")
+    token = settings.twilio_auth_token
+    validator = RequestValidator(token or "")
     if settings.allow_unsigned:
         log.warning("FOLLOWUP_ALLOW_UNSIGNED=1: webhook signatures are NOT checked. Local development only.")
+    elif not token:
+        log.warning("TWILIO_AUTH_TOKEN is not set: /twilio/* answers 403 to every request "
+                    "(FOLLOWUP_ALLOW_UNSIGNED=1 accepts unsigned webhooks, for local development only)")
 
     async def signed_form(request: Request):
         """The form of a genuine Twilio request, or a Response refusing it."""
-        declared = request.headers.get("content-length") or "0"
-        if not declared.isdigit():
-            return Response("malformed Content-Length", status_code=400)
-        if int(declared) > MAX_BODY:
-            return Response("request body too large", status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return Response("request body too large", status_code=413)
-        form = await request.form()
+        body = await _bounded_body(request)
+        if isinstance(body, Response):
+            return body
+
+        async def replay():
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        form = await Request(request.scope, replay).form()
         if not settings.allow_unsigned:
+            if not token:  # a signature made with the empty key proves nothing
+                return Response("webhook signatures cannot be checked: TWILIO_AUTH_TOKEN is not set",
+                                status_code=403)
             # Twilio signs the public URL it called (not our local one) and the multi-dict of the form.
             url = settings.public_url + request.url.path
             if request.url.query:
@@ -70,9 +84,10 @@ def create_app(settings: Settings) -> FastAPI:
         form = await signed_form(request)
         if isinstance(form, Response):
             return form
-        sender, body, sid = form.get("From"), form.get("Body"), form.get("MessageSid")
-        if not sender or body is None or not sid:
-            return Response("From, Body and MessageSid are required", status_code=400)
+        problem = _sms_problem(form)
+        if problem:
+            return Response(problem, status_code=400)
+        sender, body, sid = form["From"], form["Body"], form["MessageSid"]
         try:
             result = await run_in_threadpool(_handle_inbound, engine, sender, body, sid, form.get("To"))
         except OperationalError as exc:
@@ -95,9 +110,10 @@ def create_app(settings: Settings) -> FastAPI:
         form = await signed_form(request)
         if isinstance(form, Response):
             return form
-        sid, status = form.get("MessageSid"), form.get("MessageStatus")
-        if not sid or not status:
-            return Response("MessageSid and MessageStatus are required", status_code=400)
+        problem = _status_problem(form)
+        if problem:
+            return Response(problem, status_code=400)
+        sid, status = form["MessageSid"], form["MessageStatus"]
         error = form.get("ErrorCode") or None
         with session_scope(engine) as session:
             message = outbox.apply_status(session, sid, status, error, clock.now())
@@ -116,6 +132,52 @@ def create_app(settings: Settings) -> FastAPI:
         return {"status": "ok", "database": "ok"}
 
     return app
+
+
+async def _bounded_body(request: Request) -> bytes | Response:
+    """The request body, read as it streams in and refused once past MAX_BODY, whatever the encoding
+    (a chunked body has no Content-Length to check first)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            return Response("malformed Content-Length", status_code=400)
+        if int(declared) > MAX_BODY:
+            return Response("request body too large", status_code=413)
+    chunks, size = [], 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                return Response("request body too large", status_code=413)
+            chunks.append(chunk)
+    except ClientDisconnect:  # the client went away mid-body: nobody will read an answer
+        return Response("client disconnected", status_code=400)
+    return b"".join(chunks)
+
+
+def _sms_problem(form: dict) -> str | None:
+    """Why this inbound-SMS form is not one Twilio sends (one line), or None."""
+    sender, body, sid = form.get("From"), form.get("Body"), form.get("MessageSid")
+    if not sender or body is None or not sid:
+        return "From, Body and MessageSid are required"
+    if not MESSAGE_SID.fullmatch(sid):
+        return "MessageSid is not a Twilio message SID (SM or MM and 32 hex digits)"
+    if len(sender) > MAX_ADDRESS or len(form.get("To") or "") > MAX_ADDRESS:
+        return f"From and To are at most {MAX_ADDRESS} characters"
+    if len(body) > MAX_TEXT:
+        return f"Body is at most {MAX_TEXT} characters"
+    return None
+
+
+def _status_problem(form: dict) -> str | None:
+    sid, status = form.get("MessageSid"), form.get("MessageStatus")
+    if not sid or not status:
+        return "MessageSid and MessageStatus are required"
+    if not MESSAGE_SID.fullmatch(sid):
+        return "MessageSid is not a Twilio message SID (SM or MM and 32 hex digits)"
+    if len(status) > MAX_STATUS or len(form.get("ErrorCode") or "") > MAX_ERROR_CODE:
+        return f"MessageStatus is at most {MAX_STATUS} characters and ErrorCode {MAX_ERROR_CODE}"
+    return None
 
 
 def _start_spool_drainer(engine, directory: str, stop: threading.Event, every: float = 2.0) -> threading.Thread:

@@ -118,3 +118,19 @@ def test_without_a_usable_spool_an_unreachable_database_gets_503_so_twilio_retri
                             "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC, "FOLLOWUP_SPOOL_DIR": spool})
     with LiveServer(settings) as live:
         assert sms(live, "6 N").status_code == 503
+
+
+@pytest.mark.parametrize("field, value", [("MessageSid", "SM" + "a1b2" * 1000), ("MessageSid", "SM0001"),
+                                          ("From", "+1" + "6" * 200), ("Body", "x" * 5000)])
+def test_a_reply_no_twilio_sends_is_refused_in_one_line_and_neither_stored_nor_spooled(followup, tmp_path,
+                                                                                         field, value):
+    followup.enrol(followup.clinic())
+    settings = config.load({"FOLLOWUP_DATABASE_URL": followup.url, "TWILIO_AUTH_TOKEN": TOKEN,
+                            "FOLLOWUP_PUBLIC_URL": PUBLIC, "FOLLOWUP_NOW": "2026-12-02T00:30:00Z",
+                            "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")})
+    form = {"From": "+16175550123", "To": "+16175550100", "Body": "6 N", "MessageSid": message_sid("ok"), field: value}
+    with LiveServer(settings, lifespan="on") as live:
+        response = signed_post(live, "/twilio/sms", form, TOKEN, PUBLIC)
+    assert response.status_code == 400 and "\n" not in response.text.strip() and field in response.text
+    assert followup.json("messages", "--direction", "in") == []
+    assert not (tmp_path / "spool").exists() or not list((tmp_path / "spool").iterdir())
