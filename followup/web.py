@@ -116,10 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
         sid, status = form["MessageSid"], form["MessageStatus"]
         error = form.get("ErrorCode") or None
         with session_scope(engine) as session:
-            message = outbox.apply_status(session, sid, status, error, clock.now())
-            if message is not None and error == "21610" and message.patient_id:
-                consent.opt_out(session, message.patient_id, clock.now(), method="carrier",
-                                evidence="Twilio 21610 (status callback)", confirm=False)
+            apply_status(session, sid, status, error, clock.now())
         return Response(status_code=204)
 
     @app.get("/healthz")
@@ -225,3 +222,10 @@ def _handle_inbound(engine, sender: str, body: str, sid: str, to: str | None):
         with session_scope(engine) as session:
             return inbound.handle(session, sender=sender, body=body, sid=sid, to=to, now=clock.now())
 
+
+def apply_status(session, sid: str, status: str, error: str | None, now) -> None:
+    """A status callback: the message's status moves forward; a 21610 opts its patient out."""
+    message = outbox.apply_status(session, sid, status, error, now)
+    if message is not None and error == "21610" and message.patient_id:
+        consent.opt_out(session, message.patient_id, now, method="carrier",
+                        evidence="Twilio 21610 (status callback)", confirm=False)
