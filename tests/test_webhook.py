@@ -1,6 +1,7 @@
 """POST /twilio/sms through a real uvicorn on loopback, signed as Twilio signs it."""
 
 import json
+import time
 from xml.etree import ElementTree
 
 import httpx
@@ -120,6 +121,26 @@ def test_without_a_usable_spool_an_unreachable_database_gets_503_so_twilio_retri
         assert sms(live, "6 N").status_code == 503
 
 
+def _unreachable(tmp_path, spool="spool") -> config.Settings:
+    from pg import free_port
+
+    return config.load({"FOLLOWUP_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone",
+                        "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC,
+                        "FOLLOWUP_SPOOL_DIR": str(tmp_path / spool)})
+
+
+def test_a_status_callback_while_the_database_is_unreachable_is_kept_and_answered_without_a_traceback(tmp_path,
+                                                                                                       capfd):
+    sid = message_sid("outbound reminder")
+    with LiveServer(_unreachable(tmp_path)) as live:
+        response = signed_post(live, "/twilio/status", {"MessageSid": sid, "MessageStatus": "undelivered",
+                                                        "ErrorCode": "21610"}, TOKEN, PUBLIC)
+    assert response.status_code == 204  # taken: Twilio need not retry, and nothing is lost
+    [kept] = (tmp_path / "spool").glob("*.json")
+    assert json.loads(kept.read_text())["status"] == "undelivered" and oct(kept.stat().st_mode & 0o777) == "0o600"
+    assert "Traceback" not in capfd.readouterr().err
+
+
 @pytest.mark.parametrize("field, value", [("MessageSid", "SM" + "a1b2" * 1000), ("MessageSid", "SM0001"),
                                           ("From", "+1" + "6" * 200), ("Body", "x" * 5000)])
 def test_a_reply_no_twilio_sends_is_refused_in_one_line_and_neither_stored_nor_spooled(followup, tmp_path,
@@ -134,3 +155,30 @@ def test_a_reply_no_twilio_sends_is_refused_in_one_line_and_neither_stored_nor_s
     assert response.status_code == 400 and "\n" not in response.text.strip() and field in response.text
     assert followup.json("messages", "--direction", "in") == []
     assert not (tmp_path / "spool").exists() or not list((tmp_path / "spool").iterdir())
+
+
+def test_a_status_callback_stuck_on_the_database_does_not_hold_up_other_requests(followup_sqlite, tmp_path):
+    import sqlite3
+    import threading
+
+    from sqlalchemy.engine import make_url
+
+    followup_sqlite.enrol(followup_sqlite.clinic())
+    settings = config.load({"FOLLOWUP_DATABASE_URL": followup_sqlite.url, "TWILIO_AUTH_TOKEN": TOKEN,
+                            "FOLLOWUP_PUBLIC_URL": PUBLIC, "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")})
+    other = sqlite3.connect(make_url(followup_sqlite.url).database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock (a frozen worker, say)
+    answered = {}
+    with LiveServer(settings) as live:
+        stuck = threading.Thread(target=lambda: answered.setdefault("status", signed_post(
+            live, "/twilio/status", {"MessageSid": message_sid("x"), "MessageStatus": "delivered"}, TOKEN, PUBLIC,
+            timeout=60)))
+        stuck.start()
+        time.sleep(0.5)  # it is waiting for the lock now
+        forged = sms(live, "6 N", token="guessed")
+        still_waiting = stuck.is_alive()
+        other.execute("ROLLBACK")
+        stuck.join()
+    assert forged.status_code == 403
+    assert still_waiting, "the other request was only answered once the status callback was done"
+    assert answered["status"].status_code == 204
