@@ -185,7 +185,7 @@ def main() -> None:
                     WHERE m.kind = 'checkin' AND m.status = 'sent' AND m.sent_at = :now""", now=now):
                 if rng.random() < args.reply_share:
                     form = {"From": phone, "To": "+16175550100", "Body": rng.choice(["2 N", "3 n", "pain 2 no numbness"]),
-                            "MessageSid": f"SMsoak{pid}x{int(now.timestamp())}", "AccountSid": "ACfake"}
+                            "MessageSid": f"SM{pid:016x}{int(now.timestamp()):016x}", "AccountSid": "ACfake"}
                     replier.jobs.put(form)
                     if rng.random() < 0.03:
                         replier.jobs.put(dict(form))  # Twilio retrying the same webhook

@@ -2,12 +2,15 @@
 
 SQLite: WAL (readers never block the writer), a busy timeout, foreign keys, and BEGIN IMMEDIATE for
 every transaction, so two processes queue for the write lock instead of failing half-way with
-"database is locked" on a read-to-write upgrade. PostgreSQL: psycopg 3 with pre-ping.
+"database is locked" on a read-to-write upgrade. PostgreSQL: psycopg 3 with pre-ping and a connect
+timeout; a bounded engine (the webhook's) also has statement and lock timeouts, and connections that
+another thread can cut (see `Cutter`).
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from datetime import date, datetime, timezone
 import threading
 from contextlib import contextmanager, nullcontext
@@ -64,7 +67,7 @@ def _prepare_sqlite_file(url: str) -> None:
     os.close(fd)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, bounded: bool = False) -> Engine:
     # hide_parameters: a database error (disk full, constraint) must not carry patient data into a log.
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
@@ -86,23 +89,125 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
+    return _postgresql_engine(url, bounded)
 
 
-_engines: dict[str, Engine] = {}
+# PostgreSQL timeouts. A server that is stopped (SIGSTOP, a frozen VM) rather than down accepts TCP
+# connections in the kernel and never answers: without a connect timeout a new connection waits forever.
+CONNECT_TIMEOUT_S = 5
+# Bounded engines only (the webhook, which Twilio gives 15 s): a statement or lock wait past these is an
+# error the webhook spools through. Workers, migrations and reports keep no limit: their statements may
+# legitimately be long.
+BOUNDED_STATEMENT_TIMEOUT_MS = 4000
+BOUNDED_LOCK_TIMEOUT_MS = 3000
+BOUNDED_POOL_TIMEOUT_S = 5
 
 
-def engine_for(url: str) -> Engine:
-    """One engine (one pool) per database URL for the life of the process."""
-    engine = _engines.get(url)
+def _postgresql_engine(url: str, bounded: bool) -> Engine:
+    query = make_url(url).query
+    connect_args: dict = {}
+    if "connect_timeout" not in query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+    if bounded:
+        own = query.get("options") or ""
+        own = own if isinstance(own, str) else " ".join(own)
+        connect_args["options"] = (f"-c statement_timeout={BOUNDED_STATEMENT_TIMEOUT_MS} "
+                                   f"-c lock_timeout={BOUNDED_LOCK_TIMEOUT_MS} {own}").strip()
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True,
+                           pool_timeout=BOUNDED_POOL_TIMEOUT_S if bounded else 30, connect_args=connect_args)
+    if bounded:
+        event.listen(engine, "do_connect", _cuttable_connect)
+    return engine
+
+
+# --- cutting a connection that waits on a hung server -------------------------------------------------
+# psycopg waits on its socket with no deadline, and a stopped server's statement_timeout cannot fire.
+# So a piece of work with a deadline runs inside `Cutter.watching()`: every connection of a bounded engine
+# that it touches is noted, and the thread that gave up on it calls `cut()`, which shuts those sockets
+# down. The waiting statement then fails at once ("server closed the connection"), the connection is
+# invalidated, and the thread is free again instead of hanging until the server wakes.
+
+_watching = threading.local()
+
+
+class Cutter:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._connections: list = []
+        self._cut = False
+
+    @contextmanager
+    def watching(self) -> Iterator["Cutter"]:
+        _watching.cutter = self
+        try:
+            yield self
+        finally:
+            _watching.cutter = None
+
+    def _note(self, connection) -> None:
+        with self._lock:
+            if not self._cut:
+                self._connections.append(connection)
+                return
+        _shut(connection)  # cut already: the next statement fails instead of waiting
+
+    def cut(self) -> None:
+        import psycopg
+
+        with self._lock:
+            self._cut = True
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            # An idle connection is back in the pool (or between transactions): not ours to cut.
+            if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                _shut(connection)
+
+
+def _shut(connection) -> None:
+    try:
+        fd = connection.pgconn.socket
+        with socket.socket(fileno=os.dup(fd)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)  # the socket itself, so the waiting thread wakes
+    except Exception:  # already closed, or never connected: nothing to cut
+        pass
+
+
+_cuttable_class = None
+
+
+def _cuttable_connect(_dialect, _record, cargs, cparams):
+    global _cuttable_class
+    if _cuttable_class is None:
+        import psycopg
+
+        class CuttableConnection(psycopg.Connection):
+            def cursor(self, *args, **kwargs):  # every statement SQLAlchemy and prepared.py run comes here
+                cutter = getattr(_watching, "cutter", None)
+                if cutter is not None:
+                    cutter._note(self)
+                return super().cursor(*args, **kwargs)
+
+        _cuttable_class = CuttableConnection
+    return _cuttable_class.connect(*cargs, **cparams)
+
+
+_engines: dict[tuple[str, bool], Engine] = {}
+
+
+def engine_for(url: str, *, bounded: bool = False) -> Engine:
+    """One engine (one pool) per database URL for the life of the process, and one bounded engine for
+    the webhook (PostgreSQL statement and lock timeouts, cuttable connections). SQLite has one engine:
+    its waits are for the write lock, and the webhook bounds them by walking away (web.DEADLINE_S)."""
+    bounded = bounded and not url.startswith("sqlite")
+    engine = _engines.get((url, bounded))
     if engine is None:
-        engine = _engines[url] = make_engine(url)
+        engine = _engines[(url, bounded)] = make_engine(url, bounded=bounded)
     return engine
 
 
 def dispose(url: str | None = None) -> None:
     """Close pooled connections: of one URL, or of all (tests drop their databases afterwards)."""
-    for key in [url] if url else list(_engines):
+    for key in [k for k in list(_engines) if url is None or k[0] == url]:
         engine = _engines.pop(key, None)
         if engine is not None:
             engine.dispose()

@@ -1,30 +1,126 @@
-"""The HTTP side: Twilio's webhooks (signed) and a health check."""
+"""The HTTP side: Twilio's webhooks (signed) and a health check.
+
+Twilio waits 15 s for an answer. Every request that touches the database does so in a worker thread
+that the request walks away from after DEADLINE_S: the message is then spooled and answered at once,
+as in any outage. That covers a database that is stopped rather than down (SIGSTOP, a frozen VM),
+which accepts connections and never answers, and a SQLite file locked by a frozen process.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from xml.sax.saxutils import escape
 from twilio.request_validator import RequestValidator
 
 from . import clock, consent, inbound, outbox, spool
 from .config import Settings
-from .db import engine_for, error_reason, session_scope
+from .db import Cutter, engine_for, error_reason, session_scope
 from .messages import render
 
 log = logging.getLogger("followup.web")
 MAX_BODY = 64 * 1024  # Twilio's largest form is a few KiB; anything bigger is not Twilio
+# How long a request waits for the database before it spools (Twilio gives up at 15 s). A commit
+# already under way gets COMMIT_GRACE_S more: cutting it would leave its outcome in doubt.
+DEADLINE_S = 5.0
+COMMIT_GRACE_S = 3.0
+# Field sizes Twilio never exceeds. A reply past them is refused (400), not stored or spooled: a 3 KB
+# MessageSid cannot even be indexed by PostgreSQL, and would be retried from the spool forever.
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")  # Twilio's Message SID: SM or MM, 32 hex digits
+MAX_ADDRESS = 128  # From/To: E.164 is 16 characters; channel addresses ("whatsapp:+1…") a few more
+MAX_TEXT = 4096  # Body: 1,600 characters for SMS, 4,096 for WhatsApp (stored cut to 1,600)
+MAX_STATUS, MAX_ERROR_CODE = 32, 16
+
+
+class DatabaseTimeout(Exception):
+    """The database did not answer within the request's deadline."""
+
+
+class _Abandoned(Exception):
+    """The request stopped waiting for this work: it must not commit (the message was spooled)."""
+
+
+class _Attempt:
+    """One request's database work in a thread: it commits only if the request still waits for it."""
+
+    def __init__(self):
+        self.cutter = Cutter()
+        self._lock = threading.Lock()
+        self._state = "running"  # -> committing -> done, or -> abandoned
+
+    def check(self) -> None:
+        with self._lock:
+            if self._state == "abandoned":
+                raise _Abandoned()
+
+    def begin_commit(self) -> None:
+        with self._lock:
+            if self._state == "abandoned":
+                raise _Abandoned()
+            self._state = "committing"
+
+    def finish(self) -> None:
+        with self._lock:
+            if self._state != "abandoned":
+                self._state = "done"
+
+    def abandon(self, even_committing: bool = False) -> bool:
+        """Give up on the work unless it is done (or committing, unless `even_committing`)."""
+        with self._lock:
+            if self._state == "done" or (self._state == "committing" and not even_committing):
+                return False
+            self._state = "abandoned"
+        self.cutter.cut()
+        return True
+
+
+def _attempt_run(attempt: _Attempt, fn, *args):
+    attempt.check()  # it waited for a thread past its deadline: the request has moved on
+    try:
+        with attempt.cutter.watching():
+            return fn(attempt, *args)
+    finally:
+        attempt.finish()
+
+
+def _swallow(future) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved: an abandoned attempt's error is expected, not worth a log line
+
+
+async def within_deadline(executor: ThreadPoolExecutor, fn, *args):
+    """Run `fn(attempt, *args)` in a thread; DatabaseTimeout if the database keeps it past the deadline."""
+    attempt = _Attempt()
+    future = asyncio.get_running_loop().run_in_executor(executor, _attempt_run, attempt, fn, *args)
+    future.add_done_callback(_swallow)
+    try:
+        return await asyncio.wait_for(asyncio.shield(future), DEADLINE_S)
+    except asyncio.TimeoutError:
+        pass
+    if not attempt.abandon():  # committing (or just done): let it finish
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), COMMIT_GRACE_S)
+        except asyncio.TimeoutError:
+            attempt.abandon(even_committing=True)
+    raise DatabaseTimeout(f"no answer within {DEADLINE_S:g} s")
 
 
 def create_app(settings: Settings) -> FastAPI:
-    engine = engine_for(settings.database_url)
+    engine = engine_for(settings.database_url, bounded=True)
+    # The webhook's own threads (not the shared threadpool): a request walks away from a thread that
+    # waits on the database, and those must not starve the rest.
+    executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="followup-webhook")
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -36,24 +132,31 @@ def create_app(settings: Settings) -> FastAPI:
         stop.set()
         if drainer is not None:
             drainer.join(timeout=10)
+        executor.shutdown(wait=False)
 
     app = FastAPI(title="followup", version="0.1.0", lifespan=lifespan)
-    validator = RequestValidator(settings.twilio_auth_token or "")
+    token = settings.twilio_auth_token
+    validator = RequestValidator(token or "")
     if settings.allow_unsigned:
         log.warning("FOLLOWUP_ALLOW_UNSIGNED=1: webhook signatures are NOT checked. Local development only.")
+    elif not token:
+        log.warning("TWILIO_AUTH_TOKEN is not set: /twilio/* answers 403 to every request "
+                    "(FOLLOWUP_ALLOW_UNSIGNED=1 accepts unsigned webhooks, for local development only)")
 
     async def signed_form(request: Request):
         """The form of a genuine Twilio request, or a Response refusing it."""
-        declared = request.headers.get("content-length") or "0"
-        if not declared.isdigit():
-            return Response("malformed Content-Length", status_code=400)
-        if int(declared) > MAX_BODY:
-            return Response("request body too large", status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return Response("request body too large", status_code=413)
-        form = await request.form()
+        body = await _bounded_body(request)
+        if isinstance(body, Response):
+            return body
+
+        async def replay():
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        form = await Request(request.scope, replay).form()
         if not settings.allow_unsigned:
+            if not token:  # a signature made with the empty key proves nothing
+                return Response("webhook signatures cannot be checked: TWILIO_AUTH_TOKEN is not set",
+                                status_code=403)
             # Twilio signs the public URL it called (not our local one) and the multi-dict of the form.
             url = settings.public_url + request.url.path
             if request.url.query:
@@ -65,29 +168,37 @@ def create_app(settings: Settings) -> FastAPI:
         # be a 500. Everything else is kept exactly as sent.
         return {key: value.replace("\x00", "\ufffd") for key, value in form.items() if isinstance(value, str)}
 
+    async def keep(save, *args, what: str, reason: str) -> Response | None:
+        """Spool a webhook the database could not take; None if kept, else the 503 to answer."""
+        if settings.spool_dir:
+            try:
+                # Not in `executor`: its threads may all be waiting on the database.
+                await run_in_threadpool(save, settings.spool_dir, *args)
+            except OSError as spool_error:
+                log.error("database unavailable (%s) and the spool failed (%s): 503 for a %s, Twilio may retry",
+                          reason, spool_error, what)
+                return Response("database unavailable", status_code=503)
+            log.warning("database unavailable (%s): %s kept in the spool", reason, what)
+            return None
+        log.warning("database unavailable (%s) for a %s: 503, Twilio may retry", reason, what)
+        return Response("database unavailable", status_code=503)
+
     @app.post("/twilio/sms")
     async def twilio_sms(request: Request):
         form = await signed_form(request)
         if isinstance(form, Response):
             return form
-        sender, body, sid = form.get("From"), form.get("Body"), form.get("MessageSid")
-        if not sender or body is None or not sid:
-            return Response("From, Body and MessageSid are required", status_code=400)
+        problem = _sms_problem(form)
+        if problem:
+            return Response(problem, status_code=400)
+        sender, body, sid = form["From"], form["Body"], form["MessageSid"]
         try:
-            result = await run_in_threadpool(_handle_inbound, engine, sender, body, sid, form.get("To"))
-        except OperationalError as exc:
-            reason = error_reason(exc)
-            if settings.spool_dir:
-                try:
-                    await run_in_threadpool(spool.save, settings.spool_dir, form, clock.now())
-                except OSError as spool_error:
-                    log.error("database unavailable (%s) and the spool failed (%s): 503, Twilio may retry",
-                              reason, spool_error)
-                    return Response("database unavailable", status_code=503)
-                log.warning("database unavailable (%s): inbound SMS kept in the spool", reason)
-                return Response(twiml(render("received_offline", "sms", "en").body), media_type="application/xml")
-            log.warning("database unavailable (%s) for an inbound SMS: 503, Twilio may retry", reason)
-            return Response("database unavailable", status_code=503)
+            result = await within_deadline(executor, _handle_inbound, engine, sender, body, sid, form.get("To"))
+        except (SQLAlchemyError, DatabaseTimeout) as exc:
+            refused = await keep(spool.save, form, clock.now(), what="inbound SMS", reason=_reason(exc))
+            if refused is not None:
+                return refused
+            return Response(twiml(render("received_offline", "sms", "en").body), media_type="application/xml")
         return Response(twiml(result.reply), media_type="application/xml")
 
     @app.post("/twilio/status")
@@ -95,27 +206,78 @@ def create_app(settings: Settings) -> FastAPI:
         form = await signed_form(request)
         if isinstance(form, Response):
             return form
-        sid, status = form.get("MessageSid"), form.get("MessageStatus")
-        if not sid or not status:
-            return Response("MessageSid and MessageStatus are required", status_code=400)
-        error = form.get("ErrorCode") or None
-        with session_scope(engine) as session:
-            message = outbox.apply_status(session, sid, status, error, clock.now())
-            if message is not None and error == "21610" and message.patient_id:
-                consent.opt_out(session, message.patient_id, clock.now(), method="carrier",
-                                evidence="Twilio 21610 (status callback)", confirm=False)
+        problem = _status_problem(form)
+        if problem:
+            return Response(problem, status_code=400)
+        sid, status, error = form["MessageSid"], form["MessageStatus"], form.get("ErrorCode") or None
+        try:
+            await within_deadline(executor, _handle_status, engine, sid, status, error)
+        except (SQLAlchemyError, DatabaseTimeout) as exc:
+            refused = await keep(spool.save_status, sid, status, error, clock.now(), what="status callback",
+                                 reason=_reason(exc))
+            if refused is not None:
+                return refused
         return Response(status_code=204)
 
     @app.get("/healthz")
-    def healthz():
+    async def healthz():
         try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            await within_deadline(executor, _ping, engine)
         except Exception as exc:  # the database is away: say so, do not crash
             return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
         return {"status": "ok", "database": "ok"}
 
     return app
+
+
+async def _bounded_body(request: Request) -> bytes | Response:
+    """The request body, read as it streams in and refused once past MAX_BODY, whatever the encoding
+    (a chunked body has no Content-Length to check first)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            return Response("malformed Content-Length", status_code=400)
+        if int(declared) > MAX_BODY:
+            return Response("request body too large", status_code=413)
+    chunks, size = [], 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                return Response("request body too large", status_code=413)
+            chunks.append(chunk)
+    except ClientDisconnect:  # the client went away mid-body: nobody will read an answer
+        return Response("client disconnected", status_code=400)
+    return b"".join(chunks)
+
+
+def _sms_problem(form: dict) -> str | None:
+    """Why this inbound-SMS form is not one Twilio sends (one line), or None."""
+    sender, body, sid = form.get("From"), form.get("Body"), form.get("MessageSid")
+    if not sender or body is None or not sid:
+        return "From, Body and MessageSid are required"
+    if not MESSAGE_SID.fullmatch(sid):
+        return "MessageSid is not a Twilio message SID (SM or MM and 32 hex digits)"
+    if len(sender) > MAX_ADDRESS or len(form.get("To") or "") > MAX_ADDRESS:
+        return f"From and To are at most {MAX_ADDRESS} characters"
+    if len(body) > MAX_TEXT:
+        return f"Body is at most {MAX_TEXT} characters"
+    return None
+
+
+def _status_problem(form: dict) -> str | None:
+    sid, status = form.get("MessageSid"), form.get("MessageStatus")
+    if not sid or not status:
+        return "MessageSid and MessageStatus are required"
+    if not MESSAGE_SID.fullmatch(sid):
+        return "MessageSid is not a Twilio message SID (SM or MM and 32 hex digits)"
+    if len(status) > MAX_STATUS or len(form.get("ErrorCode") or "") > MAX_ERROR_CODE:
+        return f"MessageStatus is at most {MAX_STATUS} characters and ErrorCode {MAX_ERROR_CODE}"
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, DatabaseTimeout) else error_reason(exc)
 
 
 def _start_spool_drainer(engine, directory: str, stop: threading.Event, every: float = 2.0) -> threading.Thread:
@@ -154,12 +316,37 @@ def twiml(reply: str | None) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{escape(reply)}</Message></Response>'
 
 
-def _handle_inbound(engine, sender: str, body: str, sid: str, to: str | None):
-    try:
-        with session_scope(engine) as session:
-            return inbound.handle(session, sender=sender, body=body, sid=sid, to=to, now=clock.now())
-    except IntegrityError:
-        # The same MessageSid arrived twice at once (Twilio retried): the other request stored it.
-        with session_scope(engine) as session:
-            return inbound.handle(session, sender=sender, body=body, sid=sid, to=to, now=clock.now())
+def _handle_inbound(attempt: _Attempt, engine, sender: str, body: str, sid: str, to: str | None):
+    for last in (False, True):
+        try:
+            with session_scope(engine) as session:
+                attempt.check()
+                result = inbound.handle(session, sender=sender, body=body, sid=sid, to=to, now=clock.now())
+                attempt.begin_commit()
+            return result
+        except IntegrityError:
+            # The same MessageSid arrived twice at once (Twilio retried): the other request stored it,
+            # and the second try finds it.
+            if last:
+                raise
+    raise AssertionError("unreachable")
 
+
+def apply_status(session, sid: str, status: str, error: str | None, now) -> None:
+    """A status callback: the message's status moves forward; a 21610 opts its patient out."""
+    message = outbox.apply_status(session, sid, status, error, now)
+    if message is not None and error == "21610" and message.patient_id:
+        consent.opt_out(session, message.patient_id, now, method="carrier",
+                        evidence="Twilio 21610 (status callback)", confirm=False)
+
+
+def _handle_status(attempt: _Attempt, engine, sid: str, status: str, error: str | None) -> None:
+    with session_scope(engine) as session:
+        attempt.check()
+        apply_status(session, sid, status, error, clock.now())
+        attempt.begin_commit()
+
+
+def _ping(attempt: _Attempt, engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

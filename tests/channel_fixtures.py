@@ -90,11 +90,19 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
-def signed_post(server: LiveServer, path: str, form: dict, token: str, public_url: str, signature: str | None = None):
+def message_sid(label: str) -> str:
+    """A Twilio-shaped Message SID (SM and 32 hex digits), the same for the same label."""
+    import hashlib
+
+    return "SM" + hashlib.sha256(label.encode()).hexdigest()[:32]
+
+
+def signed_post(server: LiveServer, path: str, form: dict, token: str, public_url: str, signature: str | None = None,
+                timeout: float = 10):
     import httpx
     from twilio.request_validator import RequestValidator
 
     if signature is None:
         signature = RequestValidator(token).compute_signature(public_url + path, form)
     headers = {"X-Twilio-Signature": signature} if signature else {}
-    return httpx.post(server.url + path, data=form, headers=headers, timeout=10)
+    return httpx.post(server.url + path, data=form, headers=headers, timeout=timeout)

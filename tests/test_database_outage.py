@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import insert, select
 
 import pg
-from channel_fixtures import LiveServer, signed_post
+from channel_fixtures import LiveServer, message_sid, signed_post
 from factories import add_clinic, enrol
 from followup import config, migrate
 from followup.db import dispose, engine_for, session_scope
@@ -77,7 +77,7 @@ def test_a_database_outage_is_survived_and_nothing_is_lost(stoppable, tmp_path):
     try:
         settings = config.load({"FOLLOWUP_DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC,
                                 "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")})
-        form = {"From": "+16175551000", "Body": "HELP", "MessageSid": "SMoutage"}
+        form = {"From": "+16175551000", "Body": "HELP", "MessageSid": message_sid("outage")}
         help_text = "Elm Street Physio: exercise reminders and check-ins."
         with LiveServer(settings, lifespan="on") as server:  # its spool drainer runs in the lifespan
             wait_for_confirmation(out, "the worker never started")
@@ -128,3 +128,78 @@ def test_a_worker_started_while_the_database_is_down_waits_for_it_then_works(sto
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_hung_database_is_an_outage_the_webhook_answers_within_twilios_15_s_and_spools_through(stoppable, tmp_path):
+    """SIGSTOP, not a refusal: the server's kernel still accepts connections and acknowledges data, and
+    nothing ever answers. Replies, status callbacks and /healthz must still be answered in time."""
+    import threading
+
+    cluster, url, now = stoppable.cluster, stoppable.url, stoppable.now
+    reminder_sid = message_sid("hung reminder")
+    with session_scope(engine_for(url)) as session:  # a sent reminder, whose delivery Twilio reports
+        session.execute(insert(Message.__table__), [{
+            "patient_id": stoppable.patient, "clinic_id": stoppable.clinic, "direction": "out", "kind": "reminder",
+            "channel": "sms", "status": "sent", "dedupe_key": "hung:reminder", "due_at": now, "sent_at": now,
+            "next_attempt_at": now, "expires_at": now + timedelta(hours=1), "body": "a reminder",
+            "provider_id": reminder_sid, "attempts": 1, "quiet_exempt": True, "created_at": now,
+            "updated_at": now}])
+    dispose(url)
+    settings = config.load({"FOLLOWUP_DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC,
+                            "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")})
+    help_text = "Elm Street Physio: exercise reminders and check-ins."
+    sender = "+16175551000"
+    with LiveServer(settings, lifespan="on") as server:
+        before = signed_post(server, "/twilio/sms", {"From": sender, "Body": "HELP", "MessageSid": message_sid("up")},
+                             TOKEN, PUBLIC)
+        assert before.status_code == 200 and help_text in before.text  # the pool now holds live connections
+        answers = {}
+
+        def post(name, path, form):
+            began = time.monotonic()
+            try:
+                response = signed_post(server, path, form, TOKEN, PUBLIC, timeout=30)
+                answers[name] = (response.status_code, response.text, time.monotonic() - began)
+            except httpx.HTTPError as exc:
+                answers[name] = (None, repr(exc), time.monotonic() - began)
+
+        requests = [(f"help{i}", "/twilio/sms", {"From": sender, "Body": "HELP", "MessageSid": message_sid(f"hung{i}")})
+                    for i in range(3)]
+        requests += [("pain", "/twilio/sms", {"From": sender, "Body": "pain 8", "MessageSid": message_sid("hung pain")}),
+                     ("status", "/twilio/status", {"MessageSid": reminder_sid, "MessageStatus": "delivered"})]
+        cluster.freeze()
+        try:
+            threads = [threading.Thread(target=post, args=r) for r in requests]
+            for t in threads:
+                t.start()
+            began = time.monotonic()
+            health = httpx.get(server.url + "/healthz", timeout=30)
+            health_took = time.monotonic() - began
+            for t in threads:
+                t.join()
+        finally:
+            cluster.thaw()
+        for name, (status, text, took) in answers.items():
+            assert took < 15, f"{name} answered after {took:.1f} s: Twilio had given up at 15 s"
+            if name == "status":
+                assert status == 204, text
+            else:
+                assert status == 200 and "We received your message" in text, (name, status, text)
+        assert health.status_code == 503 and health_took < 15
+        assert len(list((tmp_path / "spool").glob("*.json"))) == 5  # every one of them kept
+        for _ in range(300):  # the drainer takes them once the server wakes
+            if not list((tmp_path / "spool").glob("*.json")):
+                break
+            time.sleep(0.2)
+    assert not list((tmp_path / "spool").iterdir())  # nothing set aside, nothing left
+    with session_scope(engine_for(url)) as session:
+        inbound = session.execute(select(Message.provider_id).where(Message.direction == "in")).scalars().all()
+        queued = session.execute(select(Message.kind, Message.body).where(
+            Message.direction == "out", Message.to_addr == sender, Message.status == "pending")).all()
+        reminder = session.execute(select(Message.status).where(Message.provider_id == reminder_sid)).scalar_one()
+    assert sorted(inbound) == sorted([message_sid("up"), message_sid("hung pain")] +
+                                     [message_sid(f"hung{i}") for i in range(3)])  # each stored once
+    assert sorted(kind for kind, _ in queued) == ["escalation", "help", "help", "help"]  # each answered once, by SMS
+    assert reminder == "delivered"  # the status callback was not lost
