@@ -8,10 +8,13 @@ worker, serve, run, simulate).
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 from contextlib import contextmanager
 
 import click
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from .. import clock, config, migrate
@@ -36,9 +39,14 @@ class App:
         if not self._checked:
             from alembic.script import ScriptDirectory
 
-            head = ScriptDirectory.from_config(migrate.alembic_config(self.settings.database_url)).get_current_head()
-            if migrate.current(self.settings.database_url) != head:
-                raise FollowupError("the database is not set up or not up to date: run `followup db upgrade`")
+            url = self.settings.database_url
+            path = make_url(url).database if url.startswith("sqlite") else None
+            if path not in (None, "", ":memory:") and not os.path.exists(path):
+                # Opening it would create an empty file; say what to do and leave nothing behind.
+                raise ConfigError(f"FOLLOWUP_DATABASE_URL: {path} does not exist: run `followup db upgrade`")
+            head = ScriptDirectory.from_config(migrate.alembic_config(url)).get_current_head()
+            if migrate.current(url) != head:
+                raise ConfigError("the database is not set up or not up to date: run `followup db upgrade`")
             self._checked = True
         with session_scope(self.engine) as session:
             yield session
@@ -88,6 +96,18 @@ class UserError(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
+# PostgreSQL refusing the connection for a reason no wait will fix: the URL names a database, role or
+# password that the server does not know. (psycopg reports no SQLSTATE for a failed connection.)
+_MISCONFIGURED = re.compile(r'FATAL:\s+((database|role) "[^"]*" does not exist|password authentication failed.*'
+                            r'|no pg_hba\.conf entry.*)')
+
+
+def configuration_problem(exc: OperationalError) -> ConfigError | None:
+    """A database error that is a setting to fix (exit 2), not an outage to wait out."""
+    found = _MISCONFIGURED.search(str(getattr(exc, "orig", None) or exc))
+    return ConfigError(f"FOLLOWUP_DATABASE_URL: {found.group(1)}") if found else None
+
+
 class FollowupGroup(click.Group):
     """Known errors become one line on stderr: exit 2 for bad input or settings, 1 for the rest."""
 
@@ -99,6 +119,9 @@ class FollowupGroup(click.Group):
         except FollowupError as exc:
             raise UserError(str(exc), 1) from exc
         except OperationalError as exc:
+            problem = configuration_problem(exc)
+            if problem is not None:
+                raise UserError(str(problem), 2) from exc
             # Disk full, database away, file read-only: say what the database said, and that the
             # transaction under way was rolled back, not a traceback full of SQL and patient data.
             reason = error_reason(exc)
