@@ -79,6 +79,9 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Deleted content is overwritten with zeros, whatever the build's default: a forgotten
+            # patient's name and number must not linger in freed pages (issue 14).
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -140,3 +143,4 @@ def error_reason(exc: BaseException) -> str:
     """The driver's own first line for a database error ("connection refused", "disk is full"),
     without SQLAlchemy's statement and background link: for one-line messages and logs."""
     return str(getattr(exc, "orig", None) or exc).splitlines()[0]
+
