@@ -91,3 +91,105 @@ def test_forget_leaves_nothing_in_freed_pages_of_the_database_file(followup_sqli
     followup_db.dispose()  # the last connection closes: SQLite checkpoints and removes the -wal itself
     assert not Path(followup_sqlite.url.split("sqlite:///", 1)[1] + "-wal").exists()
     assert _traces(followup_sqlite.url) == []
+
+
+def _serve(url: str, tmp_path) -> subprocess.Popen:
+    import httpx
+
+    from pg import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", "from followup.cli import main; main()", "serve", "--port", str(port)],
+                            env={**os.environ, "FOLLOWUP_DATABASE_URL": url, "FOLLOWUP_ALLOW_UNSIGNED": "1",
+                                 "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("followup serve did not come up")
+
+
+def test_forget_under_a_running_service_leaves_no_copy_in_the_wal_or_the_database(followup_sqlite, tmp_path):
+    patient = _patient_with_history(followup_sqlite)
+    server = _serve(followup_sqlite.url, tmp_path)  # holds its own connections to the database
+    try:
+        assert _traces(followup_sqlite.url)
+        followup_sqlite("patient", "forget", patient, "--yes")
+        assert _traces(followup_sqlite.url) == []  # while the service still has the database open
+        assert os.path.getsize(followup_sqlite.url.split("sqlite:///", 1)[1] + "-wal") == 0
+        assert server.poll() is None
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+READER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN")
+conn.execute("SELECT count(*) FROM patient").fetchall()  # a read snapshot, held until told
+print("reading", flush=True)
+sys.stdin.readline()
+conn.execute("COMMIT")
+print("idle", flush=True)
+sys.stdin.readline()  # stays connected, idle
+"""
+
+
+class Reader:
+    """Another process with the database open in the middle of a read (a snapshot from before forget)."""
+
+    def __init__(self, url: str):
+        self.proc = subprocess.Popen([sys.executable, "-c", READER, url.split("sqlite:///", 1)[1]],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout.readline() == "reading\n"
+
+    def finish_read(self) -> None:
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+        assert self.proc.stdout.readline() == "idle\n"
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def test_forget_waits_for_a_read_in_progress_elsewhere_then_leaves_no_copy(followup_sqlite):
+    patient = _patient_with_history(followup_sqlite)
+    reader = Reader(followup_sqlite.url)
+    try:
+        timer = threading.Timer(2.0, reader.finish_read)
+        timer.start()
+        started = time.monotonic()
+        followup_sqlite("patient", "forget", patient, "--yes")
+        waited = time.monotonic() - started
+        timer.join()
+        assert waited >= 1.5  # its snapshot still showed the patient: the log could not be reset under it
+        assert _traces(followup_sqlite.url) == []  # the reader is still connected
+    finally:
+        reader.close()
+
+
+def test_a_read_that_outlasts_the_wait_is_one_line_exit_1_and_a_repeat_finishes_the_job(followup_sqlite, monkeypatch):
+    from followup import records
+
+    monkeypatch.setattr(records, "CHECKPOINT_WAIT", 1.0)
+    patient = _patient_with_history(followup_sqlite)
+    reader = Reader(followup_sqlite.url)
+    try:
+        result = followup_sqlite("patient", "forget", patient, "--yes", expect=1)
+        assert result.stderr.count("\n") == 1
+        assert "write-ahead log still holds copies" in result.stderr
+        assert f"followup patient forget {patient} --yes` again" in result.stderr
+        assert followup_sqlite.json("patient", "show", patient)["name"] == "(forgotten)"  # the deletion stands
+        reader.finish_read()
+        again = followup_sqlite("patient", "forget", patient, "--yes", expect=2)
+        assert "already forgotten" in again.stderr
+        assert _traces(followup_sqlite.url) == []
+    finally:
+        reader.close()

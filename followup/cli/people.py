@@ -195,7 +195,13 @@ def patient_forget(app: App, patient_id: int, yes: bool) -> None:
     if not yes:
         raise BadInput("forget cannot be undone: add --yes (export the record first if the clinic keeps it)")
     with app.session() as session:
-        done = records.forget(session, patient_id, clock.now())
+        already = records.is_forgotten(session, patient_id)
+        done = None if already else records.forget(session, patient_id, clock.now())
+    # Then the copies SQLite keeps in its write-ahead log; again on a repeat, which finishes a forget
+    # whose checkpoint another connection had held up.
+    records.erase_copies(app.engine, patient_id)
+    if already:
+        raise BadInput(f"patient {patient_id} was already forgotten")
     click.echo(f"patient {patient_id} forgotten; {done['messages_deleted']} messages deleted, counts kept")
 
 
