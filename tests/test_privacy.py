@@ -193,3 +193,81 @@ def test_a_read_that_outlasts_the_wait_is_one_line_exit_1_and_a_repeat_finishes_
         assert _traces(followup_sqlite.url) == []
     finally:
         reader.close()
+
+
+# --- every file the CLI writes is owner-only (CONTRACT.md) ------------------------------------------
+
+@pytest.fixture
+def permissive_umask():
+    previous = os.umask(0o022)  # the usual default: without care, files come out world-readable
+    yield
+    os.umask(previous)
+
+
+def _mode(path) -> int:
+    return os.stat(path).st_mode & 0o777
+
+
+def _files(directory) -> list[str]:
+    """What is in the test's directory besides the database and its -wal/-shm."""
+    return sorted(p.name for p in directory.iterdir() if not p.name.startswith("followup.db"))
+
+
+@pytest.mark.parametrize("command", [["patient", "export", "1"], ["report"], ["report", "--format", "html"],
+                                     ["report", "--format", "csv"], ["report", "--format", "json"]])
+def test_files_written_with_out_are_owner_only(followup_sqlite, tmp_path, permissive_umask, command):
+    followup_sqlite.enrol(followup_sqlite.clinic())
+    fresh, replaced = tmp_path / "fresh.out", tmp_path / "replaced.out"
+    replaced.write_text("an older export\n")
+    os.chmod(replaced, 0o644)
+    for target in (fresh, replaced):
+        followup_sqlite(*command, "--out", target)
+        assert _mode(target) == 0o600, target
+        assert "Ana Diaz" in target.read_text() and "older" not in target.read_text()
+    assert _files(tmp_path) == ["fresh.out", "replaced.out"]  # no temporary file left behind
+
+
+def test_the_database_and_its_wal_files_are_owner_only(tmp_path, permissive_umask):
+    from conftest import Followup
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    Followup(url)("db", "upgrade")
+    cli = Followup(url)
+    cli.enrol(cli.clinic())
+    files = sorted(tmp_path.glob("new.db*"))
+    assert [p.name for p in files] == ["new.db", "new.db-shm", "new.db-wal"]
+    assert {p.name: _mode(p) for p in files} == {p.name: 0o600 for p in files}
+    followup_db.dispose(url)
+
+
+@pytest.mark.parametrize("command", [["patient", "export", "1"], ["report", "--format", "html"]])
+def test_an_out_path_in_a_missing_directory_is_one_line_exit_2_and_writes_nothing(followup_sqlite, tmp_path, command):
+    followup_sqlite.enrol(followup_sqlite.clinic())
+    target = tmp_path / "no-such-dir" / "record.out"
+    result = followup_sqlite(*command, "--out", target, expect=2)
+    assert result.stderr == (f"error: --out {target}: cannot write it: the directory {target.parent} "
+                             "does not exist\n")
+    assert result.stdout == ""
+    assert _files(tmp_path) == []
+
+
+@pytest.mark.parametrize("command", [["patient", "export", "1"], ["report"]])
+def test_an_out_path_that_is_a_directory_or_under_a_file_is_one_line_exit_2(followup_sqlite, tmp_path, command):
+    followup_sqlite.enrol(followup_sqlite.clinic())
+    (tmp_path / "a-file").write_text("")
+    for target in (tmp_path, tmp_path / "a-file" / "record.out"):
+        result = followup_sqlite(*command, "--out", target, expect=2)
+        assert result.stderr.startswith(f"error: --out {target}: cannot write it: ") and result.stderr.count("\n") == 1
+        assert result.stdout == ""
+    assert _files(tmp_path) == ["a-file"]
+    assert (tmp_path / "a-file").read_text() == ""
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only directory")
+def test_an_out_path_in_a_read_only_directory_is_exit_2(followup_sqlite, tmp_path):
+    followup_sqlite.enrol(followup_sqlite.clinic())
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    result = followup_sqlite("report", "--out", locked / "r.txt", expect=2)
+    assert "permission denied" in result.stderr and result.stderr.count("\n") == 1
+    assert list(locked.iterdir()) == []

@@ -7,10 +7,12 @@ worker, serve, run, simulate).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import sys
+import tempfile
 from contextlib import contextmanager
 
 import click
@@ -81,6 +83,69 @@ def progress(length: int, label: str, quiet: bool):
         return
     with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
         yield bar.update
+
+
+# --- files the CLI writes ----------------------------------------------------------------------------
+# Exports and reports carry patient data: written owner-only (0600), whole or not at all.
+
+_BAD_PATH = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENAMETOOLONG}
+
+
+def _cannot_write(path: str, reason: str, exc: OSError | None = None) -> FollowupError:
+    # A path that cannot be written is bad input (exit 2); a full disk or an I/O error is not (exit 1).
+    message = f"--out {path}: cannot write it: {reason}"
+    return BadInput(message) if exc is None or exc.errno in _BAD_PATH else FollowupError(message)
+
+
+def check_writable(path: str) -> None:
+    """Before the work: refuse an --out that cannot be written, and create nothing."""
+    target = os.path.realpath(path)
+    directory = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise _cannot_write(path, "it is a directory")
+    if not os.path.isdir(directory):
+        raise _cannot_write(path, f"the directory {os.path.dirname(os.path.abspath(path))} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK) or (os.path.exists(target) and not os.access(target, os.W_OK)):
+        raise _cannot_write(path, "permission denied")
+
+
+def write_private(path: str, text: str) -> None:
+    """Write `text` to `path`, readable and writable by its owner only (0600), whatever the umask and
+    whatever the mode of a file it replaces: a temporary file (mkstemp: 0600) renamed into place, so
+    a failure leaves the old file or nothing, never half a report. A FIFO or a device is written as is."""
+    target = os.path.realpath(path)
+    try:
+        if os.path.exists(target) and not os.path.isfile(target) and not os.path.isdir(target):
+            with open(target, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            return
+        fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.",
+                                         suffix=".tmp")
+    except OSError as exc:
+        raise _cannot_write(path, exc.strerror or str(exc), exc) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except OSError as exc:
+        _remove(temporary)
+        raise _cannot_write(path, exc.strerror or str(exc), exc) from None
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def out_option(f):
+    return click.option("--out", metavar="FILE", help="Write to a file (owner-only) instead of stdout.")(f)
 
 
 def json_option(f):
