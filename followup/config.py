@@ -87,6 +87,10 @@ def _url(name: str, text: str, schemes: tuple[str, ...] = ("http", "https")) -> 
     parsed = urlparse(text)
     if parsed.scheme not in schemes or not parsed.netloc:
         raise ConfigError(f"{name} must be an absolute {'/'.join(schemes)} URL, not {text!r}")
+    try:
+        parsed.port  # noqa: B018  (urlparse checks the port only when asked)
+    except ValueError:
+        raise ConfigError(f"{name}: the port must be a number from 0 to 65535, in {text!r}") from None
     return text.rstrip("/")
 
 

@@ -81,6 +81,8 @@ def test_plain_postgresql_urls_get_the_psycopg_driver():
     ({"FOLLOWUP_SMTP_HOST": "m", "FOLLOWUP_EMAIL_FROM": "a@b.c", "FOLLOWUP_SMTP_PORT": "99999"}, "FOLLOWUP_SMTP_PORT"),
     ({"FOLLOWUP_SMTP_HOST": "m", "FOLLOWUP_EMAIL_FROM": "a@b.c", "FOLLOWUP_SMTP_STARTTLS": "maybe"}, "FOLLOWUP_SMTP_STARTTLS"),
     ({"FOLLOWUP_PUBLIC_URL": "example.org"}, "FOLLOWUP_PUBLIC_URL must be an absolute"),
+    ({"FOLLOWUP_PUBLIC_URL": "https://followup.example:443x"}, "FOLLOWUP_PUBLIC_URL: the port must be a number"),
+    ({"TWILIO_API_BASE_URL": "http://127.0.0.1:99999"}, "TWILIO_API_BASE_URL: the port must be a number"),
     ({"FOLLOWUP_NOW": "2026-12-01 14:00"}, "needs an offset"),
     ({"FOLLOWUP_DATABASE_URL": "mysql://x"}, "FOLLOWUP_DATABASE_URL must be"),
     ({"TWILIO_AUTH_TOKEN_FILE": "/nonexistent/token"}, "TWILIO_AUTH_TOKEN_FILE: cannot read"),
@@ -117,6 +119,7 @@ TWILIO = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM_NUMB
     ({**TWILIO, "TWILIO_FROM_NUMBER": "hello"}, "TWILIO_FROM_NUMBER"),
     ({"FOLLOWUP_SMTP_HOST": "mail", "FOLLOWUP_EMAIL_FROM": "clinic at elm"}, "FOLLOWUP_EMAIL_FROM"),
     ({"FOLLOWUP_SMTP_HOST": "mail", "FOLLOWUP_EMAIL_FROM": "clinic@elm.example\nBcc: x@y.z"}, "FOLLOWUP_EMAIL_FROM"),
+    ({"FOLLOWUP_PUBLIC_URL": "https://followup.example:https"}, "FOLLOWUP_PUBLIC_URL"),
 ])
 def test_each_bad_setting_through_the_cli_is_one_line_exit_2_and_changes_nothing(followup_sqlite, env, setting):
     result = followup_sqlite(*CLINIC, expect=2, env=env)  # a traceback would be raised here, and fail
