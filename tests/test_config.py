@@ -191,16 +191,14 @@ def test_serve_with_a_spool_it_cannot_write_refuses_to_start(sqlite_url, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["followup.db", "not-a-directory"]
 
 
-@pytest.mark.skipif(__import__("os").geteuid() == 0, reason="root writes into a read-only directory anyway")
-def test_serve_with_a_read_only_spool_directory_refuses_to_start(sqlite_url, tmp_path):
+def test_serve_with_a_read_only_spool_directory_refuses_to_start(sqlite_url, read_only_dir):
     from pg import free_port
 
-    spool = tmp_path / "spool"
-    spool.mkdir(mode=0o500)
     code, _out, err = _start(["serve", "--port", str(free_port())],
-                             {"FOLLOWUP_DATABASE_URL": sqlite_url, "FOLLOWUP_SPOOL_DIR": str(spool)})
-    assert code == 2 and err.startswith("error: FOLLOWUP_SPOOL_DIR: cannot write to") and err.count("\n") == 1
-    assert list(spool.iterdir()) == []
+                             {"FOLLOWUP_DATABASE_URL": sqlite_url, "FOLLOWUP_SPOOL_DIR": str(read_only_dir)})
+    assert code == 2 and err.startswith(f"error: FOLLOWUP_SPOOL_DIR: cannot write to {read_only_dir}: ")
+    assert err.count("\n") == 1
+    assert list(read_only_dir.iterdir()) == []
 
 
 @pytest.mark.postgres
