@@ -82,6 +82,9 @@ def make_engine(url: str, *, bounded: bool = False) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Deleted content is overwritten with zeros, whatever the build's default: a forgotten
+            # patient's name and number must not linger in freed pages (issue 14).
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -245,3 +248,38 @@ def error_reason(exc: BaseException) -> str:
     """The driver's own first line for a database error ("connection refused", "disk is full"),
     without SQLAlchemy's statement and background link: for one-line messages and logs."""
     return str(getattr(exc, "orig", None) or exc).splitlines()[0]
+
+
+def checkpoint_truncate(engine: Engine, wait: float = 30.0, attempt: float = 0.2) -> bool:
+    """Copy every frame of a SQLite write-ahead log into the database and truncate the log to zero
+    bytes, so that rows just deleted (with secure_delete, zeroed in the database file) leave no copy
+    in the -wal either. True when done (or nothing to do: PostgreSQL, memory, no WAL).
+
+    Idle connections of other processes (a running `followup serve`) do not stand in the way. A
+    connection in the middle of a read does: its snapshot may still include the deleted rows, so the
+    log cannot be reset under it. Each attempt waits at most `attempt` seconds (it holds the write lock
+    meanwhile, so writers elsewhere are held up no longer than that); attempts repeat for `wait` seconds.
+    """
+    import time
+
+    if engine.dialect.name != "sqlite" or make_url(str(engine.url)).database in (None, "", ":memory:"):
+        return True
+    deadline = time.monotonic() + wait
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(attempt * 1000)}")
+        try:
+            while True:
+                with _sqlite_writer:
+                    busy, _log, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not busy:
+                    return True
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
+        finally:
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+    finally:
+        raw.close()

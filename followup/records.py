@@ -9,9 +9,12 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
+from sqlalchemy.engine import Engine
+
 from . import audit, outbox
+from .db import checkpoint_truncate
 from .enrolment import enrolment_of, get_patient
-from .errors import BadInput
+from .errors import BadInput, FollowupError
 from .localtime import to_utc_z
 from .models import AuditEvent, Consent, Escalation, Message, Patient, Reading
 from .views import escalation_json, list_escalations, list_messages, message_json, patient_json, readings_json
@@ -36,6 +39,14 @@ def export(session: Session, patient_id: int) -> dict:
     }
 
 
+FORGOTTEN = "(forgotten)"
+CHECKPOINT_WAIT = 30.0  # seconds: how long forget waits for another connection's read to end
+
+
+def is_forgotten(session: Session, patient_id: int) -> bool:
+    return get_patient(session, patient_id).name == FORGOTTEN
+
+
 def forget(session: Session, patient_id: int, now: datetime, actor: str = "cli") -> dict:
     """Erase what identifies the patient and what they wrote; keep anonymised counts.
 
@@ -44,7 +55,7 @@ def forget(session: Session, patient_id: int, now: datetime, actor: str = "cli")
     message counts by kind, direction and status in the audit trail.
     """
     patient = get_patient(session, patient_id)
-    if patient.name == "(forgotten)":
+    if is_forgotten(session, patient_id):
         raise BadInput(f"patient {patient_id} was already forgotten")
     outbox.cancel_pending(session, patient_id, now, "patient data deleted")
     counts = Counter(f"{d}:{k}:{s}" for d, k, s in session.execute(
@@ -57,7 +68,7 @@ def forget(session: Session, patient_id: int, now: datetime, actor: str = "cli")
     session.execute(update(Escalation).where(Escalation.patient_id == patient_id).values(note=None))
     session.execute(update(AuditEvent).where(AuditEvent.patient_id == patient_id).values(detail=""))
     session.execute(update(Patient).where(Patient.id == patient_id).values(
-        name="(forgotten)", phone=f"forgotten-{patient_id}", email=None, status="unenrolled",
+        name=FORGOTTEN, phone=f"forgotten-{patient_id}", email=None, status="unenrolled",
         status_reason="personal data deleted on request", updated_at=now))
     enrolment = enrolment_of(session, patient_id)
     enrolment.ended_at = enrolment.ended_at or now
@@ -66,3 +77,19 @@ def forget(session: Session, patient_id: int, now: datetime, actor: str = "cli")
                  message_counts=dict(sorted(counts.items())))
     return {"patient_id": patient_id, "messages_deleted": sum(counts.values()),
             "message_counts": dict(sorted(counts.items()))}
+
+
+def erase_copies(engine: Engine, patient_id: int) -> None:
+    """After `forget` has committed: leave no copy of what it deleted in SQLite's write-ahead log.
+
+    Deleted rows are zeroed in the database file (secure_delete), but until a checkpoint the -wal
+    still holds the pages as they were, name, number and messages included, for as long as any
+    process keeps the database open. A TRUNCATE checkpoint copies the new pages in and empties the
+    log. It waits (up to CHECKPOINT_WAIT) for reads in progress elsewhere; if one outlasts that,
+    the deletion stands and this says so (exit 1), and running forget again finishes the job.
+    """
+    if not checkpoint_truncate(engine, CHECKPOINT_WAIT):
+        raise FollowupError(
+            f"patient {patient_id} is forgotten, but the SQLite write-ahead log still holds copies of the deleted "
+            f"data: another connection kept a read open for {CHECKPOINT_WAIT:g} s; once it has finished, run "
+            f"`followup patient forget {patient_id} --yes` again")

@@ -136,3 +136,23 @@ def followup(db_url) -> Followup:
 def followup_sqlite(sqlite_url) -> Followup:
     """The CLI on a fresh SQLite database only (for behaviour that does not depend on the engine)."""
     return Followup(sqlite_url)
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A directory this process cannot write in: mode 0500, or for root (who ignores modes) a
+    read-only tmpfs, skipped where mounting is not allowed."""
+    import subprocess
+
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o500)
+        yield folder
+        folder.chmod(0o700)
+        return
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here: {done.stderr.decode().strip()}")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=True)

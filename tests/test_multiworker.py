@@ -52,7 +52,7 @@ def sent_bodies(path) -> list[str]:
 def test_four_workers_send_every_message_once_and_a_killed_worker_loses_nothing(pg_url, tmp_path):
     seed(pg_url)
     env = {**os.environ, "FOLLOWUP_DATABASE_URL": pg_url, "FOLLOWUP_NOW": "2026-12-01T14:00:00Z",
-           "FOLLOWUP_LEASE_SECONDS": "3"}
+           "FOLLOWUP_LEASE_SECONDS": "10"}
     outputs = [tmp_path / f"worker{i}.out" for i in range(4)]
     procs = [start_worker(env, out) for out in outputs]
     victim = procs[0]
@@ -104,7 +104,7 @@ def test_a_worker_killed_mid_batch_ten_times_in_a_row_loses_nothing(pg_url, tmp_
     n = 8_000
     seed(pg_url, n)
     env = {**os.environ, "FOLLOWUP_DATABASE_URL": pg_url, "FOLLOWUP_NOW": "2026-12-01T14:00:00Z",
-           "FOLLOWUP_LEASE_SECONDS": "2"}
+           "FOLLOWUP_LEASE_SECONDS": "10"}
     outputs, kills = [], []
     for life in range(10):  # each life sends a few hundred messages and is killed without warning
         out = tmp_path / f"life{life}.out"

@@ -22,3 +22,250 @@ def test_nothing_logged_while_sending_and_receiving_carries_a_number_text_or_tok
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for secret in (PHONE, "6175550123", BODY, "Prone head lift", fake_twilio.auth_token):
         assert secret not in logged, f"{secret!r} was logged"
+
+
+# --- forget leaves no copy on disk (issue 14) ------------------------------------------------------
+
+import os  # noqa: E402
+import sqlite3  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from followup import db as followup_db  # noqa: E402
+
+NAME, REPLY = "Zelda Quixote", "pain 3 and my left hand tingles zebrafish"
+TRACES = (NAME.encode(), b"6175550123", REPLY.encode(), b"tingles zebrafish")
+
+
+def _patient_with_history(followup) -> int:
+    """A patient with sent messages, a reply, a reading and an alert: data in several tables."""
+    patient = followup.enrol(followup.clinic(), name=NAME)
+    followup("tick", now="2026-12-01T14:00:05Z")
+    followup("reply", "--from", PHONE, "--body", REPLY, now="2026-12-01T15:00:00Z")
+    followup("reply", "--from", PHONE, "--body", "pain 9", now="2026-12-01T15:01:00Z")  # an escalation, an alert
+    followup("tick", now="2026-12-01T15:02:00Z")
+    assert any(trace in _database_bytes(followup.url) for trace in TRACES)
+    return patient
+
+
+def _database_bytes(url: str) -> bytes:
+    """The database file and its write-ahead log as they are on disk now (nothing is closed)."""
+    path = Path(url.split("sqlite:///", 1)[1])
+    wal = Path(f"{path}-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def _traces(url: str) -> list[bytes]:
+    data = _database_bytes(url)
+    return [trace for trace in TRACES if trace in data]
+
+
+@pytest.fixture
+def build_without_secure_delete(monkeypatch):
+    """Every new SQLite connection starts with secure_delete off, as in a build compiled without
+    SQLITE_SECURE_DELETE (this machine's has it on by default, which would hide the bug)."""
+    connect = sqlite3.dbapi2.connect
+
+    def off(*args, **kwargs):
+        conn = connect(*args, **kwargs)
+        conn.execute("PRAGMA secure_delete=OFF")
+        return conn
+
+    monkeypatch.setattr(sqlite3.dbapi2, "connect", off)
+    followup_db.dispose()  # no pooled connection made before the patch
+
+
+def test_every_sqlite_connection_has_secure_delete_on(sqlite_url, build_without_secure_delete):
+    with followup_db.engine_for(sqlite_url).connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+
+
+def test_forget_leaves_nothing_in_freed_pages_of_the_database_file(followup_sqlite, build_without_secure_delete):
+    patient = _patient_with_history(followup_sqlite)
+    followup_sqlite("patient", "forget", patient, "--yes")
+    followup_db.dispose()  # the last connection closes: SQLite checkpoints and removes the -wal itself
+    assert not Path(followup_sqlite.url.split("sqlite:///", 1)[1] + "-wal").exists()
+    assert _traces(followup_sqlite.url) == []
+
+
+def _serve(url: str, tmp_path) -> subprocess.Popen:
+    import httpx
+
+    from pg import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", "from followup.cli import main; main()", "serve", "--port", str(port)],
+                            env={**os.environ, "FOLLOWUP_DATABASE_URL": url, "FOLLOWUP_ALLOW_UNSIGNED": "1",
+                                 "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("followup serve did not come up")
+
+
+def test_forget_under_a_running_service_leaves_no_copy_in_the_wal_or_the_database(followup_sqlite, tmp_path):
+    patient = _patient_with_history(followup_sqlite)
+    server = _serve(followup_sqlite.url, tmp_path)  # holds its own connections to the database
+    try:
+        assert _traces(followup_sqlite.url)
+        followup_sqlite("patient", "forget", patient, "--yes")
+        assert _traces(followup_sqlite.url) == []  # while the service still has the database open
+        assert os.path.getsize(followup_sqlite.url.split("sqlite:///", 1)[1] + "-wal") == 0
+        assert server.poll() is None
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+READER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN")
+conn.execute("SELECT count(*) FROM patient").fetchall()  # a read snapshot, held until told
+print("reading", flush=True)
+sys.stdin.readline()
+conn.execute("COMMIT")
+print("idle", flush=True)
+sys.stdin.readline()  # stays connected, idle
+"""
+
+
+class Reader:
+    """Another process with the database open in the middle of a read (a snapshot from before forget)."""
+
+    def __init__(self, url: str):
+        self.proc = subprocess.Popen([sys.executable, "-c", READER, url.split("sqlite:///", 1)[1]],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout.readline() == "reading\n"
+
+    def finish_read(self) -> None:
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+        assert self.proc.stdout.readline() == "idle\n"
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def test_forget_waits_for_a_read_in_progress_elsewhere_then_leaves_no_copy(followup_sqlite):
+    patient = _patient_with_history(followup_sqlite)
+    reader = Reader(followup_sqlite.url)
+    try:
+        timer = threading.Timer(2.0, reader.finish_read)
+        timer.start()
+        started = time.monotonic()
+        followup_sqlite("patient", "forget", patient, "--yes")
+        waited = time.monotonic() - started
+        timer.join()
+        assert waited >= 1.5  # its snapshot still showed the patient: the log could not be reset under it
+        assert _traces(followup_sqlite.url) == []  # the reader is still connected
+    finally:
+        reader.close()
+
+
+def test_a_read_that_outlasts_the_wait_is_one_line_exit_1_and_a_repeat_finishes_the_job(followup_sqlite, monkeypatch):
+    from followup import records
+
+    monkeypatch.setattr(records, "CHECKPOINT_WAIT", 1.0)
+    patient = _patient_with_history(followup_sqlite)
+    reader = Reader(followup_sqlite.url)
+    try:
+        result = followup_sqlite("patient", "forget", patient, "--yes", expect=1)
+        assert result.stderr.count("\n") == 1
+        assert "write-ahead log still holds copies" in result.stderr
+        assert f"followup patient forget {patient} --yes` again" in result.stderr
+        assert followup_sqlite.json("patient", "show", patient)["name"] == "(forgotten)"  # the deletion stands
+        reader.finish_read()
+        again = followup_sqlite("patient", "forget", patient, "--yes", expect=2)
+        assert "already forgotten" in again.stderr
+        assert _traces(followup_sqlite.url) == []
+    finally:
+        reader.close()
+
+
+# --- every file the CLI writes is owner-only (CONTRACT.md) ------------------------------------------
+
+@pytest.fixture
+def permissive_umask():
+    previous = os.umask(0o022)  # the usual default: without care, files come out world-readable
+    yield
+    os.umask(previous)
+
+
+def _mode(path) -> int:
+    return os.stat(path).st_mode & 0o777
+
+
+def _files(directory) -> list[str]:
+    """What is in the test's directory besides the database and its -wal/-shm."""
+    return sorted(p.name for p in directory.iterdir() if not p.name.startswith("followup.db"))
+
+
+@pytest.mark.parametrize("command", [["patient", "export", "1"], ["report"], ["report", "--format", "html"],
+                                     ["report", "--format", "csv"], ["report", "--format", "json"]])
+def test_files_written_with_out_are_owner_only(followup_sqlite, tmp_path, permissive_umask, command):
+    followup_sqlite.enrol(followup_sqlite.clinic())
+    fresh, replaced = tmp_path / "fresh.out", tmp_path / "replaced.out"
+    replaced.write_text("an older export\n")
+    os.chmod(replaced, 0o644)
+    for target in (fresh, replaced):
+        followup_sqlite(*command, "--out", target)
+        assert _mode(target) == 0o600, target
+        assert "Ana Diaz" in target.read_text() and "older" not in target.read_text()
+    assert _files(tmp_path) == ["fresh.out", "replaced.out"]  # no temporary file left behind
+
+
+def test_the_database_and_its_wal_files_are_owner_only(tmp_path, permissive_umask):
+    from conftest import Followup
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    Followup(url)("db", "upgrade")
+    cli = Followup(url)
+    cli.enrol(cli.clinic())
+    files = sorted(tmp_path.glob("new.db*"))
+    assert [p.name for p in files] == ["new.db", "new.db-shm", "new.db-wal"]
+    assert {p.name: _mode(p) for p in files} == {p.name: 0o600 for p in files}
+    followup_db.dispose(url)
+
+
+@pytest.mark.parametrize("command", [["patient", "export", "1"], ["report", "--format", "html"]])
+def test_an_out_path_in_a_missing_directory_is_one_line_exit_2_and_writes_nothing(followup_sqlite, tmp_path, command):
+    followup_sqlite.enrol(followup_sqlite.clinic())
+    target = tmp_path / "no-such-dir" / "record.out"
+    result = followup_sqlite(*command, "--out", target, expect=2)
+    assert result.stderr == (f"error: --out {target}: cannot write it: the directory {target.parent} "
+                             "does not exist\n")
+    assert result.stdout == ""
+    assert _files(tmp_path) == []
+
+
+@pytest.mark.parametrize("command", [["patient", "export", "1"], ["report"]])
+def test_an_out_path_that_is_a_directory_or_under_a_file_is_one_line_exit_2(followup_sqlite, tmp_path, command):
+    followup_sqlite.enrol(followup_sqlite.clinic())
+    (tmp_path / "a-file").write_text("")
+    for target in (tmp_path, tmp_path / "a-file" / "record.out"):
+        result = followup_sqlite(*command, "--out", target, expect=2)
+        assert result.stderr.startswith(f"error: --out {target}: cannot write it: ") and result.stderr.count("\n") == 1
+        assert result.stdout == ""
+    assert _files(tmp_path) == ["a-file"]
+    assert (tmp_path / "a-file").read_text() == ""
+
+
+def test_an_out_path_in_a_read_only_directory_is_exit_2(followup_sqlite, read_only_dir):
+    followup_sqlite.enrol(followup_sqlite.clinic())
+    target = read_only_dir / "r.txt"
+    result = followup_sqlite("report", "--out", target, expect=2)
+    assert result.stderr == f"error: --out {target}: cannot write it: permission denied\n"
+    assert list(read_only_dir.iterdir()) == []

@@ -7,11 +7,16 @@ worker, serve, run, simulate).
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import re
 import sys
+import tempfile
 from contextlib import contextmanager
 
 import click
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from .. import clock, config, migrate
@@ -36,9 +41,14 @@ class App:
         if not self._checked:
             from alembic.script import ScriptDirectory
 
-            head = ScriptDirectory.from_config(migrate.alembic_config(self.settings.database_url)).get_current_head()
-            if migrate.current(self.settings.database_url) != head:
-                raise FollowupError("the database is not set up or not up to date: run `followup db upgrade`")
+            url = self.settings.database_url
+            path = make_url(url).database if url.startswith("sqlite") else None
+            if path not in (None, "", ":memory:") and not os.path.exists(path):
+                # Opening it would create an empty file; say what to do and leave nothing behind.
+                raise ConfigError(f"FOLLOWUP_DATABASE_URL: {path} does not exist: run `followup db upgrade`")
+            head = ScriptDirectory.from_config(migrate.alembic_config(url)).get_current_head()
+            if migrate.current(url) != head:
+                raise ConfigError("the database is not set up or not up to date: run `followup db upgrade`")
             self._checked = True
         with session_scope(self.engine) as session:
             yield session
@@ -75,6 +85,69 @@ def progress(length: int, label: str, quiet: bool):
         yield bar.update
 
 
+# --- files the CLI writes ----------------------------------------------------------------------------
+# Exports and reports carry patient data: written owner-only (0600), whole or not at all.
+
+_BAD_PATH = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENAMETOOLONG}
+
+
+def _cannot_write(path: str, reason: str, exc: OSError | None = None) -> FollowupError:
+    # A path that cannot be written is bad input (exit 2); a full disk or an I/O error is not (exit 1).
+    message = f"--out {path}: cannot write it: {reason}"
+    return BadInput(message) if exc is None or exc.errno in _BAD_PATH else FollowupError(message)
+
+
+def check_writable(path: str) -> None:
+    """Before the work: refuse an --out that cannot be written, and create nothing."""
+    target = os.path.realpath(path)
+    directory = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise _cannot_write(path, "it is a directory")
+    if not os.path.isdir(directory):
+        raise _cannot_write(path, f"the directory {os.path.dirname(os.path.abspath(path))} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK) or (os.path.exists(target) and not os.access(target, os.W_OK)):
+        raise _cannot_write(path, "permission denied")
+
+
+def write_private(path: str, text: str) -> None:
+    """Write `text` to `path`, readable and writable by its owner only (0600), whatever the umask and
+    whatever the mode of a file it replaces: a temporary file (mkstemp: 0600) renamed into place, so
+    a failure leaves the old file or nothing, never half a report. A FIFO or a device is written as is."""
+    target = os.path.realpath(path)
+    try:
+        if os.path.exists(target) and not os.path.isfile(target) and not os.path.isdir(target):
+            with open(target, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            return
+        fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.",
+                                         suffix=".tmp")
+    except OSError as exc:
+        raise _cannot_write(path, exc.strerror or str(exc), exc) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except OSError as exc:
+        _remove(temporary)
+        raise _cannot_write(path, exc.strerror or str(exc), exc) from None
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def out_option(f):
+    return click.option("--out", metavar="FILE", help="Write to a file (owner-only) instead of stdout.")(f)
+
+
 def json_option(f):
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")(f)
 
@@ -88,6 +161,18 @@ class UserError(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
+# PostgreSQL refusing the connection for a reason no wait will fix: the URL names a database, role or
+# password that the server does not know. (psycopg reports no SQLSTATE for a failed connection.)
+_MISCONFIGURED = re.compile(r'FATAL:\s+((database|role) "[^"]*" does not exist|password authentication failed.*'
+                            r'|no pg_hba\.conf entry.*)')
+
+
+def configuration_problem(exc: OperationalError) -> ConfigError | None:
+    """A database error that is a setting to fix (exit 2), not an outage to wait out."""
+    found = _MISCONFIGURED.search(str(getattr(exc, "orig", None) or exc))
+    return ConfigError(f"FOLLOWUP_DATABASE_URL: {found.group(1)}") if found else None
+
+
 class FollowupGroup(click.Group):
     """Known errors become one line on stderr: exit 2 for bad input or settings, 1 for the rest."""
 
@@ -99,6 +184,9 @@ class FollowupGroup(click.Group):
         except FollowupError as exc:
             raise UserError(str(exc), 1) from exc
         except OperationalError as exc:
+            problem = configuration_problem(exc)
+            if problem is not None:
+                raise UserError(str(problem), 2) from exc
             # Disk full, database away, file read-only: say what the database said, and that the
             # transaction under way was rolled back, not a traceback full of SQL and patient data.
             reason = error_reason(exc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import clinics, clock, enrolment, views
-from . import App, cli, emit, json_option, pass_app, progress, table
+from . import App, check_writable, cli, emit, json_option, out_option, pass_app, progress, table, write_private
 
 LARGE_REPORT = 500  # patients: below this a report is quick enough that a progress bar would only flicker
 
@@ -63,12 +63,14 @@ def escalations_ack(app: App, escalation_id: int, by: str, note: str | None, as_
 @click.option("--patient", "patient_id", type=int)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]), default="table",
               show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to a file instead of stdout.")
+@out_option
 @pass_app
 def report(app: App, clinic_id: int | None, patient_id: int | None, fmt: str, out: str | None) -> None:
     """Adherence and symptom trends per patient and for the clinic."""
     from .. import reports
 
+    if out:
+        check_writable(out)  # before the work, which may take a while
     with app.session() as session:
         if clinic_id is not None:
             clinics.get_clinic(session, clinic_id)
@@ -82,8 +84,7 @@ def report(app: App, clinic_id: int | None, patient_id: int | None, fmt: str, ou
             text = render(data)
             advance(1)
     if out:
-        with open(out, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        write_private(out, text)
         click.echo(f"report written to {out}", err=True)
     else:
         click.echo(text, nl=False)

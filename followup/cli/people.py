@@ -10,7 +10,7 @@ from .. import clinics, clock, enrolment, views
 from ..errors import BadInput
 from ..localtime import zone
 from ..programs import all_programs, get_program
-from . import App, cli, emit, json_option, pass_app, progress, table
+from . import App, check_writable, cli, emit, json_option, out_option, pass_app, progress, table, write_private
 
 
 # --- clinics --------------------------------------------------------------------------------------
@@ -169,17 +169,18 @@ def patient_show(app: App, patient_id: int, as_json: bool) -> None:
 
 @patient.command("export")
 @click.argument("patient_id", type=int)
-@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to a file instead of stdout.")
+@out_option
 @pass_app
 def patient_export(app: App, patient_id: int, out: str | None) -> None:
     """The patient's full record as JSON: profile, consent history, messages, readings, escalations, audit."""
     from .. import records
 
+    if out:
+        check_writable(out)
     with app.session() as session:
         text = json.dumps(records.export(session, patient_id), indent=2, ensure_ascii=False) + "\n"
     if out:
-        with open(out, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        write_private(out, text)
     else:
         click.echo(text, nl=False)
 
@@ -195,7 +196,13 @@ def patient_forget(app: App, patient_id: int, yes: bool) -> None:
     if not yes:
         raise BadInput("forget cannot be undone: add --yes (export the record first if the clinic keeps it)")
     with app.session() as session:
-        done = records.forget(session, patient_id, clock.now())
+        already = records.is_forgotten(session, patient_id)
+        done = None if already else records.forget(session, patient_id, clock.now())
+    # Then the copies SQLite keeps in its write-ahead log; again on a repeat, which finishes a forget
+    # whose checkpoint another connection had held up.
+    records.erase_copies(app.engine, patient_id)
+    if already:
+        raise BadInput(f"patient {patient_id} was already forgotten")
     click.echo(f"patient {patient_id} forgotten; {done['messages_deleted']} messages deleted, counts kept")
 
 

@@ -6,7 +6,7 @@ import click
 
 from .. import clock
 from ..db import error_reason
-from . import App, cli, emit, json_option, pass_app, progress
+from . import App, cli, configuration_problem, emit, json_option, pass_app, progress
 
 
 # --- the scheduler and the service ---------------------------------------------------------------
@@ -30,6 +30,9 @@ def _await_database(app: App, every: float = 2.0) -> None:
             with app.session():
                 pass  # also checks the schema is up to date (that is not worth waiting for)
         except OperationalError as exc:
+            problem = configuration_problem(exc)
+            if problem is not None:
+                raise problem from None  # a database that does not exist will not appear by waiting
             if not waiting:
                 click.echo(f"database unavailable ({error_reason(exc)}); waiting for it", err=True)
                 waiting = True
@@ -76,8 +79,9 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
 
     import uvicorn
 
-    from .. import service, web
+    from .. import config, service, web
 
+    config.check_spool_dir(app.settings)  # now, not when the first outage needs it
     _await_database(app)
     _service_logging()
     if workers > 1:
