@@ -178,8 +178,8 @@ def _respond(session: Session, patient, clinic, program: str | None,
         return _opted_out(session, patient, clinic, program, inbound, answer, now, result)
 
     reports = answer.pain is not None or answer.numbness is not None or answer.done is not None or bool(answer.flags)
-    # Understood: it answers something, or it is a plain acknowledgement ("thanks", "ok").
-    understood = reports or (answer.acknowledged and not answer.chit_chat)
+    # Understood: it answers something, or it acknowledges ("thanks", "ok", "thank you for the reminder").
+    understood = reports or answer.acknowledged or answer.denied
     tz = zone(patient.timezone)
     _INSERT_READING.run(session.connection(), **dict(
         patient_id=patient.id, message_id=inbound.id, patient=patient.id, now=now,

@@ -208,6 +208,30 @@ def _everyday(language: str, top: int, clinical: set[str], prefixes: tuple[str, 
                      and not w.startswith(prefixes))
 
 
+def is_everyday(lexicon: "Lexicon", word: str) -> bool:
+    """An everyday word, or another form of one ("tomates" of "tomate", "comimos" of "comer"), that
+    is no word a symptom could be described with."""
+    if word in lexicon.everyday:
+        return True
+    stem = lexicon.stem(word)
+    return stem in _everyday_stems(lexicon.programme, lexicon.language) and stem not in lexicon.clinical \
+        and not word.startswith(tuple(lexicon.prefixes))
+
+
+@lru_cache(maxsize=None)
+def _everyday_stems(programme: str, language: str) -> frozenset[str]:
+    lexicon = load(programme, language)
+    return frozenset(lexicon.stem(w) for w in lexicon.everyday)
+
+
+
+def _expand(group: str, macros: dict[str, str]) -> str:
+    alts = []
+    for alt in group.split("|"):
+        alt = alt.strip()
+        alts.append(_expand(macros[alt[1:]], macros) if alt.startswith("@") and alt[1:] in macros else alt)
+    return "|".join(alts)
+
 
 def _fold(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
@@ -220,13 +244,19 @@ def _plain_words(raw: dict, macros: dict[str, str], clinical_only: bool, single:
     concepts = raw.get("concepts", {})
     texts = [p for name, entry in concepts.items() for p in entry.get("patterns", [])
              if not clinical_only or name not in PLAIN_CONCEPTS or (name == "done" and not single)]
-    texts += list(macros.values())
+    if clinical_only and not single:  # long acknowledgements are typo targets too: "graciass", "thanx"
+        texts += [alt for p in concepts.get("ack", {}).get("patterns", []) for alt in p.split("|")
+                  if " " not in alt.strip() and "+" not in alt and len(alt.strip()) >= 6]
     for text in texts:
-        for group in text.removeprefix("~ ").split(" + "):
+        groups = text.removeprefix("~ ").split(" + ")
+        # A pattern's first group names the finding ("bladder", "legs"); the groups after it are
+        # predicates ("gone", "hours", "like") that are everyday words on their own.
+        for group in groups[:1] if single else groups:
+            group = _expand(group, macros)
             for alt in group.split("|"):
                 words = alt.strip().lower().split()
                 if single and len(words) > 1:
                     continue
                 for word in words:
-                    if not word.startswith(("@", "=")) and not word.endswith("*"):
-                        yield word
+                    if not word.startswith("@") and not word.endswith("*"):
+                        yield word.removeprefix("=")

@@ -24,7 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from text_to_num import text2num
 
-from .lexicon import PLAIN_CONCEPTS, Lexicon, load
+from .lexicon import PLAIN_CONCEPTS, Lexicon, is_everyday, load
 
 # Flags that a concept of the same name raises when it is present and not negated (or past, or
 # hypothetical, or about someone else). Numbness raises its flag by the body site it names.
@@ -45,12 +45,13 @@ class Reading:
     question: bool = False
     unaccounted: tuple[str, ...] = ()  # words the reader could not account for (the clinic reads them)
     chit_chat: bool = False  # everyday words beside the answer ("3 N, long day at work"): read, not understood
+    denied: bool = False  # a finding the reply denies ("no chest pain"): an answer too
     temperature: float | None = None
 
     @property
     def understood(self) -> bool:
         return (self.pain is not None or self.numbness is not None or self.done is not None
-                or bool(self.flags) or self.acknowledged)
+                or bool(self.flags) or self.acknowledged or self.denied)
 
 
 def fold(text: str) -> str:
@@ -308,8 +309,8 @@ def _lends_its_negation(span, spans, modifiers) -> bool:
               and span.start <= m.modifier_span[0] and m.modifier_span[1] <= span.end]
     for modifier in inside:
         for other in spans:
-            if other is span or other.label_.lower() in PLAIN_CONCEPTS:
-                continue
+            if other is span or other.label_.lower() in PLAIN_CONCEPTS or other.label_ == span.label_:
+                continue  # the same finding matched twice ("bladder", "not in control of my bladder")
             if other.start <= modifier.modifier_span[0] < other.end:
                 continue  # the word belongs to the other finding too
             if modifier in other._.modifiers:
@@ -327,8 +328,9 @@ def _negative_in_itself(doc: _Doc, match: _Match, modifiers) -> bool:
     "no control"), a trailing "anymore" says it is new, not that it is gone."""
     if not any(doc.words[i] in _INHERENTLY_NEGATIVE for i in match.positions):
         return False
+    # Nor does a trailing "fine"/"bien": "la mano no me obedece bien" (does not obey well).
     negators = [m for m in modifiers if m.category == "NEGATED_EXISTENCE"]
-    return all(m.rule.literal in _AFTERWARDS for m in negators)
+    return all(m.rule.literal in _AFTERWARDS or m.direction == "BACKWARD" for m in negators)
 
 
 @lru_cache(maxsize=None)
@@ -456,6 +458,17 @@ def _done(doc: _Doc, present: dict[str, list[_Match]], negated: dict[str, list[_
     return 1
 
 
+_NAME_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-ZÁÉÍÓÚÑ][a-záéíóúñ]{2,})\b")
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words inside a sentence: names and places ("Houston", "Bake Off"), read as
+    chit-chat. Not in a reply written all in capitals, where every word is."""
+    if sum(c.isupper() for c in text) > sum(c.islower() for c in text):
+        return set()
+    return {fold(m.group(1)) for m in _NAME_RE.finditer(text)}
+
+
 def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str]]:
     words = tokens(text, lexicon)
     if not words:
@@ -515,9 +528,10 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str]]:
 
     question = "?" in words or words[0] in lexicon.question_starts or bool(present.get("question"))
     leftover = {w for i, w in enumerate(words) if i not in covered and w.isalpha() and w not in lexicon.fillers}
-    unaccounted = {w for w in leftover if w not in lexicon.everyday}
+    unaccounted = {w for w in leftover if not is_everyday(lexicon, w) and w not in _names(text)}
     reading = Reading(pain=pain, numbness=numbness, done=_done(doc, present, negated), flags=frozenset(flags),
                       acknowledged=bool(present.get("ack")), question=question, chit_chat=bool(leftover),
+                      denied=any(name not in PLAIN_CONCEPTS and name not in present for name in negated),
                       unaccounted=tuple(w for w in words if w in unaccounted), temperature=temperature)
     return reading, unaccounted
 
@@ -541,6 +555,6 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
                    numbness=reading.numbness if reading.numbness is not None else other.numbness,
                    done=reading.done if reading.done is not None else other.done,
                    flags=reading.flags | other.flags, acknowledged=reading.acknowledged or other.acknowledged,
-                   question=reading.question or other.question, chit_chat=reading.chit_chat,
+                   question=reading.question or other.question, chit_chat=reading.chit_chat, denied=reading.denied,
                    unaccounted=tuple(w for w in reading.unaccounted if w in left),
                    temperature=reading.temperature if reading.temperature is not None else other.temperature)

@@ -55,7 +55,7 @@ def test_an_unknown_sender_gets_a_polite_generic_reply_that_reveals_nothing(foll
 
 def test_an_unreadable_reply_gets_one_clarification_and_a_review_item_never_reassurance(followup,
                                                                                          clinic_and_patient):
-    first = reply(followup, "the weather is nice")
+    first = reply(followup, "the weather today")
     second = reply(followup, "hmm", now="2026-12-02T00:35:00Z")
     assert "could not read that" in first["reply"] and "thank" not in first["reply"].lower()
     assert second["reply"] is None

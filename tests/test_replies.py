@@ -33,7 +33,7 @@ def test_each_reply_reads_as_expected(text, pain, numbness, done, flags):
     answer = parse(text)
     assert (answer.pain, answer.numbness, answer.done, answer.flags) == (pain, numbness, done, flags)
     assert answer.understood == (any(v is not None for v in (pain, numbness, done)) or bool(flags)
-                                 or answer.acknowledged)
+                                 or answer.acknowledged or answer.denied)
 
 
 @settings(max_examples=500, deadline=None)

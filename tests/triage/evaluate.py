@@ -147,6 +147,8 @@ def figures(singles: list[Outcome], scenarios: list[tuple[dict, list[Outcome]]])
     f.line("false_reassurance", sum(o.reassured for o in needs_more), len(needs_more))
     f.line("false_reassurance_symptom", sum(o.reassured for o in needs_more if o.item["tier"] != "none"),
            sum(o.item["tier"] != "none" for o in needs_more))
+    missed = [o for o in singles if RANK[o.item["tier"]] >= RANK["urgent"] and o.tier == "none"]
+    f.line("missed_reviewed", sum(o.reviewed for o in missed), len(missed))
     benign = [o for o in singles if o.item["tier"] == "none" and o.item["kind"] in BENIGN_KINDS]
     f.line("benign_escalated", sum(o.tier != "none" for o in benign), len(benign))
     f.line("benign_reviewed", sum(o.alerted for o in benign), len(benign))
@@ -172,6 +174,7 @@ LABELS = [("emergency", "emergency replies answered with the emergency message")
           ("soon_es", "  of them Spanish"),
           ("false_reassurance", "false reassurance: symptom, question or unclear reply answered with a plain thank-you"),
           ("false_reassurance_symptom", "  of them a symptom (tier soon or higher)"),
+          ("missed_reviewed", "urgent or emergency replies answered at no tier that still reached the review"),
           ("benign_escalated", "benign replies escalated (soon or higher)"),
           ("benign_reviewed", "benign replies that open a clinic review or alert"),
           ("acks_reviewed", "  of them acknowledgements and DONEs"),
