@@ -309,9 +309,8 @@ def _lends_its_negation(span, spans, modifiers) -> bool:
               and span.start <= m.modifier_span[0] and m.modifier_span[1] <= span.end]
     for modifier in inside:
         for other in spans:
-            if other is span or other.label_.lower() in PLAIN_CONCEPTS or (
-                    other.label_ == span.label_ and span.start <= other.start and other.end <= span.end):
-                continue  # part of the same finding ("bladder" of "not in control of my bladder")
+            if other is span or other.label_.lower() in PLAIN_CONCEPTS or other.label_ == span.label_:
+                continue  # the same finding matched twice ("bladder", "not in control of my bladder")
             if other.start <= modifier.modifier_span[0] < other.end:
                 continue  # the word belongs to the other finding too
             if modifier in other._.modifiers:
