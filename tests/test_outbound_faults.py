@@ -154,3 +154,47 @@ def test_outcomes_held_when_the_database_goes_away_mid_batch_are_written_later_a
     assert len(accepted) == len(set(accepted)) == 20  # 15 nudges, 5 confirmations: nothing twice
     assert {b for _, b in accepted if b.startswith("nudge")} == {f"nudge {i}" for i in range(15)}  # nothing lost
     assert {m.status for m in rows(url)} == {"sent"}
+
+
+def test_a_batch_that_outlives_its_lease_keeps_its_rows_and_each_message_goes_out_once(db_url):
+    """A worker waiting for send slots far longer than its lease (as with many workers sharing a low
+    cap): its heartbeat keeps the leases, so a second worker polling all the while takes none over."""
+    import threading
+    import time
+    from datetime import datetime, timezone
+
+    from followup.channels.fake import FakeChannel
+    from followup.service import Worker
+
+    now = datetime.now(timezone.utc)
+    clinic = add_clinic(db_url, now)
+    patients = enrol(db_url, clinic, now, n=3, start=(now + timedelta(days=30)).date().isoformat())
+    with session_scope(engine_for(db_url)) as session:
+        session.execute(insert(Message.__table__), [
+            {"patient_id": patients[i % 3], "clinic_id": clinic, "direction": "out", "kind": "nudge",
+             "channel": "sms", "status": "pending", "dedupe_key": f"slow{i}", "due_at": now, "next_attempt_at": now,
+             "expires_at": now + timedelta(hours=1), "body": f"slow {i}", "attempts": 0, "quiet_exempt": True,
+             "created_at": now, "updated_at": now} for i in range(12)])
+    with session_scope(engine_for(db_url)) as session:  # the confirmations are not what this is about
+        session.execute(Message.__table__.update().where(Message.kind == "confirmation").values(status="cancelled"))
+    lease = timedelta(seconds=3)
+
+    def slow_slot(_channel):
+        time.sleep(0.5)  # twelve sends: six seconds, two leases
+        return True
+
+    sms_a, sms_b = FakeChannel("sms"), FakeChannel("sms")
+    a = Worker(engine_for(db_url), {"sms": sms_a}, batch=100, lease=lease, pace=slow_slot)
+    b = Worker(engine_for(db_url), {"sms": sms_b}, batch=100, lease=lease)
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (a.dispatch(), done.set()))
+    thread.start()
+    while not done.wait(0.2):
+        b.dispatch()
+    thread.join()
+    b.dispatch()
+
+    sent_a = [s.message.body for s in sms_a.sent]
+    sent_b = [s.message.body for s in sms_b.sent]
+    assert sorted(sent_a + sent_b) == sorted(f"slow {i}" for i in range(12))  # each once
+    assert sent_b == []  # nothing was taken over from a worker that was still working
