@@ -449,8 +449,9 @@ def _drain(engine: Engine, name: str, channel: Channel, owner: str, clock: Calla
             flusher.flush()
             heart.discard(token)  # what is left unsent under it is handed back or left to expire
             if fenced_out:
-                log.warning("%d claimed messages were taken over by another worker after this one's lease ran "
-                            "out; this worker did not send them", len(fenced_out))
+                log.warning("%d claimed messages were no longer this worker's when their turn came (its lease ran "
+                            "out and another worker took them over, or they expired): not sent by this worker",
+                            len(fenced_out))
                 fenced_out.clear()
             if len(claimed) < limit:
                 break
