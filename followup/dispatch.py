@@ -1,12 +1,22 @@
 """Send what is due: claim a batch, resolve recipients, send through a channel, record the outcome.
 
 Claims and outcomes are short transactions of their own; no database lock is held while a provider
-is on the wire. Transient failures retry with exponential back-off and jitter, up to MAX_ATTEMPTS;
-permanent ones fail at once; nothing goes out after its grace (outbox.expire_stale).
+is on the wire. Ownership is checked at the moment of sending, not assumed from the claim: right
+before each provider call, outbox.fence() extends the row's lease only if it still carries this
+worker's claim, and a heartbeat extends the leases of every claim in progress. A worker that stalled
+past its lease and lost its rows to another worker sends none of them.
+
+Transient failures retry with exponential back-off and jitter (never sooner than a Retry-After
+asks) until the message's deadline, its expires_at: the grace of a scheduled message, a day or two
+for the rest. Permanent ones fail at once. Nothing goes out after its deadline (outbox.expire_stale).
+
+Outcomes are never dropped: a write that fails (the database is away) is kept, and retried before
+this worker claims anything else; the rows stay leased to it meanwhile.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -25,13 +35,21 @@ from .localtime import in_window, next_window_open, parse_hhmm, zone
 from .messages import html_email
 from .models import Clinic, Patient
 
-MAX_ATTEMPTS = 5
+log = logging.getLogger("followup.dispatch")
+
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=20)
 BATCH = 500
 LEASE = timedelta(seconds=120)
 RECORD_MAX = 200
 RECORD_SECONDS = 0.5
+# A channel that sends one message at a time with no pacing (console, fakes: no network) fences this
+# many rows in one statement before sending them, instead of one statement per send, which cost a
+# sixth of `simulate`. A worker frozen among them may send that many again.
+FENCE_GROUP = 16
+# A retry that back-off would put past the deadline is moved to this long before it: a last chance.
+LAST_CALL = timedelta(minutes=1)
+DEFAULT_DEADLINE = timedelta(hours=24)  # a row without expires_at (none are written so, today)
 
 # What a patient who is not active may still receive.
 ALWAYS_ALLOWED = {"opted_out": {"optout"}, "paused": {"optout", "optin", "help", "escalation", "reply", "confirmation"},
@@ -91,7 +109,8 @@ def _recipients(session, claimed: list[outbox.Claimed]) -> dict[int, tuple[Row |
 def _prepare(job: _Job, patient: Row | None, clinic: Row | None, now: datetime, owner: str) -> None:
     """Decide, without sending, whether the claimed row may go now: fills job.outgoing or job.outcome."""
     c = job.claimed
-    base = {"id": c.id, "owner": owner, "lease_until": None, "lease_owner": None, "updated_at": now}
+    base = {"id": c.id, "owner": owner, "token": c.token, "lease_until": None, "lease_owner": None,
+            "lease_token": None, "updated_at": now}
 
     def finish(status: str, error: str) -> None:
         job.outcome = {**base, "status": status, "error": error}
@@ -129,10 +148,25 @@ def _prepare(job: _Job, patient: Row | None, clinic: Row | None, now: datetime, 
 _BLOCKED_REASON = {"opted_out": "patient opted out", "unusable": "phone number cannot receive SMS"}
 
 
+def retry_at(c: outbox.Claimed, now: datetime, exc: DeliveryError | None, rng: random.Random) -> datetime:
+    """When to try a transiently failed message again: back-off, never sooner than the provider's
+    Retry-After, and moved up to a last attempt just before the message's deadline rather than past
+    it. A time past the deadline means none is left: outbox.expire_stale then skips the row with its
+    last error."""
+    deadline = c.expires_at or (c.due_at or now) + DEFAULT_DEADLINE
+    at = now + backoff(c.attempts, rng)
+    if at > deadline - LAST_CALL and deadline - LAST_CALL > now:
+        at = deadline - LAST_CALL
+    if exc is not None and exc.retry_after:
+        at = max(at, now + timedelta(seconds=exc.retry_after))
+    return at
+
+
 def _send(job: _Job, channel: Channel, owner: str, clock: Callable[[], datetime], rng: random.Random,
-          pace: Callable[[str], bool] | None, blocked: dict[int, str]) -> None:
+          pace: Callable[[str], bool] | None, blocked: dict[int, str], fence: Callable[[_Job], bool]) -> None:
     c = job.claimed
-    base = {"id": c.id, "owner": owner, "lease_until": None, "lease_owner": None}
+    base = {"id": c.id, "owner": owner, "token": c.token, "lease_until": None, "lease_owner": None,
+            "lease_token": None}
     if c.patient_id in blocked and c.kind not in CLINIC_KINDS:
         # An earlier send in this batch learned the patient cannot or must not get SMS.
         job.outcome = {**base, "status": "skipped", "error": _BLOCKED_REASON[blocked[c.patient_id]],
@@ -140,6 +174,14 @@ def _send(job: _Job, channel: Channel, owner: str, clock: Callable[[], datetime]
         return
     if pace and pace(channel.name) is False:
         return  # stopping while waiting for a send slot: not sent, not recorded, handed back
+    now = clock()
+    if c.expires_at is not None and now > c.expires_at:
+        # It waited for a send slot past its deadline: never late.
+        job.outcome = {**base, "status": "skipped", "error": "stale: not sent within its grace after due",
+                       "updated_at": now}
+        return
+    if not fence(job):
+        return  # not ours any more (or the database is away): another worker sends it, or we do later
     try:
         provider_id = channel.send(job.outgoing)
     except DeliveryError as exc:
@@ -148,17 +190,16 @@ def _send(job: _Job, channel: Channel, owner: str, clock: Callable[[], datetime]
         if exc.consequence and c.patient_id:
             job.consequence = (exc.consequence, c.patient_id)
             blocked[c.patient_id] = exc.consequence
-        if exc.permanent or c.attempts >= MAX_ATTEMPTS:
-            prefix = "" if exc.permanent else f"gave up after {c.attempts} attempts: "
-            job.outcome = {**base, "status": "failed", "error": prefix + reason, "updated_at": now}
+        if exc.permanent:
+            job.outcome = {**base, "status": "failed", "error": reason, "updated_at": now}
         else:
             job.outcome = {**base, "status": "pending", "error": reason, "updated_at": now,
-                           "next_attempt_at": now + backoff(c.attempts, rng)}
+                           "next_attempt_at": retry_at(c, now, exc, rng)}
         return
     except Exception as exc:  # a bug or an unexpected library error must not lose the row: retry it
         now = clock()
         job.outcome = {**base, "status": "pending", "error": f"unexpected: {type(exc).__name__}: {exc}",
-                       "updated_at": now, "next_attempt_at": now + backoff(c.attempts, rng)}
+                       "updated_at": now, "next_attempt_at": retry_at(c, now, None, rng)}
         return
     now = clock()
     job.outcome = {**base, "status": "sent", "sent_at": now, "provider_id": provider_id, "error": None,
@@ -199,81 +240,221 @@ def _tally(report: Report, jobs: list[_Job]) -> None:
             report.errors[key] = report.errors.get(key, 0) + 1
 
 
-class _Flusher:
-    """Collects decided outcomes and writes them every RECORD_MAX or RECORD_SECONDS."""
+class Held:
+    """Outcomes decided but not yet written, kept across dispatch runs (one per worker).
 
-    def __init__(self, engine: Engine, report: Report, clock: Callable[[], datetime]):
-        self.engine, self.report, self.clock = engine, report, clock
+    A write that fails (the database went away mid-batch) leaves them here; the next write retries
+    them, and the next run writes them before it claims anything. Dropping them would send the
+    messages again once their leases ran out."""
+
+    def __init__(self):
         self.jobs: list[_Job] = []
+        self.lock = threading.Lock()
+
+    def __bool__(self) -> bool:
+        return bool(self.jobs)
+
+    def ids(self) -> set[int]:
+        with self.lock:
+            return {j.claimed.id for j in self.jobs}
+
+    def tokens(self) -> set[str]:
+        with self.lock:
+            return {j.claimed.token for j in self.jobs}
+
+
+class _Flusher:
+    """Collects decided outcomes and writes them every RECORD_MAX or RECORD_SECONDS.
+
+    A failed write keeps its outcomes (in `held`) for the next one; it does not interrupt the sends
+    under way, whose own outcomes must be kept too."""
+
+    def __init__(self, engine: Engine, report: Report, clock: Callable[[], datetime], held: Held):
+        self.engine, self.report, self.clock, self.held = engine, report, clock, held
         self.since = time.monotonic()
+        self.error: Exception | None = None
 
     def add(self, jobs: list[_Job]) -> None:
-        self.jobs += [j for j in jobs if j.outcome is not None]
-        if len(self.jobs) >= RECORD_MAX or time.monotonic() - self.since >= RECORD_SECONDS:
+        with self.held.lock:
+            self.held.jobs += [j for j in jobs if j.outcome is not None]
+            due = len(self.held.jobs) >= RECORD_MAX or time.monotonic() - self.since >= RECORD_SECONDS
+        if due:
             self.flush()
 
-    def flush(self) -> None:
-        jobs, self.jobs, self.since = self.jobs, [], time.monotonic()
+    def flush(self) -> bool:
+        """Write what is held: True when nothing is left held."""
+        self.since = time.monotonic()
+        with self.held.lock:
+            jobs = list(self.held.jobs)
         if not jobs:
-            return
-        with session_scope(self.engine) as session:
-            outbox.record(session, [j.outcome for j in jobs])
-            _apply_consequences(session, jobs, self.clock())
+            return True
+        try:
+            with session_scope(self.engine) as session:
+                outbox.record(session, [j.outcome for j in jobs])
+                _apply_consequences(session, jobs, self.clock())
+        except Exception as exc:  # kept, and retried by the next write
+            self.error = exc
+            return False
+        with self.held.lock:
+            written = {id(j) for j in jobs}
+            self.held.jobs = [j for j in self.held.jobs if id(j) not in written]
         _tally(self.report, jobs)
+        self.error = None
+        return True
+
+
+class _Heartbeat:
+    """Extends the leases of the claims in progress every third of a lease, on a thread of its own,
+    so that no batch, however long it waits for send slots, outlives its lease."""
+
+    def __init__(self, engine: Engine, owner: str, clock: Callable[[], datetime], lease: timedelta, held: Held):
+        self.engine, self.owner, self.clock, self.lease, self.held = engine, owner, clock, lease, held
+        self._tokens: set[str] = set()
+        self._lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"lease heartbeat {owner}", daemon=True)
+
+    def __enter__(self) -> "_Heartbeat":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def add(self, token: str) -> None:
+        with self._lock:
+            self._tokens.add(token)
+
+    def discard(self, token: str) -> None:
+        with self._lock:
+            self._tokens.discard(token)
+
+    def beat(self) -> None:
+        with self._lock:
+            tokens = set(self._tokens)
+        tokens |= self.held.tokens()
+        if not tokens:
+            return
+        try:
+            with session_scope(self.engine) as session:
+                outbox.heartbeat(session, self.owner, tokens, self.clock(), self.lease)
+        except Exception as exc:  # the database is away: the fence before each send still decides
+            log.debug("lease heartbeat failed: %s", type(exc).__name__)
+
+    def _run(self) -> None:
+        interval = max(0.2, self.lease.total_seconds() / 3)
+        while not self.stopped.wait(interval):
+            self.beat()
 
 
 def run_once(engine: Engine, channels: dict[str, Channel], owner: str, *, clock: Callable[[], datetime],
              batch: int | dict[str, int] = BATCH, lease: timedelta = LEASE, stop: threading.Event | None = None,
-             rng: random.Random | None = None, pace: Callable[[str], bool] | None = None) -> Report:
+             rng: random.Random | None = None, pace: Callable[[str], bool] | None = None,
+             held: Held | None = None) -> Report:
     """Drain everything due now.
 
-    `batch` may differ per channel: a rate-capped channel must claim no more than it can send
-    within the lease. `pace(channel)` blocks until one more send is allowed (False: stop).
+    `batch` may differ per channel: a rate-capped channel should claim about what it can send soon.
+    `pace(channel)` blocks until one more send is allowed (False: stop). `held`: this worker's
+    outcomes not yet written (kept across runs); without it, a run that cannot write its outcomes
+    raises after keeping them in a Held of its own, which is then lost with the run.
     """
     rng = rng or random.Random()
+    held = held if held is not None else Held()
     report = Report()
+    flusher = _Flusher(engine, report, clock, held)
+    if not flusher.flush():
+        raise flusher.error  # nothing new is claimed while earlier outcomes cannot be written
     with session_scope(engine) as session:
         report.stale += outbox.expire_stale(session, clock())
-    for name, channel in channels.items():
-        limit = batch.get(name, BATCH) if isinstance(batch, dict) else batch
-        pool = ThreadPoolExecutor(max_workers=channel.concurrency) if channel.concurrency > 1 else None
-        try:
-            while not (stop and stop.is_set()):
-                now = clock()
-                with session_scope(engine) as session:
-                    claimed = outbox.claim(session, now, owner, limit=limit, lease=lease, channel=name)
-                    if not claimed:
-                        break
-                    who = _recipients(session, claimed)
-                jobs = [_Job(c) for c in claimed]
-                for job in jobs:
-                    _prepare(job, *who[job.claimed.id], now, owner)
-                blocked: dict[int, str] = {}
-                send = lambda j: _send(j, channel, owner, clock, rng, pace, blocked)  # noqa: E731
-                # Outcomes are written every RECORD_MAX sends or RECORD_SECONDS, whichever comes first,
-                # not once a batch: a worker that dies re-sends (at-least-once) only what it sent
-                # since its last record.
-                flusher = _Flusher(engine, report, clock)
-                flusher.add([j for j in jobs if j.outgoing is None])  # decided without sending
-                to_send = [j for j in jobs if j.outgoing is not None]
-                if pool:
-                    futures = {pool.submit(send, j): j for j in to_send}  # sends stay in flight continuously
-                    for future in as_completed(futures):
-                        if stop and stop.is_set():
-                            for pending in futures:
-                                pending.cancel()  # not started: stays claimed, handed back on stop
-                        if not future.cancelled():
-                            flusher.add([futures[future]])
-                else:
-                    for job in to_send:
-                        if stop and stop.is_set():
-                            break
-                        send(job)
-                        flusher.add([job])
-                flusher.flush()
-                if len(claimed) < limit:
-                    break
-        finally:
-            if pool:
-                pool.shutdown(wait=True)
+    trouble: list[Exception] = []  # a fence that met a database error: the run stops claiming
+    with _Heartbeat(engine, owner, clock, lease, held) as heart:
+        for name, channel in channels.items():
+            _drain(engine, name, channel, owner, clock, batch, lease, stop, rng, pace, flusher, heart, trouble)
+            if flusher.error is not None or trouble:
+                break
+    if not flusher.flush():
+        raise flusher.error
+    if trouble:
+        raise trouble[0]
     return report
+
+
+def _drain(engine: Engine, name: str, channel: Channel, owner: str, clock: Callable[[], datetime],
+           batch: int | dict[str, int], lease: timedelta, stop: threading.Event | None, rng: random.Random,
+           pace: Callable[[str], bool] | None, flusher: _Flusher, heart: _Heartbeat, trouble: list) -> None:
+    limit = batch.get(name, BATCH) if isinstance(batch, dict) else batch
+    pool = ThreadPoolExecutor(max_workers=channel.concurrency) if channel.concurrency > 1 else None
+    fenced_out = []
+
+    def fence(job: _Job) -> bool:
+        try:
+            with session_scope(engine) as session:
+                if outbox.fence(session, job.claimed, owner, clock(), lease):
+                    return True
+        except Exception as exc:  # the database is away: not sent; the row stays claimed until its lease ends
+            trouble.append(exc)
+            return False
+        fenced_out.append(job.claimed.id)
+        return False
+
+    def fence_group(group: list[_Job]) -> Callable[[_Job], bool]:
+        try:
+            with session_scope(engine) as session:
+                held = outbox.fence_many(session, [j.claimed for j in group], owner, clock(), lease)
+        except Exception as exc:
+            trouble.append(exc)
+            held = set()
+        fenced_out.extend(j.claimed.id for j in group if j.claimed.id not in held and not trouble)
+        return lambda job: job.claimed.id in held
+
+    try:
+        while not (stop and stop.is_set()) and flusher.error is None and not trouble:
+            now = clock()
+            with session_scope(engine) as session:
+                claimed = outbox.claim(session, now, owner, limit=limit, lease=lease, channel=name)
+                if not claimed:
+                    break
+                who = _recipients(session, claimed)
+            token = claimed[0].token
+            heart.add(token)
+            jobs = [_Job(c) for c in claimed]
+            for job in jobs:
+                _prepare(job, *who[job.claimed.id], now, owner)
+            blocked: dict[int, str] = {}
+            send = lambda j, f=fence: _send(j, channel, owner, clock, rng, pace, blocked, f)  # noqa: E731
+            # Outcomes are written every RECORD_MAX sends or RECORD_SECONDS, whichever comes first,
+            # not once a batch: a worker that dies re-sends (at-least-once) only what it sent
+            # since its last record.
+            flusher.add([j for j in jobs if j.outgoing is None])  # decided without sending
+            to_send = [j for j in jobs if j.outgoing is not None]
+            if pool:
+                futures = {pool.submit(send, j): j for j in to_send}  # sends stay in flight continuously
+                for future in as_completed(futures):
+                    if (stop and stop.is_set()) or flusher.error is not None or trouble:
+                        for pending in futures:
+                            pending.cancel()  # not started: stays claimed, handed back on stop
+                    if not future.cancelled():
+                        flusher.add([futures[future]])
+            else:
+                step = FENCE_GROUP if pace is None else 1
+                for start in range(0, len(to_send), step):
+                    group = to_send[start:start + step]
+                    if (stop and stop.is_set()) or flusher.error is not None or trouble:
+                        break
+                    fenced = fence_group(group) if step > 1 else fence
+                    for job in group:
+                        send(job, fenced)
+                        flusher.add([job])
+            flusher.flush()
+            heart.discard(token)  # what is left unsent under it is handed back or left to expire
+            if fenced_out:
+                log.warning("%d claimed messages were no longer this worker's when their turn came (its lease ran "
+                            "out and another worker took them over, or they expired): not sent by this worker",
+                            len(fenced_out))
+                fenced_out.clear()
+            if len(claimed) < limit:
+                break
+    finally:
+        if pool:
+            pool.shutdown(wait=True)

@@ -162,6 +162,9 @@ class Message(SQLModel, table=True):
     attempts: int = 0
     lease_until: datetime | None = _utc()
     lease_owner: str | None = None
+    # A fresh value at every claim: a send, a lease extension or an outcome counts only while the
+    # row still carries the claim it was made under (migration 0008).
+    lease_token: str | None = None
     quiet_exempt: bool = False
     in_reply_to: int | None = None
     created_at: datetime = _utc(nullable=False)

@@ -2,13 +2,16 @@
 
 plan()   writes every reminder/check-in due within a rolling horizon, keyed enrolment:kind:date:slot:channel,
          so re-planning never duplicates (a cancelled row for the same key is revived instead).
-claim()  leases due rows to one worker (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: BEGIN IMMEDIATE).
-         An expired lease (a worker that died) makes the row claimable again: at-least-once delivery,
-         with duplicates possible only inside the lease window.
+claim()  leases due rows to one worker (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: BEGIN IMMEDIATE),
+         under the worker's name and a fresh token. An expired lease (a worker that died or stalled)
+         makes the row claimable again, with a new token.
+fence()  right before each provider call: extend the lease of one row, only if it still carries this
+         claim. A worker that lost its claim updates nothing and does not send.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -192,7 +195,7 @@ _EXPIRE = Prepared(
     update(Message.__table__)
     .where(or_(M.status == "pending", and_(M.status == "sending", M.lease_until < bindparam("now"))),
            M.expires_at < bindparam("now"))
-    .values(status="skipped", updated_at=bindparam("now"), lease_until=None, lease_owner=None,
+    .values(status="skipped", updated_at=bindparam("now"), lease_until=None, lease_owner=None, lease_token=None,
             # Keep the last delivery error: "stale" alone would hide why it never went out.
             error=literal("stale: not sent within its grace after due")
             + func.coalesce(literal(" (last error: ") + M.error + literal(")"), "")))
@@ -217,6 +220,7 @@ class Claimed:
     expires_at: datetime | None
     attempts: int
     quiet_exempt: bool
+    token: str  # this claim's; fence() and record() act only while the row still carries it
 
 
 @lru_cache(maxsize=2)
@@ -235,25 +239,75 @@ def _claim(by_channel: bool) -> Prepared:
         update(Message.__table__)
         .where(M.id.in_(pick.scalar_subquery()))
         .values(status="sending", lease_until=bindparam("lease_until"), lease_owner=bindparam("owner"),
-                attempts=M.attempts + 1, updated_at=now)
+                lease_token=bindparam("token"), attempts=M.attempts + 1, updated_at=now)
         .returning(M.id, M.patient_id, M.clinic_id, M.kind, M.channel, M.body, M.subject, M.to_addr, M.due_at,
                    M.expires_at, M.attempts, M.quiet_exempt))
 
 
 def claim(session: Session, now: datetime, owner: str, *, limit: int, lease: timedelta,
           channel: str | None = None) -> list[Claimed]:
-    """Lease up to `limit` due rows to `owner`, oldest due first."""
+    """Lease up to `limit` due rows to `owner`, oldest due first, under a fresh token."""
+    token = uuid.uuid4().hex
     rows = _claim(channel is not None).rows(session.connection(), now=now, limit=limit, lease_until=now + lease,
-                                            owner=owner, channel=channel)
-    return [Claimed(*row) for row in rows]
+                                            owner=owner, channel=channel, token=token)
+    return [Claimed(*row, token=token) for row in rows]
 
 
-def release(session: Session, owner: str, now: datetime) -> int:
-    """Give back rows still leased to `owner` (graceful shutdown), so another worker sends them now."""
+_FENCE = Prepared(
+    update(Message.__table__)
+    .where(M.id == bindparam("id"), M.lease_owner == bindparam("owner"), M.lease_token == bindparam("token"),
+           M.status == "sending")
+    .values(lease_until=bindparam("lease_until")))
+
+
+def fence(session: Session, claimed: Claimed, owner: str, now: datetime, lease: timedelta) -> bool:
+    """Whether `owner` still holds this claim, extending its lease if so. Run right before the send.
+
+    One conditional UPDATE that must hit one row: if the lease ran out while this worker was stalled
+    and another worker claimed the row (new owner, new token), or it was recorded, released or
+    expired meanwhile, nothing matches and the caller must not send. An expired lease that nobody
+    took over is still ours: nobody else can have sent the row, and the extension keeps it so.
+    """
+    return _FENCE.run(session.connection(), id=claimed.id, owner=owner, token=claimed.token,
+                      lease_until=now + lease) == 1
+
+
+def fence_many(session: Session, claimed: list[Claimed], owner: str, now: datetime, lease: timedelta) -> set[int]:
+    """fence() for several rows of one claim in one statement: the ids this worker still holds."""
+    if not claimed:
+        return set()
     result = session.execute(
         update(Message.__table__)
-        .where(M.status == "sending", M.lease_owner == owner)
-        .values(status="pending", lease_until=None, lease_owner=None, attempts=M.attempts - 1, updated_at=now)
+        .where(M.id.in_([c.id for c in claimed]), M.lease_owner == owner, M.lease_token == claimed[0].token,
+               M.status == "sending")
+        .values(lease_until=now + lease)
+        .returning(M.id))
+    return {row[0] for row in result}
+
+
+def heartbeat(session: Session, owner: str, tokens: set[str], now: datetime, lease: timedelta) -> int:
+    """Extend the leases of the claims still in progress (`tokens`): a long batch or a wait for send
+    slots must not outlive its lease. Claims given up (a batch cut short) are left to expire."""
+    if not tokens:
+        return 0
+    result = session.execute(
+        update(Message.__table__)
+        .where(M.status == "sending", M.lease_owner == owner, M.lease_token.in_(sorted(tokens)))
+        .values(lease_until=now + lease))
+    return result.rowcount
+
+
+def release(session: Session, owner: str, now: datetime, keep: set[int] = frozenset()) -> int:
+    """Give back rows still leased to `owner` (graceful shutdown), so another worker sends them now.
+    `keep`: rows whose outcome is decided but not yet recorded (sent ones among them): never handed back."""
+    where = [M.status == "sending", M.lease_owner == owner]
+    if keep:
+        where.append(M.id.not_in(sorted(keep)))
+    result = session.execute(
+        update(Message.__table__)
+        .where(*where)
+        .values(status="pending", lease_until=None, lease_owner=None, lease_token=None, attempts=M.attempts - 1,
+                updated_at=now)
     )
     return result.rowcount
 
@@ -261,8 +315,8 @@ def release(session: Session, owner: str, now: datetime) -> int:
 def record(session: Session, outcomes: list[dict]) -> None:
     """Write send outcomes in one round trip. Each dict: id, owner and the columns to set.
 
-    Only a row still leased to this owner is updated: if our lease expired and another worker took
-    the row over, its outcome wins.
+    Only a row still leased to this owner (and, when the outcome names it, under the same claim
+    `token`) is updated: if our lease expired and another worker took the row over, its outcome wins.
     """
     by_shape: dict[tuple, list[dict]] = {}
     for outcome in outcomes:
@@ -273,10 +327,11 @@ def record(session: Session, outcomes: list[dict]) -> None:
 
 @lru_cache(maxsize=64)  # a handful of shapes: sent, retrying, skipped, failed, deferred
 def _record(shape: tuple[str, ...]) -> Prepared:
-    columns = [c for c in shape if c not in ("id", "owner")]
-    return Prepared(update(Message.__table__)
-                    .where(M.id == _bind("id"), M.lease_owner == _bind("owner"), M.status == "sending")
-                    .values({c: _bind(c) for c in columns}))
+    columns = [c for c in shape if c not in ("id", "owner", "token")]
+    where = [M.id == _bind("id"), M.lease_owner == _bind("owner"), M.status == "sending"]
+    if "token" in shape:
+        where.append(M.lease_token == _bind("token"))
+    return Prepared(update(Message.__table__).where(*where).values({c: _bind(c) for c in columns}))
 
 
 def _bind(name: str):

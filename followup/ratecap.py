@@ -43,12 +43,18 @@ class RateCap:
         now = time.time()
         greatest = func.max if self.engine.dialect.name == "sqlite" else func.greatest
         span = self.block * self.interval
-        with session_scope(self.engine) as session:
-            end = session.execute(
-                update(RateLimit.__table__).where(R.name == self.name)
-                .values(next_free_at=greatest(R.next_free_at, literal(now)) + span)
-                .returning(R.next_free_at)
-            ).scalar_one()
+        reserve = (update(RateLimit.__table__).where(R.name == self.name)
+                   .values(next_free_at=greatest(R.next_free_at, literal(now)) + span)
+                   .returning(R.next_free_at))
+        if self.engine.dialect.name == "postgresql":
+            # One autocommit statement: the row lock ends with the statement, on the server. In a
+            # transaction of its own it lasted until our COMMIT, and a worker frozen (SIGSTOP) between
+            # the UPDATE and the COMMIT stopped every worker's SMS for as long as it stayed frozen.
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                end = connection.execute(reserve).scalar_one()
+        else:
+            with session_scope(self.engine) as session:
+                end = session.execute(reserve).scalar_one()
         start = end - span
         self._slots.extend(start + i * self.interval for i in range(self.block))
 

@@ -34,6 +34,9 @@ PLAN_EVERY = timedelta(minutes=1)
 DISPATCH_EVERY = timedelta(seconds=1)
 RULES_EVERY = timedelta(minutes=1)
 SMS_BATCH_MAX = 3000
+# A rate-capped channel claims what the whole deployment's cap lets out in this long: just in time,
+# so rows do not sit claimed by one worker while others are idle (leases are extended meanwhile).
+CLAIM_AHEAD_SECONDS = 10
 
 
 def worker_id() -> str:
@@ -67,6 +70,7 @@ class Worker:
         self.batch, self.lease, self.pace = batch, lease, pace
         self.owner = worker_id()
         self.stopping = threading.Event()
+        self.held = dispatch.Held()  # outcomes decided but not yet written: kept across runs
 
     def plan(self) -> int:
         with session_scope(self.engine) as session:
@@ -74,7 +78,7 @@ class Worker:
 
     def dispatch(self) -> dispatch.Report:
         return dispatch.run_once(self.engine, self.channels, self.owner, clock=self.now, batch=self.batch,
-                                 lease=self.lease, stop=self.stopping, pace=self.pace)
+                                 lease=self.lease, stop=self.stopping, pace=self.pace, held=self.held)
 
     def rules(self) -> dict[str, int]:
         with session_scope(self.engine) as session:
@@ -86,9 +90,17 @@ class Worker:
         return TickReport(planned=planned, dispatch=sent, rules=self.rules())
 
     def release(self) -> int:
-        """Hand back rows this worker had claimed but not sent (graceful shutdown)."""
+        """Hand back rows this worker had claimed but not sent (graceful shutdown). Outcomes still
+        held are written first; rows whose outcome cannot be written are not handed back (their lease
+        runs out instead), since a sent one among them would go out again."""
+        if self.held:
+            try:
+                dispatch.run_once(self.engine, {}, self.owner, clock=self.now, lease=self.lease, held=self.held)
+            except Exception as exc:
+                log.warning("could not record %d outcomes before stopping: %s", len(self.held.jobs),
+                            error_reason(exc))
         with session_scope(self.engine) as session:
-            return outbox.release(session, self.owner, self.now())
+            return outbox.release(session, self.owner, self.now(), keep=self.held.ids())
 
 
 def build_worker(settings, engine: Engine, channels: dict[str, Channel] | None = None) -> Worker:
@@ -102,11 +114,15 @@ def build_worker(settings, engine: Engine, channels: dict[str, Channel] | None =
     if settings.sms_backend == "twilio":
         cap = RateCap(engine, "sms", settings.sms_max_per_second, stop=worker.stopping)
         worker.pace = lambda channel: cap.wait() if channel == "sms" else True
-        # Claim no more SMS than the cap lets out in half a lease, or the lease would expire mid-batch;
-        # but claim large batches when the cap is high: the last sends of a batch are still in flight
-        # when the next claim starts, and each boundary loses that much of the cap.
-        per_half_lease = int(settings.sms_max_per_second * settings.lease_seconds / 2)
-        worker.batch = {"sms": max(1, min(SMS_BATCH_MAX, per_half_lease)), "email": dispatch.BATCH}
+        # The cap is shared: N workers each claiming what it lets out in a lease once held N times that
+        # (issue 14), and rows outlived their leases. Claim just in time instead: what the whole cap
+        # lets out in a few seconds. The heartbeat and the fence before each send make a longer wait
+        # safe, so this is about fairness and lateness, not correctness. Large caps still claim large
+        # batches: the last sends of a batch are in flight when the next claim starts, and each
+        # boundary loses that much of the cap.
+        ahead = min(CLAIM_AHEAD_SECONDS, settings.lease_seconds / 4)
+        worker.batch = {"sms": max(1, min(SMS_BATCH_MAX, int(settings.sms_max_per_second * ahead))),
+                        "email": dispatch.BATCH}
     return worker
 
 

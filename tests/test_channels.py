@@ -118,3 +118,31 @@ def test_a_refused_recipient_fails_permanently_and_a_dead_server_transiently(smt
     with pytest.raises(DeliveryError) as dead:
         channel.send(EMAIL)
     assert not dead.value.permanent
+
+
+def test_twilio_retry_after_is_read_in_seconds_or_as_an_http_date():
+    from datetime import datetime, timezone
+
+    from followup.channels.twilio_sms import retry_after_seconds
+
+    now = datetime(2026, 12, 1, 14, 0, tzinfo=timezone.utc)
+    assert retry_after_seconds("120") == 120
+    assert retry_after_seconds("Tue, 01 Dec 2026 14:10:00 GMT", now=now) == 600
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+def test_twilio_503_with_retry_after_is_a_transient_error_that_says_how_long_to_wait(fake_twilio):
+    from followup import config
+    from followup.channels.base import DeliveryError, Outgoing
+    from followup.channels.twilio_sms import TwilioSmsChannel
+
+    from channel_fixtures import twilio_env
+
+    channel = TwilioSmsChannel(config.load({**twilio_env(fake_twilio), "FOLLOWUP_DATABASE_URL": "sqlite://"}))
+    fake_twilio.outage, fake_twilio.retry_after = 20503, 300
+    try:
+        channel.send(Outgoing(message_id=1, channel="sms", kind="nudge", to="+16175550123", body="hi"))
+    except DeliveryError as exc:
+        assert (exc.permanent, exc.code, exc.retry_after) == (False, "20503", 300)
+    else:
+        raise AssertionError("a 503 was taken for a send")

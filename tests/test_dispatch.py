@@ -1,5 +1,6 @@
 """Sending what is due: exactly once, retried with back-off, never late, never in quiet hours."""
 
+import random
 import threading
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ import pytest
 from sqlalchemy import select, text
 
 from factories import FakeClock, add_clinic, enrol, utc, worker
-from followup import outbox
+from followup import dispatch, outbox
 from followup.channels.base import DeliveryError
 from followup.db import engine_for, session_scope
 from followup.models import Message, Patient
@@ -73,17 +74,33 @@ def test_a_permanent_failure_fails_at_once_with_its_reason(sqlite_url):
     assert (reminder.status, reminder.error, reminder.attempts) == ("failed", "21617: message body rejected", 1)
 
 
-def test_retries_stop_at_the_limit_and_say_why(sqlite_url):
+def test_retries_run_to_the_end_of_the_grace_not_to_a_count_and_say_why(sqlite_url):
     clock = FakeClock(utc(2026, 12, 1, 14, 0))
     enrol(sqlite_url, add_clinic(sqlite_url, clock()), clock())
     w, sms, _ = worker(sqlite_url, clock)
     sms.fail_when(lambda m: DeliveryError("timed out"))
-    for _ in range(12):
+    for _ in range(12):  # an hour of failures: once this gave up after 5 attempts
+        w.tick()
+        clock.advance(minutes=5)
+    assert the_reminder(sqlite_url).status == "pending"
+    for _ in range(14):  # past the 2 h grace
         w.tick()
         clock.advance(minutes=5)
     reminder = the_reminder(sqlite_url)
-    assert reminder.status == "failed"
-    assert reminder.error == "gave up after 5 attempts: timed out"
+    assert reminder.status == "skipped"
+    assert reminder.error == "stale: not sent within its grace after due (last error: timed out)"
+    assert reminder.attempts > 5
+
+
+def test_the_last_retry_comes_just_before_the_deadline_and_never_sooner_than_retry_after():
+    now = utc(2026, 12, 1, 15, 50)
+    claimed = outbox.Claimed(id=1, patient_id=1, clinic_id=1, kind="reminder", channel="sms", body="", subject=None,
+                             to_addr=None, due_at=utc(2026, 12, 1, 14, 0), expires_at=utc(2026, 12, 1, 16, 0),
+                             attempts=7, quiet_exempt=False, token="t")
+    rng = random.Random(1)
+    assert dispatch.retry_at(claimed, now, DeliveryError("busy"), rng) == utc(2026, 12, 1, 15, 59)
+    early = dispatch.retry_at(claimed, utc(2026, 12, 1, 14, 1), DeliveryError("busy", retry_after=600), rng)
+    assert early >= utc(2026, 12, 1, 14, 11)
 
 
 def test_a_message_not_sent_within_its_grace_is_skipped_never_sent_late(db_url):

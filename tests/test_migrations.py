@@ -12,3 +12,22 @@ def test_the_migrated_schema_matches_the_models_with_every_index(db_url):
     with engine_for(db_url).connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     assert differences == []
+
+
+def test_0008_downgrades_and_upgrades_again_keeping_the_outbox(db_url):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from followup import db, migrate
+
+    def columns() -> set[str]:
+        db.dispose(db_url)
+        return {c["name"] for c in inspect(engine_for(db_url)).get_columns("message")}
+
+    assert "lease_token" in columns()
+    command.downgrade(migrate.alembic_config(db_url), "0007")
+    assert "lease_token" not in columns() and migrate.current(db_url) == "0007"
+    migrate.upgrade(db_url)
+    assert "lease_token" in columns() and migrate.current(db_url) == "0008"
+    with engine_for(db_url).connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []

@@ -23,16 +23,18 @@ class DeliveryError(FollowupError):
     """A send failed. `permanent` ones are never retried.
 
     `consequence` says what the failure means beyond this message: "opted_out" (the carrier says the
-    recipient replied STOP) or "unusable" (the number cannot receive SMS).
+    recipient replied STOP) or "unusable" (the number cannot receive SMS). `retry_after`: seconds the
+    provider asked us to wait before trying again (Retry-After on a 429 or 503), if it said.
     """
 
     def __init__(self, reason: str, *, permanent: bool = False, code: str | None = None,
-                 consequence: str | None = None):
+                 consequence: str | None = None, retry_after: float | None = None):
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.code = code
         self.consequence = consequence
+        self.retry_after = retry_after
 
 
 class Channel(Protocol):

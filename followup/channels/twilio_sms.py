@@ -1,16 +1,20 @@
 """SMS through the real `twilio` client. TWILIO_API_BASE_URL points it elsewhere (a local fake in tests).
 
 Error policy: 21610 -> the patient opted out (never retried); 21211/21614 -> the number is unusable;
-429, 5xx, timeouts and 30003 -> retried with back-off; any other code fails with its meaning.
+429, 5xx, timeouts and 30003 -> retried with back-off (no sooner than a Retry-After header asks);
+any other code fails with its meaning.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 import requests
 from requests.adapters import HTTPAdapter
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -50,11 +54,32 @@ class _RedirectingHttpClient(TwilioHttpClient):
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=CONCURRENCY)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        # twilio's exceptions carry no headers: each sending thread keeps its last answer's Retry-After.
+        self._local = threading.local()
 
     def request(self, method, url, *args, **kwargs):
         if url.startswith(TWILIO_BASE):
             url = self.base_url + url[len(TWILIO_BASE):]
-        return super().request(method, url, *args, **kwargs)
+        self._local.retry_after = None
+        response = super().request(method, url, *args, **kwargs)
+        if response.status_code in (429, 503) and response.headers:
+            self._local.retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        return response
+
+    def last_retry_after(self) -> float | None:
+        return getattr(self._local, "retry_after", None)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A Retry-After header (delta-seconds or an HTTP date) as seconds from now; None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value)) if value.replace(".", "", 1).isdigit() else \
+            max(0.0, (parsedate_to_datetime(value) - (now or datetime.now(timezone.utc))).total_seconds())
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 class TwilioSmsChannel:
@@ -73,7 +98,9 @@ class TwilioSmsChannel:
             created = self.client.messages.create(to=message.to, body=message.body,
                                                   status_callback=self.status_callback, **self.sender)
         except TwilioRestException as exc:
-            raise classify(exc.status, exc.code, exc.msg) from None
+            raise classify(exc.status, exc.code, exc.msg, self.client.http_client.last_retry_after()) from None
+        except TwilioServiceException as exc:  # the same error in RFC 9457 form
+            raise classify(exc.status, exc.code, exc.title, self.client.http_client.last_retry_after()) from None
         except requests.exceptions.Timeout:
             raise DeliveryError(f"no answer from Twilio within {self.client.http_client.timeout:g} s") from None
         except requests.exceptions.ConnectionError as exc:
@@ -81,7 +108,7 @@ class TwilioSmsChannel:
         return created.sid
 
 
-def classify(status: int, code: int | None, message: str) -> DeliveryError:
+def classify(status: int, code: int | None, message: str, retry_after: float | None = None) -> DeliveryError:
     """Twilio's answer -> what followup does about it."""
     meaning = MEANINGS.get(code or 0, message)
     label = str(code or status)
@@ -90,5 +117,5 @@ def classify(status: int, code: int | None, message: str) -> DeliveryError:
     if code in UNUSABLE:
         return DeliveryError(meaning, permanent=True, code=label, consequence="unusable")
     if code in TRANSIENT or status == 429 or status >= 500:
-        return DeliveryError(meaning or f"HTTP {status}", code=label)
+        return DeliveryError(meaning or f"HTTP {status}", code=label, retry_after=retry_after)
     return DeliveryError(meaning, permanent=True, code=label)

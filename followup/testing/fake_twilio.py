@@ -2,7 +2,8 @@
 
 It records every Messages.create request, can add latency, and answers like Twilio does: 201 with a
 message SID, or an error (400 with 21211/21610/21614, 429 with 20429, 500) chosen per recipient or
-scripted for the next requests; it can also hang past the client's timeout.
+scripted for the next requests; it can also hang past the client's timeout. `retry_after` adds a
+Retry-After header (seconds) to its 429 and 503 answers, as Twilio does when it sheds load.
 
     python -m followup.testing.fake_twilio --port 8099 --latency 0.2
     TWILIO_API_BASE_URL=http://127.0.0.1:8099 TWILIO_ACCOUNT_SID=ACfake TWILIO_AUTH_TOKEN=secret ...
@@ -29,6 +30,7 @@ ERRORS = {  # code -> (HTTP status, message), as Twilio words them
     21617: (400, "The concatenated message body exceeds the 1600 character limit."),
     20429: (429, "Too Many Requests"),
     20500: (500, "Internal Server Error"),
+    20503: (503, "Service Unavailable"),
     30003: (400, "Unreachable destination handset"),
 }
 _PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
@@ -55,6 +57,7 @@ class FakeTwilio:
     script: list[int | str] = field(default_factory=list)  # next responses: error code, "timeout", or 201
     outage: int | str | None = None  # while set, every request gets this: an error code or "timeout"
     hang_seconds: float = 30.0
+    retry_after: float | None = None  # seconds, sent as Retry-After on 429 and 503 answers
     limit_per_second: int | None = None  # like Twilio's own limit: above it, 429 with 20429
     keep_requests: bool = True  # False (soak runs): keep counts and arrival times only, not a million bodies
     requests: list[Request] = field(default_factory=list)
@@ -153,8 +156,10 @@ class FakeTwilio:
             status, message = ERRORS.get(int(outcome), (400, "Error"))
             request.answered = status
             self._count(status)
+            headers = {"Retry-After": f"{self.retry_after:g}"} if self.retry_after is not None and status in (429, 503) \
+                else {}
             return self._reply(http, status, {"code": int(outcome), "message": message, "status": status,
-                                              "more_info": f"https://www.twilio.com/docs/errors/{outcome}"})
+                                              "more_info": f"https://www.twilio.com/docs/errors/{outcome}"}, headers)
         request.answered = 201
         request.sid = sid = "SM" + uuid.uuid4().hex
         self._count(201)
@@ -178,10 +183,12 @@ class FakeTwilio:
         return count
 
     @staticmethod
-    def _reply(http: BaseHTTPRequestHandler, status: int, payload: dict) -> None:
+    def _reply(http: BaseHTTPRequestHandler, status: int, payload: dict, headers: dict | None = None) -> None:
         data = json.dumps(payload).encode()
         try:
             http.send_response(status)
+            for name, value in (headers or {}).items():
+                http.send_header(name, value)
             http.send_header("Content-Type", "application/json")
             http.send_header("Content-Length", str(len(data)))
             http.end_headers()
@@ -198,11 +205,12 @@ def main() -> None:
     parser.add_argument("--account-sid", default="ACfake")
     parser.add_argument("--auth-token", default="secret")
     parser.add_argument("--limit", type=int, help="answer 429 (20429) above this many requests a second")
+    parser.add_argument("--retry-after", type=float, help="Retry-After (seconds) on 429 and 503 answers")
     parser.add_argument("--count-only", action="store_true",
                         help="keep counts and arrival times, not every request (long soak runs)")
     args = parser.parse_args()
     fake = FakeTwilio(account_sid=args.account_sid, auth_token=args.auth_token, latency=args.latency,
-                      limit_per_second=args.limit, keep_requests=not args.count_only)
+                      limit_per_second=args.limit, keep_requests=not args.count_only, retry_after=args.retry_after)
     fake.start(args.host, args.port)
     print(f"fake Twilio on {fake.url} (account {args.account_sid}); Ctrl-C to stop", flush=True)
     try:

@@ -1,0 +1,200 @@
+"""Issue 14, outbound: retries run to each message's deadline, not to a count; Retry-After is
+honoured; and outcomes held when the database goes away are written later, never dropped.
+
+All through the real twilio client against the fake Twilio over HTTP, on a fake clock."""
+
+from datetime import timedelta
+
+import psycopg
+import pytest
+from sqlalchemy import insert, select
+
+import pg
+from channel_fixtures import twilio_env
+from factories import FakeClock, add_clinic, enrol, utc
+from followup import config, migrate, outbox
+from followup.db import dispose, engine_for, session_scope
+from followup.models import Message
+from followup.service import build_worker
+
+NOW = utc(2026, 12, 1, 14, 0)  # 09:00 in Boston: today's reminders are due now, with a 2 h grace
+
+
+def twilio_worker(url: str, fake, clock: FakeClock):
+    worker = build_worker(config.load({**twilio_env(fake), "FOLLOWUP_DATABASE_URL": url}), engine_for(url))
+    worker.now = clock
+    return worker
+
+
+def rows(url: str) -> list[Message]:
+    """The outbound messages due by NOW (planning also wrote the next two days')."""
+    with session_scope(engine_for(url)) as session:
+        return list(session.execute(select(Message).where(Message.direction == "out",
+                                                          Message.due_at <= NOW)).scalars())
+
+
+def test_a_30_minute_twilio_outage_delays_reminders_and_the_clinic_alert_but_sends_each_once_in_grace(
+        db_url, fake_twilio):
+    clinic = add_clinic(db_url, NOW)
+    patients = enrol(db_url, clinic, NOW, n=20)  # a confirmation and today's 09:00 reminder each
+    with session_scope(engine_for(db_url)) as session:  # an emergency alert SMS, as escalation.alert_clinic queues it
+        outbox.queue(session, patient_id=patients[0], clinic_id=clinic, kind="alert", channel="sms",
+                     body="EMERGENCY escalation #1", to_addr="+16175550199", now=NOW, quiet_exempt=True,
+                     dedupe_key="alert:1:sms", expires_in=timedelta(hours=48))
+    clock = FakeClock(NOW)
+    worker = twilio_worker(db_url, fake_twilio, clock)
+
+    # Half an hour of 500s and 503s, one dispatch every 10 s of fake time: far past the 4-8 minutes
+    # that five attempts' back-off once lasted, after which every message ended `failed`.
+    while clock() < NOW + timedelta(minutes=30):
+        fake_twilio.outage = 20500 if clock() < NOW + timedelta(minutes=15) else 20503
+        worker.dispatch()
+        clock.advance(seconds=10)
+    assert fake_twilio.sent() == []
+    assert {m.status for m in rows(db_url)} == {"pending"}  # still trying, none given up
+
+    fake_twilio.outage = None
+    while clock() < NOW + timedelta(hours=3) and any(m.status == "pending" for m in rows(db_url)):
+        worker.dispatch()
+        clock.advance(seconds=10)
+
+    out = rows(db_url)
+    assert {m.status for m in out} == {"sent"}, {(m.kind, m.status, m.error) for m in out}
+    assert all(m.sent_at <= m.expires_at for m in out)  # none late: each within its grace
+    assert max(m.attempts for m in out) > 5
+    accepted = [(r.to, r.body) for r in fake_twilio.sent()]
+    assert len(accepted) == len(set(accepted)) == 41  # 20 confirmations, 20 reminders, 1 alert: once each
+    assert ("+16175550199", "EMERGENCY escalation #1") in accepted
+
+
+def test_retry_after_from_twilio_is_honoured(sqlite_url, fake_twilio):
+    clinic = add_clinic(sqlite_url, NOW)
+    enrol(sqlite_url, clinic, NOW, n=3, start="2027-01-04")  # one confirmation each
+    clock = FakeClock(NOW)
+    worker = twilio_worker(sqlite_url, fake_twilio, clock)
+    fake_twilio.outage, fake_twilio.retry_after = 20429, 900
+    worker.dispatch()
+    fake_twilio.outage = None
+    retries = rows(sqlite_url)
+    assert {m.status for m in retries} == {"pending"}
+    # Back-off alone would try again within 30 s; Twilio asked for 15 minutes.
+    assert all(m.next_attempt_at >= NOW + timedelta(seconds=900) for m in retries)
+    clock.advance(minutes=10)
+    worker.dispatch()
+    assert fake_twilio.sent() == []
+    clock.advance(minutes=6)
+    worker.dispatch()
+    assert len(fake_twilio.sent()) == 3
+
+
+def test_a_permanent_twilio_error_still_fails_at_once(sqlite_url, fake_twilio):
+    clinic = add_clinic(sqlite_url, NOW)
+    enrol(sqlite_url, clinic, NOW, n=1, start="2027-01-04")
+    worker = twilio_worker(sqlite_url, fake_twilio, FakeClock(NOW))
+    fake_twilio.outage = 21617
+    worker.dispatch()
+    [message] = rows(sqlite_url)
+    assert (message.status, message.attempts) == ("failed", 1)
+    assert message.error.startswith("21617")
+
+
+@pytest.fixture
+def stoppable_url(pg_cluster):
+    """A PostgreSQL cluster of this test's own: the test stops it."""
+    cluster = pg.Cluster().start()
+    try:
+        with psycopg.connect(cluster.url().replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE flush")
+        url = cluster.url("flush")
+        migrate.upgrade(url)
+        yield cluster, url
+        dispose(url)
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.postgres
+def test_outcomes_held_when_the_database_goes_away_mid_batch_are_written_later_and_nothing_is_sent_twice(
+        stoppable_url, fake_twilio):
+    cluster, url = stoppable_url
+    clinic = add_clinic(url, NOW)
+    patients = enrol(url, clinic, NOW, n=5, start="2027-01-04")
+    with session_scope(engine_for(url)) as session:
+        session.execute(insert(Message.__table__), [
+            {"patient_id": patients[i % 5], "clinic_id": clinic, "direction": "out", "kind": "nudge",
+             "channel": "sms", "status": "pending", "dedupe_key": f"n{i}", "due_at": NOW, "next_attempt_at": NOW,
+             "expires_at": NOW + timedelta(hours=24), "body": f"nudge {i}", "attempts": 0, "quiet_exempt": True,
+             "created_at": NOW, "updated_at": NOW} for i in range(15)])
+    clock = FakeClock(NOW)
+    worker = twilio_worker(url, fake_twilio, clock)
+    channel, real_send = worker.channels["sms"], worker.channels["sms"].send
+    sent_so_far = []
+
+    def send_then_lose_the_database(message):
+        provider_id = real_send(message)
+        sent_so_far.append(message)
+        if len(sent_so_far) == 3:
+            cluster.pause()  # the database goes away with these outcomes not yet written
+        return provider_id
+
+    channel.send = send_then_lose_the_database
+    with pytest.raises(Exception):
+        worker.dispatch()  # the run says it failed (one log line in the service)
+    accepted_during = len(fake_twilio.sent())
+    assert accepted_during >= 3
+
+    cluster.resume()
+    channel.send = real_send
+    worker.dispatch()  # first writes what it held, then sends the rest
+    clock.advance(minutes=10)  # far past the 120 s lease of anything a second worker could take over
+    twilio_worker(url, fake_twilio, clock).dispatch()
+    worker.dispatch()
+
+    accepted = [(r.to, r.body) for r in fake_twilio.sent()]
+    assert len(accepted) == len(set(accepted)) == 20  # 15 nudges, 5 confirmations: nothing twice
+    assert {b for _, b in accepted if b.startswith("nudge")} == {f"nudge {i}" for i in range(15)}  # nothing lost
+    assert {m.status for m in rows(url)} == {"sent"}
+
+
+def test_a_batch_that_outlives_its_lease_keeps_its_rows_and_each_message_goes_out_once(db_url):
+    """A worker waiting for send slots far longer than its lease (as with many workers sharing a low
+    cap): its heartbeat keeps the leases, so a second worker polling all the while takes none over."""
+    import threading
+    import time
+    from datetime import datetime, timezone
+
+    from followup.channels.fake import FakeChannel
+    from followup.service import Worker
+
+    now = datetime.now(timezone.utc)
+    clinic = add_clinic(db_url, now)
+    patients = enrol(db_url, clinic, now, n=3, start=(now + timedelta(days=30)).date().isoformat())
+    with session_scope(engine_for(db_url)) as session:
+        session.execute(insert(Message.__table__), [
+            {"patient_id": patients[i % 3], "clinic_id": clinic, "direction": "out", "kind": "nudge",
+             "channel": "sms", "status": "pending", "dedupe_key": f"slow{i}", "due_at": now, "next_attempt_at": now,
+             "expires_at": now + timedelta(hours=1), "body": f"slow {i}", "attempts": 0, "quiet_exempt": True,
+             "created_at": now, "updated_at": now} for i in range(12)])
+    with session_scope(engine_for(db_url)) as session:  # the confirmations are not what this is about
+        session.execute(Message.__table__.update().where(Message.kind == "confirmation").values(status="cancelled"))
+    lease = timedelta(seconds=3)
+
+    def slow_slot(_channel):
+        time.sleep(0.5)  # twelve sends: six seconds, two leases
+        return True
+
+    sms_a, sms_b = FakeChannel("sms"), FakeChannel("sms")
+    a = Worker(engine_for(db_url), {"sms": sms_a}, batch=100, lease=lease, pace=slow_slot)
+    b = Worker(engine_for(db_url), {"sms": sms_b}, batch=100, lease=lease)
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (a.dispatch(), done.set()))
+    thread.start()
+    while not done.wait(0.2):
+        b.dispatch()
+    thread.join()
+    b.dispatch()
+
+    sent_a = [s.message.body for s in sms_a.sent]
+    sent_b = [s.message.body for s in sms_b.sent]
+    assert sorted(sent_a + sent_b) == sorted(f"slow {i}" for i in range(12))  # each once
+    assert sent_b == []  # nothing was taken over from a worker that was still working
