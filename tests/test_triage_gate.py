@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-# Held-out figures at f2b8697; a change that makes any of them worse fails the suite.
-FLOOR = {"emergency": 236, "urgent": 145, "soon": 127, "false_reassurance": 11, "benign_escalated": 10,
-         "benign_reviewed": 42, "scenarios": 30}
+# Held-out figures at the last change to the reader; a change that makes any of them worse fails the
+# suite (benign reviews and escalations may each move by one: they trade against safety).
+FLOOR = {"emergency": 237, "urgent": 147, "soon": 129, "false_reassurance": 9, "benign_escalated": 11,
+         "benign_reviewed": 43, "scenarios": 30}
 NOT_MET = pytest.mark.xfail(reason="issue 13 goal not met yet: see docs/CLINICAL.md", strict=False)
 
 _SPEC = importlib.util.spec_from_file_location("triage_evaluate", Path(__file__).parent / "triage" / "evaluate.py")

@@ -266,11 +266,12 @@ def main(argv: list[str] | None = None) -> int:
         print_table({"dev": figs})
         return 0
     results = {part: evaluate(part)[0] for part in ("dev", "heldout")}
-    if args.json:
-        print(json.dumps({p: {k: list(v) for k, v in f.counts.items()} for p, f in results.items()}, indent=1))
-    else:
-        print_table(results)
     missed = misses(results["heldout"])
+    if args.json:
+        print(json.dumps({**{p: {k: list(v) for k, v in f.counts.items()} for p, f in results.items()},
+                          "heldout_goals_missed": missed}, indent=1))
+        return 0
+    print_table(results)
     print("held-out goals: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
     return 0
 
