@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 # Held-out figures at the last change to the reader; a change that makes any of them worse fails the
-# suite (benign reviews and escalations may each move by one: they trade against safety).
+# suite. Raise them when the reader gets better.
 FLOOR = {"emergency": 237, "urgent": 147, "soon": 129, "false_reassurance": 9, "benign_escalated": 11,
          "benign_reviewed": 43, "scenarios": 30}
 NOT_MET = pytest.mark.xfail(reason="issue 13 goal not met yet: see docs/CLINICAL.md", strict=False)
