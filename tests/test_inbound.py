@@ -183,3 +183,42 @@ def test_patient_show_tells_the_story_of_replies_readings_and_escalations(follow
     assert "escalation 1 U3 (urgent): severe pain: 8/10" in text
     assert "Tue 2026-12-01 20:00 ✓ escalation 1 acknowledged by Dr Lee" in text  # local time
 
+
+
+def _reviews(followup):
+    return [e for e in followup.json("escalations", "--open") if e["rule"] == "REVIEW"]
+
+
+def test_a_question_goes_to_the_clinic_and_the_answer_names_the_emergency_signs(followup, clinic_and_patient):
+    result = reply(followup, "should I still do the exercises when it hurts?")
+    assert "A clinician will read your message" in result["reply"] and "call 911 now" in result["reply"]
+    assert [e["reason"] for e in _reviews(followup)] == ["a question from the patient"]
+
+
+def test_words_the_reader_cannot_place_are_reviewed_never_thanked_plainly(followup, clinic_and_patient):
+    result = reply(followup, "3 N, my hand zorbled again")
+    assert "call 911 now" in result["reply"] and "The clinic will read your message" in result["reply"]
+    assert [e["reason"] for e in _reviews(followup)] == ["words the reader could not account for"]
+
+
+def test_everyday_chit_chat_beside_an_answer_gets_the_emergency_signs_but_no_review(followup,
+                                                                                 clinic_and_patient):
+    result = reply(followup, "3 N, long shift at work today")
+    assert "thank you, your answer is recorded" in result["reply"] and "call 911 now" in result["reply"]
+    assert followup.json("escalations") == []
+
+
+def test_a_fully_read_answer_gets_a_plain_thank_you_and_no_review(followup, clinic_and_patient):
+    assert "call 911" not in reply(followup, "3 N, no chest pain")["reply"]
+    assert followup.json("escalations") == []
+
+
+def test_a_red_flag_from_a_patient_who_opted_out_alerts_the_clinic_and_tells_the_patient_nothing(
+        followup, clinic_and_patient):
+    reply(followup, "STOP")
+    result = reply(followup, "I wet myself and my legs are numb", now="2026-12-02T01:00:00Z")
+    assert result["reply"] is None
+    [escalation] = followup.json("escalations", "--open")
+    assert (escalation["rule"], escalation["tier"]) == ("E1", "emergency")
+    assert followup.json("messages", "--kind", "alert")
+    assert [m["kind"] for m in followup.json("messages", "--direction", "out") if m["kind"] == "escalation"] == []
