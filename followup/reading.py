@@ -244,6 +244,10 @@ def _assign(hits, clause: int | None, doc: _Doc, used: set[int]) -> tuple[int, .
     taken = set(used)
     positions: list[int] = []
     for group_hits in hits:
+        # A negative the pattern can take is part of the finding ("havent had a wee all day"), not
+        # left outside it to negate it.
+        group_hits = sorted(group_hits, key=lambda span: not any(doc.words[i] in _INHERENTLY_NEGATIVE
+                                                                 for i in span))
         span = next((s for s in group_hits if (clause is None or doc.clause[s[0]] == clause)
                      and not taken.intersection(s)), None)
         if span is None:
@@ -289,8 +293,9 @@ class _ConText:
                 statuses.append("negated")
             elif _lends_its_negation(span, spans, graph_modifiers):
                 statuses.append("negated")
-            elif categories & {"HYPOTHETICAL", "HISTORICAL", "FAMILY"}:
-                statuses.append("other")
+            elif categories & {"HYPOTHETICAL", "HISTORICAL"} or (
+                    "FAMILY" in categories and not any(doc.words[i] in _FIRST_PERSON for i in match.positions)):
+                statuses.append("other")  # "my husband had to help me up": the "me" makes it the patient's
             else:
                 statuses.append("present")  # uncertain stays present: when in doubt, the higher tier
         covered: set[int] = set()
@@ -320,6 +325,7 @@ def _lends_its_negation(span, spans, modifiers) -> bool:
 
 _INHERENTLY_NEGATIVE = {"no", "not", "cant", "cannot", "couldnt", "without", "never", "lost", "unable", "nothing",
                         "dont", "doesnt", "didnt", "wont", "sin", "nada", "ni"}
+_FIRST_PERSON = {"me", "my", "i", "im", "ive", "myself", "mi", "mis", "yo", "tengo", "estoy", "siento"}
 _AFTERWARDS = {"anymore", "any more", "no longer", "ya no", "no more"}
 
 
