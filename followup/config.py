@@ -275,6 +275,8 @@ def check_spool_dir(settings: Settings) -> None:
     probe = folder / f".probe-{uuid.uuid4().hex}"
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)  # it holds patients' numbers and words: owner only, as created
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         os.unlink(probe)
     except OSError as exc:

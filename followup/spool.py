@@ -49,6 +49,30 @@ def save_status(directory: str, sid: str, status: str, error: str | None, receiv
     return _write(directory, f"status-{_safe(sid)}-{_safe(status)[:32]}", record)
 
 
+def forget(directory: str | None, phones: set[str]) -> int:
+    """Delete what the spool holds from these numbers (waiting, claimed or set aside): `patient
+    forget` erases a patient's words everywhere followup keeps them. Returns the files removed."""
+    folder = Path(directory) if directory else None
+    if folder is None or not folder.is_dir():
+        return 0
+    removed = 0
+    for path in list(folder.glob("*.json")) + list(folder.glob("*.claimed")) + list(folder.glob("*.failed")):
+        try:
+            sender = json.loads(path.read_text()).get("from")
+        except (OSError, ValueError):
+            continue
+        if sender in phones or _digits(sender) in {_digits(p) for p in phones}:
+            path.unlink(missing_ok=True)
+            removed += 1
+    if removed:
+        _fsync_directory(folder)
+    return removed
+
+
+def _digits(value) -> str:
+    return re.sub(r"\D", "", value or "") or "-"
+
+
 def _safe(value: str | None) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", value or "")[:64]
 

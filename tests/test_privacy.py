@@ -37,6 +37,8 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from followup import db as followup_db  # noqa: E402
+from followup import spool  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
 
 NAME, REPLY = "Zelda Quixote", "pain 3 and my left hand tingles zebrafish"
 TRACES = (NAME.encode(), b"6175550123", REPLY.encode(), b"tingles zebrafish")
@@ -269,3 +271,27 @@ def test_an_out_path_in_a_read_only_directory_is_exit_2(followup_sqlite, read_on
     result = followup_sqlite("report", "--out", target, expect=2)
     assert result.stderr == f"error: --out {target}: cannot write it: permission denied\n"
     assert list(read_only_dir.iterdir()) == []
+
+
+def test_forget_also_deletes_the_replies_the_spool_kept_for_that_patient(followup_sqlite, tmp_path):
+    followup = followup_sqlite
+    folder = tmp_path / "spool"
+    followup.env = {**followup.env, "FOLLOWUP_SPOOL_DIR": str(folder)}
+    patient = followup.enrol(followup.clinic(), name=NAME)
+    at = datetime(2026, 12, 1, 15, tzinfo=timezone.utc)
+    mine = spool.save(str(folder), {"From": PHONE, "Body": REPLY, "MessageSid": message_sid("mine")}, at)
+    set_aside = mine.with_suffix(".failed")
+    os.replace(mine, set_aside)  # a poison entry set aside, still holding the text
+    other = spool.save(str(folder), {"From": "+16175550999", "Body": "3 N", "MessageSid": message_sid("other")}, at)
+    followup("patient", "forget", str(patient), "--yes")
+    assert not set_aside.exists() and other.exists()
+    assert not any(REPLY.encode() in p.read_bytes() for p in folder.iterdir())
+
+
+def test_a_spool_directory_left_readable_by_others_is_made_owner_only_at_start(tmp_path):
+    folder = tmp_path / "spool"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    config.check_spool_dir(config.load({"FOLLOWUP_DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+                                        "FOLLOWUP_SPOOL_DIR": str(folder)}))
+    assert folder.stat().st_mode & 0o777 == 0o700

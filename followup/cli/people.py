@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .. import clinics, clock, enrolment, views
+from .. import clinics, clock, enrolment, spool, views
 from ..errors import BadInput
 from ..localtime import zone
 from ..programs import all_programs, get_program
@@ -197,7 +197,10 @@ def patient_forget(app: App, patient_id: int, yes: bool) -> None:
         raise BadInput("forget cannot be undone: add --yes (export the record first if the clinic keeps it)")
     with app.session() as session:
         already = records.is_forgotten(session, patient_id)
+        phone = None if already else records.get_patient(session, patient_id).phone
         done = None if already else records.forget(session, patient_id, clock.now())
+    if phone:  # replies kept while the database was away hold the number and the text too
+        spool.forget(app.settings.spool_dir, {phone})
     # Then the copies SQLite keeps in its write-ahead log; again on a repeat, which finishes a forget
     # whose checkpoint another connection had held up.
     records.erase_copies(app.engine, patient_id)
