@@ -186,8 +186,12 @@ LABELS = [("emergency", "emergency replies answered with the emergency message")
 
 
 def evaluate(part: str) -> tuple[Figures, list[Outcome], list[tuple[dict, list[Outcome]]]]:
-    # train.jsonl was written later, by two more writers, for tuning only: it is never held out.
+    # train.jsonl was written later, by more writers, for tuning only: it is never held out.
+    # fresh.jsonl came last, from one more writer, and was run once, after the reader was done: a
+    # second held-out set ("fresh"), with no scenarios.
     singles = [i for i in load("replies.jsonl") + load("train.jsonl") if i["part"] == part]
+    if part == "fresh":
+        singles = load("fresh.jsonl")
     scenarios = [s for s in load("scenarios.jsonl") if s["part"] == part]
     with tempfile.TemporaryDirectory(prefix="followup-triage-") as directory:
         harness = Harness(directory)
@@ -265,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         print_failures(singles, scenarios)
         print_table({"dev": figs})
         return 0
-    results = {part: evaluate(part)[0] for part in ("dev", "heldout")}
+    results = {part: evaluate(part)[0] for part in ("dev", "heldout", "fresh")}
     missed = misses(results["heldout"])
     if args.json:
         print(json.dumps({**{p: {k: list(v) for k, v in f.counts.items()} for p, f in results.items()},
