@@ -83,16 +83,18 @@ def accepted(fake) -> Counter:
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_three_workers_sharing_the_cap_send_every_message_once(pg_url, fake_twilio, tmp_path):
+    # 300 messages at 20/s take 15 s, longer than the 10 s lease: before the fence each worker claimed
+    # 20 x 10 / 2 = 100, the three of them all 300, and the last third went out twice.
     n = 300
     seed(pg_url, n)
-    procs = start_workers(pg_url, fake_twilio, tmp_path, 3, rate="10", lease="10")
+    procs = start_workers(pg_url, fake_twilio, tmp_path, 3, rate="20", lease="10")
     try:
         wait_all_sent(pg_url, n, 120)
     finally:
         stop(procs)
     sends = accepted(fake_twilio)
     duplicates = sum(k - 1 for k in sends.values())
-    print(f"\n{n} messages, 3 workers, cap 10/s, lease 10 s: {len(sends)} delivered, {duplicates} duplicates")
+    print(f"\n{n} messages, 3 workers, cap 20/s, lease 10 s: {len(sends)} delivered, {duplicates} duplicates")
     assert set(sends) == {f"load {i:05d}" for i in range(n)}  # nothing lost
     assert duplicates == 0
     assert count(pg_url, "status = 'sent'") == n
