@@ -211,8 +211,12 @@ def _everyday(language: str, top: int, clinical: set[str], prefixes: tuple[str, 
 def is_everyday(lexicon: "Lexicon", word: str) -> bool:
     """An everyday word, or another form of one ("tomates" of "tomate", "comimos" of "comer"), that
     is no word a symptom could be described with."""
-    if word in lexicon.everyday:
-        return True
+    return word in lexicon.everyday or _everyday_form(lexicon.programme, lexicon.language, word)
+
+
+@lru_cache(maxsize=65536)
+def _everyday_form(programme: str, language: str, word: str) -> bool:
+    lexicon = load(programme, language)
     stem = lexicon.stem(word)
     return stem in _everyday_stems(lexicon.programme, lexicon.language) and stem not in lexicon.clinical \
         and not word.startswith(tuple(lexicon.prefixes))

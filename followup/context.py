@@ -1,0 +1,96 @@
+"""Pure: medspaCy's ConText over a reply's concepts: negated, uncertain, hypothetical, historical,
+or about someone else, by triggers kept in the lexicon (Spanish has its own).
+
+spaCy and medspaCy take a second to import: only a process that reads a reply pays for it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .lexicon import PLAIN_CONCEPTS, Lexicon, load
+from .matching import INHERENTLY_NEGATIVE, Doc, Match
+
+class _ConText:
+    """medspaCy's ConText over our own tokens (a spaCy Doc built from them), rules from the lexicon.
+    spaCy and medspaCy take a second to import: only a process that reads a reply pays for it."""
+
+    def __init__(self, lexicon: Lexicon):
+        import spacy  # noqa: PLC0415 (deferred: 1.3 s of import for every CLI command otherwise)
+        from medspacy.context import ConText, ConTextRule  # noqa: PLC0415
+        from spacy.tokens import Doc, Span  # noqa: PLC0415
+
+        self._Doc, self._Span = Doc, Span
+        self.nlp = spacy.blank(lexicon.language)
+        self.context = ConText(self.nlp, rules=None, input_span_type="group", span_group_name="concepts")
+        self.context.add([ConTextRule(**rule) for rule in lexicon.context_rules])
+
+    def __call__(self, doc: Doc, matches: list[Match]) -> tuple[list[str], set[int]]:
+        """Each match's status ('present', 'negated' or 'other'), and the tokens the triggers cover."""
+        sent_starts = [i == 0 or doc.clause[i] != doc.clause[i - 1] for i in range(len(doc.words))]
+        sdoc = self._Doc(self.nlp.vocab, words=doc.words, spaces=[True] * len(doc.words), sent_starts=sent_starts)
+        spans = [self._Span(sdoc, m.start, m.end, label=m.concept.upper()) for m in matches]
+        sdoc.spans["concepts"] = spans
+        self.context(sdoc)
+        graph = sdoc._.context_graph
+        graph_modifiers = list(graph.modifiers) if graph is not None else []
+        statuses = []
+        for span, match in zip(spans, matches):
+            # medspaCy lets a trigger inside a target modify it (its overlap test misses containment):
+            # the "doesnt" of "resting doesnt help" is part of the finding, not a negation of it.
+            outside = [m for m in span._.modifiers
+                       if not (span.start <= m.modifier_span[0] and m.modifier_span[1] <= span.end)]
+            categories = {m.category for m in outside}
+            if "NEGATED_EXISTENCE" in categories and not _negative_in_itself(doc, match, outside):
+                statuses.append("negated")
+            elif _lends_its_negation(span, spans, graph_modifiers):
+                statuses.append("negated")
+            elif categories & {"HYPOTHETICAL", "HISTORICAL"} or (
+                    "FAMILY" in categories and not any(doc.words[i] in _FIRST_PERSON for i in match.positions)):
+                statuses.append("other")  # "my husband had to help me up": the "me" makes it the patient's
+            else:
+                statuses.append("present")  # uncertain stays present: when in doubt, the higher tier
+        covered: set[int] = set()
+        graph = sdoc._.context_graph
+        for modifier in graph.modifiers if graph is not None else ():
+            start, end = modifier.modifier_span
+            covered.update(range(start, end))
+        return statuses, covered
+
+
+def _lends_its_negation(span, spans, modifiers) -> bool:
+    """ "my hands dont tingle": the "dont" that a weakness pattern ("hands" + "dont") took for a
+    failing hand negates the tingling. A match whose negative word negates another finding in its
+    clause is that negation, not a symptom of its own."""
+    inside = [m for m in modifiers if m.category == "NEGATED_EXISTENCE"
+              and span.start <= m.modifier_span[0] and m.modifier_span[1] <= span.end]
+    for modifier in inside:
+        for other in spans:
+            if other is span or other.label_.lower() in PLAIN_CONCEPTS or other.label_ == span.label_:
+                continue  # the same finding matched twice ("bladder", "not in control of my bladder")
+            if other.start <= modifier.modifier_span[0] < other.end:
+                continue  # the word belongs to the other finding too
+            if modifier in other._.modifiers:
+                return True
+    return False
+
+
+_FIRST_PERSON = {"me", "my", "i", "im", "ive", "myself", "mi", "mis", "yo", "tengo", "estoy", "siento"}
+
+
+_AFTERWARDS = {"anymore", "any more", "no longer", "ya no", "no more"}
+
+
+def _negative_in_itself(doc: Doc, match: Match, modifiers) -> bool:
+    """ "I can't feel my legs anymore" is a symptom: when the match is itself a negative ("cant feel",
+    "no control"), a trailing "anymore" says it is new, not that it is gone."""
+    if not any(doc.words[i] in INHERENTLY_NEGATIVE for i in match.positions):
+        return False
+    # Nor does a trailing "fine"/"bien": "la mano no me obedece bien" (does not obey well).
+    negators = [m for m in modifiers if m.category == "NEGATED_EXISTENCE"]
+    return all(m.rule.literal in _AFTERWARDS or m.direction == "BACKWARD" for m in negators)
+
+
+@lru_cache(maxsize=None)
+def context_for(programme: str, language: str) -> _ConText:
+    return _ConText(load(programme, language))

@@ -1,0 +1,216 @@
+"""Pure: a reply's tokens, and the lexicon's concepts found in them (followup/reading.py uses this).
+
+The text is folded (lower case, no accents, apostrophes dropped: "don't" -> "dont") and split into
+tokens and clauses (full stops, commas outside a list, "but"). Each token offers keys: its stem, the
+prefixes it starts with, and the lexicon words it is one typo away from (rapidfuzz, OSA distance),
+so "tinglig" and "fngers" still match. A concept's pattern matches per clause, its groups in any
+order ("my groin is numb", "numb in my groin").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from .lexicon import Lexicon, load
+
+_TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+|[^\w\s]")
+
+
+_BOUNDARIES = {".", "!", "?", ";", "\n"}
+
+
+def fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    text = re.sub(r"(?<=[^\W\d])-(?=[^\W\d])", " ", text)  # "rear-ended" -> "rear ended"
+    return re.sub(r"(?<=\w)'(?=\w)", "", text)  # "don't" -> "dont", "groin's" -> "groins"
+
+
+def tokens(text: str, lexicon: Lexicon) -> list[str]:
+    # "sí" (yes) keeps its accent's meaning: folded it would read as "si" (if).
+    folded = fold(re.sub(r"(?i)\bsí\b", "sii", unicodedata.normalize("NFC", text or "")))
+    for symbol, word in lexicon.emoji.items():
+        folded = folded.replace(symbol, f" {word} ")
+    return [t for t in _TOKEN_RE.findall(folded.replace("\n", " . ")) if not t.isspace()]
+
+
+INHERENTLY_NEGATIVE = {"no", "not", "cant", "cannot", "couldnt", "without", "never", "lost", "unable", "nothing",
+                        "dont", "doesnt", "didnt", "wont", "sin", "nada", "ni"}
+
+
+class Doc:
+    """The tokens of one reply and what each offers, with clause boundaries."""
+
+    def __init__(self, words: list[str], lexicon: Lexicon):
+        self.words = words
+        self.lexicon = lexicon
+        self.keys = [token_keys(w, lexicon) for w in words]
+        self.clause = self._clauses()
+        self.excluded: set[int] = set()  # words of an idiom a concept ignores ("fell asleep"): read
+        self.idioms: dict[str, set[int]] = {}
+        self.words_set = set(words)
+
+    def _clauses(self) -> list[int]:
+        clause, out = 0, []
+        lex = self.lexicon
+        for i, w in enumerate(self.words):
+            if w in _BOUNDARIES or w in lex.clause_breaks or (w == "," and not self._list_comma(i)):
+                clause += 1
+                out.append(-1)  # the boundary itself belongs to no clause
+                continue
+            out.append(clause)
+        return out
+
+    def _list_comma(self, i: int) -> bool:
+        """A comma inside a list keeps one clause: "no numbness, tingling or weakness"."""
+        after = self.words[i + 1:i + 5]
+        return any(w in ("or", "nor", "o", "ni", "u") for w in after) and not any(w in _BOUNDARIES for w in after)
+
+
+@lru_cache(maxsize=65536)
+def _keys_cached(word: str, programme: str, language: str) -> frozenset[str]:
+    lexicon = load(programme, language)
+    keys = {"e:" + word, "w:" + lexicon.stem(word)}
+    if word.isalpha():
+        keys.update("p:" + p for p in lexicon.prefixes if word.startswith(p))
+        # A real word is no typo: "footy" is not "foot", "bake" not "bike".
+        if len(word) >= 4 and word not in lexicon.known and word not in lexicon.everyday \
+                and word not in lexicon.fillers:
+            cutoff = 1 if len(word) < 9 else 2
+            # OSA counts a swap of two letters as one typo: "wlak" is "walk".
+            for candidate, _score, _i in process.extract(word, lexicon.words, scorer=OSA.distance,
+                                                         score_cutoff=cutoff, limit=5):
+                if len(candidate) >= 4:
+                    keys.add("w:" + lexicon.stem(candidate))
+            for prefix in lexicon.prefixes:
+                if len(prefix) >= 6 and OSA.distance(word[:len(prefix)], prefix, score_cutoff=1) <= 1:
+                    keys.add("p:" + prefix)
+    return frozenset(keys)
+
+
+def token_keys(word: str, lexicon: Lexicon) -> frozenset[str]:
+    return _keys_cached(word, lexicon.programme, lexicon.language)
+
+
+@dataclass
+class Match:
+    concept: str
+    clause: int
+    positions: tuple[int, ...]  # the tokens that matched, each group's
+
+    @property
+    def start(self) -> int:
+        return min(self.positions)
+
+    @property
+    def end(self) -> int:
+        return max(self.positions) + 1
+
+
+def find(doc: Doc) -> list[Match]:
+    """Every concept's matches: per clause, each group of a pattern on its own tokens, in any order.
+    A pattern matches as often as it can on distinct tokens ("numb hands, tingly feet": two)."""
+    where: dict[str, list[int]] = {}
+    for i, keys in enumerate(doc.keys):
+        if doc.clause[i] >= 0:
+            for key in keys:
+                where.setdefault(key, []).append(i)
+    matches = []
+    index = _pattern_index(doc.lexicon.programme, doc.lexicon.language)
+    candidates = {entry[0]: entry for key in where for entry in index.get(key, ())}
+    for order in sorted(candidates):
+        _order, concept, pattern, anywhere, firsts = candidates[order]
+        if any(where.keys().isdisjoint(keys) for keys in firsts):
+            continue
+        hits = [_group_hits(doc, group, where) for group in pattern]
+        excluded = _excluded(doc, concept)
+        doc.excluded |= excluded
+        if excluded:
+            hits = [[span for span in group_hits if excluded.isdisjoint(span)] for group_hits in hits]
+        if not all(hits):
+            continue
+        if anywhere:
+            clauses: set[int | None] = {None}
+        else:
+            clauses = set.intersection(*({doc.clause[span[0]] for span in group_hits} for group_hits in hits))
+        for clause in sorted(clauses, key=lambda c: -1 if c is None else c):
+            used: set[int] = set()
+            while (found := _assign(hits, clause, doc, used)) is not None:
+                used.update(found)
+                matches.append(Match(concept, doc.clause[found[0]] if clause is None else clause, found))
+    return matches
+
+
+def _excluded(doc: Doc, concept: str) -> set[int]:
+    """The positions of the concept's idioms in this reply (once per concept and reply)."""
+    found = doc.idioms.get(concept)
+    if found is None:
+        found = doc.idioms[concept] = _idioms(doc, concept)
+    return found
+
+
+def _idioms(doc: Doc, concept: str) -> set[int]:
+    phrases = doc.lexicon.concepts[concept].exclude
+    out: set[int] = set()
+    if not phrases or doc.words_set.isdisjoint(p[0] for p in phrases):
+        return out
+    for phrase in phrases:
+        n = len(phrase)
+        for i in range(len(doc.words) - n + 1):
+            if tuple(doc.words[i:i + n]) == phrase:
+                out.update(range(i, i + n))
+    return out
+
+
+@lru_cache(maxsize=None)
+def _pattern_index(programme: str, language: str) -> dict[str, list[tuple]]:
+    """key -> the patterns whose first group a token with that key can start: a reply visits only the
+    patterns its words could begin, in the lexicon's order."""
+    index: dict[str, list[tuple]] = {}
+    order = 0
+    for concept in load(programme, language).concepts.values():
+        for pattern, anywhere, firsts in zip(concept.patterns, concept.anywhere, concept.first_keys):
+            entry = (order, concept.name, pattern, anywhere, firsts)
+            order += 1
+            for key in firsts[0]:
+                index.setdefault(key, []).append(entry)
+    return index
+
+
+def _group_hits(doc: Doc, group, where: dict[str, list[int]]) -> list[tuple[int, ...]]:
+    """Each place one of the group's alternatives matches: a token, or a phrase within one clause."""
+    spans = []
+    for alt in group:
+        for i in where.get(alt[0].key, ()):
+            if len(alt) == 1:
+                spans.append((i,))
+                continue
+            span = tuple(range(i, i + len(alt)))
+            if span[-1] < len(doc.words) and all(doc.clause[j] == doc.clause[i] and term.key in doc.keys[j]
+                                                 for term, j in zip(alt, span)):
+                spans.append(span)
+    return sorted(spans, key=lambda span: -len(span))  # "shoulder blades" before "shoulder"
+
+
+def _assign(hits, clause: int | None, doc: Doc, used: set[int]) -> tuple[int, ...] | None:
+    taken = set(used)
+    positions: list[int] = []
+    for group_hits in hits:
+        # A negative the pattern can take is part of the finding ("havent had a wee all day"), not
+        # left outside it to negate it.
+        group_hits = sorted(group_hits, key=lambda span: not any(doc.words[i] in INHERENTLY_NEGATIVE
+                                                                 for i in span))
+        span = next((s for s in group_hits if (clause is None or doc.clause[s[0]] == clause)
+                     and not taken.intersection(s)), None)
+        if span is None:
+            return None
+        taken.update(span)
+        positions.extend(span)
+    return tuple(sorted(positions))

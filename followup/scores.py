@@ -1,0 +1,160 @@
+"""Pure: the numbers in a reply (pain score, temperature), the Y/N that answers the numbness
+question, and how many times the exercises were done. Read on the same tokens as the concepts:
+nothing rewrites the text they are matched on; number words go through text2num.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from text_to_num import text2num
+
+from .lexicon import load
+from .matching import Doc, Match
+
+_NUMBER_WORDS = {"en": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"],
+                 "es": ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez"]}
+
+
+@lru_cache(maxsize=65536)
+def number_value(token: str, language: str) -> float | None:
+    if token.endswith("ish") and len(token) > 3:
+        token = token[:-3]  # "fiveish"
+    if token[0].isdigit():
+        return float(token.replace(",", "."))
+    try:
+        return float(text2num(token, language))
+    except ValueError:
+        pass
+    return None
+
+
+@lru_cache(maxsize=65536)
+def _misspelt_number(token: str, programme: str, language: str) -> float | None:
+    """ "sevn", "eigth": a number word of four letters or more, one typo away, that is no other word."""
+    lexicon = load(programme, language)
+    if len(token) < 4 or token in lexicon.known or token in lexicon.everyday:
+        return None
+    words = [w for w in _NUMBER_WORDS.get(language, []) if len(w) >= 4]
+    found = process.extractOne(token, words, scorer=OSA.distance, score_cutoff=1)
+    return float(_NUMBER_WORDS[language].index(found[0])) if found else None
+
+
+def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
+    """The pain score, a temperature, and the tokens they account for."""
+    lex, words = doc.lexicon, doc.words
+    candidates: list[tuple[int, int, bool]] = []  # (position, value, labelled as pain)
+    temperature, used = None, set()
+    strong = None
+    for i, w in enumerate(words):
+        value = number_value(w, lex.language) if (w[0].isdigit() or w.isalpha()) else None
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if value is None and w.isalpha() and (len(words) <= 2 or after in lex.yes | lex.no
+                                               or (i > 0 and words[i - 1] in lex.pain_words)):
+            value = _misspelt_number(w, lex.programme, lex.language)  # "sevn N", "pain eigth"
+        if value is None:
+            continue
+        if w.isalpha() and w in ("one", "un", "uno", "una", "a") and (
+                (after.isalpha() and after not in lex.yes | lex.no) or (after and after[0].isdigit())):
+            continue  # "one leg", "una pierna", "un 10": a word, not a score
+        if 35 <= value <= 45 or 95 <= value <= 110:
+            temperature = value
+            used.add(i)
+            continue
+        if after in lex.units or (after == "x" and i + 2 >= len(words)) or (i > 0 and words[i - 1] == "x"):
+            used.update((i, i + 1) if after in lex.units else (i,))
+            continue
+        if i >= 2 and words[i - 1] == "of" and words[i - 2] in lex.units:
+            used.add(i)
+            continue  # "3 sets of 10"
+        if i > 0 and (words[i - 1] in lex.time_words or _DONE_COUNT.search(words[i - 1])) or after == ":":
+            used.add(i)
+            continue
+        if value > 10 or value < 0:
+            continue
+        out_of = _out_of_ten(words, i, lex.language)
+        if out_of:
+            strong = (i, int(value + 0.5))
+            used.update(range(i, i + out_of))
+            continue
+        if i >= 2 and _out_of_ten(words, i - 2, lex.language) or i >= 3 and _out_of_ten(words, i - 3, lex.language):
+            continue  # the "10" of "6/10"
+        labelled = any(b in lex.pain_words for b in words[max(0, i - 3):i])
+        candidates.append((i, int(value + 0.5), labelled))
+    used.update(i for i, _, _ in candidates)
+    if strong:
+        return strong[1], temperature, used
+    if not candidates:
+        return None, temperature, used
+    for i, value, _ in candidates:
+        if any(w in lex.now_words for w in words[max(0, i - 3):i + 2]):
+            return value, temperature, used  # "7 yesterday, 3 now"
+    if len(candidates) > 1 and any(w in lex.transition_words for w in words[candidates[0][0]:candidates[-1][0]]):
+        return candidates[-1][1], temperature, used  # "went from 7 to 3": the current one
+    labelled = [c for c in candidates if c[2]]
+    if labelled:
+        return labelled[0][1], temperature, used
+    return max(v for _, v, _ in candidates), temperature, used  # "6 or 7": when in doubt, the higher
+
+
+def _out_of_ten(words: list[str], i: int, language: str) -> int:
+    """How many tokens "N/10", "N out of ten", "N de 10" take from i (0 if it is none of them)."""
+    for between in (["/"], ["out", "of"], ["de"], ["over"], ["outta"], ["sobre"]):
+        j = i + 1 + len(between)
+        if words[i + 1:j] == between and j < len(words) and number_value(words[j], language) == 10:
+            return j - i + 1
+    return 0
+
+
+def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tuple[bool | None, set[int]]:
+    """A Y/N that answers the numbness question: after a score ("6 N"), after the word ("numb: no"),
+    or the whole reply ("yes", "N")."""
+    lex, words = doc.lexicon, doc.words
+    content = [i for i, w in enumerate(words) if w[0].isalnum()]
+    for i in content:
+        w = words[i]
+        if w not in lex.yes and w not in lex.no:
+            continue
+        prev = [j for j in content if j < i]
+        nxt = [j for j in content if j > i]
+        follows_number = bool(prev) and prev[-1] in number_positions and prev[-1] >= i - 2
+        follows_numb = bool(prev) and prev[-1] in numb_positions and prev[-1] >= i - 2
+        alone = all(j in number_positions or words[j] in lex.yes | lex.no for j in content)
+        ends_clause = not nxt or doc.clause[nxt[0]] != doc.clause[i]
+        opens_reply = not prev and i + 1 < len(words) and not words[i + 1][0].isalnum()
+        if lex.language == "es" and w == "y" and not ends_clause:
+            continue  # "5 y todavia hormigueo": "and"
+        if (follows_number and (ends_clause or w not in ("no",))) or (follows_numb and ends_clause) or alone \
+                or opens_reply:
+            return w in lex.yes, {i}
+    return None, set()
+
+
+_COUNT_WORDS = {"twice": 2, "thrice": 3}
+
+
+_DONE_COUNT = re.compile(r"^(?:done|did|finished|listo|lista|hecho|hechos|hecha|termine)$")  # "done 2": a count
+
+
+def done_count(doc: Doc, present: dict[str, list[Match]], negated: dict[str, list[Match]]) -> int | None:
+    if present.get("not_done") or (negated.get("done") and not present.get("done")):
+        return 0
+    if not present.get("done"):
+        return None
+    words = doc.words
+    for i, w in enumerate(words):
+        if w in _COUNT_WORDS:
+            return _COUNT_WORDS[w]
+        if w == "x" and i + 1 < len(words) and words[i + 1].isdigit():
+            return min(10, int(words[i + 1]))
+        if w.isdigit() and i + 1 < len(words) and words[i + 1] in ("x", "times", "veces", "time"):
+            return min(10, int(w))
+        if w in ("dos", "two") and i + 1 < len(words) and words[i + 1] in ("veces", "times"):
+            return 2
+        if _DONE_COUNT.match(w) and i + 1 < len(words) and words[i + 1].isdigit() and (
+                i + 2 >= len(words) or words[i + 2] not in doc.lexicon.units):
+            return min(10, int(words[i + 1]))
+    return 1
