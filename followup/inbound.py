@@ -281,3 +281,12 @@ def _history(session: Session, patient, now: datetime) -> list[rules.Reply]:
 @lru_cache(maxsize=1024)
 def _flag_set(flags: str) -> frozenset[str]:
     return frozenset(flags.split())  # nearly always "": one shared set instead of one per row
+
+
+def apply_status(session: Session, sid: str, status: str, error: str | None, now: datetime) -> None:
+    """A status callback (the webhook's, or one spooled while the database was away): the message's
+    status moves forward; a 21610 opts its patient out."""
+    message = outbox.apply_status(session, sid, status, error, now)
+    if message is not None and error == "21610" and message.patient_id:
+        consent.opt_out(session, message.patient_id, now, method="carrier",
+                        evidence="Twilio 21610 (status callback)", confirm=False)

@@ -27,6 +27,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from . import inbound
+from .db import session_scope
+
 log = logging.getLogger("followup.spool")
 STALE_CLAIM_SECONDS = 300  # a claimed file this old belongs to a drainer that died
 # SQLSTATE classes that mean "the database is away or busy, try later", not "this entry is bad":
@@ -173,14 +176,10 @@ def _set_aside(claimed: Path, path: Path, reason: str) -> None:
 
 
 def _process(engine: Engine, record: dict) -> str:
-    from . import inbound
-    from .db import session_scope
-    from .web import apply_status
-
     received_at = datetime.fromisoformat(record["received_at"])
     if record.get("kind") == "status":
         with session_scope(engine) as session:
-            apply_status(session, record["sid"], record["status"], record.get("error"), received_at)
+            inbound.apply_status(session, record["sid"], record["status"], record.get("error"), received_at)
         return f"status {record['status']}"
     for last in (False, True):
         try:

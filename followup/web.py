@@ -24,7 +24,7 @@ from starlette.requests import ClientDisconnect
 from xml.sax.saxutils import escape
 from twilio.request_validator import RequestValidator
 
-from . import clock, consent, inbound, outbox, spool
+from . import clock, inbound, spool
 from .config import Settings
 from .db import Cutter, engine_for, error_reason, session_scope
 from .messages import render
@@ -332,18 +332,10 @@ def _handle_inbound(attempt: _Attempt, engine, sender: str, body: str, sid: str,
     raise AssertionError("unreachable")
 
 
-def apply_status(session, sid: str, status: str, error: str | None, now) -> None:
-    """A status callback: the message's status moves forward; a 21610 opts its patient out."""
-    message = outbox.apply_status(session, sid, status, error, now)
-    if message is not None and error == "21610" and message.patient_id:
-        consent.opt_out(session, message.patient_id, now, method="carrier",
-                        evidence="Twilio 21610 (status callback)", confirm=False)
-
-
 def _handle_status(attempt: _Attempt, engine, sid: str, status: str, error: str | None) -> None:
     with session_scope(engine) as session:
         attempt.check()
-        apply_status(session, sid, status, error, clock.now())
+        inbound.apply_status(session, sid, status, error, clock.now())
         attempt.begin_commit()
 
 
