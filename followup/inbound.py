@@ -177,9 +177,8 @@ def _respond(session: Session, patient, clinic, program: str | None,
     if patient.status == "opted_out":
         return _opted_out(session, patient, clinic, program, inbound, answer, now, result)
 
-    reports = answer.pain is not None or answer.numbness is not None or answer.done is not None or bool(answer.flags)
-    # Understood: it answers something, or it acknowledges ("thanks", "ok", "thank you for the reminder").
-    understood = reports or answer.acknowledged or answer.denied
+    # Understood: it answers something, denies something, or acknowledges ("thank you for the reminder").
+    understood = answer.understood
     tz = zone(patient.timezone)
     _INSERT_READING.run(session.connection(), **dict(
         patient_id=patient.id, message_id=inbound.id, patient=patient.id, now=now,
@@ -204,7 +203,7 @@ def _respond(session: Session, patient, clinic, program: str | None,
         result.action = "question"
         return render("question", "sms", lang, **ctx).body, "reply"
     if not understood:
-        # Nothing of an answer in it ("the weather is nice"): ask, and a person reads it.
+        # Nothing of an answer in it ("the weather today"): ask, and a person reads it.
         return _not_understood(session, patient, clinic, inbound, now, result, ctx)
     if answer.unaccounted:
         _review(session, patient, clinic, inbound, now, result, "words the reader could not account for")
