@@ -127,15 +127,34 @@ def as_csv(report: dict) -> str:
     return out.getvalue()
 
 
+def duration(minutes: float | None) -> str:
+    """Minutes in the unit a person reads: 45 min, 3.5 h, 2.1 days."""
+    if minutes is None:
+        return "n/a"
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} days"
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
 def as_table(report: dict, table) -> str:
     """The clinic's summary line, then one row per patient (`table` prints rows, as the CLI does)."""
     c = report["clinic"]
-    head = (f"{c['patients']} patients; reminder adherence {c['adherence']}; check-in response {c['response_rate']}; "
-            f"escalations {c['escalations_by_tier'] or 'none'} ({c['open_escalations']} open); median minutes to "
-            f"acknowledge {c['median_minutes_to_acknowledge']}\n")
+    n = c["patients"]
+    tiers = ", ".join(f"{k} {v}" for k, v in c["escalations_by_tier"].items()) or "none"
+    head = (f"{n} patient{'' if n == 1 else 's'}; reminder adherence {_share(c['adherence'])}; check-in response "
+            f"{_share(c['response_rate'])}; escalations: {tiers} ({c['open_escalations']} open); median time to "
+            f"acknowledge {duration(c['median_minutes_to_acknowledge'])}\n")
+    rows = [{**row, "escalations": ", ".join(f"{k} {v}" for k, v in sorted(row["escalations"].items()))}
+            for row in report["patients"]]
     buffer = io.StringIO()
     with redirect_stdout(buffer):
-        table(report["patients"], CSV_COLUMNS)
+        table(rows, CSV_COLUMNS + ["escalations"])
     return head + buffer.getvalue()
 
 

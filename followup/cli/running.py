@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+
 import click
 
 from .. import clock
@@ -54,10 +57,17 @@ def _service_logging() -> None:
 @json_option
 @pass_app
 def tick(app: App, as_json: bool) -> None:
-    """One scheduler cycle at "now": plan, send what is due, run time-based rules."""
+    """One scheduler cycle at "now".
+
+    Plans, sends what is due and runs the time-based rules."""
     with app.session():
         pass  # checks the schema once before any work
-    report = _worker(app).tick()
+    if as_json:
+        # Console channels print each message on stdout; under --json stdout holds the JSON alone.
+        with contextlib.redirect_stdout(sys.stderr):
+            report = _worker(app).tick()
+    else:
+        report = _worker(app).tick()
     emit(report.as_json(), as_json, lambda _d: click.echo(report.summary()))
 
 
@@ -106,8 +116,8 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Server processes (more than 1 is for PostgreSQL: SQLite has one writer).")
 @pass_app
@@ -117,8 +127,8 @@ def serve(app: App, host: str, port: int, workers: int) -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @pass_app
 def run(app: App, host: str, port: int) -> None:
     """The service: scheduler and webhook server in one process."""
@@ -126,13 +136,16 @@ def run(app: App, host: str, port: int) -> None:
 
 
 @cli.command()
-@click.option("--patients", default=3, show_default=True, type=click.IntRange(1, 100_000))
-@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 365))
-@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--patients", default=3, show_default=True, type=click.IntRange(1, 100_000),
+              help="How many scripted patients.")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 365), help="How many days to run.")
+@click.option("--seed", default=1, show_default=True, type=int, help="The same seed, the same run.")
 @json_option
 def simulate(patients: int, days: int, seed: int, as_json: bool) -> None:
-    """A whole programme on a fake clock with fake channels and scripted patients, in a temporary
-    database. A transcript for up to 5 patients, a summary for more. Deterministic for a seed."""
+    """A whole programme on a fake clock.
+
+    Fake channels and scripted patients, in a temporary database. A transcript for up to 5
+    patients, a summary for more. Deterministic for a seed."""
     from ..simulate import simulate as run_simulation
 
     with progress(days, "simulating days", quiet=as_json) as advance:

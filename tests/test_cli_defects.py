@@ -1,0 +1,144 @@
+"""Defects found on the way (issue 16), each through the CLI."""
+
+import json
+
+import pytest
+
+
+def test_enroll_json_names_the_programme(followup_sqlite):
+    clinic = followup_sqlite.clinic()
+    data = followup_sqlite.json("enroll", "--clinic", clinic, "--name", "Ana", "--phone", "+1 617 555 0123",
+                                "--timezone", "America/New_York", "--program", "upper-back", "--consent")
+    assert data["program"] == "upper-back"
+
+
+@pytest.mark.parametrize("command", [["resume", "999"], ["pause", "999"], ["unenroll", "999"]])
+def test_a_status_change_for_an_unknown_patient_is_one_line_and_exit_2(followup_sqlite, command):
+    result = followup_sqlite(*command, expect=2)
+    assert result.stderr.strip() == "error: patient: no patient with id 999"
+
+
+@pytest.mark.parametrize("args", [["report", "--out", "/missing/dir/x"],
+                                  ["patient", "export", "1", "--out", "/missing/x"]])
+def test_an_out_path_that_cannot_be_written_is_one_line_and_exit_2(followup_sqlite, args):
+    followup_sqlite.enrol(followup_sqlite.clinic())
+    result = followup_sqlite(*args, expect=2)
+    assert len(result.stderr.strip().splitlines()) == 1 and "--out" in result.stderr
+
+
+def test_tick_json_is_one_json_document_even_when_console_channels_print(followup_sqlite):
+    followup_sqlite.enrol(followup_sqlite.clinic())
+    result = followup_sqlite("tick", "--json")  # the opt-in confirmation goes out on the console channel
+    data = json.loads(result.stdout)
+    assert data["sent"] >= 1
+    assert "NOT SENT: console channel" in result.stderr
+
+
+def test_reply_from_a_national_number_finds_the_patient(followup_sqlite):
+    patient = followup_sqlite.enrol(followup_sqlite.clinic())
+    data = followup_sqlite.json("reply", "--from", "617 555 0123", "--body", "pain 3")
+    assert data["patient_id"] == patient
+
+
+def test_reply_from_a_national_number_tries_each_clinics_country(followup_sqlite):
+    followup_sqlite.clinic()
+    london = followup_sqlite.clinic(name="Thames Physio", phone="+44 20 7946 0000", timezone="Europe/London")
+    patient = followup_sqlite.enrol(london, phone="+44 7400 123456", timezone="Europe/London")
+    data = followup_sqlite.json("reply", "--from", "07400 123456", "--body", "pain 3")
+    assert data["patient_id"] == patient
+
+
+def _history(followup):
+    patient = followup.enrol(followup.clinic())
+    followup("tick")  # the confirmation goes out
+    followup("reply", "--from", "+1 617 555 0123", "--body", "pain 3", now="2026-12-01T15:00:00Z")
+    return patient
+
+
+def test_messages_are_listed_in_time_order_with_replies_in_place(followup_sqlite):
+    _history(followup_sqlite)
+    listed = followup_sqlite.json("messages")
+    times = [m["due_at"] or m["sent_at"] for m in listed]
+    assert times == sorted(times)
+    inbound = next(i for i, m in enumerate(listed) if m["direction"] == "in")
+    assert listed[inbound]["sent_at"] == "2026-12-01T15:00:00Z"
+    assert listed[-1]["direction"] == "out" and listed[-1]["status"] == "pending"  # not the reply, as before
+
+
+def test_messages_limit_keeps_the_newest(followup_sqlite):
+    _history(followup_sqlite)
+    everything = followup_sqlite.json("messages")
+    assert followup_sqlite.json("messages", "--limit", 2) == everything[-2:]
+
+
+def test_messages_filter_by_channel(followup_sqlite):
+    clinic = followup_sqlite.clinic()
+    followup_sqlite.enrol(clinic, channel="both", email="ana@example.test")
+    emails = followup_sqlite.json("messages", "--channel", "email")
+    assert emails and {m["channel"] for m in emails} == {"email"}
+    assert len(followup_sqlite.json("messages")) > len(emails)
+
+
+@pytest.mark.parametrize("args, named", [(["--status", "bogus"], "--status"), (["--kind", "bogus"], "--kind"),
+                                         (["--channel", "pigeon"], "--channel"),
+                                         (["--patient", "999"], "no patient with id 999")])
+def test_messages_refuse_an_unknown_filter_with_exit_2(followup_sqlite, args, named):
+    result = followup_sqlite("messages", *args, expect=2)
+    assert named in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_legacy_fixed_offset_zone_is_refused_naming_the_field(followup_sqlite):
+    clinic = followup_sqlite.clinic()
+    result = followup_sqlite("enroll", "--clinic", clinic, "--name", "Ana", "--phone", "+1 617 555 0123",
+                             "--timezone", "EST", "--consent", expect=2)
+    assert "timezone: 'EST'" in result.stderr
+    assert followup_sqlite.json("patients") == []
+
+
+def test_the_quiet_hours_error_names_the_sending_window(followup_sqlite):
+    clinic = followup_sqlite.clinic()
+    result = followup_sqlite("enroll", "--clinic", clinic, "--name", "Ana", "--phone", "+1 617 555 0123",
+                             "--timezone", "America/New_York", "--reminder-times", "21:30", "--consent", expect=2)
+    assert "reminder_times: 21:30 is outside the sending window 08:00-21:00" in result.stderr
+
+
+def test_enrolling_one_csv_row_says_one_patient_and_one_id(followup_sqlite, tmp_path):
+    clinic = followup_sqlite.clinic()
+    path = tmp_path / "one.csv"
+    path.write_text("name,phone,timezone,consent\nAna,+1 617 555 0123,America/New_York,yes\n")
+    out = followup_sqlite("enroll", "--clinic", clinic, "--csv", path).stdout
+    assert out.strip() == "enrolled 1 patient (id 1)"
+
+
+def test_weeks_is_typed_as_a_whole_number(followup_sqlite):
+    result = followup_sqlite("enroll", "--help")
+    assert "--weeks INTEGER" in result.stdout
+    clinic = followup_sqlite.clinic()
+    followup_sqlite("enroll", "--clinic", clinic, "--name", "Ana", "--phone", "+1 617 555 0123",
+                    "--timezone", "America/New_York", "--weeks", "six", "--consent", expect=2)
+
+
+def _commands(group, prefix=()):
+    import click
+
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+
+
+def test_every_option_has_help_and_no_one_liner_is_cut_off(followup_sqlite):
+    import click
+
+    from followup.cli import cli
+
+    missing, cut = [], []
+    for path, command in _commands(cli):
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.help and param.name != "help":
+                missing.append(f"{' '.join(path)} {param.opts[0]}")
+    for path in [()] + [p for p, c in _commands(cli) if isinstance(c, click.Group)]:
+        text = followup_sqlite(*path, "--help").stdout
+        cut += [f"{' '.join(path)}: {line.strip()}" for line in text.splitlines()
+                if line.rstrip().endswith("...") and not line.startswith("Usage:")]
+    assert missing == [] and cut == []
