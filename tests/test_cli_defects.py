@@ -142,3 +142,48 @@ def test_every_option_has_help_and_no_one_liner_is_cut_off(followup_sqlite):
         cut += [f"{' '.join(path)}: {line.strip()}" for line in text.splitlines()
                 if line.rstrip().endswith("...") and not line.startswith("Usage:")]
     assert missing == [] and cut == []
+
+
+def _silent_both_patient(followup, days):
+    patient = followup.enrol(followup.clinic(), channel="both", email="ana@example.test")
+    seen = {}
+    for day in days:  # check-ins at 19:00 New York (00:00 UTC); each tick sends one, R1 looks at the day before
+        followup("tick", now=f"2026-12-{day:02d}T00:00:10Z")
+        seen[day] = ([m for m in followup.json("messages", "--kind", "nudge")],
+                     [e for e in followup.json("escalations") if e["rule"] == "R1"])
+    return patient, seen
+
+
+def test_a_both_patient_is_nudged_once_per_channel_after_two_missed_check_ins_not_one(followup):
+    patient, seen = _silent_both_patient(followup, (2, 3, 4))
+    assert seen[3] == ([], [])  # one check-in missed (its SMS and its email): nothing yet
+    nudges, reviews = seen[4]
+    assert sorted(m["channel"] for m in nudges) == ["email", "sms"] and reviews == []
+    sms, email = sorted(nudges, key=lambda m: m["channel"] != "sms")
+    assert "STOP" in sms["body"] and email["body"]  # the email rendered from the email template...
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(followup.url)
+    with engine.connect() as connection:
+        subject = connection.execute(text("SELECT subject FROM message WHERE id = :id"), {"id": email["id"]}).scalar()
+    engine.dispose()
+    assert subject  # ...and a subject
+
+
+def test_a_both_patient_gets_the_review_after_three_missed_check_ins(followup):
+    patient, seen = _silent_both_patient(followup, (2, 3, 4, 5))
+    assert seen[4][1] == []
+    assert [e["patient_id"] for e in seen[5][1]] == [patient]
+    assert len(seen[5][0]) == 2  # still the one nudge, per channel
+
+
+def test_report_counts_a_both_patients_reminder_and_check_in_once(followup):
+    followup.enrol(followup.clinic(), channel="both", email="ana@example.test")
+    followup("tick", now="2026-12-01T14:00:05Z")  # the day's reminder, by SMS and by email
+    followup("reply", "--from", "+16175550123", "--body", "DONE", now="2026-12-01T15:00:00Z")
+    followup("tick", now="2026-12-02T00:00:05Z")  # the check-in, by SMS and by email
+    followup("reply", "--from", "+16175550123", "--body", "3 N", now="2026-12-02T00:30:00Z")
+    report = json.loads(followup("report", "--format", "json").stdout)
+    [row] = report["patients"]
+    assert (row["reminders_sent"], row["adherence"], row["checkins_sent"], row["response_rate"]) == (1, 1.0, 1, 1.0)
+    assert (report["clinic"]["adherence"], report["clinic"]["response_rate"]) == (1.0, 1.0)
