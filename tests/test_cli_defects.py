@@ -187,3 +187,13 @@ def test_report_counts_a_both_patients_reminder_and_check_in_once(followup):
     [row] = report["patients"]
     assert (row["reminders_sent"], row["adherence"], row["checkins_sent"], row["response_rate"]) == (1, 1.0, 1, 1.0)
     assert (report["clinic"]["adherence"], report["clinic"]["response_rate"]) == (1.0, 1.0)
+
+
+def test_forget_removes_the_readings_quoted_in_escalation_reasons(followup_sqlite):
+    patient = followup_sqlite.enrol(followup_sqlite.clinic())
+    followup_sqlite("reply", "--from", "+16175550123", "--body", "pain 9")
+    [before] = followup_sqlite.json("escalations")
+    assert "9/10" in before["reason"]
+    followup_sqlite("patient", "forget", patient, "--yes")
+    [after] = followup_sqlite.json("escalations")
+    assert after["reason"] == "severe pain" and (after["rule"], after["tier"]) == (before["rule"], before["tier"])
