@@ -140,16 +140,21 @@ def run(app: App, host: str, port: int) -> None:
               help="How many scripted patients.")
 @click.option("--days", default=7, show_default=True, type=click.IntRange(1, 365), help="How many days to run.")
 @click.option("--seed", default=1, show_default=True, type=int, help="The same seed, the same run.")
+@click.option("--keep", metavar="FILE", help="Keep the simulated SQLite database in FILE, to explore it afterwards.")
 @json_option
-def simulate(patients: int, days: int, seed: int, as_json: bool) -> None:
+def simulate(patients: int, days: int, seed: int, keep: str | None, as_json: bool) -> None:
     """A whole programme on a fake clock.
 
     Fake channels and scripted patients, in a temporary database. A transcript for up to 5
     patients, a summary for more. Deterministic for a seed."""
     from ..simulate import simulate as run_simulation
+    from . import check_writable
+
+    if keep:
+        check_writable(keep)
 
     with progress(days, "simulating days", quiet=as_json) as advance:
-        result = run_simulation(patients, days, seed, on_day=advance)
+        result = run_simulation(patients, days, seed, on_day=advance, keep=keep)
     if as_json:
         emit({"summary": result.summary, "transcript": result.lines, "database": result.database}, True)
         return
