@@ -197,3 +197,36 @@ def test_forget_removes_the_readings_quoted_in_escalation_reasons(followup_sqlit
     followup_sqlite("patient", "forget", patient, "--yes")
     [after] = followup_sqlite.json("escalations")
     assert after["reason"] == "severe pain" and (after["rule"], after["tier"]) == (before["rule"], before["tier"])
+
+
+@pytest.mark.parametrize("command", ["serve", "run"])
+def test_a_busy_port_is_one_line_and_exit_2(sqlite_url, command):
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("FOLLOWUP_", "TWILIO_"))}
+        done = subprocess.run([str(Path(sys.executable).parent / "followup"), "--db", sqlite_url, command,
+                               "--port", str(port)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: --port {port}: 127.0.0.1:{port} is already in use (another followup serve or run? "
+        f"choose another with --port)"]
+
+
+def test_a_read_only_command_on_a_mistyped_sqlite_path_creates_nothing(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from followup.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    for url in (f"sqlite:///{tmp_path}/typo.db", "sqlite:////missing/dir/x.db"):
+        result = CliRunner().invoke(cli, ["--db", url, "patients"])
+        assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []

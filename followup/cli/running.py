@@ -9,6 +9,7 @@ import click
 
 from .. import clock
 from ..db import error_reason
+from ..errors import BadInput
 from . import App, cli, configuration_problem, emit, json_option, pass_app, progress
 
 
@@ -84,6 +85,28 @@ def worker(app: App) -> None:
     service.run_worker(_worker(app))
 
 
+def _check_port(host: str, port: int) -> None:
+    """Bind the address once before anything starts: a port in use is one line and exit 2, not
+    uvicorn's start-up and shut-down logs and exit 3."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise BadInput(f"--host {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise BadInput(f"--port {port}: {host}:{port} is already in use (another followup serve or run? "
+                               f"choose another with --port)") from None
+            raise BadInput(f"--host {host} --port {port}: cannot listen there: {exc.strerror}") from None
+
+
 def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 1) -> None:
     import os
 
@@ -91,6 +114,7 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
 
     from .. import config, service, web
 
+    _check_port(host, port)
     config.check_spool_dir(app.settings)  # now, not when the first outage needs it
     _await_database(app)
     _service_logging()
