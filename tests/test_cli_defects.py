@@ -255,3 +255,22 @@ def test_the_readme_day_in_the_clinic_is_real_output(tmp_path, monkeypatch):
             assert result.output.rstrip("\n") == shown.rstrip("\n"), command
     finally:
         db.dispose("sqlite:///followup.db")
+
+
+def test_the_service_log_has_no_python_reprs(caplog):
+    import logging
+
+    from followup import dispatch, service
+
+    def dispatch_job():
+        return dispatch.Report(sent=1, errors={"timeout": 2})
+
+    def rules():
+        return {"completed": 0, "nudged": 1}
+
+    with caplog.at_level(logging.INFO, logger="followup.service"):
+        service._logged(dispatch_job)()
+        service._logged(rules)()
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == ["dispatch_job: sent 1, failed 0, retrying 0, skipped 0, deferred 0, stale 0, errors timeout 2",
+                     "rules: completed 0, nudged 1"]
