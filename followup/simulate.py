@@ -69,11 +69,14 @@ class Result:
 
     def text(self) -> str:
         s = self.summary
+        counts = lambda d: ", ".join(f"{k} {v}" for k, v in d.items()) or "none"  # noqa: E731
+        plural = lambda n, noun: f"{n} {noun}" + ("" if n == 1 else "s")  # noqa: E731
         return "\n".join(self.lines + [
-            f"\n{s['patients']} patients, {s['days']} days, seed {s['seed']}: {s['behaviours']}",
-            f"sent: {s['sent']}",
-            f"replies received: {s['replies_received']}; escalations: {s['escalations'] or 'none'}",
-            f"patients: {s['patient_status']}; skipped or failed: {s['skipped_or_failed'] or 'none'}"]
+            f"\n{plural(s['patients'], 'patient')}, {plural(s['days'], 'day')}, seed {s['seed']}: "
+            f"{counts(s['behaviours'])}",
+            f"sent: {counts(s['sent'])}",
+            f"replies received: {s['replies_received']}; escalations: {counts(s['escalations'])}",
+            f"patients: {counts(s['patient_status'])}; skipped or failed: {counts(s['skipped_or_failed'])}"]
             + ([f"explore it: followup --db {self.database} report --format html --out report.html"]
                if self.database else []))
 

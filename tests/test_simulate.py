@@ -61,3 +61,10 @@ def test_keep_keeps_the_database_to_explore(tmp_path):
     assert data["database"] == f"sqlite:///{kept}" and kept.exists() and (os.stat(kept).st_mode & 0o777) == 0o600
     result = CliRunner().invoke(cli, ["--db", data["database"], "--now", "2026-12-03T12:00:00Z", "patients", "--json"])
     assert result.exit_code == 0 and len(json.loads(result.stdout)) == 2
+
+
+def test_the_summary_reads_as_text_not_python():
+    out = simulate("--patients", "1", "--days", "1")
+    summary = out.split("\n\n", 1)[1] if "\n\n" in out else out
+    assert "1 patient, 1 day, seed 1" in out
+    assert "{" not in summary and "'" not in summary
