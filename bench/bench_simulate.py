@@ -26,7 +26,8 @@ def simulate(source: Path, patients: int, days: int, keep: str | None = None) ->
     env.pop("FOLLOWUP_NOW", None)
     began = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", "from followup.cli import main; main()", "simulate",
-                           "--patients", str(patients), "--days", str(days), "--seed", "1", "--json", *(["--keep", keep] if keep else [])],
+                           "--patients", str(patients), "--days", str(days), "--seed", "1", "--json",
+                           *(["--keep", keep] if keep else [])],
                           env=env, cwd=source, capture_output=True, text=True, check=True)
     return time.perf_counter() - began, json.loads(done.stdout)
 

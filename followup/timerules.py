@@ -110,7 +110,8 @@ _FIRST_OF_SLOT = (select(func.min(_slot_row.c.id)).where(
     _slot_row.c.local_date == Message.local_date, _slot_row.c.slot == Message.slot)
     .correlate(Message.__table__).scalar_subquery())
 _BECAME_MISSED = (
-    select(func.coalesce(_FIRST_OF_SLOT, Message.id), Patient, Clinic, Enrolment.program).join(Patient, Patient.id == Message.patient_id)
+    select(func.coalesce(_FIRST_OF_SLOT, Message.id), Patient, Clinic, Enrolment.program)
+    .join(Patient, Patient.id == Message.patient_id)
     .join(Clinic, Clinic.id == Patient.clinic_id).join(Enrolment, Enrolment.patient_id == Patient.id)
     .where(Message.direction == "out", Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
            Message.sent_at > bindparam("after"), Message.sent_at <= bindparam("until"), Patient.status == "active",
