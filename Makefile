@@ -3,7 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export FOLLOWUP_DATABASE_URL ?= sqlite:///followup.db
+# `make run` has a database of its own, not the CLI's default ./followup.db: a fake-clock session
+# there (the README's first one) would otherwise be sent on the real clock by the next `make run`.
+# Its spool too (followup-run-spool). An exported FOLLOWUP_DATABASE_URL is used as given. `make run PORT=8001 HOST=0.0.0.0`.
+RUN_DB ?= $(or $(FOLLOWUP_DATABASE_URL),sqlite:///followup-run.db)
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test venv migrate bench soak clean triage-eval
 
@@ -16,11 +21,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 migrate: $(STAMP)
-	$(BIN)/followup db upgrade
+	$(BIN)/followup --db '$(RUN_DB)' db upgrade
 
 # Console channels unless Twilio/SMTP settings are present in the environment.
 run: migrate
-	$(BIN)/followup run
+	FOLLOWUP_SPOOL_DIR="$${FOLLOWUP_SPOOL_DIR:-followup-run-spool}" \
+	    $(BIN)/followup --db '$(RUN_DB)' run --host '$(HOST)' --port '$(PORT)'
 
 # The suite starts its own throw-away PostgreSQL cluster when initdb/pg_ctl exist (tests/pg.py).
 test: $(STAMP)

@@ -21,12 +21,13 @@ from pathlib import Path
 from common import ROOT, machine, median
 
 
-def simulate(source: Path, patients: int, days: int) -> tuple[float, dict]:
+def simulate(source: Path, patients: int, days: int, keep: str | None = None) -> tuple[float, dict]:
     env = {**os.environ, "PYTHONPATH": str(source)}
     env.pop("FOLLOWUP_NOW", None)
     began = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", "from followup.cli import main; main()", "simulate",
-                           "--patients", str(patients), "--days", str(days), "--seed", "1", "--json"],
+                           "--patients", str(patients), "--days", str(days), "--seed", "1", "--json",
+                           *(["--keep", keep] if keep else [])],
                           env=env, cwd=source, capture_output=True, text=True, check=True)
     return time.perf_counter() - began, json.loads(done.stdout)
 
@@ -50,7 +51,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="with --baseline: alternating runs of each")
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    seconds, result = simulate(ROOT, args.patients, args.days)
+    seconds, result = simulate(ROOT, args.patients, args.days, keep=str(Path(tempfile.mkdtemp()) / "simulation.db"))
     summary = result["summary"]
     print(f"simulate {args.patients} patients x {args.days} days: {seconds:.1f} s "
           f"({summary['replies_received']} replies in, {sum(summary['sent'].values())} messages out)")

@@ -61,6 +61,12 @@ def _int(field: str, text: str, low: int, high: int, problems: list[str]) -> int
     return value
 
 
+# EST, MST, HST (fixed offsets, no daylight saving) and EST5EDT, CET, WET and the like (one rule for a
+# whole region): names from before the place-named zones. zoneinfo knows them, but a patient in New
+# York given EST gets every message an hour late all summer. UTC (and Etc/...) is deliberate and kept.
+_LEGACY_ZONE = re.compile(r"(?!UTC$|UCT$|GMT$)[A-Z]{3}(\d{1,2}[A-Z]{3})?")
+
+
 def _times(field: str, text: str, clinic: Clinic, problems: list[str]) -> list[time]:
     start, end = parse_hhmm(clinic.quiet_start), parse_hhmm(clinic.quiet_end)
     found = []
@@ -71,8 +77,8 @@ def _times(field: str, text: str, clinic: Clinic, problems: list[str]) -> list[t
             problems.append(f"{field}: {exc}")
             continue
         if not in_window(value, start, end):
-            problems.append(f"{field}: {part} is inside the clinic's quiet hours "
-                            f"(messages go out {clinic.quiet_start}-{clinic.quiet_end} only)")
+            problems.append(f"{field}: {part} is outside the sending window {clinic.quiet_start}-{clinic.quiet_end} "
+                            f"(the clinic's quiet hours are the rest of the day)")
             continue
         found.append(value)
     if not found and not problems:
@@ -116,6 +122,10 @@ def validate(raw: Mapping[str, str | None], clinic: Clinic, today: date) -> tupl
             zone(tz_name)
         except ValueError as exc:
             problems.append(f"timezone: {exc}")
+        else:
+            if _LEGACY_ZONE.fullmatch(tz_name):
+                problems.append(f"timezone: {tz_name!r} is a legacy zone (a fixed offset or a rule shared by a "
+                                f"region), not a place: give the patient's IANA zone, e.g. America/New_York")
 
     language = get("language").lower() or "en"
     if language not in LANGUAGES:

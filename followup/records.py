@@ -17,6 +17,7 @@ from .enrolment import enrolment_of, get_patient
 from .errors import BadInput, FollowupError
 from .localtime import to_utc_z
 from .models import AuditEvent, Consent, Escalation, Message, Patient, Reading
+from .rules import REASONS
 from .views import escalation_json, list_escalations, list_messages, message_json, patient_json, readings_json
 
 
@@ -65,7 +66,11 @@ def forget(session: Session, patient_id: int, now: datetime, actor: str = "cli")
                     .values(in_reply_to=None))
     session.execute(delete(Message).where(Message.patient_id == patient_id))
     session.execute(update(Consent).where(Consent.patient_id == patient_id).values(evidence=None))
-    session.execute(update(Escalation).where(Escalation.patient_id == patient_id).values(note=None))
+    # A reason quotes readings ("persistent pain: 6/10 on 2026-12-03, ..."): keep the rule's own words.
+    for escalation_id, rule in session.execute(select(Escalation.id, Escalation.rule)
+                                               .where(Escalation.patient_id == patient_id)).all():
+        session.execute(update(Escalation).where(Escalation.id == escalation_id).values(
+            note=None, reason=REASONS.get(rule, "reason deleted with the patient's data")))
     session.execute(update(AuditEvent).where(AuditEvent.patient_id == patient_id).values(detail=""))
     session.execute(update(Patient).where(Patient.id == patient_id).values(
         name=FORGOTTEN, phone=f"forgotten-{patient_id}", email=None, status="unenrolled",

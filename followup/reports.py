@@ -44,17 +44,23 @@ def build(session: Session, now: datetime, clinic_id: int | None = None, patient
     patients = list(session.execute(query).scalars())
     ids = [p.id for p in patients]
     step(1)
+    # Counted per slot, not per row: a `both` patient's reminder goes out as an SMS and an email, and
+    # is still one reminder to do the exercises once.
     sent: dict[tuple[int, str], int] = defaultdict(int)
-    for pid, kind, n in session.execute(
-            select(Message.patient_id, Message.kind, func.count()).where(
-                Message.patient_id.in_(ids), Message.direction == "out", Message.kind.in_(("reminder", "checkin")),
-                Message.status.in_(("sent", "delivered"))).group_by(Message.patient_id, Message.kind)):
+    slots = (select(Message.patient_id, Message.kind).where(
+        Message.patient_id.in_(ids), Message.direction == "out", Message.kind.in_(("reminder", "checkin")),
+        Message.status.in_(("sent", "delivered")))
+        .group_by(Message.patient_id, Message.kind, func.coalesce(Message.local_date, Message.sent_at), Message.slot)
+        .subquery())
+    for pid, kind, n in session.execute(select(slots.c.patient_id, slots.c.kind, func.count())
+                                        .group_by(slots.c.patient_id, slots.c.kind)):
         sent[(pid, kind)] = n
     step(1)
     answered = aliased(Message)
     readings = session.execute(
         select(Reading.patient_id, Reading.local_date, Reading.pain, Reading.numbness, Reading.done,
-               Reading.understood, Reading.answers_message_id, answered.kind)
+               Reading.understood, Reading.answers_message_id, answered.kind, answered.local_date.label("slot_date"),
+               answered.slot)
         .outerjoin(answered, answered.id == Reading.answers_message_id)
         .where(Reading.patient_id.in_(ids)).order_by(Reading.at, Reading.id)).all()
     per_patient: dict[int, dict] = {pid: {"done": 0, "answered": set(), "days": {}} for pid in ids}
@@ -63,7 +69,8 @@ def build(session: Session, now: datetime, clinic_id: int | None = None, patient
         if r.done:
             entry["done"] += 1
         if r.understood and r.kind == "checkin":
-            entry["answered"].add(r.answers_message_id)
+            # the check-in's slot: a reply to the SMS and one to the email answer the same check-in
+            entry["answered"].add((r.slot_date, r.slot) if r.slot_date is not None else r.answers_message_id)
         if r.pain is not None or r.numbness is not None:
             day = entry["days"].setdefault(r.local_date.isoformat(), {"pain": None, "numbness": None})
             day["pain"] = r.pain if r.pain is not None else day["pain"]
@@ -127,15 +134,34 @@ def as_csv(report: dict) -> str:
     return out.getvalue()
 
 
+def duration(minutes: float | None) -> str:
+    """Minutes in the unit a person reads: 45 min, 3.5 h, 2.1 days."""
+    if minutes is None:
+        return "n/a"
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} days"
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
 def as_table(report: dict, table) -> str:
     """The clinic's summary line, then one row per patient (`table` prints rows, as the CLI does)."""
     c = report["clinic"]
-    head = (f"{c['patients']} patients; reminder adherence {c['adherence']}; check-in response {c['response_rate']}; "
-            f"escalations {c['escalations_by_tier'] or 'none'} ({c['open_escalations']} open); median minutes to "
-            f"acknowledge {c['median_minutes_to_acknowledge']}\n")
+    n = c["patients"]
+    tiers = ", ".join(f"{k} {v}" for k, v in c["escalations_by_tier"].items()) or "none"
+    head = (f"{n} patient{'' if n == 1 else 's'}; reminder adherence {_share(c['adherence'])}; check-in response "
+            f"{_share(c['response_rate'])}; escalations: {tiers} ({c['open_escalations']} open); median time to "
+            f"acknowledge {duration(c['median_minutes_to_acknowledge'])}\n")
+    rows = [{**row, "escalations": ", ".join(f"{k} {v}" for k, v in sorted(row["escalations"].items()))}
+            for row in report["patients"]]
     buffer = io.StringIO()
     with redirect_stdout(buffer):
-        table(report["patients"], CSV_COLUMNS)
+        table(rows, CSV_COLUMNS + ["escalations"])
     return head + buffer.getvalue()
 
 

@@ -13,7 +13,7 @@ import signal
 import socket
 import threading
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
@@ -133,6 +133,16 @@ def schedule_jobs(scheduler: BaseScheduler, worker: Worker) -> None:
                           name=name, next_run_time=datetime.now(timezone.utc), **common)
 
 
+def _plain(result) -> str:
+    """A job's result as a log reads it: "sent 1, failed 0", not "Report(sent=1, ...)" or "{'sent': 1}"."""
+    if is_dataclass(result):
+        result = asdict(result)
+    if isinstance(result, dict):
+        return ", ".join(f"{k} {_plain(v) if isinstance(v, dict) else v}" for k, v in result.items()
+                         if not (isinstance(v, dict) and not v))
+    return str(result)
+
+
 def _logged(job: Callable) -> Callable:
     failing = False
 
@@ -155,7 +165,7 @@ def _logged(job: Callable) -> Callable:
             log.warning("%s recovered", job.__name__)
             failing = False
         if result and (not isinstance(result, dict) or any(result.values())):
-            log.info("%s: %s", job.__name__, result)
+            log.info("%s: %s", job.__name__, _plain(result))
         return result
 
     run.__name__ = job.__name__

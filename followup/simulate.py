@@ -9,7 +9,9 @@ rules), so a month of a thousand patients takes seconds. Deterministic for a see
 from __future__ import annotations
 
 import heapq
+import os
 import random
+import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -63,16 +65,20 @@ class Script:
 class Result:
     lines: list[str] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
-    database: str = ""  # kept afterwards, so `followup --db URL report|patient show|messages` can explore it
+    database: str | None = None  # with `keep`: a URL for `followup --db URL report|patient show|messages`
 
     def text(self) -> str:
         s = self.summary
+        counts = lambda d: ", ".join(f"{k} {v}" for k, v in d.items()) or "none"  # noqa: E731
+        plural = lambda n, noun: f"{n} {noun}" + ("" if n == 1 else "s")  # noqa: E731
         return "\n".join(self.lines + [
-            f"\n{s['patients']} patients, {s['days']} days, seed {s['seed']}: {s['behaviours']}",
-            f"sent: {s['sent']}",
-            f"replies received: {s['replies_received']}; escalations: {s['escalations'] or 'none'}",
-            f"patients: {s['patient_status']}; skipped or failed: {s['skipped_or_failed'] or 'none'}",
-            f"explore it: followup --db {self.database} report --format html --out report.html"])
+            f"\n{plural(s['patients'], 'patient')}, {plural(s['days'], 'day')}, seed {s['seed']}: "
+            f"{counts(s['behaviours'])}",
+            f"sent: {counts(s['sent'])}",
+            f"replies received: {s['replies_received']}; escalations: {counts(s['escalations'])}",
+            f"patients: {counts(s['patient_status'])}; skipped or failed: {counts(s['skipped_or_failed'])}"]
+            + ([f"explore it: followup --db {self.database} report --format html --out report.html"]
+               if self.database else []))
 
 
 class _ScriptedPhones:
@@ -90,7 +96,8 @@ class _ScriptedPhones:
 
 
 class Simulation:
-    def __init__(self, patients: int, days: int, seed: int, transcript: bool, on_day=None):
+    def __init__(self, patients: int, days: int, seed: int, transcript: bool, on_day=None, keep: str | None = None):
+        self.keep = keep
         self.on_day = on_day or (lambda _n: None)
         self.patients, self.days, self.seed, self.transcript = patients, days, seed, transcript
         self.rng = random.Random(seed)
@@ -123,7 +130,16 @@ class Simulation:
             self.result.lines.append(f"{local}  patient {pid:<3} {arrow} {text}")
 
     def run(self) -> Result:
+        """In a temporary directory, removed afterwards whatever happens; `keep` names a file to keep
+        the simulated database in (owner-only)."""
         workdir = Path(tempfile.mkdtemp(prefix="followup-simulate-"))
+        try:
+            return self._run(workdir)
+        finally:
+            dispose(f"sqlite:///{workdir / 'simulation.db'}")
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _run(self, workdir: Path) -> Result:
         url = f"sqlite:///{workdir / 'simulation.db'}"
         migrate.upgrade(url)
         dispose(url)  # a fresh engine, so every connection gets the pragma below
@@ -170,8 +186,12 @@ class Simulation:
         self._settle()
         self.on_day(self.days - self.days_reported)
         self.result.summary = self._summary(engine)
-        self.result.database = url
         dispose(url)
+        if self.keep:
+            target = os.path.abspath(self.keep)
+            os.chmod(workdir / "simulation.db", 0o600)
+            shutil.move(str(workdir / "simulation.db"), target)
+            self.result.database = f"sqlite:///{target}"
         return self.result
 
     def _loop(self, engine, worker: Worker, end: datetime, next_rules: datetime, due: datetime | None) -> None:
@@ -242,6 +262,9 @@ class Simulation:
                 "skipped_or_failed": dict(skipped)}
 
 
-def simulate(patients: int, days: int, seed: int, transcript: bool | None = None, on_day=None) -> Result:
-    """`on_day(n)` is told as simulated days complete (the CLI's progress bar)."""
-    return Simulation(patients, days, seed, transcript if transcript is not None else patients <= 5, on_day).run()
+def simulate(patients: int, days: int, seed: int, transcript: bool | None = None, on_day=None,
+             keep: str | None = None) -> Result:
+    """`on_day(n)` is told as simulated days complete (the CLI's progress bar); `keep` is a file to
+    keep the database in, else nothing is left behind."""
+    return Simulation(patients, days, seed, transcript if transcript is not None else patients <= 5, on_day,
+                      keep).run()

@@ -47,17 +47,23 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
                                                       "until": now - MISSED_AFTER}).all()
     done = {"nudged": 0, "review": 0}
     rule_sets = {patient.id: rules_for_program(program) for _, patient, _, program in became_missed}
+    # A `both` patient has an SMS and an email row for each check-in: one slot, looked at once. The
+    # slot's first row names it, so a second look (its other row sent a minute later) finds the
+    # same dedupe keys.
     streaks = _missed_in_a_row(session, {pid: rules.review_after_missed for pid, rules in rule_sets.items()},
                                now - MISSED_AFTER)
+    seen: set[int] = set()
     for checkin_id, patient, clinic, _ in became_missed:
+        if checkin_id in seen:
+            continue
+        seen.add(checkin_id)
         patient_id = patient.id
         rule_set = rule_sets[patient_id]
         missed = streaks[patient_id]
         verdict = missed_checkins_decision(missed, rule_set)
         if verdict == "nudge":
-            text = render("nudge", "sms" if patient.channel != "email" else "email", patient.language,
-                          clinic=escalation.clinic_context(clinic))
             for channel in outbox.channels_for(patient.channel):
+                text = render("nudge", channel, patient.language, clinic=escalation.clinic_context(clinic))
                 outbox.queue(session, patient_id=patient.id, clinic_id=clinic.id, kind="nudge", channel=channel,
                              body=text.body, subject=text.subject, now=now,
                              dedupe_key=f"nudge:{checkin_id}:{channel}")
@@ -98,19 +104,29 @@ def _missed_in_a_row(session: Session, last_n: dict[int, int], before: datetime)
 # (and their cache keys) each time cost more than running them.
 _reply = Message.__table__.alias("reply")
 # Only check-ins nobody answered: most are answered, and looking at each one cost a query or four.
+_slot_row = Message.__table__.alias("slot_row")
+_FIRST_OF_SLOT = (select(func.min(_slot_row.c.id)).where(
+    _slot_row.c.patient_id == Message.patient_id, _slot_row.c.direction == "out", _slot_row.c.kind == "checkin",
+    _slot_row.c.local_date == Message.local_date, _slot_row.c.slot == Message.slot)
+    .correlate(Message.__table__).scalar_subquery())
 _BECAME_MISSED = (
-    select(Message.id, Patient, Clinic, Enrolment.program).join(Patient, Patient.id == Message.patient_id)
+    select(func.coalesce(_FIRST_OF_SLOT, Message.id), Patient, Clinic, Enrolment.program)
+    .join(Patient, Patient.id == Message.patient_id)
     .join(Clinic, Clinic.id == Patient.clinic_id).join(Enrolment, Enrolment.patient_id == Patient.id)
     .where(Message.direction == "out", Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
            Message.sent_at > bindparam("after"), Message.sent_at <= bindparam("until"), Patient.status == "active",
            ~select(_reply.c.id).where(_reply.c.patient_id == Message.patient_id, _reply.c.direction == "in",
                                       _reply.c.sent_at >= Message.sent_at).exists()))
-_ranked = (select(Message.patient_id, Message.sent_at,
-                  func.row_number().over(partition_by=Message.patient_id, order_by=Message.sent_at.desc())
-                  .label("newest_first"))
-           .where(Message.patient_id.in_(bindparam("ids", expanding=True)), Message.direction == "out",
-                  Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
-                  Message.sent_at <= bindparam("before")).subquery())
+# One row per check-in slot (a `both` patient's SMS and email are one check-in), sent when its first
+# row went out.
+_slots = (select(Message.patient_id, func.min(Message.sent_at).label("sent_at"))
+          .where(Message.patient_id.in_(bindparam("ids", expanding=True)), Message.direction == "out",
+                 Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
+                 Message.sent_at <= bindparam("before"))
+          .group_by(Message.patient_id, func.coalesce(Message.local_date, Message.sent_at), Message.slot).subquery())
+_ranked = (select(_slots.c.patient_id, _slots.c.sent_at,
+                  func.row_number().over(partition_by=_slots.c.patient_id, order_by=_slots.c.sent_at.desc())
+                  .label("newest_first")).subquery())
 _RECENT_CHECKINS = select(_ranked.c.patient_id, _ranked.c.sent_at).where(_ranked.c.newest_first <= bindparam("n"))
 _LAST_REPLY = (select(Message.patient_id, func.max(Message.sent_at))
                .where(Message.patient_id.in_(bindparam("ids", expanding=True)), Message.direction == "in")

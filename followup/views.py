@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from .localtime import to_utc_z
@@ -42,8 +43,23 @@ def list_patients(session: Session, clinic_id: int | None = None, status: str | 
     return session.exec(query.order_by(Patient.id)).all()
 
 
+MESSAGE_KINDS = ("reminder", "checkin", "confirmation", "nudge", "reply", "escalation", "alert", "help", "optout",
+                 "optin", "staff")
+MESSAGE_STATUSES = ("pending", "sending", "sent", "delivered", "failed", "skipped", "cancelled", "received")
+MESSAGE_CHANNELS = ("sms", "email")
+
+
+def known_values(session: Session, column, listed: tuple[str, ...]) -> list[str]:
+    """The values a filter accepts: those the contract lists and any other the log holds."""
+    found = {v for v in session.exec(select(column).distinct()) if v}
+    return [*listed, *sorted(found - set(listed))]
+
+
 def list_messages(session: Session, patient_id: int | None = None, direction: str | None = None,
-                  status: str | None = None, kind: str | None = None, limit: int | None = None) -> list[Message]:
+                  status: str | None = None, kind: str | None = None, limit: int | None = None,
+                  channel: str | None = None) -> list[Message]:
+    """In the order they happened: an outbound message at its due time, an inbound one (which has
+    none) when it arrived. `limit` keeps the newest, still listed oldest first."""
     query = select(Message)
     if patient_id is not None:
         query = query.where(Message.patient_id == patient_id)
@@ -53,10 +69,13 @@ def list_messages(session: Session, patient_id: int | None = None, direction: st
         query = query.where(Message.status == status)
     if kind:
         query = query.where(Message.kind == kind)
-    query = query.order_by(Message.due_at.is_(None), Message.due_at, Message.id)
+    if channel:
+        query = query.where(Message.channel == channel)
+    when = func.coalesce(Message.due_at, Message.sent_at, Message.created_at)
     if limit:
-        query = query.limit(limit)
-    return list(session.exec(query))
+        newest = list(session.exec(query.order_by(when.desc(), Message.id.desc()).limit(limit)))
+        return newest[::-1]
+    return list(session.exec(query.order_by(when, Message.id)))
 
 
 def list_escalations(session: Session, patient_id: int | None = None, open_only: bool = False) -> list[Escalation]:

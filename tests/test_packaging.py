@@ -36,3 +36,21 @@ def test_an_installed_wheel_migrates_and_renders_from_another_directory(tmp_path
              "America/New_York", "--consent")
     assert "Prone head lift" in followup("messages", "--kind", "reminder", "--json").stdout
     assert (work / "fresh.db").stat().st_mode & 0o077 == 0  # patient data: owner-only
+
+
+def test_make_run_has_its_own_database_and_takes_a_port():
+    """`make run` must not share ./followup.db (the CLI's default, where the README's fake-clock
+    session lives): the next `make run` would send that session's messages on the real clock."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FOLLOWUP_", "TWILIO_"))}
+    planned = subprocess.run(["make", "-n", "-W", "pyproject.toml", "run", "PORT=8001"], cwd=root, env=env,
+                             capture_output=True, text=True, check=True).stdout
+    commands = [line for line in planned.splitlines() if "followup " in line or "followup --" in line]
+    assert any("--db 'sqlite:///followup-run.db' db upgrade" in line for line in commands), planned
+    assert any("--db 'sqlite:///followup-run.db' run --host '127.0.0.1' --port '8001'" in line
+               for line in commands), planned
+    assert "followup-run-spool" in planned and "sqlite:///followup.db" not in planned

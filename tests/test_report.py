@@ -45,7 +45,8 @@ def test_csv_has_one_row_per_patient(clinic_with_history):
 
 def test_the_table_summarises_the_clinic_first(clinic_with_history):
     text = clinic_with_history("report").stdout
-    assert text.startswith("1 patients; reminder adherence 0.5; check-in response 1.0")
+    assert text.startswith("1 patient; reminder adherence 50%; check-in response 100%")
+    assert "{" not in text.splitlines()[0]  # no Python dict repr
 
 
 def test_html_is_one_self_contained_file_with_a_chart_per_patient_and_names_escaped(clinic_with_history, tmp_path):

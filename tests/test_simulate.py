@@ -37,3 +37,34 @@ def test_the_same_seed_gives_the_same_run_and_another_seed_another():
 def test_a_larger_simulation_prints_a_summary_not_a_transcript():
     out = simulate("--patients", "12", "--days", "3", "--seed", "2")
     assert "patient 1 " not in out and "12 patients, 3 days, seed 2" in out and "sent:" in out
+
+
+def _leftovers():
+    import glob
+    import tempfile
+
+    return set(glob.glob(f"{tempfile.gettempdir()}/followup-simulate-*"))
+
+
+def test_a_simulation_leaves_nothing_in_the_temporary_folder():
+    before = _leftovers()
+    data = json.loads(simulate("--patients", "2", "--days", "2", "--json"))
+    assert _leftovers() == before and data["database"] is None
+    assert "explore it" not in simulate("--patients", "2", "--days", "2")
+
+
+def test_keep_keeps_the_database_to_explore(tmp_path):
+    import os
+
+    kept = tmp_path / "sim.db"
+    data = json.loads(simulate("--patients", "2", "--days", "2", "--keep", str(kept), "--json"))
+    assert data["database"] == f"sqlite:///{kept}" and kept.exists() and (os.stat(kept).st_mode & 0o777) == 0o600
+    result = CliRunner().invoke(cli, ["--db", data["database"], "--now", "2026-12-03T12:00:00Z", "patients", "--json"])
+    assert result.exit_code == 0 and len(json.loads(result.stdout)) == 2
+
+
+def test_the_summary_reads_as_text_not_python():
+    out = simulate("--patients", "1", "--days", "1")
+    summary = out.split("\n\n", 1)[1] if "\n\n" in out else out
+    assert "1 patient, 1 day, seed 1" in out
+    assert "{" not in summary and "'" not in summary

@@ -64,6 +64,10 @@ def emit(data, as_json: bool, human=None) -> None:
         human(data)
 
 
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def table(rows: list[dict], columns: list[str]) -> None:
     if not rows:
         click.echo("(none)")

@@ -19,21 +19,50 @@ LARGE_REPORT = 500  # patients: below this a report is quick enough that a progr
 @json_option
 @pass_app
 def reply(app: App, sender: str, body: str, sid: str | None, as_json: bool) -> None:
-    """Process one inbound SMS exactly as the webhook does; prints the reply sent back."""
+    """Process one inbound SMS as the webhook does.
+
+    Prints the reply sent back."""
     from .. import inbound
 
     with app.session() as session:
-        result = inbound.handle(session, sender=sender, body=body, sid=sid, now=clock.now())
+        result = inbound.handle(session, sender=_international(session, sender), body=body, sid=sid,
+                                now=clock.now())
     emit(result.as_json(), as_json, lambda d: click.echo(d["reply"] or "(no reply)"))
+
+
+def _international(session, sender: str) -> str:
+    """A number written without its country code takes the country of the clinic's phone, as in
+    `enroll`; with clinics in several countries, the first under which a patient has that number."""
+    from sqlalchemy import select
+
+    from ..models import Clinic, Patient
+    from ..phones import parse_phone, region_of
+
+    if sender.strip().startswith("+"):
+        return sender
+    candidates = []
+    for clinic_phone in session.execute(select(Clinic.phone).order_by(Clinic.id)).scalars():
+        try:
+            number = parse_phone(sender, region_of(clinic_phone))
+        except ValueError:
+            continue
+        if number not in candidates:
+            candidates.append(number)
+    for number in candidates:
+        if session.execute(select(Patient.id).where(Patient.phone == number).limit(1)).first():
+            return number
+    return candidates[0] if candidates else sender
 
 
 @cli.group(invoke_without_command=True)
 @click.option("--open", "open_only", is_flag=True, help="Only those not yet acknowledged.")
-@click.option("--patient", "patient_id", type=int)
+@click.option("--patient", "patient_id", type=int, help="Only this patient's escalations.")
 @json_option
 @click.pass_context
 def escalations(ctx: click.Context, open_only: bool, patient_id: int | None, as_json: bool) -> None:
-    """Escalations (`escalations ack ID --by NAME` to acknowledge one)."""
+    """Escalations, open and acknowledged.
+
+    `escalations ack ID --by NAME` acknowledges one."""
     if ctx.invoked_subcommand:
         return
 
@@ -46,7 +75,7 @@ def escalations(ctx: click.Context, open_only: bool, patient_id: int | None, as_
 @escalations.command("ack")
 @click.argument("escalation_id", type=int)
 @click.option("--by", required=True, help="Who acknowledges.")
-@click.option("--note")
+@click.option("--note", help="What was done (kept with the escalation).")
 @json_option
 @pass_app
 def escalations_ack(app: App, escalation_id: int, by: str, note: str | None, as_json: bool) -> None:
@@ -59,10 +88,10 @@ def escalations_ack(app: App, escalation_id: int, by: str, note: str | None, as_
 
 
 @cli.command()
-@click.option("--clinic", "clinic_id", type=int)
-@click.option("--patient", "patient_id", type=int)
+@click.option("--clinic", "clinic_id", type=int, help="Only this clinic's patients.")
+@click.option("--patient", "patient_id", type=int, help="Only this patient.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]), default="table",
-              show_default=True)
+              show_default=True, help="table for a terminal; html is one self-contained file.")
 @out_option
 @pass_app
 def report(app: App, clinic_id: int | None, patient_id: int | None, fmt: str, out: str | None) -> None:

@@ -10,7 +10,8 @@ from .. import clinics, clock, enrolment, spool, views
 from ..errors import BadInput
 from ..localtime import zone
 from ..programs import all_programs, get_program
-from . import App, check_writable, cli, emit, json_option, out_option, pass_app, progress, table, write_private
+from . import (App, check_writable, cli, emit, json_option, out_option, pass_app, plural, progress, table,
+               write_private)
 
 
 # --- clinics --------------------------------------------------------------------------------------
@@ -21,15 +22,15 @@ def clinic() -> None:
 
 
 @clinic.command("add")
-@click.option("--name", required=True)
+@click.option("--name", required=True, help="The clinic's name.")
 @click.option("--phone", required=True, help="The clinic's phone, international form (+1 617 555 0123).")
-@click.option("--email")
+@click.option("--email", help="The clinic's contact email.")
 @click.option("--alert-email", help="Where escalation alerts are emailed.")
 @click.option("--alert-phone", help="Where escalation alerts are texted.")
 @click.option("--timezone", required=True, help="IANA zone, e.g. America/New_York.")
 @click.option("--quiet-start", default="08:00", show_default=True, help="Sending window opens (patient-local).")
 @click.option("--quiet-end", default="21:00", show_default=True, help="Sending window closes (patient-local).")
-@click.option("--emergency-number", default="911", show_default=True)
+@click.option("--emergency-number", default="911", show_default=True, help="Named in emergency answers.")
 @json_option
 @pass_app
 def clinic_add(app: App, as_json: bool, **fields) -> None:
@@ -84,23 +85,26 @@ def programs_show(key: str, as_json: bool) -> None:
 @cli.command()
 @click.option("--clinic", "clinic_id", type=int, required=True, help="Clinic id.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Enrol every row of a CSV file.")
-@click.option("--name")
-@click.option("--phone")
-@click.option("--email")
+@click.option("--name", help="The patient's name.")
+@click.option("--phone", help="The patient's mobile; without a country code, the clinic's country.")
+@click.option("--email", help="The patient's email (required for channel email or both).")
 @click.option("--channel", help="sms (default), email or both.")
 @click.option("--timezone", help="The patient's IANA zone.")
 @click.option("--program", help="Programme key (default upper-back).")
 @click.option("--start", help="First day, YYYY-MM-DD (default: today at the clinic).")
 @click.option("--reminder-times", help="HH:MM[,HH:MM...] patient-local (default 09:00).")
 @click.option("--checkin-time", help="HH:MM patient-local (default 19:00).")
-@click.option("--checkin-every-days", help="Days between check-ins (default 1).")
-@click.option("--weeks", help="Programme length in weeks (default 6).")
+@click.option("--checkin-every-days", type=int, help="Days between check-ins (default 1).")
+@click.option("--weeks", type=int, help="Programme length in weeks (default 6).")
 @click.option("--language", help="en (default) or es.")
 @click.option("--consent", is_flag=True, help="The patient gave express consent to receive messages.")
 @json_option
 @pass_app
 def enroll(app: App, clinic_id: int, csv_path: str | None, consent: bool, as_json: bool, **fields) -> None:
-    """Enrol one patient (prints the id) or a CSV of many (all rows valid, or nothing imported)."""
+    """Enrol one patient or a CSV file of many.
+
+    One patient: prints the id. A CSV: every row valid, or nothing is imported."""
+    fields = {k: None if v is None else str(v) for k, v in fields.items()}  # validated as text, like a CSV row
     given = [k for k, v in fields.items() if v is not None]
     if csv_path:
         if given or consent:
@@ -113,18 +117,20 @@ def enroll(app: App, clinic_id: int, csv_path: str | None, consent: bool, as_jso
         with progress(len(rows), "validating and enrolling", quiet=as_json or len(rows) < 50) as advance:
             patients = enrolment.enrol(session, target, rows, clock.now(), method="csv" if csv_path else "cli",
                                        progress=advance)
-        data = [views.patient_json(p, None) for p in patients]
+        data = [views.patient_json(p, enrolment.enrolment_of(session, p.id)) for p in patients]
     if as_json:
         emit(data if csv_path else data[0], True)
     elif csv_path:
-        click.echo(f"enrolled {len(data)} patients (ids {data[0]['id']}-{data[-1]['id']})")
+        ids = f"id {data[0]['id']}" if len(data) == 1 else f"ids {data[0]['id']}-{data[-1]['id']}"
+        click.echo(f"enrolled {plural(len(data), 'patient')} ({ids})")
     else:
         click.echo(data[0]["id"])
 
 
 @cli.command()
-@click.option("--clinic", "clinic_id", type=int)
-@click.option("--status", type=click.Choice(["active", "paused", "opted_out", "completed", "unenrolled"]))
+@click.option("--clinic", "clinic_id", type=int, help="Only this clinic's patients.")
+@click.option("--status", type=click.Choice(["active", "paused", "opted_out", "completed", "unenrolled"]),
+              help="Only patients with this status.")
 @json_option
 @pass_app
 def patients(app: App, clinic_id: int | None, status: str | None, as_json: bool) -> None:
@@ -144,7 +150,9 @@ def patient() -> None:
 @json_option
 @pass_app
 def patient_show(app: App, patient_id: int, as_json: bool) -> None:
-    """Profile, enrolment and timeline of messages, replies and escalations."""
+    """Profile, enrolment and timeline.
+
+    The timeline: messages, replies (with what each said) and escalations, patient-local."""
     with app.session() as session:
         p = enrolment.get_patient(session, patient_id)
         data = views.patient_json(p, enrolment.enrolment_of(session, patient_id))
@@ -172,7 +180,9 @@ def patient_show(app: App, patient_id: int, as_json: bool) -> None:
 @out_option
 @pass_app
 def patient_export(app: App, patient_id: int, out: str | None) -> None:
-    """The patient's full record as JSON: profile, consent history, messages, readings, escalations, audit."""
+    """The patient's full record as JSON.
+
+    Profile, consent history, messages, readings, escalations and audit trail."""
     from .. import records
 
     if out:
@@ -190,7 +200,9 @@ def patient_export(app: App, patient_id: int, out: str | None) -> None:
 @click.option("--yes", is_flag=True, help="Confirm: this cannot be undone.")
 @pass_app
 def patient_forget(app: App, patient_id: int, yes: bool) -> None:
-    """Delete a patient's personal data on request (messages are kept only as anonymised counts)."""
+    """Delete a patient's personal data on request.
+
+    Messages are kept only as anonymised counts."""
     from .. import records
 
     if not yes:
@@ -216,6 +228,7 @@ def _status_command(name: str, action, help_text: str):
     @pass_app
     def command(app: App, patient_id: int, reason: str | None) -> None:
         with app.session() as session:
+            enrolment.get_patient(session, patient_id)  # an unknown id: one line, exit 2
             p = action(session, patient_id, clock.now(), reason)
             click.echo(f"patient {p.id} is {p.status}")
 
@@ -228,18 +241,31 @@ _status_command("unenroll", enrolment.unenroll, "End a patient's programme: pend
 
 
 @cli.command()
-@click.option("--patient", "patient_id", type=int)
-@click.option("--direction", type=click.Choice(["in", "out"]))
-@click.option("--status")
-@click.option("--kind")
-@click.option("--limit", type=int)
+@click.option("--patient", "patient_id", type=int, help="Only this patient's messages.")
+@click.option("--direction", type=click.Choice(["in", "out"]), help="in (from patients) or out (to them).")
+@click.option("--status", help="pending, sending, sent, delivered, failed, skipped, cancelled or received.")
+@click.option("--kind", help="reminder, checkin, confirmation, nudge, reply, alert, staff, ...")
+@click.option("--channel", help="sms or email.")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the newest N.")
 @json_option
 @pass_app
-def messages(app: App, patient_id, direction, status, kind, limit, as_json: bool) -> None:
-    """The message log."""
+def messages(app: App, patient_id, direction, status, kind, channel, limit, as_json: bool) -> None:
+    """The message log, in time order.
+
+    Outbound messages at their due time, inbound ones where they arrived."""
+    from ..models import Message
+
     with app.session() as session:
-        data = [views.message_json(m) for m in views.list_messages(session, patient_id, direction, status, kind, limit)]
+        if patient_id is not None:
+            enrolment.get_patient(session, patient_id)
+        for option, value, column, listed in (("--status", status, Message.status, views.MESSAGE_STATUSES),
+                                              ("--kind", kind, Message.kind, views.MESSAGE_KINDS),
+                                              ("--channel", channel, Message.channel, views.MESSAGE_CHANNELS)):
+            if value is not None and value not in listed:  # only then the (whole-log) look at what else is there
+                known = views.known_values(session, column, listed)
+                if value not in known:
+                    raise BadInput(f"{option}: {value!r} is not one of {', '.join(known)}")
+        found = views.list_messages(session, patient_id, direction, status, kind, limit, channel)
+        data = [views.message_json(m) for m in found]
     emit(data, as_json, lambda d: table(d, ["id", "patient_id", "direction", "kind", "channel", "status", "due_at",
                                             "sent_at", "error"]))
-
-

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+
 import click
 
 from .. import clock
 from ..db import error_reason
+from ..errors import BadInput
 from . import App, cli, configuration_problem, emit, json_option, pass_app, progress
 
 
@@ -54,10 +58,17 @@ def _service_logging() -> None:
 @json_option
 @pass_app
 def tick(app: App, as_json: bool) -> None:
-    """One scheduler cycle at "now": plan, send what is due, run time-based rules."""
+    """One scheduler cycle at "now".
+
+    Plans, sends what is due and runs the time-based rules."""
     with app.session():
         pass  # checks the schema once before any work
-    report = _worker(app).tick()
+    if as_json:
+        # Console channels print each message on stdout; under --json stdout holds the JSON alone.
+        with contextlib.redirect_stdout(sys.stderr):
+            report = _worker(app).tick()
+    else:
+        report = _worker(app).tick()
     emit(report.as_json(), as_json, lambda _d: click.echo(report.summary()))
 
 
@@ -74,6 +85,28 @@ def worker(app: App) -> None:
     service.run_worker(_worker(app))
 
 
+def _check_port(host: str, port: int) -> None:
+    """Bind the address once before anything starts: a port in use is one line and exit 2, not
+    uvicorn's start-up and shut-down logs and exit 3."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise BadInput(f"--host {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise BadInput(f"--port {port}: {host}:{port} is already in use (another followup serve or run? "
+                               f"choose another with --port)") from None
+            raise BadInput(f"--host {host} --port {port}: cannot listen there: {exc.strerror}") from None
+
+
 def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 1) -> None:
     import os
 
@@ -81,6 +114,7 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
 
     from .. import config, service, web
 
+    _check_port(host, port)
     config.check_spool_dir(app.settings)  # now, not when the first outage needs it
     _await_database(app)
     _service_logging()
@@ -106,8 +140,8 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Server processes (more than 1 is for PostgreSQL: SQLite has one writer).")
 @pass_app
@@ -117,8 +151,8 @@ def serve(app: App, host: str, port: int, workers: int) -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @pass_app
 def run(app: App, host: str, port: int) -> None:
     """The service: scheduler and webhook server in one process."""
@@ -126,17 +160,25 @@ def run(app: App, host: str, port: int) -> None:
 
 
 @cli.command()
-@click.option("--patients", default=3, show_default=True, type=click.IntRange(1, 100_000))
-@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 365))
-@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--patients", default=3, show_default=True, type=click.IntRange(1, 100_000),
+              help="How many scripted patients.")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 365), help="How many days to run.")
+@click.option("--seed", default=1, show_default=True, type=int, help="The same seed, the same run.")
+@click.option("--keep", metavar="FILE", help="Keep the simulated SQLite database in FILE, to explore it afterwards.")
 @json_option
-def simulate(patients: int, days: int, seed: int, as_json: bool) -> None:
-    """A whole programme on a fake clock with fake channels and scripted patients, in a temporary
-    database. A transcript for up to 5 patients, a summary for more. Deterministic for a seed."""
+def simulate(patients: int, days: int, seed: int, keep: str | None, as_json: bool) -> None:
+    """A whole programme on a fake clock.
+
+    Fake channels and scripted patients, in a temporary database. A transcript for up to 5
+    patients, a summary for more. Deterministic for a seed."""
     from ..simulate import simulate as run_simulation
+    from . import check_writable
+
+    if keep:
+        check_writable(keep)
 
     with progress(days, "simulating days", quiet=as_json) as advance:
-        result = run_simulation(patients, days, seed, on_day=advance)
+        result = run_simulation(patients, days, seed, on_day=advance, keep=keep)
     if as_json:
         emit({"summary": result.summary, "transcript": result.lines, "database": result.database}, True)
         return
