@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from . import audit
 from .errors import BadInput, NotFound
-from .localtime import format_hhmm, parse_hhmm, zone
+from .localtime import LEGACY_ZONE, format_hhmm, parse_hhmm, zone
 from .models import Clinic
 from .phones import parse_phone
 
@@ -44,6 +44,9 @@ def add_clinic(session: Session, now: datetime, *, name: str, phone: str, timezo
     alert_email = check_email("alert-email", alert_email, problems)
     try:
         zone(timezone)
+        if LEGACY_ZONE.fullmatch(timezone or ""):
+            problems.append(f"timezone: {timezone!r} is a legacy zone (a fixed offset or a rule shared by a region), "
+                            f"not a place: give the clinic's IANA zone, e.g. America/New_York")
     except ValueError as exc:
         problems.append(f"timezone: {exc}")
     for field, value in (("quiet-start", quiet_start), ("quiet-end", quiet_end)):

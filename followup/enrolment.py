@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from . import audit, outbox
 from .clinics import check_email
 from .errors import BadInput, NotFound
-from .localtime import format_hhmm, in_window, local_to_utc, parse_hhmm, zone
+from .localtime import LEGACY_ZONE, format_hhmm, in_window, local_to_utc, parse_hhmm, zone
 from .messages import LANGUAGES
 from .models import Clinic, Consent, Enrolment, Patient
 from .phones import parse_phone, region_of
@@ -64,7 +64,6 @@ def _int(field: str, text: str, low: int, high: int, problems: list[str]) -> int
 # EST, MST, HST (fixed offsets, no daylight saving) and EST5EDT, CET, WET and the like (one rule for a
 # whole region): names from before the place-named zones. zoneinfo knows them, but a patient in New
 # York given EST gets every message an hour late all summer. UTC (and Etc/...) is deliberate and kept.
-_LEGACY_ZONE = re.compile(r"(?!UTC$|UCT$|GMT$)[A-Z]{3}(\d{1,2}[A-Z]{3})?")
 
 
 def _times(field: str, text: str, clinic: Clinic, problems: list[str]) -> list[time]:
@@ -123,7 +122,7 @@ def validate(raw: Mapping[str, str | None], clinic: Clinic, today: date) -> tupl
         except ValueError as exc:
             problems.append(f"timezone: {exc}")
         else:
-            if _LEGACY_ZONE.fullmatch(tz_name):
+            if LEGACY_ZONE.fullmatch(tz_name):
                 problems.append(f"timezone: {tz_name!r} is a legacy zone (a fixed offset or a rule shared by a "
                                 f"region), not a place: give the patient's IANA zone, e.g. America/New_York")
 

@@ -23,6 +23,11 @@ def format_hhmm(value: time) -> str:
     return f"{value.hour:02d}:{value.minute:02d}"
 
 
+# "EST", "CET", "EST5EDT": legacy names for a fixed offset or a rule shared by a region, not a place.
+# They are accepted by zoneinfo, so enrolment and clinic settings refuse them themselves.
+LEGACY_ZONE = re.compile(r"(?!UTC$|UCT$|GMT$)[A-Z]{3}(\d{1,2}[A-Z]{3})?")
+
+
 @lru_cache(maxsize=None)
 def zone(name: str) -> ZoneInfo:
     """An IANA zone; ValueError for anything else (including 'EST'-style abbreviations with no rules)."""

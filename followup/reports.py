@@ -171,4 +171,4 @@ def as_json(report: dict) -> str:
 
 def as_html(report: dict) -> str:
     """One self-contained file: inline CSS and SVG, no scripts, nothing fetched from the network."""
-    return html_environment().get_template("report.html").render(report=report, tiers=TIER_ORDER)
+    return html_environment().get_template("report.html").render(report=report, tiers=TIER_ORDER, duration=duration)

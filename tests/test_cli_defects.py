@@ -274,3 +274,10 @@ def test_the_service_log_has_no_python_reprs(caplog):
     lines = [r.getMessage() for r in caplog.records]
     assert lines == ["dispatch_job: sent 1, failed 0, retrying 0, skipped 0, deferred 0, stale 0, errors timeout 2",
                      "rules: completed 0, nudged 1"]
+
+
+def test_a_clinic_with_a_legacy_fixed_offset_zone_is_refused_naming_the_field(followup):
+    result = followup("clinic", "add", "--name", "Elm", "--phone", "+16175550100", "--timezone", "EST",
+                      "--alert-email", "a@elm.test", expect=2)
+    assert "timezone" in result.output and "legacy zone" in result.output
+    assert followup.json("clinic", "list") == []

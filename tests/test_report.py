@@ -9,6 +9,8 @@ import subprocess
 
 import pytest
 
+from followup import reports
+
 PHONE = "+16175550123"
 
 
@@ -73,3 +75,11 @@ def test_headless_chromium_renders_the_html_report(clinic_with_history, tmp_path
                     out.as_uri()], check=True, capture_output=True, timeout=60)
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000  # a real page, not a blank one
+
+
+def test_the_html_report_gives_the_time_to_acknowledge_in_a_unit_a_person_reads():
+    report = {"generated_at": "2026-12-03T00:00:00Z", "clinic_id": None, "patient_id": None, "patients": [],
+              "clinic": {"patients": 0, "adherence": None, "response_rate": None, "escalations_by_tier": {},
+                         "open_escalations": 0, "median_minutes_to_acknowledge": 3034.9}}
+    html = reports.as_html(report)
+    assert "2.1 days" in html and "3034.9" not in html
