@@ -10,7 +10,7 @@ RUN_DB ?= $(or $(FOLLOWUP_DATABASE_URL),sqlite:///followup-run.db)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv migrate bench soak clean triage-eval
+.PHONY: run test lint venv migrate bench soak clean triage-eval
 
 venv: $(STAMP)
 
@@ -31,6 +31,11 @@ run: migrate
 # The suite starts its own throw-away PostgreSQL cluster when initdb/pg_ctl exist (tests/pg.py).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff (lint and format, settings in pyproject.toml). `ruff format .` fixes the formatting.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The triage corpus (tests/triage/) through the real inbound handler: both halves' figures (docs/CLINICAL.md).
 triage-eval: $(STAMP)

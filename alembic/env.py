@@ -1,10 +1,9 @@
 """Alembic environment: SQLModel metadata, naming convention, batch mode for SQLite ALTERs."""
 
-from alembic import context
-from sqlalchemy import pool
 from sqlmodel import SQLModel
 
 import followup.models  # noqa: F401  (registers the tables)
+from alembic import context
 from followup.db import make_engine
 
 config = context.config

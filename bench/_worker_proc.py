@@ -23,5 +23,13 @@ planned = 0
 if len(sys.argv) > 3:
     planned = Worker(engine_for(url), {}, now=lambda: parse_instant(sys.argv[3])).plan()
 report = Worker(engine_for(url), {"sms": FakeChannel("sms", keep=False)}, now=lambda: now).dispatch()
-print(json.dumps({"planned": planned, "sent": report.sent, "seconds": time.perf_counter() - start,
-                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+print(
+    json.dumps(
+        {
+            "planned": planned,
+            "sent": report.sent,
+            "seconds": time.perf_counter() - start,
+            "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        }
+    )
+)

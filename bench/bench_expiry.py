@@ -15,7 +15,7 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from common import ROOT, fresh_sqlite, machine, median
@@ -28,7 +28,7 @@ import pg  # noqa: E402
 from followup import migrate, outbox  # noqa: E402
 from followup.db import engine_for, session_scope  # noqa: E402
 
-NOW = datetime(2027, 3, 1, 5, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 1, 5, 0, tzinfo=UTC)
 
 
 def median_ms(url: str, repeat: int, step) -> float:
@@ -89,11 +89,16 @@ def main() -> None:
             analyse(url)
             without = timings(url, args.repeat)
             with engine_for(url).begin() as conn:
-                conn.execute(text("CREATE INDEX ix_message_grace ON message (expires_at) WHERE status = 'pending'"))
+                conn.execute(
+                    text("CREATE INDEX ix_message_grace ON message (expires_at) WHERE status = 'pending'")
+                )
             analyse(url)
-            print(f"round {round_}, median of {args.repeat}: expire_stale with the index {with_index[0]:.2f} ms, "
-                  f"without {without[0]:.2f} ms (x{without[0] / with_index[0]:.0f}); claim with the index "
-                  f"{with_index[1]:.2f} ms, without {without[1]:.2f} ms")
+            print(
+                f"round {round_}, median of {args.repeat}: "
+                f"expire_stale with the index {with_index[0]:.2f} ms, "
+                f"without {without[0]:.2f} ms (x{without[0] / with_index[0]:.0f}); claim with the index "
+                f"{with_index[1]:.2f} ms, without {without[1]:.2f} ms"
+            )
     finally:
         if cluster:
             cluster.stop()

@@ -46,8 +46,12 @@ def per_call(fn, items) -> list[float]:
 
 
 def baseline_parser():
-    source = subprocess.run(["git", "-C", str(ROOT), "show", "5d675ba:followup/replies.py"], check=True,
-                            capture_output=True, text=True).stdout
+    source = subprocess.run(
+        ["git", "-C", str(ROOT), "show", "5d675ba:followup/replies.py"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     path = Path(tempfile.mkdtemp()) / "old_replies.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("old_replies", path)
@@ -71,7 +75,10 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"{len(items)} replies from tests/triage/")
     for name, xs in (("cold", cold), ("warm words", warm), ("cached", cached), ("baseline 5d675ba", old)):
-        print(f"{name:<18} median {statistics.median(xs):.3f} ms   p90 {p(xs, 90):.3f} ms   p99 {p(xs, 99):.3f} ms")
+        print(
+            f"{name:<18} median {statistics.median(xs):.3f} ms   "
+            f"p90 {p(xs, 90):.3f} ms   p99 {p(xs, 99):.3f} ms"
+        )
     print(f"warm/baseline median ratio: x{statistics.median(warm) / statistics.median(old):.1f}")
 
 

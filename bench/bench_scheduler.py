@@ -12,7 +12,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from common import ROOT, fresh_sqlite, machine, median
@@ -28,7 +28,7 @@ from followup.channels.fake import FakeChannel  # noqa: E402
 from followup.db import dispose, engine_for, session_scope  # noqa: E402
 from followup.models import Message  # noqa: E402
 
-NOW = datetime(2026, 12, 1, 13, 0, tzinfo=timezone.utc)  # 08:00 New York
+NOW = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)  # 08:00 New York
 WORK = Path(tempfile.mkdtemp(prefix="followup-bench-"))
 QUICK = "--quick" in sys.argv
 
@@ -49,16 +49,16 @@ def baseline_add(n: int) -> tuple[float, float]:
     path = WORK / f"aps{time.perf_counter_ns()}.db"
     scheduler = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{path}")})
     scheduler.start(paused=True)
-    far = datetime.now(timezone.utc) + timedelta(days=1)
+    far = datetime.now(UTC) + timedelta(days=1)
     start = time.perf_counter()
     for i in range(n):
         scheduler.add_job(_noop, "date", run_date=far + timedelta(seconds=i), id=f"m{i}")
     add_rate = n / (time.perf_counter() - start)
     scheduler.remove_all_jobs()
-    due = datetime.now(timezone.utc) + timedelta(seconds=1)
+    due = datetime.now(UTC) + timedelta(seconds=1)
     for i in range(n):
         scheduler.add_job(_fired, "date", run_date=due, id=f"f{i}", misfire_grace_time=None)
-    time.sleep(max(0.0, (due - datetime.now(timezone.utc)).total_seconds()))
+    time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
     start = time.perf_counter()
     scheduler.resume()
     for _ in range(n):
@@ -86,18 +86,38 @@ def plan_rate(patients: int) -> tuple[float, int, float]:
 
 def due_messages(url: str, n: int, due, spread: timedelta = timedelta(0)) -> None:
     with session_scope(engine_for(url)) as session:
-        session.execute(insert(Message.__table__), [{
-            "patient_id": 1 + i % 1000, "clinic_id": 1, "direction": "out", "kind": "nudge", "channel": "sms",
-            "status": "pending", "dedupe_key": f"b:{i}", "due_at": due + spread * (i / n),
-            "next_attempt_at": due + spread * (i / n), "expires_at": due + timedelta(hours=2), "body": f"m{i}",
-            "attempts": 0, "quiet_exempt": True, "created_at": NOW, "updated_at": NOW} for i in range(n)])
+        session.execute(
+            insert(Message.__table__),
+            [
+                {
+                    "patient_id": 1 + i % 1000,
+                    "clinic_id": 1,
+                    "direction": "out",
+                    "kind": "nudge",
+                    "channel": "sms",
+                    "status": "pending",
+                    "dedupe_key": f"b:{i}",
+                    "due_at": due + spread * (i / n),
+                    "next_attempt_at": due + spread * (i / n),
+                    "expires_at": due + timedelta(hours=2),
+                    "body": f"m{i}",
+                    "attempts": 0,
+                    "quiet_exempt": True,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+                for i in range(n)
+            ],
+        )
 
 
 def dispatch_rate_sqlite(n: int) -> float:
     url = fresh_sqlite(WORK / f"disp{time.perf_counter_ns()}.db")
     seed_patients(url, 1000, NOW, start=NOW.date() + timedelta(days=30))
     due_messages(url, n, NOW)
-    worker = service.Worker(engine_for(url), {"sms": FakeChannel("sms")}, now=lambda: NOW + timedelta(seconds=1))
+    worker = service.Worker(
+        engine_for(url), {"sms": FakeChannel("sms")}, now=lambda: NOW + timedelta(seconds=1)
+    )
     start = time.perf_counter()
     report = worker.dispatch()
     seconds = time.perf_counter() - start
@@ -110,7 +130,7 @@ def lateness_sqlite(n: int) -> tuple[float, float, float]:
     """n messages due over one real minute; the real APScheduler-driven worker on the real clock."""
     url = fresh_sqlite(WORK / f"late{time.perf_counter_ns()}.db")
     seed_patients(url, 1000, NOW, start=NOW.date() + timedelta(days=30))
-    t0 = datetime.now(timezone.utc) + timedelta(seconds=2)
+    t0 = datetime.now(UTC) + timedelta(seconds=2)
     due_messages(url, n, t0, spread=timedelta(seconds=60))
     worker = service.Worker(engine_for(url), {"sms": FakeChannel("sms")})
     scheduler = service.start_scheduler(worker)
@@ -145,9 +165,19 @@ def postgres_workers(n: int, workers: int, cluster) -> float:
     due_messages(url, n, NOW)
     dispose(url)
     start = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, str(ROOT / "bench" / "_worker_proc.py"), url,
-                               (NOW + timedelta(seconds=1)).isoformat()], stdout=subprocess.PIPE, text=True)
-             for _ in range(workers)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "_worker_proc.py"),
+                url,
+                (NOW + timedelta(seconds=1)).isoformat(),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(workers)
+    ]
     sent = sum(json.loads(p.communicate()[0])["sent"] for p in procs)
     seconds = time.perf_counter() - start
     assert sent == n, sent
@@ -159,9 +189,18 @@ def worker_rss(patients: int) -> dict:
     seed_patients(url, patients, NOW, reminder_times="09:00,14:00", zones=["America/New_York"])
     dispose(url)
     # Plan 48 h for everyone, then send the 09:00 reminders of all patients: one process, peak RSS.
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "_worker_proc.py"), url,
-                          (NOW + timedelta(hours=1, seconds=1)).isoformat(), NOW.isoformat()], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "_worker_proc.py"),
+            url,
+            (NOW + timedelta(hours=1, seconds=1)).isoformat(),
+            NOW.isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out)
 
 
@@ -174,22 +213,30 @@ def main() -> None:
         rate, written, seconds, _ = plan_rate(2000 if QUICK else 10_000)
         runs.append((add, fire, rate))
     add, fire, rate = (median(r[i] for r in runs) for i in range(3))
-    print(f"plan into SQLite: followup {rate:,.0f} msg/s vs baseline APScheduler add_job {add:,.0f} jobs/s "
-          f"(x{rate / add:,.0f}); baseline fires {fire:,.0f} jobs/s  [median of 3]")
+    print(
+        f"plan into SQLite: followup {rate:,.0f} msg/s vs baseline APScheduler add_job {add:,.0f} jobs/s "
+        f"(x{rate / add:,.0f}); baseline fires {fire:,.0f} jobs/s  [median of 3]"
+    )
 
     big = 20_000 if QUICK else 100_000
     rate, written, seconds, replan = plan_rate(big)
-    print(f"plan {big:,} patients for 48 h: {written:,} messages in {seconds:.1f} s ({rate:,.0f}/s); "
-          f"re-plan with nothing new: {replan:.3f} s")
+    print(
+        f"plan {big:,} patients for 48 h: {written:,} messages in {seconds:.1f} s ({rate:,.0f}/s); "
+        f"re-plan with nothing new: {replan:.3f} s"
+    )
 
     rates = [dispatch_rate_sqlite(10_000) for _ in range(3)]
-    print(f"dispatch, SQLite, 1 worker, in-process fake channel: {median(rates):,.0f} msg/s [median of 3: "
-          f"{', '.join(f'{r:,.0f}' for r in rates)}] vs baseline fire {fire:,.0f}/s")
+    print(
+        f"dispatch, SQLite, 1 worker, in-process fake channel: {median(rates):,.0f} msg/s [median of 3: "
+        f"{', '.join(f'{r:,.0f}' for r in rates)}] vs baseline fire {fire:,.0f}/s"
+    )
 
     if not QUICK:
         p50, p99, worst = lateness_sqlite(10_000)
-        print(f"lateness (sent - due), 10,000 due over one minute, APScheduler-driven worker, real clock: "
-              f"p50 {p50:.2f} s, p99 {p99:.2f} s, max {worst:.2f} s")
+        print(
+            f"lateness (sent - due), 10,000 due over one minute, APScheduler-driven worker, real clock: "
+            f"p50 {p50:.2f} s, p99 {p99:.2f} s, max {worst:.2f} s"
+        )
 
     sys.path.insert(0, str(ROOT / "tests"))
     import pg
@@ -201,16 +248,20 @@ def main() -> None:
             for _ in range(3):
                 one.append(postgres_workers(20_000, 1, cluster))
                 two.append(postgres_workers(20_000, 2, cluster))
-            print(f"dispatch, PostgreSQL, 20,000 due: 1 worker {median(one):,.0f} msg/s, 2 worker processes "
-                  f"{median(two):,.0f} msg/s (x{median(two) / median(one):.2f}) [medians of 3, interleaved]")
+            print(
+                f"dispatch, PostgreSQL, 20,000 due: 1 worker {median(one):,.0f} msg/s, 2 worker processes "
+                f"{median(two):,.0f} msg/s (x{median(two) / median(one):.2f}) [medians of 3, interleaved]"
+            )
         finally:
             cluster.stop()
 
     small, large = worker_rss(10_000), worker_rss(20_000 if QUICK else 100_000)
-    print(f"worker peak RSS, one process planning 48 h then sending the 09:00 reminders: "
-          f"{small['planned']:,} planned + {small['sent']:,} sent -> {small['maxrss_kb'] / 1024:.0f} MiB; "
-          f"{large['planned']:,} planned + {large['sent']:,} sent -> {large['maxrss_kb'] / 1024:.0f} MiB; "
-          f"ratio {large['maxrss_kb'] / small['maxrss_kb']:.2f}")
+    print(
+        f"worker peak RSS, one process planning 48 h then sending the 09:00 reminders: "
+        f"{small['planned']:,} planned + {small['sent']:,} sent -> {small['maxrss_kb'] / 1024:.0f} MiB; "
+        f"{large['planned']:,} planned + {large['sent']:,} sent -> {large['maxrss_kb'] / 1024:.0f} MiB; "
+        f"ratio {large['maxrss_kb'] / small['maxrss_kb']:.2f}"
+    )
 
 
 if __name__ == "__main__":

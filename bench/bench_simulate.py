@@ -25,10 +25,27 @@ def simulate(source: Path, patients: int, days: int, keep: str | None = None) ->
     env = {**os.environ, "PYTHONPATH": str(source)}
     env.pop("FOLLOWUP_NOW", None)
     began = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", "from followup.cli import main; main()", "simulate",
-                           "--patients", str(patients), "--days", str(days), "--seed", "1", "--json",
-                           *(["--keep", keep] if keep else [])],
-                          env=env, cwd=source, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from followup.cli import main; main()",
+            "simulate",
+            "--patients",
+            str(patients),
+            "--days",
+            str(days),
+            "--seed",
+            "1",
+            "--json",
+            *(["--keep", keep] if keep else []),
+        ],
+        env=env,
+        cwd=source,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return time.perf_counter() - began, json.loads(done.stdout)
 
 
@@ -37,8 +54,22 @@ def report_seconds(database: str, repeat: int = 3) -> float:
     for _ in range(repeat):
         out = Path(tempfile.mkdtemp()) / "report.html"
         began = time.perf_counter()
-        subprocess.run([str(ROOT / ".venv" / "bin" / "followup"), "--db", database, "--now", "2026-12-31T12:00:00Z",
-                        "report", "--format", "html", "--out", str(out)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                str(ROOT / ".venv" / "bin" / "followup"),
+                "--db",
+                database,
+                "--now",
+                "2026-12-31T12:00:00Z",
+                "report",
+                "--format",
+                "html",
+                "--out",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+        )
         times.append(time.perf_counter() - began)
     return median(times)
 
@@ -51,16 +82,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="with --baseline: alternating runs of each")
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    seconds, result = simulate(ROOT, args.patients, args.days, keep=str(Path(tempfile.mkdtemp()) / "simulation.db"))
+    seconds, result = simulate(
+        ROOT, args.patients, args.days, keep=str(Path(tempfile.mkdtemp()) / "simulation.db")
+    )
     summary = result["summary"]
-    print(f"simulate {args.patients} patients x {args.days} days: {seconds:.1f} s "
-          f"({summary['replies_received']} replies in, {sum(summary['sent'].values())} messages out)")
+    print(
+        f"simulate {args.patients} patients x {args.days} days: {seconds:.1f} s "
+        f"({summary['replies_received']} replies in, {sum(summary['sent'].values())} messages out)"
+    )
     print(f"report --format html on it: {report_seconds(result['database']):.2f} s (median of 3)")
     if not args.baseline:
         return
     worktree = Path(tempfile.mkdtemp()) / "baseline"
-    subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.baseline], cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(worktree), args.baseline],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     try:
         now, then, same = [seconds], [], True
         for round_ in range(args.rounds):  # alternating, so a machine that slows down slows both
@@ -69,10 +108,14 @@ def main() -> None:
             same = same and old_result["summary"] == summary
             if round_ < args.rounds - 1:
                 now.append(simulate(ROOT, args.patients, args.days)[0])
-        print(f"now {', '.join(f'{t:.1f}' for t in now)} s; baseline {args.baseline} "
-              f"{', '.join(f'{t:.1f}' for t in then)} s")
-        print(f"medians: now {median(now):.1f} s, baseline {median(then):.1f} s: "
-              f"x{median(then) / median(now):.2f} faster ({'identical' if same else 'DIFFERENT'} summary)")
+        print(
+            f"now {', '.join(f'{t:.1f}' for t in now)} s; baseline {args.baseline} "
+            f"{', '.join(f'{t:.1f}' for t in then)} s"
+        )
+        print(
+            f"medians: now {median(now):.1f} s, baseline {median(then):.1f} s: "
+            f"x{median(then) / median(now):.2f} faster ({'identical' if same else 'DIFFERENT'} summary)"
+        )
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=True)
 

@@ -20,7 +20,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from common import ROOT, fresh_sqlite, machine
-
 from seed import seed_patients  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
@@ -39,12 +38,31 @@ def stats() -> dict:
 
 
 def main() -> None:
-    fake = subprocess.Popen([sys.executable, "-m", "followup.testing.fake_twilio", "--port", str(PORT),
-                             "--latency", "0.2", "--limit", "100"], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    fake = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "followup.testing.fake_twilio",
+            "--port",
+            str(PORT),
+            "--latency",
+            "0.2",
+            "--limit",
+            "100",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     fake.stdout.readline()
     try:
-        env = {"TWILIO_ACCOUNT_SID": "ACfake", "TWILIO_AUTH_TOKEN": "secret", "TWILIO_FROM_NUMBER": "+16175550100",
-               "TWILIO_API_BASE_URL": f"http://127.0.0.1:{PORT}", "FOLLOWUP_SMS_MAX_PER_SECOND": "100"}
+        env = {
+            "TWILIO_ACCOUNT_SID": "ACfake",
+            "TWILIO_AUTH_TOKEN": "secret",
+            "TWILIO_FROM_NUMBER": "+16175550100",
+            "TWILIO_API_BASE_URL": f"http://127.0.0.1:{PORT}",
+            "FOLLOWUP_SMS_MAX_PER_SECOND": "100",
+        }
         settings = config.load(env)
 
         # The naive sender: one call after another.
@@ -59,15 +77,34 @@ def main() -> None:
         seed_patients(url, 1000, now, start=now.date() + timedelta(days=30))
         n = 100 * (SECONDS + 10)
         with session_scope(engine_for(url)) as session:
-            session.execute(insert(Message.__table__), [{
-                "patient_id": 1 + i % 1000, "clinic_id": 1, "direction": "out", "kind": "nudge", "channel": "sms",
-                "status": "pending", "dedupe_key": f"t:{i}", "due_at": now, "next_attempt_at": now,
-                "expires_at": now + timedelta(hours=2), "body": f"bench {i}", "attempts": 0, "quiet_exempt": True,
-                "created_at": now, "updated_at": now} for i in range(n)])
+            session.execute(
+                insert(Message.__table__),
+                [
+                    {
+                        "patient_id": 1 + i % 1000,
+                        "clinic_id": 1,
+                        "direction": "out",
+                        "kind": "nudge",
+                        "channel": "sms",
+                        "status": "pending",
+                        "dedupe_key": f"t:{i}",
+                        "due_at": now,
+                        "next_attempt_at": now,
+                        "expires_at": now + timedelta(hours=2),
+                        "body": f"bench {i}",
+                        "attempts": 0,
+                        "quiet_exempt": True,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in range(n)
+                ],
+            )
         before = stats()
         worker = service.build_worker(config.load({**env, "FOLLOWUP_DATABASE_URL": url}), engine_for(url))
-        runner = threading.Thread(target=lambda: [worker.dispatch() for _ in range(1000)
-                                                  if not worker.stopping.is_set()])
+        runner = threading.Thread(
+            target=lambda: [worker.dispatch() for _ in range(1000) if not worker.stopping.is_set()]
+        )
         start = time.perf_counter()
         runner.start()
         time.sleep(SECONDS)
@@ -78,9 +115,12 @@ def main() -> None:
         sent = after["sent"] - before["sent"]
         print(f"machine: {machine()}")
         print(f"naive sequential sender: {naive:.1f} msg/s")
-        print(f"followup dispatch, cap 100/s, 200 ms per call, {SECONDS} s: {sent:,} sent = {sent / SECONDS:.1f} msg/s "
-              f"(x{sent / SECONDS / naive:.0f} the naive sender); max in any 1 s window counted by the fake: "
-              f"{after['max_in_1s']}; 429s: {after['rejected_429'] - before['rejected_429']}")
+        print(
+            f"followup dispatch, cap 100/s, 200 ms per call, {SECONDS} s: "
+            f"{sent:,} sent = {sent / SECONDS:.1f} msg/s "
+            f"(x{sent / SECONDS / naive:.0f} the naive sender); max in any 1 s window counted by the fake: "
+            f"{after['max_in_1s']}; 429s: {after['rejected_429'] - before['rejected_429']}"
+        )
     finally:
         fake.terminate()
 

@@ -16,17 +16,27 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from twilio.request_validator import RequestValidator
-
 from common import ROOT, fresh_sqlite, machine, wait_healthy
 from seed import seed_patients
+from twilio.request_validator import RequestValidator
 
 TOKEN, PUBLIC = "bench-token", "https://followup.example"
-BODIES = ["6 N", "pain 3, no numbness", "DONE", "3/10 y", "2", "done x2", "pain 5", "no tingling", "4 N", "ok thanks"]
+BODIES = [
+    "6 N",
+    "pain 3, no numbness",
+    "DONE",
+    "3/10 y",
+    "2",
+    "done x2",
+    "pain 5",
+    "no tingling",
+    "4 N",
+    "ok thanks",
+]
 PATIENTS = 2000
 REQUESTS = 6000
 CONCURRENCY = 16
@@ -46,7 +56,9 @@ async def run_load(url: str, forms: list[dict]) -> tuple[float, list[float], int
         while not queue.empty():
             form, signature = queue.get_nowait()
             start = time.perf_counter()
-            response = await client.post(url + "/twilio/sms", data=form, headers={"X-Twilio-Signature": signature})
+            response = await client.post(
+                url + "/twilio/sms", data=form, headers={"X-Twilio-Signature": signature}
+            )
             latencies.append(time.perf_counter() - start)
             errors += response.status_code != 200
 
@@ -81,10 +93,19 @@ def webhook_server(now: datetime):
         url = fresh_sqlite(Path(tempfile.mkdtemp()) / "webhook.db")
     seed_patients(url, PATIENTS, now)
     port = 8300 + random.randint(0, 199)
-    env = {**os.environ, "FOLLOWUP_DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC,
-           "FOLLOWUP_NOW": now.isoformat()}
-    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "followup"), "serve", "--port", str(port),
-                               "--workers", workers], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "FOLLOWUP_DATABASE_URL": url,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "FOLLOWUP_PUBLIC_URL": PUBLIC,
+        "FOLLOWUP_NOW": now.isoformat(),
+    }
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "followup"), "serve", "--port", str(port), "--workers", workers],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base)
@@ -98,21 +119,30 @@ def webhook_server(now: datetime):
 
 
 def main() -> None:
-    now = datetime(2026, 12, 2, 0, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 2, 0, 30, tzinfo=UTC)
     with webhook_server(now) as (base, label, workers):
         rng = random.Random(7)
-        forms = [{"From": f"+1{2000000000 + rng.randint(1, PATIENTS)}", "To": "+16175550100",
-                  "Body": rng.choice(BODIES), "MessageSid": f"SM{i:032x}", "AccountSid": "ACbench"}
-                 for i in range(REQUESTS)]
+        forms = [
+            {
+                "From": f"+1{2000000000 + rng.randint(1, PATIENTS)}",
+                "To": "+16175550100",
+                "Body": rng.choice(BODIES),
+                "MessageSid": f"SM{i:032x}",
+                "AccountSid": "ACbench",
+            }
+            for i in range(REQUESTS)
+        ]
         asyncio.run(run_load(base, forms[:300]))  # warm-up (and those sids are then replays: excluded)
         elapsed, latencies, errors = asyncio.run(run_load(base, forms[300:]))
     latencies.sort()
     n = len(latencies)
     print(f"machine: {machine()}")
-    print(f"webhook, {label}, {workers} server process(es), {n} signed requests, {CONCURRENCY} concurrent, "
-          f"client and server on the same 2 cores: {n / elapsed:.0f} req/s; latency p50 "
-          f"{statistics.median(latencies) * 1000:.1f} ms, p99 {latencies[int(n * 0.99) - 1] * 1000:.1f} ms, "
-          f"max {latencies[-1] * 1000:.1f} ms; non-200: {errors}")
+    print(
+        f"webhook, {label}, {workers} server process(es), {n} signed requests, {CONCURRENCY} concurrent, "
+        f"client and server on the same 2 cores: {n / elapsed:.0f} req/s; latency p50 "
+        f"{statistics.median(latencies) * 1000:.1f} ms, p99 {latencies[int(n * 0.99) - 1] * 1000:.1f} ms, "
+        f"max {latencies[-1] * 1000:.1f} ms; non-200: {errors}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,14 +12,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-from twilio.request_validator import RequestValidator
-
 from bench_webhook import BODIES, PATIENTS, PUBLIC, TOKEN, webhook_server
 from common import machine
+from twilio.request_validator import RequestValidator
 
 SECONDS, CONNECTIONS, THREADS = 20, 16, 2
 
@@ -28,8 +27,13 @@ def lua_script(path: Path, n: int) -> None:
     validator, rng = RequestValidator(TOKEN), random.Random(7)
     lines = ["local reqs = {}"]
     for i in range(n):
-        form = {"From": f"+1{2000000000 + rng.randint(1, PATIENTS)}", "To": "+16175550100",
-                "Body": rng.choice(BODIES), "MessageSid": f"SM{i:032x}", "AccountSid": "ACbench"}
+        form = {
+            "From": f"+1{2000000000 + rng.randint(1, PATIENTS)}",
+            "To": "+16175550100",
+            "Body": rng.choice(BODIES),
+            "MessageSid": f"SM{i:032x}",
+            "AccountSid": "ACbench",
+        }
         signature = validator.compute_signature(PUBLIC + "/twilio/sms", form)
         lines.append(f'reqs[{i + 1}] = {{"{signature}", "{urlencode(form)}"}}')
     lines.append(f"""
@@ -50,16 +54,34 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install wrk")
     script = Path(tempfile.mkdtemp()) / "requests.lua"
     lua_script(script, 40_000)
-    with webhook_server(datetime(2026, 12, 2, 0, 30, tzinfo=timezone.utc)) as (base, label, workers):
-        out = subprocess.run(["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "--latency",
-                              "-s", str(script), base], capture_output=True, text=True, check=True).stdout
+    with webhook_server(datetime(2026, 12, 2, 0, 30, tzinfo=UTC)) as (base, label, workers):
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                str(THREADS),
+                "-c",
+                str(CONNECTIONS),
+                "-d",
+                f"{SECONDS}s",
+                "--latency",
+                "-s",
+                str(script),
+                base,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     print(f"machine: {machine()}")
-    print(f"webhook under wrk, {label}, {workers} server process(es), {CONNECTIONS} connections, {SECONDS} s: "
-          f"{float(rps):.0f} req/s, latency p50 {p50}, p99 {p99}, non-2xx {non2xx.group(1) if non2xx else 0}")
+    print(
+        f"webhook under wrk, {label}, {workers} server process(es), {CONNECTIONS} connections, {SECONDS} s: "
+        f"{float(rps):.0f} req/s, latency p50 {p50}, p99 {p99}, non-2xx {non2xx.group(1) if non2xx else 0}"
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    system = f"{platform.system()} {platform.release()}"
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {system}"
 
 
 def median(values):
@@ -51,8 +52,13 @@ def fresh_sqlite(path: Path) -> str:
 
 
 def followup_cmd(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([str(ROOT / ".venv" / "bin" / "followup"), *args], env={**os.environ, **(env or {})},
-                          capture_output=True, text=True, check=check)
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "followup"), *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=check,
+    )
 
 
 def wait_healthy(base: str, seconds: float = 30) -> None:

@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from common import ROOT, machine
@@ -38,9 +38,9 @@ from common import ROOT, machine
 sys.path.insert(0, str(ROOT / "tests"))
 import pg  # noqa: E402
 import psycopg  # noqa: E402
+from factories import FakeClock, add_clinic, enrol  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
-from factories import FakeClock, add_clinic, enrol  # noqa: E402
 from followup import config, migrate, outbox  # noqa: E402
 from followup.db import engine_for, session_scope  # noqa: E402
 from followup.models import Message  # noqa: E402
@@ -51,9 +51,13 @@ LOCK = threading.Lock()
 
 
 def twilio_env(fake: FakeTwilio) -> dict[str, str]:
-    return {"TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": fake.auth_token,
-            "TWILIO_FROM_NUMBER": "+16175550100", "TWILIO_API_BASE_URL": fake.url,
-            "FOLLOWUP_PUBLIC_URL": "https://followup.example"}
+    return {
+        "TWILIO_ACCOUNT_SID": fake.account_sid,
+        "TWILIO_AUTH_TOKEN": fake.auth_token,
+        "TWILIO_FROM_NUMBER": "+16175550100",
+        "TWILIO_API_BASE_URL": fake.url,
+        "FOLLOWUP_PUBLIC_URL": "https://followup.example",
+    }
 
 
 def new_database(cluster: pg.Cluster, name: str) -> str:
@@ -66,13 +70,29 @@ def new_database(cluster: pg.Cluster, name: str) -> str:
 
 
 def seed_load(url: str, n: int) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     clinic = add_clinic(url, now)
     patients = enrol(url, clinic, now, n=50, start=(now + timedelta(days=30)).date().isoformat())
-    rows = [{"patient_id": patients[i % len(patients)], "clinic_id": clinic, "direction": "out", "kind": "nudge",
-             "channel": "sms", "status": "pending", "dedupe_key": f"load:{i}", "due_at": now, "next_attempt_at": now,
-             "expires_at": now + timedelta(hours=2), "body": f"load {i:05d}", "attempts": 0, "quiet_exempt": True,
-             "created_at": now, "updated_at": now} for i in range(n)]
+    rows = [
+        {
+            "patient_id": patients[i % len(patients)],
+            "clinic_id": clinic,
+            "direction": "out",
+            "kind": "nudge",
+            "channel": "sms",
+            "status": "pending",
+            "dedupe_key": f"load:{i}",
+            "due_at": now,
+            "next_attempt_at": now,
+            "expires_at": now + timedelta(hours=2),
+            "body": f"load {i:05d}",
+            "attempts": 0,
+            "quiet_exempt": True,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(n)
+    ]
     with session_scope(engine_for(url)) as session:
         session.execute(insert(Message.__table__), rows)
 
@@ -87,10 +107,13 @@ def figures(fake: FakeTwilio, url: str, expected: set[str], prefix: str = "load 
     bodies = {b for _, b in sends}
     arrivals = sorted(fake.arrivals)
     gap = max((b - a for a, b in zip(arrivals, arrivals[1:])), default=0.0)
-    return {"accepted": sum(sends.values()), "duplicates": sum(k - 1 for k in sends.values()),
-            "longest_gap_s": round(gap, 1),
-            "lost": len(expected - bodies) if prefix else None,
-            "late": scalar(url, "SELECT count(*) FROM message WHERE direction = 'out' AND sent_at > expires_at")}
+    return {
+        "accepted": sum(sends.values()),
+        "duplicates": sum(k - 1 for k in sends.values()),
+        "longest_gap_s": round(gap, 1),
+        "lost": len(expected - bodies) if prefix else None,
+        "late": scalar(url, "SELECT count(*) FROM message WHERE direction = 'out' AND sent_at > expires_at"),
+    }
 
 
 def workers_run(cluster: pg.Cluster, name: str, workers: int, n: int, freeze: bool, logs: Path) -> dict:
@@ -102,15 +125,25 @@ def workers_run(cluster: pg.Cluster, name: str, workers: int, n: int, freeze: bo
         env.pop(setting, None)  # the defaults: 1/s, 120 s
     lease = config.load(env).lease_seconds
     rate = config.load(env).sms_max_per_second
-    procs = [subprocess.Popen([str(ROOT / ".venv" / "bin" / "followup"), "worker"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=(logs / f"{name}-worker{i}.log").open("w")) for i in range(workers)]
+    procs = [
+        subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "followup"), "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=(logs / f"{name}-worker{i}.log").open("w"),
+        )
+        for i in range(workers)
+    ]
     started, held, frozen_for = time.monotonic(), 0, 0.0
     try:
         if freeze:
             victim = procs[0]
             while time.monotonic() - started < 120:
-                held = scalar(url, "SELECT count(*) FROM message WHERE status = 'sending' "
-                                   f"AND lease_owner LIKE '%:{victim.pid}:%'")
+                held = scalar(
+                    url,
+                    "SELECT count(*) FROM message WHERE status = 'sending' "
+                    f"AND lease_owner LIKE '%:{victim.pid}:%'",
+                )
                 if held >= 5:
                     break
                 time.sleep(0.2)
@@ -119,8 +152,10 @@ def workers_run(cluster: pg.Cluster, name: str, workers: int, n: int, freeze: bo
             time.sleep(frozen_for)
             victim.send_signal(signal.SIGCONT)
         limit = started + n / rate * 1.3 + 120
-        while time.monotonic() < limit and scalar(url, "SELECT count(*) FROM message WHERE kind = 'nudge' "
-                                                       "AND status = 'sent'") < n:
+        while (
+            time.monotonic() < limit
+            and scalar(url, "SELECT count(*) FROM message WHERE kind = 'nudge' AND status = 'sent'") < n
+        ):
             time.sleep(1)
         seconds = time.monotonic() - started
     finally:
@@ -139,31 +174,51 @@ def workers_run(cluster: pg.Cluster, name: str, workers: int, n: int, freeze: bo
 
 def outage_run(cluster: pg.Cluster, patients: int, outage_minutes: int) -> dict:
     url = new_database(cluster, "outage")
-    now = datetime(2026, 12, 1, 14, 0, tzinfo=timezone.utc)  # 09:00 in Boston: the reminders are due
+    now = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)  # 09:00 in Boston: the reminders are due
     clinic = add_clinic(url, now)
     ids = enrol(url, clinic, now, n=patients)  # a confirmation and today's reminder each
-    with session_scope(engine_for(url)) as session:  # an emergency alert SMS, queued as escalation.alert_clinic does
-        outbox.queue(session, patient_id=ids[0], clinic_id=clinic, kind="alert", channel="sms",
-                     body="EMERGENCY escalation #1", to_addr="+16175550199", now=now, quiet_exempt=True,
-                     dedupe_key="alert:1:sms", expires_in=timedelta(hours=48))
+    with session_scope(
+        engine_for(url)
+    ) as session:  # an emergency alert SMS, queued as escalation.alert_clinic does
+        outbox.queue(
+            session,
+            patient_id=ids[0],
+            clinic_id=clinic,
+            kind="alert",
+            channel="sms",
+            body="EMERGENCY escalation #1",
+            to_addr="+16175550199",
+            now=now,
+            quiet_exempt=True,
+            dedupe_key="alert:1:sms",
+            expires_in=timedelta(hours=48),
+        )
     fake = FakeTwilio(retry_after=60).start()
     clock = FakeClock(now)
-    settings = config.load({**twilio_env(fake), "FOLLOWUP_DATABASE_URL": url, "FOLLOWUP_SMS_MAX_PER_SECOND": "50"})
+    settings = config.load(
+        {**twilio_env(fake), "FOLLOWUP_DATABASE_URL": url, "FOLLOWUP_SMS_MAX_PER_SECOND": "50"}
+    )
     workers = [build_worker(settings, engine_for(url)) for _ in range(3)]
     for w in workers:
         w.now = clock
 
     def due() -> list[Message]:
         with session_scope(engine_for(url)) as session:
-            return list(session.execute(select(Message).where(Message.direction == "out",
-                                                              Message.due_at <= now)).scalars())
+            return list(
+                session.execute(
+                    select(Message).where(Message.direction == "out", Message.due_at <= now)
+                ).scalars()
+            )
 
     back = now + timedelta(minutes=outage_minutes)
     last_sent = None
     try:
         while clock() < now + timedelta(hours=3):
-            fake.outage = (20503 if clock() < now + timedelta(minutes=outage_minutes / 2) else 20500) \
-                if clock() < back else None
+            fake.outage = (
+                (20503 if clock() < now + timedelta(minutes=outage_minutes / 2) else 20500)
+                if clock() < back
+                else None
+            )
             for w in workers:
                 if w.dispatch().sent:
                     last_sent = clock()
@@ -176,20 +231,31 @@ def outage_run(cluster: pg.Cluster, patients: int, outage_minutes: int) -> dict:
     accepted = Counter((r.to, r.body) for r in fake.sent())
     statuses = Counter(m.status for m in rows)
     alert = next(m for m in rows if m.kind == "alert")
-    return {"messages": len(rows), "accepted": sum(accepted.values()),
-            "duplicates": sum(k - 1 for k in accepted.values()),
-            "lost": sum(1 for m in rows if m.status != "sent"), "statuses": dict(statuses),
-            "late": sum(1 for m in rows if m.sent_at and m.sent_at > m.expires_at),
-            "max_attempts": max(m.attempts for m in rows), "alert": alert.status,
-            "last_sent_min_after_return": round((last_sent - back).total_seconds() / 60, 1) if last_sent else None,
-            "outage_min": outage_minutes}
+    return {
+        "messages": len(rows),
+        "accepted": sum(accepted.values()),
+        "duplicates": sum(k - 1 for k in accepted.values()),
+        "lost": sum(1 for m in rows if m.status != "sent"),
+        "statuses": dict(statuses),
+        "late": sum(1 for m in rows if m.sent_at and m.sent_at > m.expires_at),
+        "max_attempts": max(m.attempts for m in rows),
+        "alert": alert.status,
+        "last_sent_min_after_return": round((last_sent - back).total_seconds() / 60, 1)
+        if last_sent
+        else None,
+        "outage_min": outage_minutes,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--only", choices=["3w", "4w", "frozen", "outage"], action="append")
     parser.add_argument("--messages", type=int, default=300, help="per multi-worker run (default 300)")
-    parser.add_argument("--patients", type=int, default=120, help="outage run: each a confirmation and a reminder")
+    parser.add_argument(
+        "--patients", type=int, default=120, help="outage run: each a confirmation and a reminder"
+    )
     parser.add_argument("--outage-minutes", type=int, default=30)
     args = parser.parse_args()
     runs = args.only or ["3w", "4w", "frozen", "outage"]
@@ -199,10 +265,12 @@ def main() -> None:
     print(f"worker logs in {logs}", flush=True)
     results: dict[str, dict] = {}
     try:
-        jobs = {"3w": lambda: workers_run(cluster, "w3", 3, args.messages, False, logs),
-                "4w": lambda: workers_run(cluster, "w4", 4, args.messages, False, logs),
-                "frozen": lambda: workers_run(cluster, "frozen", 3, args.messages, True, logs),
-                "outage": lambda: outage_run(cluster, args.patients, args.outage_minutes)}
+        jobs = {
+            "3w": lambda: workers_run(cluster, "w3", 3, args.messages, False, logs),
+            "4w": lambda: workers_run(cluster, "w4", 4, args.messages, False, logs),
+            "frozen": lambda: workers_run(cluster, "frozen", 3, args.messages, True, logs),
+            "outage": lambda: outage_run(cluster, args.patients, args.outage_minutes),
+        }
 
         def run(name):
             try:
@@ -220,8 +288,13 @@ def main() -> None:
     for name in runs:
         r = results[name]
         print(f"{name:8} {r.get('duplicates', '-'):>10}  {r.get('lost', '-'):>4}  {r.get('late', '-'):>4}")
-    sys.exit(1 if any("error" in r or r.get("duplicates") or r.get("lost") or r.get("late")
-                      for r in results.values()) else 0)
+    sys.exit(
+        1
+        if any(
+            "error" in r or r.get("duplicates") or r.get("lost") or r.get("late") for r in results.values()
+        )
+        else 0
+    )
 
 
 if __name__ == "__main__":

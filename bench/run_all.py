@@ -9,8 +9,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_csv_import.py", "bench_scheduler.py", "bench_expiry.py", "bench_twilio.py", "bench_webhook.py",
-           "bench_simulate.py"]
+BENCHES = [
+    "bench_csv_import.py",
+    "bench_scheduler.py",
+    "bench_expiry.py",
+    "bench_twilio.py",
+    "bench_webhook.py",
+    "bench_simulate.py",
+]
 
 failed = []
 for name in BENCHES:

@@ -33,7 +33,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -50,7 +50,7 @@ from followup import migrate, schedule  # noqa: E402
 from followup.db import engine_for  # noqa: E402
 from followup.localtime import parse_hhmm  # noqa: E402
 
-START = datetime(2027, 3, 1, 5, 0, tzinfo=timezone.utc)  # a Monday, before any zone's first reminder
+START = datetime(2027, 3, 1, 5, 0, tzinfo=UTC)  # a Monday, before any zone's first reminder
 TOKEN, PUBLIC = "soak-secret", "https://followup.example"
 FOLLOWUP = str(ROOT / ".venv" / "bin" / "followup")
 RULES_EVERY = timedelta(minutes=30)
@@ -110,22 +110,35 @@ class Replier(threading.Thread):
 def expected_sends(url: str, patient_ids: list[int], end: datetime) -> Counter:
     """(patient, kind, due) of every reminder and check-in that followup.schedule says is due."""
     expected: Counter = Counter()
-    for pid, tz, start, weeks, times, checkin, every, window_start, window_end in rows(url, """
-            SELECT p.id, p.timezone, e.start_date, e.weeks, e.reminder_times, e.checkin_time, e.checkin_every_days,
+    for pid, tz, start, weeks, times, checkin, every, window_start, window_end in rows(
+        url,
+        """
+            SELECT p.id, p.timezone, e.start_date, e.weeks, e.reminder_times, e.checkin_time,
+                   e.checkin_every_days,
                    c.quiet_start, c.quiet_end
             FROM patient p JOIN enrolment e ON e.patient_id = p.id JOIN clinic c ON c.id = p.clinic_id
-            WHERE p.id = ANY(:ids)""", ids=patient_ids):
-        plan = schedule.Plan(timezone=tz, start=start, weeks=weeks,
-                             reminder_times=tuple(parse_hhmm(t) for t in times.split(",")),
-                             checkin_time=parse_hhmm(checkin), checkin_every_days=every,
-                             window_start=parse_hhmm(window_start), window_end=parse_hhmm(window_end))
+            WHERE p.id = ANY(:ids)""",
+        ids=patient_ids,
+    ):
+        plan = schedule.Plan(
+            timezone=tz,
+            start=start,
+            weeks=weeks,
+            reminder_times=tuple(parse_hhmm(t) for t in times.split(",")),
+            checkin_time=parse_hhmm(checkin),
+            checkin_every_days=every,
+            window_start=parse_hhmm(window_start),
+            window_end=parse_hhmm(window_end),
+        )
         for slot in schedule.slots(plan, START, end):
             expected[(pid, slot.kind, slot.due)] += 1
     return expected
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--workers", type=int, default=2)
@@ -143,22 +156,53 @@ def main() -> None:
             conn.execute("CREATE DATABASE soak")
         url = cluster.url("soak")
         migrate.upgrade(url)
-        seed_patients(url, args.patients, START, start=START.date(), weeks=2, reminder_times="09:00",
-                      checkin_time="19:00", zones=ZONES[:4])
+        seed_patients(
+            url,
+            args.patients,
+            START,
+            start=START.date(),
+            weeks=2,
+            reminder_times="09:00",
+            checkin_time="19:00",
+            zones=ZONES[:4],
+        )
         print(f"seeded {args.patients} patients in {time.perf_counter() - started:.0f} s", flush=True)
 
         twilio_port, web_port = pg.free_port(), pg.free_port()
-        fake = subprocess.Popen([sys.executable, "-m", "followup.testing.fake_twilio", "--port", str(twilio_port),
-                                 "--count-only", "--auth-token", TOKEN], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        fake = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "followup.testing.fake_twilio",
+                "--port",
+                str(twilio_port),
+                "--count-only",
+                "--auth-token",
+                TOKEN,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
         procs.append(fake)
         fake.stdout.readline()
-        env = {**os.environ, "FOLLOWUP_DATABASE_URL": url, "TWILIO_ACCOUNT_SID": "ACfake",
-               "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM_NUMBER": "+16175550100",
-               "TWILIO_API_BASE_URL": f"http://127.0.0.1:{twilio_port}", "FOLLOWUP_SMS_MAX_PER_SECOND": "100000",
-               "FOLLOWUP_PUBLIC_URL": PUBLIC}
+        env = {
+            **os.environ,
+            "FOLLOWUP_DATABASE_URL": url,
+            "TWILIO_ACCOUNT_SID": "ACfake",
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "TWILIO_FROM_NUMBER": "+16175550100",
+            "TWILIO_API_BASE_URL": f"http://127.0.0.1:{twilio_port}",
+            "FOLLOWUP_SMS_MAX_PER_SECOND": "100000",
+            "FOLLOWUP_PUBLIC_URL": PUBLIC,
+        }
         web_env = {**env, "FOLLOWUP_NOW": START.isoformat()}
-        web = subprocess.Popen([FOLLOWUP, "serve", "--port", str(web_port)], env=web_env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        web = subprocess.Popen(
+            [FOLLOWUP, "serve", "--port", str(web_port)],
+            env=web_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         procs.append(web)
         base = f"http://127.0.0.1:{web_port}"
         wait_healthy(base)
@@ -171,56 +215,113 @@ def main() -> None:
         while now < end:
             step_starts.append(time.time())
             began = time.perf_counter()
-            ticks = [subprocess.Popen([FOLLOWUP, "tick", "--json"], env={**env, "FOLLOWUP_NOW": now.isoformat()},
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                     for _ in range(args.workers)]
+            ticks = [
+                subprocess.Popen(
+                    [FOLLOWUP, "tick", "--json"],
+                    env={**env, "FOLLOWUP_NOW": now.isoformat()},
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for _ in range(args.workers)
+            ]
             for t in ticks:
                 out, err = t.communicate()
                 if t.returncode != 0:
                     raise SystemExit(f"tick at {now} failed: {err.strip()[-500:]}")
             tick_walls.append(time.perf_counter() - began)
             steps += 1
-            for pid, phone in rows(url, """
+            for pid, phone in rows(
+                url,
+                """
                     SELECT m.patient_id, p.phone FROM message m JOIN patient p ON p.id = m.patient_id
-                    WHERE m.kind = 'checkin' AND m.status = 'sent' AND m.sent_at = :now""", now=now):
+                    WHERE m.kind = 'checkin' AND m.status = 'sent' AND m.sent_at = :now""",
+                now=now,
+            ):
                 if rng.random() < args.reply_share:
-                    form = {"From": phone, "To": "+16175550100", "Body": rng.choice(["2 N", "3 n", "pain 2 no numbness"]),
-                            "MessageSid": f"SM{pid:016x}{int(now.timestamp()):016x}", "AccountSid": "ACfake"}
+                    form = {
+                        "From": phone,
+                        "To": "+16175550100",
+                        "Body": rng.choice(["2 N", "3 n", "pain 2 no numbness"]),
+                        "MessageSid": f"SM{pid:016x}{int(now.timestamp()):016x}",
+                        "AccountSid": "ACfake",
+                    }
                     replier.jobs.put(form)
                     if rng.random() < 0.03:
                         replier.jobs.put(dict(form))  # Twilio retrying the same webhook
             due = scalar(url, "SELECT min(next_attempt_at) FROM message WHERE status = 'pending'")
-            now = min(x for x in (due, now + RULES_EVERY, end) if x is not None and x > now) if due != now else now
+            now = (
+                min(x for x in (due, now + RULES_EVERY, end) if x is not None and x > now)
+                if due != now
+                else now
+            )
             if steps % 25 == 0:
                 sent = scalar(url, "SELECT count(*) FROM message WHERE status = 'sent' AND direction = 'out'")
-                print(f"step {steps}: fake clock {now:%a %H:%M}, {sent} sent, "
-                      f"{time.perf_counter() - loop_began:.0f} s", flush=True)
+                print(
+                    f"step {steps}: fake clock {now:%a %H:%M}, {sent} sent, "
+                    f"{time.perf_counter() - loop_began:.0f} s",
+                    flush=True,
+                )
         loop_seconds = time.perf_counter() - loop_began
         replier.finish()
         web_rss = int(Path(f"/proc/{web.pid}/status").read_text().split("VmHWM:")[1].split()[0]) / 1024
         tick_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
         stats = json.load(urllib.request.urlopen(f"http://127.0.0.1:{twilio_port}/_fake/stats"))
-        arrivals = json.load(urllib.request.urlopen(f"http://127.0.0.1:{twilio_port}/_fake/arrivals"))["arrivals"]
+        arrivals = json.load(urllib.request.urlopen(f"http://127.0.0.1:{twilio_port}/_fake/arrivals"))[
+            "arrivals"
+        ]
         escalations = Counter(dict(rows(url, "SELECT rule, count(*) FROM escalation GROUP BY rule")))
         # Two workers evaluating the same rule at once must not open it twice for one patient.
-        doubled = scalar(url, """SELECT count(*) FROM (SELECT patient_id, rule FROM escalation
-                                 WHERE acknowledged_at IS NULL GROUP BY patient_id, rule HAVING count(*) > 1) AS d""")
-        by_status = Counter(dict(rows(url, "SELECT status, count(*) FROM message WHERE direction = 'out' "
-                                           "GROUP BY status")))
-        out_kinds = Counter(dict(rows(url, "SELECT kind, count(*) FROM message WHERE direction = 'out' "
-                                           "AND status = 'sent' GROUP BY kind")))
-        sent_sms = scalar(url, "SELECT count(*) FROM message WHERE direction = 'out' AND status = 'sent' "
-                               "AND channel = 'sms' AND provider_id IS NOT NULL")
-        unsent_due = scalar(url, "SELECT count(*) FROM message WHERE direction = 'out' AND due_at < :end "
-                                 "AND status NOT IN ('sent', 'delivered', 'cancelled')", end=end)
-        stored = Counter(dict(rows(url, "SELECT provider_id, count(*) FROM message WHERE direction = 'in' "
-                                        "GROUP BY provider_id")))
+        doubled = scalar(
+            url,
+            """SELECT count(*) FROM (SELECT patient_id, rule FROM escalation
+                                 WHERE acknowledged_at IS NULL
+                                 GROUP BY patient_id, rule HAVING count(*) > 1) AS d""",
+        )
+        by_status = Counter(
+            dict(rows(url, "SELECT status, count(*) FROM message WHERE direction = 'out' GROUP BY status"))
+        )
+        out_kinds = Counter(
+            dict(
+                rows(
+                    url,
+                    "SELECT kind, count(*) FROM message WHERE direction = 'out' "
+                    "AND status = 'sent' GROUP BY kind",
+                )
+            )
+        )
+        sent_sms = scalar(
+            url,
+            "SELECT count(*) FROM message WHERE direction = 'out' AND status = 'sent' "
+            "AND channel = 'sms' AND provider_id IS NOT NULL",
+        )
+        unsent_due = scalar(
+            url,
+            "SELECT count(*) FROM message WHERE direction = 'out' AND due_at < :end "
+            "AND status NOT IN ('sent', 'delivered', 'cancelled')",
+            end=end,
+        )
+        stored = Counter(
+            dict(
+                rows(
+                    url,
+                    "SELECT provider_id, count(*) FROM message WHERE direction = 'in' GROUP BY provider_id",
+                )
+            )
+        )
         sample = rng.sample(range(1, args.patients + 1), min(SAMPLE, args.patients))
         expected = expected_sends(url, sample, end)
-        actual = Counter((pid, kind, due) for pid, kind, due in rows(url, """
+        actual = Counter(
+            (pid, kind, due)
+            for pid, kind, due in rows(
+                url,
+                """
             SELECT patient_id, kind, due_at FROM message WHERE patient_id = ANY(:ids) AND status = 'sent'
-            AND kind IN ('reminder', 'checkin')""", ids=sample))
+            AND kind IN ('reminder', 'checkin')""",
+                ids=sample,
+            )
+        )
 
         # Lateness: each message against the wall-clock start of the step it was due in (the fake
         # clock was pinned there), so it includes starting the tick processes.
@@ -232,25 +333,46 @@ def main() -> None:
         lateness.sort()
         latencies = sorted(replier.latencies)
         result = {
-            "machine": machine(), "patients": args.patients, "days": args.days, "workers": args.workers,
-            "steps": steps, "loop_seconds": round(loop_seconds, 1),
-            "sent_by_kind": dict(out_kinds), "outbound_by_status": dict(by_status),
-            "fake_twilio_accepted": stats["sent"], "db_sent_sms": sent_sms,
+            "machine": machine(),
+            "patients": args.patients,
+            "days": args.days,
+            "workers": args.workers,
+            "steps": steps,
+            "loop_seconds": round(loop_seconds, 1),
+            "sent_by_kind": dict(out_kinds),
+            "outbound_by_status": dict(by_status),
+            "fake_twilio_accepted": stats["sent"],
+            "db_sent_sms": sent_sms,
             "throughput_msg_per_s": round(stats["sent"] / loop_seconds, 1),
-            "lateness_s": {"p50": round(lateness[len(lateness) // 2], 2) if lateness else None,
-                           "p99": round(lateness[int(len(lateness) * 0.99)], 2) if lateness else None,
-                           "max": round(lateness[-1], 2) if lateness else None},
-            "tick_wall_s": {"median": round(statistics.median(tick_walls), 2), "max": round(max(tick_walls), 2)},
-            "replies": {"posted": sum(replier.posted.values()), "unique": len(replier.posted),
-                        "retried": sum(1 for n in replier.posted.values() if n > 1), "statuses": dict(replier.statuses),
-                        "stored": sum(stored.values()), "stored_twice": sum(1 for n in stored.values() if n > 1),
-                        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
-                        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1) if latencies else None},
+            "lateness_s": {
+                "p50": round(lateness[len(lateness) // 2], 2) if lateness else None,
+                "p99": round(lateness[int(len(lateness) * 0.99)], 2) if lateness else None,
+                "max": round(lateness[-1], 2) if lateness else None,
+            },
+            "tick_wall_s": {
+                "median": round(statistics.median(tick_walls), 2),
+                "max": round(max(tick_walls), 2),
+            },
+            "replies": {
+                "posted": sum(replier.posted.values()),
+                "unique": len(replier.posted),
+                "retried": sum(1 for n in replier.posted.values() if n > 1),
+                "statuses": dict(replier.statuses),
+                "stored": sum(stored.values()),
+                "stored_twice": sum(1 for n in stored.values() if n > 1),
+                "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
+                "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1) if latencies else None,
+            },
             "max_rss_mib": {"tick": round(tick_rss), "serve": round(web_rss)},
-            "sample": {"patients": len(sample), "expected": sum(expected.values()), "sent": sum(actual.values()),
-                       "match": expected == actual},
+            "sample": {
+                "patients": len(sample),
+                "expected": sum(expected.values()),
+                "sent": sum(actual.values()),
+                "match": expected == actual,
+            },
             "unsent_due_before_end": unsent_due,
-            "escalations_by_rule": dict(escalations), "patients_with_a_rule_open_twice": doubled,
+            "escalations_by_rule": dict(escalations),
+            "patients_with_a_rule_open_twice": doubled,
             "total_seconds": round(time.perf_counter() - started, 1),
         }
         checks = {
@@ -259,7 +381,8 @@ def main() -> None:
             "the sample matches the pure schedule exactly": expected == actual and sum(expected.values()) > 0,
             "every reply got a 200": set(replier.statuses) == {200},
             "no patient has the same escalation open twice": doubled == 0,
-            "every reply is stored once": set(stored) == set(replier.posted) and result["replies"]["stored_twice"] == 0,
+            "every reply is stored once": set(stored) == set(replier.posted)
+            and result["replies"]["stored_twice"] == 0,
         }
         result["checks"] = checks
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -12,12 +12,29 @@ from .models import AuditEvent
 from .prepared import Prepared
 
 
-def record(session: Session, at: datetime, actor: str, action: str, *, patient_id: int | None = None,
-           clinic_id: int | None = None, **detail) -> None:
+def record(
+    session: Session,
+    at: datetime,
+    actor: str,
+    action: str,
+    *,
+    patient_id: int | None = None,
+    clinic_id: int | None = None,
+    **detail,
+) -> None:
     # Prepared: audit rows are written on hot paths (every inbound SMS), and a SQLModel object would
     # be validated by pydantic for nothing.
-    _INSERT.run(session.connection(), at=at, actor=actor, action=action, patient_id=patient_id, clinic_id=clinic_id,
-                detail=json.dumps(detail, default=str, sort_keys=True) if detail else "")
+    _INSERT.run(
+        session.connection(),
+        at=at,
+        actor=actor,
+        action=action,
+        patient_id=patient_id,
+        clinic_id=clinic_id,
+        detail=json.dumps(detail, default=str, sort_keys=True) if detail else "",
+    )
 
 
-_INSERT = Prepared(insert(AuditEvent.__table__), keys=("at", "actor", "action", "patient_id", "clinic_id", "detail"))
+_INSERT = Prepared(
+    insert(AuditEvent.__table__), keys=("at", "actor", "action", "patient_id", "clinic_id", "detail")
+)

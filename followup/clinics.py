@@ -25,9 +25,20 @@ def check_email(field: str, value: str | None, problems: list[str]) -> str | Non
     return value
 
 
-def add_clinic(session: Session, now: datetime, *, name: str, phone: str, timezone: str,
-               email: str | None = None, alert_email: str | None = None, alert_phone: str | None = None,
-               quiet_start: str = "08:00", quiet_end: str = "21:00", emergency_number: str = "911") -> Clinic:
+def add_clinic(
+    session: Session,
+    now: datetime,
+    *,
+    name: str,
+    phone: str,
+    timezone: str,
+    email: str | None = None,
+    alert_email: str | None = None,
+    alert_phone: str | None = None,
+    quiet_start: str = "08:00",
+    quiet_end: str = "21:00",
+    emergency_number: str = "911",
+) -> Clinic:
     problems: list[str] = []
     if not name or not name.strip():
         problems.append("name: a clinic name is required")
@@ -45,8 +56,10 @@ def add_clinic(session: Session, now: datetime, *, name: str, phone: str, timezo
     try:
         zone(timezone)
         if LEGACY_ZONE.fullmatch(timezone or ""):
-            problems.append(f"timezone: {timezone!r} is a legacy zone (a fixed offset or a rule shared by a region), "
-                            f"not a place: give the clinic's IANA zone, e.g. America/New_York")
+            problems.append(
+                f"timezone: {timezone!r} is a legacy zone (a fixed offset or a rule shared by a region), "
+                f"not a place: give the clinic's IANA zone, e.g. America/New_York"
+            )
     except ValueError as exc:
         problems.append(f"timezone: {exc}")
     for field, value in (("quiet-start", quiet_start), ("quiet-end", quiet_end)):
@@ -60,9 +73,18 @@ def add_clinic(session: Session, now: datetime, *, name: str, phone: str, timezo
         problems.append(f"emergency-number: {emergency_number!r} is not a short dialling code like 911")
     if problems:
         raise BadInput("clinic not added", problems)
-    clinic = Clinic(name=name.strip(), phone=phone, email=email, alert_email=alert_email, alert_phone=alert_phone,
-                    timezone=timezone, quiet_start=format_hhmm(parse_hhmm(quiet_start)),
-                    quiet_end=format_hhmm(parse_hhmm(quiet_end)), emergency_number=emergency_number, created_at=now)
+    clinic = Clinic(
+        name=name.strip(),
+        phone=phone,
+        email=email,
+        alert_email=alert_email,
+        alert_phone=alert_phone,
+        timezone=timezone,
+        quiet_start=format_hhmm(parse_hhmm(quiet_start)),
+        quiet_end=format_hhmm(parse_hhmm(quiet_end)),
+        emergency_number=emergency_number,
+        created_at=now,
+    )
     session.add(clinic)
     session.flush()
     audit.record(session, now, "cli", "clinic.add", clinic_id=clinic.id)
@@ -81,6 +103,15 @@ def list_clinics(session: Session) -> list[Clinic]:
 
 
 def clinic_json(c: Clinic) -> dict:
-    return {"id": c.id, "name": c.name, "phone": c.phone, "email": c.email, "alert_email": c.alert_email,
-            "alert_phone": c.alert_phone, "timezone": c.timezone, "quiet_start": c.quiet_start,
-            "quiet_end": c.quiet_end, "emergency_number": c.emergency_number}
+    return {
+        "id": c.id,
+        "name": c.name,
+        "phone": c.phone,
+        "email": c.email,
+        "alert_email": c.alert_email,
+        "alert_phone": c.alert_phone,
+        "timezone": c.timezone,
+        "quiet_start": c.quiet_start,
+        "quiet_end": c.quiet_end,
+        "emergency_number": c.emergency_number,
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _pinned: datetime | None = None
 _ticking_since: float | None = None
@@ -23,7 +23,7 @@ def parse_instant(text: str) -> datetime:
         raise ValueError(f"not an ISO-8601 instant: {text!r}") from exc
     if value.tzinfo is None:
         raise ValueError(f"instant {text!r} needs an offset, e.g. 2026-12-01T14:00:00Z")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def pin(instant: datetime | str | None) -> None:
@@ -46,7 +46,7 @@ def now() -> datetime:
     if pinned is None:
         env = os.environ.get("FOLLOWUP_NOW")
         if not env:
-            return datetime.now(timezone.utc)
+            return datetime.now(UTC)
         pinned = parse_instant(env)
     if _ticking_since is not None:
         return pinned + timedelta(seconds=time.monotonic() - _ticking_since)

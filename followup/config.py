@@ -9,10 +9,10 @@ import math
 import os
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import getaddresses
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import urlparse
 
 from .errors import ConfigError
@@ -55,8 +55,15 @@ def _bool(name: str, text: str | None, default: bool) -> bool:
     raise ConfigError(f"{name} must be 1/0, true/false, yes/no or on/off, not {text!r}")
 
 
-def _number(name: str, text: str | None, default: float, *, integer: bool = False, minimum: float | None = None,
-            maximum: float | None = None):
+def _number(
+    name: str,
+    text: str | None,
+    default: float,
+    *,
+    integer: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+):
     if text is None:
         return default
     try:
@@ -103,7 +110,9 @@ def _database_url(text: str) -> str:
         url = make_url(text)
         port = url.port  # parsed lazily for some URLs: a non-numeric port raises here, not at connect
     except ValueError:  # int() of the port
-        raise ConfigError(f"FOLLOWUP_DATABASE_URL: the port must be a number, in {_hide_password(text)!r}") from None
+        raise ConfigError(
+            f"FOLLOWUP_DATABASE_URL: the port must be a number, in {_hide_password(text)!r}"
+        ) from None
     except ArgumentError:
         raise ConfigError(f"FOLLOWUP_DATABASE_URL is not a valid URL: {_hide_password(text)!r}") from None
     if port is not None and not 0 < port < 65536:
@@ -138,8 +147,10 @@ def _twilio_sid(name: str, text: str | None, prefix: str, strict: bool) -> str |
 
 def _from_number(text: str | None) -> str | None:
     if text is not None and not (_E164.fullmatch(text) or _SHORT_CODE.fullmatch(text)):
-        raise ConfigError(f"TWILIO_FROM_NUMBER must be a phone number in E.164 form (+16175550100) or a short "
-                          f"code, not {text!r}")
+        raise ConfigError(
+            f"TWILIO_FROM_NUMBER must be a phone number in E.164 form (+16175550100) or a short "
+            f"code, not {text!r}"
+        )
     return text
 
 
@@ -148,8 +159,10 @@ def _email_from(text: str | None) -> str | None:
         return None
     addresses = getaddresses([text]) if "\n" not in text and "\r" not in text else []
     if len(addresses) != 1 or not _ADDRESS.fullmatch(addresses[0][1]):
-        raise ConfigError(f"FOLLOWUP_EMAIL_FROM must be one email address (clinic@example.org or "
-                          f"'Clinic <clinic@example.org>'), not {text!r}")
+        raise ConfigError(
+            f"FOLLOWUP_EMAIL_FROM must be one email address (clinic@example.org or "
+            f"'Clinic <clinic@example.org>'), not {text!r}"
+        )
     return text
 
 
@@ -184,7 +197,9 @@ def _spool_dir(value: str | None, database_url: str) -> str | None:
     if value:
         return value
     path = database_url.split("sqlite:///", 1)[1] if database_url.startswith("sqlite:///") else ""
-    return os.path.join(os.path.dirname(os.path.abspath(path)), "followup-spool") if path else "followup-spool"
+    return (
+        os.path.join(os.path.dirname(os.path.abspath(path)), "followup-spool") if path else "followup-spool"
+    )
 
 
 def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -215,21 +230,33 @@ def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
     api_base_url = _url("TWILIO_API_BASE_URL", g("TWILIO_API_BASE_URL") or "https://api.twilio.com")
     real_twilio = _is_twilio(api_base_url)
     sid = _twilio_sid("TWILIO_ACCOUNT_SID", g("TWILIO_ACCOUNT_SID"), "AC", real_twilio)
-    sms_backend = _choice("FOLLOWUP_SMS_BACKEND", g("FOLLOWUP_SMS_BACKEND"), ("twilio", "console"),
-                          "twilio" if sid else "console")
+    sms_backend = _choice(
+        "FOLLOWUP_SMS_BACKEND",
+        g("FOLLOWUP_SMS_BACKEND"),
+        ("twilio", "console"),
+        "twilio" if sid else "console",
+    )
     token = g("TWILIO_AUTH_TOKEN")
     from_number = _from_number(g("TWILIO_FROM_NUMBER"))
-    service_sid = _twilio_sid("TWILIO_MESSAGING_SERVICE_SID", g("TWILIO_MESSAGING_SERVICE_SID"), "MG", real_twilio)
+    service_sid = _twilio_sid(
+        "TWILIO_MESSAGING_SERVICE_SID", g("TWILIO_MESSAGING_SERVICE_SID"), "MG", real_twilio
+    )
     if sms_backend == "twilio":
         missing = [n for n, v in (("TWILIO_ACCOUNT_SID", sid), ("TWILIO_AUTH_TOKEN", token)) if not v]
         if missing:
             raise ConfigError(f"FOLLOWUP_SMS_BACKEND=twilio needs {' and '.join(missing)}")
         if not (from_number or service_sid):
-            raise ConfigError("FOLLOWUP_SMS_BACKEND=twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+            raise ConfigError(
+                "FOLLOWUP_SMS_BACKEND=twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"
+            )
 
     smtp_host = g("FOLLOWUP_SMTP_HOST")
-    email_backend = _choice("FOLLOWUP_EMAIL_BACKEND", g("FOLLOWUP_EMAIL_BACKEND"), ("smtp", "console"),
-                            "smtp" if smtp_host else "console")
+    email_backend = _choice(
+        "FOLLOWUP_EMAIL_BACKEND",
+        g("FOLLOWUP_EMAIL_BACKEND"),
+        ("smtp", "console"),
+        "smtp" if smtp_host else "console",
+    )
     smtp_username = g("FOLLOWUP_SMTP_USERNAME")
     email_from = _email_from(g("FOLLOWUP_EMAIL_FROM"))
     if email_backend == "smtp":
@@ -247,11 +274,18 @@ def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
         twilio_from_number=from_number,
         twilio_messaging_service_sid=service_sid,
         twilio_api_base_url=api_base_url,
-        sms_max_per_second=_number("FOLLOWUP_SMS_MAX_PER_SECOND", g("FOLLOWUP_SMS_MAX_PER_SECOND"), 1.0,
-                                   minimum=SMS_RATE_MIN, maximum=SMS_RATE_MAX),
+        sms_max_per_second=_number(
+            "FOLLOWUP_SMS_MAX_PER_SECOND",
+            g("FOLLOWUP_SMS_MAX_PER_SECOND"),
+            1.0,
+            minimum=SMS_RATE_MIN,
+            maximum=SMS_RATE_MAX,
+        ),
         email_backend=email_backend,
         smtp_host=smtp_host,
-        smtp_port=int(_number("FOLLOWUP_SMTP_PORT", g("FOLLOWUP_SMTP_PORT"), 587, integer=True, maximum=65535)),
+        smtp_port=int(
+            _number("FOLLOWUP_SMTP_PORT", g("FOLLOWUP_SMTP_PORT"), 587, integer=True, maximum=65535)
+        ),
         smtp_username=smtp_username,
         smtp_password=g("FOLLOWUP_SMTP_PASSWORD"),
         smtp_starttls=_bool("FOLLOWUP_SMTP_STARTTLS", g("FOLLOWUP_SMTP_STARTTLS"), bool(smtp_username)),
@@ -259,8 +293,9 @@ def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
         public_url=_url("FOLLOWUP_PUBLIC_URL", g("FOLLOWUP_PUBLIC_URL") or "http://127.0.0.1:8000"),
         allow_unsigned=_bool("FOLLOWUP_ALLOW_UNSIGNED", g("FOLLOWUP_ALLOW_UNSIGNED"), False),
         # How long a worker owns the rows it claimed; after that another worker may send them.
-        lease_seconds=_number("FOLLOWUP_LEASE_SECONDS", g("FOLLOWUP_LEASE_SECONDS"), 120.0, minimum=LEASE_MIN,
-                              maximum=LEASE_MAX),
+        lease_seconds=_number(
+            "FOLLOWUP_LEASE_SECONDS", g("FOLLOWUP_LEASE_SECONDS"), 120.0, minimum=LEASE_MIN, maximum=LEASE_MAX
+        ),
         # Where the webhook keeps replies that arrive while the database is away ("off": answer 503).
         spool_dir=_spool_dir(g("FOLLOWUP_SPOOL_DIR"), database_url),
     )
@@ -280,5 +315,7 @@ def check_spool_dir(settings: Settings) -> None:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         os.unlink(probe)
     except OSError as exc:
-        raise ConfigError(f"FOLLOWUP_SPOOL_DIR: cannot write to {settings.spool_dir}: "
-                          f"{exc.strerror or exc} (set it to a writable directory, or to off)") from None
+        raise ConfigError(
+            f"FOLLOWUP_SPOOL_DIR: cannot write to {settings.spool_dir}: "
+            f"{exc.strerror or exc} (set it to a writable directory, or to off)"
+        ) from None

@@ -13,8 +13,9 @@ from .messages import render
 from .models import Clinic, Consent
 
 
-def opt_out(session: Session, patient_id: int, now: datetime, *, method: str, evidence: str,
-            confirm: bool = True) -> bool:
+def opt_out(
+    session: Session, patient_id: int, now: datetime, *, method: str, evidence: str, confirm: bool = True
+) -> bool:
     """Opt the patient out now: cancel what is pending, and (when the patient asked) confirm once.
 
     Returns False when the patient was already opted out (nothing is sent twice).
@@ -25,16 +26,39 @@ def opt_out(session: Session, patient_id: int, now: datetime, *, method: str, ev
     previous = patient.status
     patient.status, patient.status_reason, patient.updated_at = "opted_out", evidence, now
     session.add(patient)
-    session.add(Consent(patient_id=patient.id, action="opted_out", method=method, wording_version=CONSENT_WORDING,
-                        evidence=evidence, at=now))
-    audit.record(session, now, method, "patient.opted_out", patient_id=patient.id, clinic_id=patient.clinic_id,
-                 previous=previous)
+    session.add(
+        Consent(
+            patient_id=patient.id,
+            action="opted_out",
+            method=method,
+            wording_version=CONSENT_WORDING,
+            evidence=evidence,
+            at=now,
+        )
+    )
+    audit.record(
+        session,
+        now,
+        method,
+        "patient.opted_out",
+        patient_id=patient.id,
+        clinic_id=patient.clinic_id,
+        previous=previous,
+    )
     outbox.cancel_pending(session, patient.id, now, "patient opted out")
     if confirm:
         clinic = session.get(Clinic, patient.clinic_id)
         text = render("optout", "sms", patient.language, clinic={"name": clinic.name, "phone": clinic.phone})
-        outbox.queue(session, patient_id=patient.id, clinic_id=clinic.id, kind="optout", channel="sms",
-                     body=text.body, now=now, quiet_exempt=True)
+        outbox.queue(
+            session,
+            patient_id=patient.id,
+            clinic_id=clinic.id,
+            kind="optout",
+            channel="sms",
+            body=text.body,
+            now=now,
+            quiet_exempt=True,
+        )
     session.flush()
     return True
 
@@ -46,8 +70,16 @@ def opt_in(session: Session, patient_id: int, now: datetime, *, method: str, evi
         return False
     patient.status, patient.status_reason, patient.updated_at = "active", None, now
     session.add(patient)
-    session.add(Consent(patient_id=patient.id, action="opted_in", method=method, wording_version=CONSENT_WORDING,
-                        evidence=evidence, at=now))
+    session.add(
+        Consent(
+            patient_id=patient.id,
+            action="opted_in",
+            method=method,
+            wording_version=CONSENT_WORDING,
+            evidence=evidence,
+            at=now,
+        )
+    )
     audit.record(session, now, method, "patient.opted_in", patient_id=patient.id, clinic_id=patient.clinic_id)
     session.flush()
     outbox.replan(session, patient.id, now)

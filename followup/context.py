@@ -6,10 +6,11 @@ spaCy and medspaCy take a second to import: only a process that reads a reply pa
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from .lexicon import PLAIN_CONCEPTS, Lexicon, load
 from .matching import INHERENTLY_NEGATIVE, Doc, Match
+
 
 class _ConText:
     """medspaCy's ConText over our own tokens (a spaCy Doc built from them), rules from the lexicon.
@@ -28,7 +29,9 @@ class _ConText:
     def __call__(self, doc: Doc, matches: list[Match]) -> tuple[list[str], set[int]]:
         """Each match's status ('present', 'negated' or 'other'), and the tokens the triggers cover."""
         sent_starts = [i == 0 or doc.clause[i] != doc.clause[i - 1] for i in range(len(doc.words))]
-        sdoc = self._Doc(self.nlp.vocab, words=doc.words, spaces=[True] * len(doc.words), sent_starts=sent_starts)
+        sdoc = self._Doc(
+            self.nlp.vocab, words=doc.words, spaces=[True] * len(doc.words), sent_starts=sent_starts
+        )
         spans = [self._Span(sdoc, m.start, m.end, label=m.concept.upper()) for m in matches]
         sdoc.spans["concepts"] = spans
         self.context(sdoc)
@@ -38,15 +41,19 @@ class _ConText:
         for span, match in zip(spans, matches):
             # medspaCy lets a trigger inside a target modify it (its overlap test misses containment):
             # the "doesnt" of "resting doesnt help" is part of the finding, not a negation of it.
-            outside = [m for m in span._.modifiers
-                       if not (span.start <= m.modifier_span[0] and m.modifier_span[1] <= span.end)]
+            outside = [
+                m
+                for m in span._.modifiers
+                if not (span.start <= m.modifier_span[0] and m.modifier_span[1] <= span.end)
+            ]
             categories = {m.category for m in outside}
             if "NEGATED_EXISTENCE" in categories and not _negative_in_itself(doc, match, outside):
                 statuses.append("negated")
             elif _lends_its_negation(span, spans, graph_modifiers):
                 statuses.append("negated")
             elif categories & {"HYPOTHETICAL", "HISTORICAL"} or (
-                    "FAMILY" in categories and not any(doc.words[i] in _FIRST_PERSON for i in match.positions)):
+                "FAMILY" in categories and not any(doc.words[i] in _FIRST_PERSON for i in match.positions)
+            ):
                 statuses.append("other")  # "my husband had to help me up": the "me" makes it the patient's
             else:
                 statuses.append("present")  # uncertain stays present: when in doubt, the higher tier
@@ -62,8 +69,13 @@ def _lends_its_negation(span, spans, modifiers) -> bool:
     """ "my hands dont tingle": the "dont" that a weakness pattern ("hands" + "dont") took for a
     failing hand negates the tingling. A match whose negative word negates another finding in its
     clause is that negation, not a symptom of its own."""
-    inside = [m for m in modifiers if m.category == "NEGATED_EXISTENCE"
-              and span.start <= m.modifier_span[0] and m.modifier_span[1] <= span.end]
+    inside = [
+        m
+        for m in modifiers
+        if m.category == "NEGATED_EXISTENCE"
+        and span.start <= m.modifier_span[0]
+        and m.modifier_span[1] <= span.end
+    ]
     for modifier in inside:
         for other in spans:
             if other is span or other.label_.lower() in PLAIN_CONCEPTS or other.label_ == span.label_:
@@ -91,6 +103,6 @@ def _negative_in_itself(doc: Doc, match: Match, modifiers) -> bool:
     return all(m.rule.literal in _AFTERWARDS or m.direction == "BACKWARD" for m in negators)
 
 
-@lru_cache(maxsize=None)
+@cache
 def context_for(programme: str, language: str) -> _ConText:
     return _ConText(load(programme, language))

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import date, datetime, timezone
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Iterator
+from datetime import UTC, date, datetime
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
@@ -26,7 +26,7 @@ from .errors import FollowupError
 def _sqlite_value(value):
     """What SQLAlchemy would store in SQLite for this value (models.UTCDateTime, Date, Boolean)."""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):
@@ -71,7 +71,9 @@ def make_engine(url: str, *, bounded: bool = False) -> Engine:
     # hide_parameters: a database error (disk full, constraint) must not carry patient data into a log.
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):
@@ -114,10 +116,19 @@ def _postgresql_engine(url: str, bounded: bool) -> Engine:
     if bounded:
         own = query.get("options") or ""
         own = own if isinstance(own, str) else " ".join(own)
-        connect_args["options"] = (f"-c statement_timeout={BOUNDED_STATEMENT_TIMEOUT_MS} "
-                                   f"-c lock_timeout={BOUNDED_LOCK_TIMEOUT_MS} {own}").strip()
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True,
-                           pool_timeout=BOUNDED_POOL_TIMEOUT_S if bounded else 30, connect_args=connect_args)
+        connect_args["options"] = (
+            f"-c statement_timeout={BOUNDED_STATEMENT_TIMEOUT_MS} "
+            f"-c lock_timeout={BOUNDED_LOCK_TIMEOUT_MS} {own}"
+        ).strip()
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        hide_parameters=True,
+        pool_timeout=BOUNDED_POOL_TIMEOUT_S if bounded else 30,
+        connect_args=connect_args,
+    )
     if bounded:
         event.listen(engine, "do_connect", _cuttable_connect)
     return engine
@@ -140,7 +151,7 @@ class Cutter:
         self._cut = False
 
     @contextmanager
-    def watching(self) -> Iterator["Cutter"]:
+    def watching(self) -> Iterator[Cutter]:
         _watching.cutter = self
         try:
             yield self

@@ -20,10 +20,10 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine, Row
@@ -52,9 +52,12 @@ LAST_CALL = timedelta(minutes=1)
 DEFAULT_DEADLINE = timedelta(hours=24)  # a row without expires_at (none are written so, today)
 
 # What a patient who is not active may still receive.
-ALWAYS_ALLOWED = {"opted_out": {"optout"}, "paused": {"optout", "optin", "help", "escalation", "reply", "confirmation"},
-                  "completed": {"optout", "optin", "help", "escalation", "reply"},
-                  "unenrolled": {"optout", "help", "reply"}}
+ALWAYS_ALLOWED = {
+    "opted_out": {"optout"},
+    "paused": {"optout", "optin", "help", "escalation", "reply", "confirmation"},
+    "completed": {"optout", "optin", "help", "escalation", "reply"},
+    "unenrolled": {"optout", "help", "reply"},
+}
 CLINIC_KINDS = ("alert", "review")
 
 
@@ -71,7 +74,7 @@ class Report:
     def __bool__(self) -> bool:
         return any((self.sent, self.failed, self.retrying, self.skipped, self.deferred, self.stale))
 
-    def add(self, other: "Report") -> None:
+    def add(self, other: Report) -> None:
         for name in ("sent", "failed", "retrying", "skipped", "deferred", "stale"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for key, count in other.errors.items():
@@ -109,8 +112,15 @@ def _recipients(session, claimed: list[outbox.Claimed]) -> dict[int, tuple[Row |
 def _prepare(job: _Job, patient: Row | None, clinic: Row | None, now: datetime, owner: str) -> None:
     """Decide, without sending, whether the claimed row may go now: fills job.outgoing or job.outcome."""
     c = job.claimed
-    base = {"id": c.id, "owner": owner, "token": c.token, "lease_until": None, "lease_owner": None,
-            "lease_token": None, "updated_at": now}
+    base = {
+        "id": c.id,
+        "owner": owner,
+        "token": c.token,
+        "lease_until": None,
+        "lease_owner": None,
+        "lease_token": None,
+        "updated_at": now,
+    }
 
     def finish(status: str, error: str) -> None:
         job.outcome = {**base, "status": status, "error": error}
@@ -135,14 +145,22 @@ def _prepare(job: _Job, patient: Row | None, clinic: Row | None, now: datetime, 
             if c.expires_at is not None and opens > c.expires_at:
                 return finish("skipped", "quiet hours: the sending window opens after the message's grace")
             # Not an attempt: give the count back and wait for the window.
-            job.outcome = {**base, "status": "pending", "next_attempt_at": opens, "attempts": c.attempts - 1,
-                           "error": None}
+            job.outcome = {
+                **base,
+                "status": "pending",
+                "next_attempt_at": opens,
+                "attempts": c.attempts - 1,
+                "error": None,
+            }
             return
     html = None
     if c.channel == "email":
-        html = html_email(c.body, c.subject, patient.language if patient else "en", clinic.name if clinic else "")
-    job.outgoing = Outgoing(message_id=c.id, channel=c.channel, kind=c.kind, to=to, body=c.body, subject=c.subject,
-                            html=html)
+        html = html_email(
+            c.body, c.subject, patient.language if patient else "en", clinic.name if clinic else ""
+        )
+    job.outgoing = Outgoing(
+        message_id=c.id, channel=c.channel, kind=c.kind, to=to, body=c.body, subject=c.subject, html=html
+    )
 
 
 _BLOCKED_REASON = {"opted_out": "patient opted out", "unusable": "phone number cannot receive SMS"}
@@ -162,23 +180,45 @@ def retry_at(c: outbox.Claimed, now: datetime, exc: DeliveryError | None, rng: r
     return at
 
 
-def _send(job: _Job, channel: Channel, owner: str, clock: Callable[[], datetime], rng: random.Random,
-          pace: Callable[[str], bool] | None, blocked: dict[int, str], fence: Callable[[_Job], bool]) -> None:
+def _send(
+    job: _Job,
+    channel: Channel,
+    owner: str,
+    clock: Callable[[], datetime],
+    rng: random.Random,
+    pace: Callable[[str], bool] | None,
+    blocked: dict[int, str],
+    fence: Callable[[_Job], bool],
+) -> None:
     c = job.claimed
-    base = {"id": c.id, "owner": owner, "token": c.token, "lease_until": None, "lease_owner": None,
-            "lease_token": None}
+    base = {
+        "id": c.id,
+        "owner": owner,
+        "token": c.token,
+        "lease_until": None,
+        "lease_owner": None,
+        "lease_token": None,
+    }
     if c.patient_id in blocked and c.kind not in CLINIC_KINDS:
         # An earlier send in this batch learned the patient cannot or must not get SMS.
-        job.outcome = {**base, "status": "skipped", "error": _BLOCKED_REASON[blocked[c.patient_id]],
-                       "updated_at": clock()}
+        job.outcome = {
+            **base,
+            "status": "skipped",
+            "error": _BLOCKED_REASON[blocked[c.patient_id]],
+            "updated_at": clock(),
+        }
         return
     if pace and pace(channel.name) is False:
         return  # stopping while waiting for a send slot: not sent, not recorded, handed back
     now = clock()
     if c.expires_at is not None and now > c.expires_at:
         # It waited for a send slot past its deadline: never late.
-        job.outcome = {**base, "status": "skipped", "error": "stale: not sent within its grace after due",
-                       "updated_at": now}
+        job.outcome = {
+            **base,
+            "status": "skipped",
+            "error": "stale: not sent within its grace after due",
+            "updated_at": now,
+        }
         return
     if not fence(job):
         return  # not ours any more (or the database is away): another worker sends it, or we do later
@@ -193,17 +233,34 @@ def _send(job: _Job, channel: Channel, owner: str, clock: Callable[[], datetime]
         if exc.permanent:
             job.outcome = {**base, "status": "failed", "error": reason, "updated_at": now}
         else:
-            job.outcome = {**base, "status": "pending", "error": reason, "updated_at": now,
-                           "next_attempt_at": retry_at(c, now, exc, rng)}
+            job.outcome = {
+                **base,
+                "status": "pending",
+                "error": reason,
+                "updated_at": now,
+                "next_attempt_at": retry_at(c, now, exc, rng),
+            }
         return
     except Exception as exc:  # a bug or an unexpected library error must not lose the row: retry it
         now = clock()
-        job.outcome = {**base, "status": "pending", "error": f"unexpected: {type(exc).__name__}: {exc}",
-                       "updated_at": now, "next_attempt_at": retry_at(c, now, None, rng)}
+        job.outcome = {
+            **base,
+            "status": "pending",
+            "error": f"unexpected: {type(exc).__name__}: {exc}",
+            "updated_at": now,
+            "next_attempt_at": retry_at(c, now, None, rng),
+        }
         return
     now = clock()
-    job.outcome = {**base, "status": "sent", "sent_at": now, "provider_id": provider_id, "error": None,
-                   "to_addr": job.outgoing.to, "updated_at": now}
+    job.outcome = {
+        **base,
+        "status": "sent",
+        "sent_at": now,
+        "provider_id": provider_id,
+        "error": None,
+        "to_addr": job.outgoing.to,
+        "updated_at": now,
+    }
 
 
 def _apply_consequences(session, jobs: list[_Job], now: datetime) -> None:
@@ -216,10 +273,17 @@ def _apply_consequences(session, jobs: list[_Job], now: datetime) -> None:
 
             opt_out(session, patient_id, now, method="carrier", evidence="Twilio 21610", confirm=False)
         elif what == "unusable":
-            session.execute(update(Patient).where(Patient.id == patient_id).values(phone_unusable=True,
-                                                                                  updated_at=now))
-            audit.record(session, now, "dispatch", "patient.phone_unusable", patient_id=patient_id,
-                         error=job.outcome.get("error") if job.outcome else None)
+            session.execute(
+                update(Patient).where(Patient.id == patient_id).values(phone_unusable=True, updated_at=now)
+            )
+            audit.record(
+                session,
+                now,
+                "dispatch",
+                "patient.phone_unusable",
+                patient_id=patient_id,
+                error=job.outcome.get("error") if job.outcome else None,
+            )
 
 
 def _tally(report: Report, jobs: list[_Job]) -> None:
@@ -307,14 +371,16 @@ class _Heartbeat:
     """Extends the leases of the claims in progress every third of a lease, on a thread of its own,
     so that no batch, however long it waits for send slots, outlives its lease."""
 
-    def __init__(self, engine: Engine, owner: str, clock: Callable[[], datetime], lease: timedelta, held: Held):
+    def __init__(
+        self, engine: Engine, owner: str, clock: Callable[[], datetime], lease: timedelta, held: Held
+    ):
         self.engine, self.owner, self.clock, self.lease, self.held = engine, owner, clock, lease, held
         self._tokens: set[str] = set()
         self._lock = threading.Lock()
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"lease heartbeat {owner}", daemon=True)
 
-    def __enter__(self) -> "_Heartbeat":
+    def __enter__(self) -> _Heartbeat:
         self.thread.start()
         return self
 
@@ -348,10 +414,19 @@ class _Heartbeat:
             self.beat()
 
 
-def run_once(engine: Engine, channels: dict[str, Channel], owner: str, *, clock: Callable[[], datetime],
-             batch: int | dict[str, int] = BATCH, lease: timedelta = LEASE, stop: threading.Event | None = None,
-             rng: random.Random | None = None, pace: Callable[[str], bool] | None = None,
-             held: Held | None = None) -> Report:
+def run_once(
+    engine: Engine,
+    channels: dict[str, Channel],
+    owner: str,
+    *,
+    clock: Callable[[], datetime],
+    batch: int | dict[str, int] = BATCH,
+    lease: timedelta = LEASE,
+    stop: threading.Event | None = None,
+    rng: random.Random | None = None,
+    pace: Callable[[str], bool] | None = None,
+    held: Held | None = None,
+) -> Report:
     """Drain everything due now.
 
     `batch` may differ per channel: a rate-capped channel should claim about what it can send soon.
@@ -370,7 +445,9 @@ def run_once(engine: Engine, channels: dict[str, Channel], owner: str, *, clock:
     trouble: list[Exception] = []  # a fence that met a database error: the run stops claiming
     with _Heartbeat(engine, owner, clock, lease, held) as heart:
         for name, channel in channels.items():
-            _drain(engine, name, channel, owner, clock, batch, lease, stop, rng, pace, flusher, heart, trouble)
+            _drain(
+                engine, name, channel, owner, clock, batch, lease, stop, rng, pace, flusher, heart, trouble
+            )
             if flusher.error is not None or trouble:
                 break
     if not flusher.flush():
@@ -380,9 +457,21 @@ def run_once(engine: Engine, channels: dict[str, Channel], owner: str, *, clock:
     return report
 
 
-def _drain(engine: Engine, name: str, channel: Channel, owner: str, clock: Callable[[], datetime],
-           batch: int | dict[str, int], lease: timedelta, stop: threading.Event | None, rng: random.Random,
-           pace: Callable[[str], bool] | None, flusher: _Flusher, heart: _Heartbeat, trouble: list) -> None:
+def _drain(
+    engine: Engine,
+    name: str,
+    channel: Channel,
+    owner: str,
+    clock: Callable[[], datetime],
+    batch: int | dict[str, int],
+    lease: timedelta,
+    stop: threading.Event | None,
+    rng: random.Random,
+    pace: Callable[[str], bool] | None,
+    flusher: _Flusher,
+    heart: _Heartbeat,
+    trouble: list,
+) -> None:
     limit = batch.get(name, BATCH) if isinstance(batch, dict) else batch
     pool = ThreadPoolExecutor(max_workers=channel.concurrency) if channel.concurrency > 1 else None
     fenced_out = []
@@ -422,7 +511,7 @@ def _drain(engine: Engine, name: str, channel: Channel, owner: str, clock: Calla
             for job in jobs:
                 _prepare(job, *who[job.claimed.id], now, owner)
             blocked: dict[int, str] = {}
-            send = lambda j, f=fence: _send(j, channel, owner, clock, rng, pace, blocked, f)  # noqa: E731
+            send = lambda j, f=fence, b=blocked: _send(j, channel, owner, clock, rng, pace, b, f)  # noqa: E731
             # Outcomes are written every RECORD_MAX sends or RECORD_SECONDS, whichever comes first,
             # not once a batch: a worker that dies re-sends (at-least-once) only what it sent
             # since its last record.
@@ -439,7 +528,7 @@ def _drain(engine: Engine, name: str, channel: Channel, owner: str, clock: Calla
             else:
                 step = FENCE_GROUP if pace is None else 1
                 for start in range(0, len(to_send), step):
-                    group = to_send[start:start + step]
+                    group = to_send[start : start + step]
                     if (stop and stop.is_set()) or flusher.error is not None or trouble:
                         break
                     fenced = fence_group(group) if step > 1 else fence
@@ -449,9 +538,11 @@ def _drain(engine: Engine, name: str, channel: Channel, owner: str, clock: Calla
             flusher.flush()
             heart.discard(token)  # what is left unsent under it is handed back or left to expire
             if fenced_out:
-                log.warning("%d claimed messages were no longer this worker's when their turn came (its lease ran "
-                            "out and another worker took them over, or they expired): not sent by this worker",
-                            len(fenced_out))
+                log.warning(
+                    "%d claimed messages were no longer this worker's when their turn came (its lease ran "
+                    "out and another worker took them over, or they expired): not sent by this worker",
+                    len(fenced_out),
+                )
                 fenced_out.clear()
             if len(claimed) < limit:
                 break

@@ -8,9 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Callable, Iterable, Mapping
 
 from sqlmodel import Session, select
 
@@ -23,8 +23,21 @@ from .models import Clinic, Consent, Enrolment, Patient
 from .phones import parse_phone, region_of
 from .programs import all_programs
 
-FIELDS = ("name", "phone", "email", "channel", "timezone", "program", "start", "reminder_times",
-          "checkin_time", "checkin_every_days", "weeks", "language", "consent")
+FIELDS = (
+    "name",
+    "phone",
+    "email",
+    "channel",
+    "timezone",
+    "program",
+    "start",
+    "reminder_times",
+    "checkin_time",
+    "checkin_every_days",
+    "weeks",
+    "language",
+    "consent",
+)
 REQUIRED = ("name", "phone", "timezone", "consent")
 CHANNELS = ("sms", "email", "both")
 CONSENT_YES = ("yes", "true", "1", "y")
@@ -76,8 +89,10 @@ def _times(field: str, text: str, clinic: Clinic, problems: list[str]) -> list[t
             problems.append(f"{field}: {exc}")
             continue
         if not in_window(value, start, end):
-            problems.append(f"{field}: {part} is outside the sending window {clinic.quiet_start}-{clinic.quiet_end} "
-                            f"(the clinic's quiet hours are the rest of the day)")
+            problems.append(
+                f"{field}: {part} is outside the sending window {clinic.quiet_start}-{clinic.quiet_end} "
+                f"(the clinic's quiet hours are the rest of the day)"
+            )
             continue
         found.append(value)
     if not found and not problems:
@@ -85,7 +100,9 @@ def _times(field: str, text: str, clinic: Clinic, problems: list[str]) -> list[t
     return found
 
 
-def validate(raw: Mapping[str, str | None], clinic: Clinic, today: date) -> tuple[NewPatient | None, list[str]]:
+def validate(
+    raw: Mapping[str, str | None], clinic: Clinic, today: date
+) -> tuple[NewPatient | None, list[str]]:
     """One patient's fields as text (CLI options or a CSV row) -> a NewPatient, or every problem found."""
     problems: list[str] = []
     get = lambda k: (raw.get(k) or "").strip()  # noqa: E731
@@ -123,8 +140,10 @@ def validate(raw: Mapping[str, str | None], clinic: Clinic, today: date) -> tupl
             problems.append(f"timezone: {exc}")
         else:
             if LEGACY_ZONE.fullmatch(tz_name):
-                problems.append(f"timezone: {tz_name!r} is a legacy zone (a fixed offset or a rule shared by a "
-                                f"region), not a place: give the patient's IANA zone, e.g. America/New_York")
+                problems.append(
+                    f"timezone: {tz_name!r} is a legacy zone (a fixed offset or a rule shared by a "
+                    f"region), not a place: give the patient's IANA zone, e.g. America/New_York"
+                )
 
     language = get("language").lower() or "en"
     if language not in LANGUAGES:
@@ -132,7 +151,9 @@ def validate(raw: Mapping[str, str | None], clinic: Clinic, today: date) -> tupl
 
     program = get("program") or "upper-back"
     if program not in all_programs():
-        problems.append(f"program: unknown programme {program!r} (known: {', '.join(sorted(all_programs()))})")
+        problems.append(
+            f"program: unknown programme {program!r} (known: {', '.join(sorted(all_programs()))})"
+        )
 
     weeks = _int("weeks", get("weeks") or "6", 1, 52, problems)
     every = _int("checkin_every_days", get("checkin_every_days") or "1", 1, 28, problems)
@@ -158,9 +179,20 @@ def validate(raw: Mapping[str, str | None], clinic: Clinic, today: date) -> tupl
 
     if problems:
         return None, problems
-    return NewPatient(name=name, phone=phone, email=email, channel=channel, timezone=tz_name, language=language,
-                      program=program, start=start, weeks=weeks, reminder_times=tuple(sorted(set(reminders))),
-                      checkin_time=checkins[0], checkin_every_days=every), []
+    return NewPatient(
+        name=name,
+        phone=phone,
+        email=email,
+        channel=channel,
+        timezone=tz_name,
+        language=language,
+        program=program,
+        start=start,
+        weeks=weeks,
+        reminder_times=tuple(sorted(set(reminders))),
+        checkin_time=checkins[0],
+        checkin_every_days=every,
+    ), []
 
 
 def programme_end(start: date, weeks: int, timezone: str) -> datetime:
@@ -176,15 +208,22 @@ def _existing_phones(session: Session, clinic_id: int, phones: Iterable[str]) ->
     phones = list(set(phones))
     found: dict[str, int] = {}
     for i in range(0, len(phones), 500):
-        chunk = phones[i:i + 500]
-        rows = session.exec(select(Patient.phone, Patient.id).where(Patient.clinic_id == clinic_id,
-                                                                     Patient.phone.in_(chunk)))
+        chunk = phones[i : i + 500]
+        rows = session.exec(
+            select(Patient.phone, Patient.id).where(Patient.clinic_id == clinic_id, Patient.phone.in_(chunk))
+        )
         found.update({phone: pid for phone, pid in rows})
     return found
 
 
-def enrol(session: Session, clinic: Clinic, rows: list[tuple[str, Mapping[str, str | None]]], now: datetime,
-          method: str, progress: Callable[[int], None] | None = None) -> list[Patient]:
+def enrol(
+    session: Session,
+    clinic: Clinic,
+    rows: list[tuple[str, Mapping[str, str | None]]],
+    now: datetime,
+    method: str,
+    progress: Callable[[int], None] | None = None,
+) -> list[Patient]:
     """Validate every row (labelled for messages), then create all patients or none."""
     today = clinic_today(clinic, now)
     valid: list[NewPatient] = []
@@ -204,31 +243,61 @@ def enrol(session: Session, clinic: Clinic, rows: list[tuple[str, Mapping[str, s
     existing = _existing_phones(session, clinic.id, (v.phone for v in valid))
     for item in valid:
         if item.phone in existing:
-            problems.append(f"{seen[item.phone]}{': ' if seen[item.phone] else ''}phone: {item.phone} is already "
-                            f"enrolled at this clinic (patient {existing[item.phone]})")
+            problems.append(
+                f"{seen[item.phone]}{': ' if seen[item.phone] else ''}phone: {item.phone} is already "
+                f"enrolled at this clinic (patient {existing[item.phone]})"
+            )
     if problems:
         what = "no patients enrolled" if len(rows) > 1 else "patient not enrolled"
         raise BadInput(what, problems)
     return _create(session, clinic, valid, now, method)
 
 
-def _create(session: Session, clinic: Clinic, items: list[NewPatient], now: datetime, method: str) -> list[Patient]:
-    patients = [Patient(clinic_id=clinic.id, name=i.name, phone=i.phone, email=i.email, timezone=i.timezone,
-                        language=i.language, channel=i.channel, status="active", created_at=now, updated_at=now)
-                for i in items]
+def _create(
+    session: Session, clinic: Clinic, items: list[NewPatient], now: datetime, method: str
+) -> list[Patient]:
+    patients = [
+        Patient(
+            clinic_id=clinic.id,
+            name=i.name,
+            phone=i.phone,
+            email=i.email,
+            timezone=i.timezone,
+            language=i.language,
+            channel=i.channel,
+            status="active",
+            created_at=now,
+            updated_at=now,
+        )
+        for i in items
+    ]
     session.add_all(patients)
     session.flush()
     enrolments = []
     for patient, item in zip(patients, items):
-        enrolment = Enrolment(patient_id=patient.id, program=item.program, start_date=item.start, weeks=item.weeks,
-                              reminder_times=",".join(format_hhmm(t) for t in item.reminder_times),
-                              checkin_time=format_hhmm(item.checkin_time),
-                              checkin_every_days=item.checkin_every_days, created_at=now,
-                              ends_at=programme_end(item.start, item.weeks, item.timezone))
+        enrolment = Enrolment(
+            patient_id=patient.id,
+            program=item.program,
+            start_date=item.start,
+            weeks=item.weeks,
+            reminder_times=",".join(format_hhmm(t) for t in item.reminder_times),
+            checkin_time=format_hhmm(item.checkin_time),
+            checkin_every_days=item.checkin_every_days,
+            created_at=now,
+            ends_at=programme_end(item.start, item.weeks, item.timezone),
+        )
         enrolments.append(enrolment)
         session.add(enrolment)
-        session.add(Consent(patient_id=patient.id, action="granted", method=method, wording_version=CONSENT_WORDING,
-                            evidence="--consent" if method == "cli" else "consent column", at=now))
+        session.add(
+            Consent(
+                patient_id=patient.id,
+                action="granted",
+                method=method,
+                wording_version=CONSENT_WORDING,
+                evidence="--consent" if method == "cli" else "consent column",
+                at=now,
+            )
+        )
         audit.record(session, now, method, "patient.enrol", patient_id=patient.id, clinic_id=clinic.id)
     session.flush()
     outbox.queue_confirmations(session, clinic, list(zip(patients, enrolments)), now)
@@ -247,7 +316,9 @@ def read_csv(path: str) -> list[tuple[str, dict[str, str]]]:
         text = data.decode("utf-8-sig")  # Excel writes a byte-order mark
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise BadInput(f"csv: {path} is not UTF-8 text (first bad byte on line {line}); save it as CSV UTF-8") from None
+        raise BadInput(
+            f"csv: {path} is not UTF-8 text (first bad byte on line {line}); save it as CSV UTF-8"
+        ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if not header:
@@ -284,30 +355,54 @@ def enrolment_of(session: Session, patient_id: int) -> Enrolment:
     return session.exec(select(Enrolment).where(Enrolment.patient_id == patient_id)).one()
 
 
-def _transition(session: Session, patient_id: int, now: datetime, allowed: tuple[str, ...], target: str,
-                actor: str, reason: str | None) -> Patient:
+def _transition(
+    session: Session,
+    patient_id: int,
+    now: datetime,
+    allowed: tuple[str, ...],
+    target: str,
+    actor: str,
+    reason: str | None,
+) -> Patient:
     patient = get_patient(session, patient_id)
     if patient.status == target:
         return patient
     if patient.status not in allowed:
-        raise BadInput(f"patient {patient_id} is {patient.status}; cannot make it {target}"
-                       + (" (only the patient can opt back in, by replying START)" if patient.status == "opted_out"
-                          else ""))
+        raise BadInput(
+            f"patient {patient_id} is {patient.status}; cannot make it {target}"
+            + (
+                " (only the patient can opt back in, by replying START)"
+                if patient.status == "opted_out"
+                else ""
+            )
+        )
     previous = patient.status
     patient.status, patient.status_reason, patient.updated_at = target, reason, now
     session.add(patient)
-    audit.record(session, now, actor, f"patient.{target}", patient_id=patient.id, clinic_id=patient.clinic_id,
-                 previous=previous, reason=reason)
+    audit.record(
+        session,
+        now,
+        actor,
+        f"patient.{target}",
+        patient_id=patient.id,
+        clinic_id=patient.clinic_id,
+        previous=previous,
+        reason=reason,
+    )
     return patient
 
 
-def pause(session: Session, patient_id: int, now: datetime, reason: str | None = None, actor: str = "cli") -> Patient:
+def pause(
+    session: Session, patient_id: int, now: datetime, reason: str | None = None, actor: str = "cli"
+) -> Patient:
     patient = _transition(session, patient_id, now, ("active",), "paused", actor, reason)
     outbox.cancel_pending(session, patient.id, now, "patient paused", kinds=outbox.SCHEDULED_KINDS)
     return patient
 
 
-def resume(session: Session, patient_id: int, now: datetime, reason: str | None = None, actor: str = "cli") -> Patient:
+def resume(
+    session: Session, patient_id: int, now: datetime, reason: str | None = None, actor: str = "cli"
+) -> Patient:
     """Resume a paused patient, or release exercise reminders held after an escalation."""
     enrolment = enrolment_of(session, patient_id)
     held = enrolment.reminders_held
@@ -323,10 +418,12 @@ def resume(session: Session, patient_id: int, now: datetime, reason: str | None 
     return patient
 
 
-def unenroll(session: Session, patient_id: int, now: datetime, reason: str | None = None,
-             actor: str = "cli") -> Patient:
-    patient = _transition(session, patient_id, now, ("active", "paused", "opted_out", "completed"),
-                          "unenrolled", actor, reason)
+def unenroll(
+    session: Session, patient_id: int, now: datetime, reason: str | None = None, actor: str = "cli"
+) -> Patient:
+    patient = _transition(
+        session, patient_id, now, ("active", "paused", "opted_out", "completed"), "unenrolled", actor, reason
+    )
     enrolment = enrolment_of(session, patient.id)
     enrolment.ended_at = now
     session.add(enrolment)

@@ -14,7 +14,11 @@ from .messages import render
 from .models import Clinic, Enrolment, Escalation, Patient
 from .rules import Decision, rules_for_program
 
-PATIENT_TEMPLATES = {"emergency": "escalation_emergency", "urgent": "escalation_urgent", "soon": "escalation_soon"}
+PATIENT_TEMPLATES = {
+    "emergency": "escalation_emergency",
+    "urgent": "escalation_urgent",
+    "soon": "escalation_soon",
+}
 IMMEDIATE = ("emergency", "urgent")
 REVIEW_RULE = "REVIEW"  # a reply nobody could read, queued for a person
 
@@ -24,33 +28,63 @@ def clinic_context(clinic: Clinic) -> dict:
 
 
 def patient_text(decision: Decision, patient: Patient, clinic: Clinic) -> str:
-    return render(PATIENT_TEMPLATES[decision.tier], "sms", patient.language, clinic=clinic_context(clinic),
-                  appointment=decision.rule == "S4").body
+    return render(
+        PATIENT_TEMPLATES[decision.tier],
+        "sms",
+        patient.language,
+        clinic=clinic_context(clinic),
+        appointment=decision.rule == "S4",
+    ).body
 
 
 _E = Escalation.__table__.c
-_RECENT_OPEN = select(_E.rule, _E.created_at).where(_E.patient_id == bindparam("patient"), _E.acknowledged_at.is_(None),
-                                                   _E.created_at > bindparam("since"))
+_RECENT_OPEN = select(_E.rule, _E.created_at).where(
+    _E.patient_id == bindparam("patient"), _E.acknowledged_at.is_(None), _E.created_at > bindparam("since")
+)
 
 
 def recent_open(session: Session, patient_id: int, now: datetime, dedupe_days: int) -> dict[str, datetime]:
     """rule -> when it last fired, for escalations still unacknowledged within the de-dup window."""
-    rows = session.connection().execute(_RECENT_OPEN, {"patient": patient_id,
-                                                       "since": now - timedelta(days=dedupe_days)})
+    rows = session.connection().execute(
+        _RECENT_OPEN, {"patient": patient_id, "since": now - timedelta(days=dedupe_days)}
+    )
     found: dict[str, datetime] = {}
     for rule, at in rows:
         found[rule] = max(at, found.get(rule, at))
     return found
 
 
-def record(session: Session, patient: Patient, clinic: Clinic, decision: Decision, now: datetime, *,
-           source_message_id: int | None = None, reply: str | None = None) -> Escalation:
-    escalation = Escalation(patient_id=patient.id, rule=decision.rule, tier=decision.tier, reason=decision.reason,
-                            source_message_id=source_message_id, created_at=now)
+def record(
+    session: Session,
+    patient: Patient,
+    clinic: Clinic,
+    decision: Decision,
+    now: datetime,
+    *,
+    source_message_id: int | None = None,
+    reply: str | None = None,
+) -> Escalation:
+    escalation = Escalation(
+        patient_id=patient.id,
+        rule=decision.rule,
+        tier=decision.tier,
+        reason=decision.reason,
+        source_message_id=source_message_id,
+        created_at=now,
+    )
     session.add(escalation)
     session.flush()
-    audit.record(session, now, "rules", "escalation.created", patient_id=patient.id, clinic_id=clinic.id,
-                 escalation_id=escalation.id, rule=decision.rule, tier=decision.tier)
+    audit.record(
+        session,
+        now,
+        "rules",
+        "escalation.created",
+        patient_id=patient.id,
+        clinic_id=clinic.id,
+        escalation_id=escalation.id,
+        rule=decision.rule,
+        tier=decision.tier,
+    )
     if decision.tier in IMMEDIATE:
         hold_reminders(session, patient, now)
     alert_clinic(session, patient, clinic, escalation, now, reply=reply)
@@ -63,30 +97,72 @@ def hold_reminders(session: Session, patient: Patient, now: datetime) -> None:
     outbox.cancel_pending(session, patient.id, now, "reminders held after an escalation", kinds=("reminder",))
 
 
-def alert_clinic(session: Session, patient: Patient, clinic: Clinic, escalation: Escalation, now: datetime, *,
-                 reply: str | None = None, again: bool = False) -> int:
+def alert_clinic(
+    session: Session,
+    patient: Patient,
+    clinic: Clinic,
+    escalation: Escalation,
+    now: datetime,
+    *,
+    reply: str | None = None,
+    again: bool = False,
+) -> int:
     """Queue the clinic's alert: email with details, SMS with the minimum (ids, tier, rule)."""
     immediate = escalation.tier in IMMEDIATE
-    context = {"clinic": {"name": clinic.name}, "tier": escalation.tier, "rule": escalation.rule,
-               "patient_id": patient.id, "escalation_id": escalation.id, "reason": escalation.reason,
-               "patient_name": patient.name, "patient_phone": patient.phone, "reply": reply}
+    context = {
+        "clinic": {"name": clinic.name},
+        "tier": escalation.tier,
+        "rule": escalation.rule,
+        "patient_id": patient.id,
+        "escalation_id": escalation.id,
+        "reason": escalation.reason,
+        "patient_name": patient.name,
+        "patient_phone": patient.phone,
+        "reply": reply,
+    }
     queued = 0
     if clinic.alert_email and not again:
         email = render("alert", "email", "en", **context)
-        outbox.queue(session, patient_id=patient.id, clinic_id=clinic.id, kind="alert", channel="email",
-                     body=email.body, subject=f"[{escalation.tier}] {email.subject} #{patient.id}",
-                     to_addr=clinic.alert_email, now=now, quiet_exempt=immediate,
-                     dedupe_key=f"alert:{escalation.id}:email", expires_in=timedelta(hours=48))
+        outbox.queue(
+            session,
+            patient_id=patient.id,
+            clinic_id=clinic.id,
+            kind="alert",
+            channel="email",
+            body=email.body,
+            subject=f"[{escalation.tier}] {email.subject} #{patient.id}",
+            to_addr=clinic.alert_email,
+            now=now,
+            quiet_exempt=immediate,
+            dedupe_key=f"alert:{escalation.id}:email",
+            expires_in=timedelta(hours=48),
+        )
         queued += 1
     if clinic.alert_phone:
-        outbox.queue(session, patient_id=patient.id, clinic_id=clinic.id, kind="alert", channel="sms",
-                     body=render("alert", "sms", "en", **context).body, to_addr=clinic.alert_phone, now=now,
-                     quiet_exempt=immediate, dedupe_key=f"alert:{escalation.id}:sms{':again' if again else ''}",
-                     expires_in=timedelta(hours=48))
+        outbox.queue(
+            session,
+            patient_id=patient.id,
+            clinic_id=clinic.id,
+            kind="alert",
+            channel="sms",
+            body=render("alert", "sms", "en", **context).body,
+            to_addr=clinic.alert_phone,
+            now=now,
+            quiet_exempt=immediate,
+            dedupe_key=f"alert:{escalation.id}:sms{':again' if again else ''}",
+            expires_in=timedelta(hours=48),
+        )
         queued += 1
     if not queued:
-        audit.record(session, now, "rules", "escalation.no_alert_address", patient_id=patient.id,
-                     clinic_id=clinic.id, escalation_id=escalation.id)
+        audit.record(
+            session,
+            now,
+            "rules",
+            "escalation.no_alert_address",
+            patient_id=patient.id,
+            clinic_id=clinic.id,
+            escalation_id=escalation.id,
+        )
     return queued
 
 
@@ -97,22 +173,36 @@ def acknowledge(session: Session, escalation_id: int, by: str, note: str | None,
     if escalation is None:
         raise NotFound(f"escalation: no escalation with id {escalation_id}")
     if escalation.acknowledged_at is not None:
-        raise BadInput(f"escalation {escalation_id} was already acknowledged by {escalation.acknowledged_by} "
-                       f"at {escalation.acknowledged_at:%Y-%m-%d %H:%M} UTC")
+        raise BadInput(
+            f"escalation {escalation_id} was already acknowledged by {escalation.acknowledged_by} "
+            f"at {escalation.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+        )
     escalation.acknowledged_at, escalation.acknowledged_by, escalation.note = now, by.strip(), note
     session.add(escalation)
-    audit.record(session, now, by.strip(), "escalation.acknowledged", patient_id=escalation.patient_id,
-                 escalation_id=escalation.id)
+    audit.record(
+        session,
+        now,
+        by.strip(),
+        "escalation.acknowledged",
+        patient_id=escalation.patient_id,
+        escalation_id=escalation.id,
+    )
     return escalation
 
 
 def realert_unacknowledged(session: Session, now: datetime) -> int:
     """Alerts nobody acknowledged within their tier's window are re-sent once to the alert phone."""
     rows = session.execute(
-        select(Escalation, Patient, Clinic, Enrolment.program).join(Patient, Patient.id == Escalation.patient_id)
-        .join(Clinic, Clinic.id == Patient.clinic_id).join(Enrolment, Enrolment.patient_id == Patient.id)
-        .where(Escalation.acknowledged_at.is_(None), Escalation.realerted_at.is_(None),
-               Escalation.tier.in_(("emergency", "urgent", "soon")), Escalation.created_at > now - timedelta(days=7))
+        select(Escalation, Patient, Clinic, Enrolment.program)
+        .join(Patient, Patient.id == Escalation.patient_id)
+        .join(Clinic, Clinic.id == Patient.clinic_id)
+        .join(Enrolment, Enrolment.patient_id == Patient.id)
+        .where(
+            Escalation.acknowledged_at.is_(None),
+            Escalation.realerted_at.is_(None),
+            Escalation.tier.in_(("emergency", "urgent", "soon")),
+            Escalation.created_at > now - timedelta(days=7),
+        )
     ).all()
     count = 0
     for escalation, patient, clinic, program in rows:

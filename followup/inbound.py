@@ -22,8 +22,8 @@ from .localtime import zone
 from .messages import render
 from .models import Clinic, Enrolment, Message, Patient, Reading
 from .phones import parse_phone
-from .programs import get_program
 from .prepared import Prepared
+from .programs import get_program
 
 OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 OPT_IN = {"START", "UNSTOP", "YES"}
@@ -31,35 +31,71 @@ HELP = {"HELP", "INFO"}
 HISTORY = timedelta(days=60)
 # Every inbound SMS runs these: prepared, they skip SQLAlchemy's per-statement machinery (prepared.py).
 _M, _R = Message.__table__.c, Reading.__table__.c
-_MESSAGE_KEYS = ("patient_id", "clinic_id", "direction", "kind", "channel", "status", "body", "provider_id",
-                 "from_addr", "to_addr", "sent_at", "created_at", "updated_at", "attempts", "quiet_exempt")
+_MESSAGE_KEYS = (
+    "patient_id",
+    "clinic_id",
+    "direction",
+    "kind",
+    "channel",
+    "status",
+    "body",
+    "provider_id",
+    "from_addr",
+    "to_addr",
+    "sent_at",
+    "created_at",
+    "updated_at",
+    "attempts",
+    "quiet_exempt",
+)
 _INSERT_INBOUND = Prepared(insert(Message.__table__).returning(_M.id), keys=_MESSAGE_KEYS)
 _INSERT_ANSWER = Prepared(insert(Message.__table__), keys=_MESSAGE_KEYS + ("due_at", "in_reply_to"))
 _SEEN = Prepared(select(_M.id, _M.patient_id).where(_M.direction == "in", _M.provider_id == bindparam("sid")))
-_ANSWER_TO = Prepared(select(_M.body).where(_M.in_reply_to == bindparam("id"), _M.direction == "out").limit(1))
-_SENDER = Prepared(select(*Patient.__table__.c, *Clinic.__table__.c, Enrolment.__table__.c.program)
-                   .join_from(Patient.__table__, Clinic.__table__,
-                              Clinic.__table__.c.id == Patient.__table__.c.clinic_id)
-                   .join(Enrolment.__table__, Enrolment.__table__.c.patient_id == Patient.__table__.c.id)
-                   .where(Patient.__table__.c.phone == bindparam("phone")))
-_ANSWERED = (select(_M.id).where(_M.patient_id == bindparam("patient"), _M.direction == "out",
-                                 or_(_M.kind == "checkin", _M.kind == "reminder"),
-                                 or_(_M.status == "sent", _M.status == "delivered"), _M.sent_at <= bindparam("now"))
-             .order_by(_M.sent_at.desc()).limit(1))
+_ANSWER_TO = Prepared(
+    select(_M.body).where(_M.in_reply_to == bindparam("id"), _M.direction == "out").limit(1)
+)
+_SENDER = Prepared(
+    select(*Patient.__table__.c, *Clinic.__table__.c, Enrolment.__table__.c.program)
+    .join_from(Patient.__table__, Clinic.__table__, Clinic.__table__.c.id == Patient.__table__.c.clinic_id)
+    .join(Enrolment.__table__, Enrolment.__table__.c.patient_id == Patient.__table__.c.id)
+    .where(Patient.__table__.c.phone == bindparam("phone"))
+)
+_ANSWERED = (
+    select(_M.id)
+    .where(
+        _M.patient_id == bindparam("patient"),
+        _M.direction == "out",
+        or_(_M.kind == "checkin", _M.kind == "reminder"),
+        or_(_M.status == "sent", _M.status == "delivered"),
+        _M.sent_at <= bindparam("now"),
+    )
+    .order_by(_M.sent_at.desc())
+    .limit(1)
+)
 # The reading names the reminder or check-in it answers (the latest one sent before it), found in
 # the same statement: one round trip less on every reply.
-_INSERT_READING = Prepared(insert(Reading.__table__).values(answers_message_id=_ANSWERED.scalar_subquery()),
-                           keys=("patient_id", "message_id", "local_date", "at", "pain", "numbness", "done", "flags",
-                                 "understood"))
+_INSERT_READING = Prepared(
+    insert(Reading.__table__).values(answers_message_id=_ANSWERED.scalar_subquery()),
+    keys=("patient_id", "message_id", "local_date", "at", "pain", "numbness", "done", "flags", "understood"),
+)
 # Only the replies that say something a rule reads (a DONE changes no decision: tests/test_rules.py);
 # about half a patient's replies are DONEs.
-_HISTORY = Prepared(select(_R.id, _R.local_date, _R.at, _R.pain, _R.numbness, _R.flags).where(
-    _R.patient_id == bindparam("patient"), _R.understood.is_(True), _R.at > bindparam("since"),
-    or_(_R.pain.is_not(None), _R.numbness.is_not(None), _R.flags != "")))
-_PREVIOUS = Prepared(select(_R.understood)
-                     .where(_R.patient_id == bindparam("patient"), _R.message_id != bindparam("id"),
-                            _R.at > bindparam("since"))
-                     .order_by(_R.at.desc(), _R.id.desc()).limit(1))
+_HISTORY = Prepared(
+    select(_R.id, _R.local_date, _R.at, _R.pain, _R.numbness, _R.flags).where(
+        _R.patient_id == bindparam("patient"),
+        _R.understood.is_(True),
+        _R.at > bindparam("since"),
+        or_(_R.pain.is_not(None), _R.numbness.is_not(None), _R.flags != ""),
+    )
+)
+_PREVIOUS = Prepared(
+    select(_R.understood)
+    .where(
+        _R.patient_id == bindparam("patient"), _R.message_id != bindparam("id"), _R.at > bindparam("since")
+    )
+    .order_by(_R.at.desc(), _R.id.desc())
+    .limit(1)
+)
 
 
 @dataclass(frozen=True)
@@ -78,8 +114,14 @@ class Result:
     escalations: list[int] = field(default_factory=list)
 
     def as_json(self) -> dict:
-        return {"reply": self.reply, "inbound_id": self.inbound_id, "patient_id": self.patient_id,
-                "duplicate": self.duplicate, "action": self.action, "escalations": self.escalations}
+        return {
+            "reply": self.reply,
+            "inbound_id": self.inbound_id,
+            "patient_id": self.patient_id,
+            "duplicate": self.duplicate,
+            "action": self.action,
+            "escalations": self.escalations,
+        }
 
 
 def keyword(body: str) -> str | None:
@@ -114,8 +156,16 @@ def _find_sender(connection, phone: str) -> Sender | None:
     return min(senders, key=lambda s: (_RANK.get(s.patient.status, 9), -s.patient.id))
 
 
-def handle(session: Session, *, sender: str, body: str, now: datetime, sid: str | None = None,
-           to: str | None = None, answered_inline: bool = True) -> Result:
+def handle(
+    session: Session,
+    *,
+    sender: str,
+    body: str,
+    now: datetime,
+    sid: str | None = None,
+    to: str | None = None,
+    answered_inline: bool = True,
+) -> Result:
     """`answered_inline=False`: the webhook could not answer with the reply (the message was spooled
     while the database was away), so the reply is queued as an outbound SMS instead."""
     body = (body or "")[:1600]
@@ -124,8 +174,13 @@ def handle(session: Session, *, sender: str, body: str, now: datetime, sid: str 
         seen = _SEEN.first(connection, sid=sid)
         if seen is not None:
             seen_id, seen_patient = seen
-            return Result(_ANSWER_TO.scalar(connection, id=seen_id), seen_id, seen_patient, duplicate=True,
-                          action="duplicate")
+            return Result(
+                _ANSWER_TO.scalar(connection, id=seen_id),
+                seen_id,
+                seen_patient,
+                duplicate=True,
+                action="duplicate",
+            )
     try:
         phone = parse_phone(sender)
     except ValueError:
@@ -133,29 +188,73 @@ def handle(session: Session, *, sender: str, body: str, now: datetime, sid: str 
     sender_row = _find_sender(connection, phone)
     patient, clinic, program = sender_row if sender_row else (None, None, None)
     # No SQLModel objects on this hot path: each would cost a pydantic validation.
-    row = {"patient_id": patient.id if patient else None, "clinic_id": clinic.id if clinic else None,
-           "direction": "in", "kind": "reply", "channel": "sms", "status": "received", "body": body,
-           "provider_id": sid, "from_addr": phone, "to_addr": to, "sent_at": now, "created_at": now, "updated_at": now,
-           "attempts": 0, "quiet_exempt": False}
+    row = {
+        "patient_id": patient.id if patient else None,
+        "clinic_id": clinic.id if clinic else None,
+        "direction": "in",
+        "kind": "reply",
+        "channel": "sms",
+        "status": "received",
+        "body": body,
+        "provider_id": sid,
+        "from_addr": phone,
+        "to_addr": to,
+        "sent_at": now,
+        "created_at": now,
+        "updated_at": now,
+        "attempts": 0,
+        "quiet_exempt": False,
+    }
     inbound = Inbound(id=_INSERT_INBOUND.scalar(connection, **row), body=body)
     result = Result(None, inbound.id, row["patient_id"])
     text, kind = _respond(session, patient, clinic, program, inbound, now, result)
     if text and answered_inline:
-        _INSERT_ANSWER.run(connection, **{
-            **row, "direction": "out", "kind": kind, "status": "sent", "body": text, "provider_id": None,
-            "from_addr": None, "to_addr": phone, "due_at": now, "quiet_exempt": True, "in_reply_to": inbound.id})
+        _INSERT_ANSWER.run(
+            connection,
+            **{
+                **row,
+                "direction": "out",
+                "kind": kind,
+                "status": "sent",
+                "body": text,
+                "provider_id": None,
+                "from_addr": None,
+                "to_addr": phone,
+                "due_at": now,
+                "quiet_exempt": True,
+                "in_reply_to": inbound.id,
+            },
+        )
     elif text and clinic is not None:
-        outbox.queue(session, patient_id=row["patient_id"], clinic_id=clinic.id, kind=kind, channel="sms", body=text,
-                     to_addr=phone, now=now, dedupe_key=f"answer:{inbound.id}", quiet_exempt=True)
+        outbox.queue(
+            session,
+            patient_id=row["patient_id"],
+            clinic_id=clinic.id,
+            kind=kind,
+            channel="sms",
+            body=text,
+            to_addr=phone,
+            now=now,
+            dedupe_key=f"answer:{inbound.id}",
+            quiet_exempt=True,
+        )
     result.reply = text
     # The audit trail names the patient and what happened, never the text (minimum necessary).
-    audit.record(session, now, "sms", "inbound", patient_id=result.patient_id, message_id=inbound.id,
-                 outcome=result.action)
+    audit.record(
+        session,
+        now,
+        "sms",
+        "inbound",
+        patient_id=result.patient_id,
+        message_id=inbound.id,
+        outcome=result.action,
+    )
     return result
 
 
-def _respond(session: Session, patient, clinic, program: str | None,
-             inbound: Inbound, now: datetime, result: Result) -> tuple[str | None, str]:
+def _respond(
+    session: Session, patient, clinic, program: str | None, inbound: Inbound, now: datetime, result: Result
+) -> tuple[str | None, str]:
     if patient is None:
         result.action = "unknown_sender"
         return render("unknown_sender", "sms", "en").body, "reply"
@@ -180,18 +279,34 @@ def _respond(session: Session, patient, clinic, program: str | None,
     # Understood: it answers something, denies something, or acknowledges ("thank you for the reminder").
     understood = answer.understood
     tz = zone(patient.timezone)
-    _INSERT_READING.run(session.connection(), **dict(
-        patient_id=patient.id, message_id=inbound.id, patient=patient.id, now=now,
-        local_date=now.astimezone(tz).date(), at=now, pain=answer.pain, numbness=answer.numbness,
-        done=answer.done or 0, flags=" ".join(sorted(answer.flags)), understood=understood))
+    _INSERT_READING.run(
+        session.connection(),
+        **dict(
+            patient_id=patient.id,
+            message_id=inbound.id,
+            patient=patient.id,
+            now=now,
+            local_date=now.astimezone(tz).date(),
+            at=now,
+            pain=answer.pain,
+            numbness=answer.numbness,
+            done=answer.done or 0,
+            flags=" ".join(sorted(answer.flags)),
+            understood=understood,
+        ),
+    )
 
-    decisions = _decide(session, patient, program, now) if rules.reports_anything(
-        answer.pain, answer.numbness, answer.flags) else []  # a DONE: no rule can fire, no history to read
+    decisions = (
+        _decide(session, patient, program, now)
+        if rules.reports_anything(answer.pain, answer.numbness, answer.flags)
+        else []
+    )  # a DONE: no rule can fire, no history to read
     top = decisions[0] if decisions else None
     if top and top.tier in escalation.PATIENT_TEMPLATES:
         if not top.suppressed:
-            created = escalation.record(session, patient, clinic, top, now, source_message_id=inbound.id,
-                                        reply=inbound.body)
+            created = escalation.record(
+                session, patient, clinic, top, now, source_message_id=inbound.id, reply=inbound.body
+            )
             result.escalations.append(created.id)
         result.action = f"escalation:{top.rule}" + (" (already open)" if top.suppressed else "")
         return escalation.patient_text(top, patient, clinic), "escalation"
@@ -221,22 +336,42 @@ def _respond(session: Session, patient, clinic, program: str | None,
     return render("thanks", "sms", lang, **ctx).body, "reply"
 
 
-def _opted_out(session: Session, patient, clinic, program: str, inbound: Inbound, answer: replies.Answer,
-               now: datetime, result: Result) -> tuple[str | None, str]:
+def _opted_out(
+    session: Session,
+    patient,
+    clinic,
+    program: str,
+    inbound: Inbound,
+    answer: replies.Answer,
+    now: datetime,
+    result: Result,
+) -> tuple[str | None, str]:
     """Nothing goes to a patient who opted out, until START. A red flag in what they wrote still
     reaches the clinic, at its tier (CLINICAL_RULES.md)."""
     result.action = "ignored_opted_out"
-    if not answer.flags and (answer.pain is None or answer.pain < rules.rules_for_program(program).urgent_pain):
+    if not answer.flags and (
+        answer.pain is None or answer.pain < rules.rules_for_program(program).urgent_pain
+    ):
         return None, "reply"
     rule_set = rules.rules_for_program(program)
-    reply = rules.Reply(now.astimezone(zone(patient.timezone)).date(), now, answer.pain, answer.numbness,
-                        answer.flags, inbound.id)
+    reply = rules.Reply(
+        now.astimezone(zone(patient.timezone)).date(),
+        now,
+        answer.pain,
+        answer.numbness,
+        answer.flags,
+        inbound.id,
+    )
     recent = escalation.recent_open(session, patient.id, now, rule_set.dedupe_days)
-    decisions = [d for d in rules.evaluate([reply], rule_set, recent=recent, now=now)
-                 if d.tier in escalation.PATIENT_TEMPLATES]
+    decisions = [
+        d
+        for d in rules.evaluate([reply], rule_set, recent=recent, now=now)
+        if d.tier in escalation.PATIENT_TEMPLATES
+    ]
     if decisions and not decisions[0].suppressed:
-        created = escalation.record(session, patient, clinic, decisions[0], now, source_message_id=inbound.id,
-                                    reply=inbound.body)
+        created = escalation.record(
+            session, patient, clinic, decisions[0], now, source_message_id=inbound.id, reply=inbound.body
+        )
         result.escalations.append(created.id)
         result.action = f"ignored_opted_out, clinic alerted:{decisions[0].rule}"
     return None, "reply"
@@ -253,17 +388,27 @@ def _decide(session: Session, patient, program: str, now: datetime) -> list[rule
     return decisions
 
 
-def _review(session: Session, patient, clinic, inbound: Inbound, now: datetime, result: Result, why: str) -> None:
-    created = escalation.record(session, patient, clinic, rules.Decision(escalation.REVIEW_RULE, "routine", why),
-                                now, source_message_id=inbound.id, reply=inbound.body)
+def _review(
+    session: Session, patient, clinic, inbound: Inbound, now: datetime, result: Result, why: str
+) -> None:
+    created = escalation.record(
+        session,
+        patient,
+        clinic,
+        rules.Decision(escalation.REVIEW_RULE, "routine", why),
+        now,
+        source_message_id=inbound.id,
+        reply=inbound.body,
+    )
     result.escalations.append(created.id)
 
 
 def _not_understood(session, patient, clinic, inbound, now, result, ctx) -> tuple[str | None, str]:
     """Never reassurance: queue it for a person, and ask once (not again for a second unreadable text)."""
     _review(session, patient, clinic, inbound, now, result, "reply not understood")
-    previous = _PREVIOUS.scalar(session.connection(), patient=patient.id, id=inbound.id,
-                                since=now - timedelta(days=1))
+    previous = _PREVIOUS.scalar(
+        session.connection(), patient=patient.id, id=inbound.id, since=now - timedelta(days=1)
+    )
     if previous is False:
         result.action = "review (no second clarification)"
         return None, "reply"
@@ -273,8 +418,10 @@ def _not_understood(session, patient, clinic, inbound, now, result, ctx) -> tupl
 
 def _history(session: Session, patient, now: datetime) -> list[rules.Reply]:
     rows = _HISTORY.rows(session.connection(), patient=patient.id, since=now - HISTORY)
-    return [rules.Reply(local_date, at, pain, numbness, _flag_set(flags), id_)
-            for id_, local_date, at, pain, numbness, flags in rows]
+    return [
+        rules.Reply(local_date, at, pain, numbness, _flag_set(flags), id_)
+        for id_, local_date, at, pain, numbness, flags in rows
+    ]
 
 
 @lru_cache(maxsize=1024)
@@ -287,5 +434,11 @@ def apply_status(session: Session, sid: str, status: str, error: str | None, now
     status moves forward; a 21610 opts its patient out."""
     message = outbox.apply_status(session, sid, status, error, now)
     if message is not None and error == "21610" and message.patient_id:
-        consent.opt_out(session, message.patient_id, now, method="carrier",
-                        evidence="Twilio 21610 (status callback)", confirm=False)
+        consent.opt_out(
+            session,
+            message.patient_id,
+            now,
+            method="carrier",
+            evidence="Twilio 21610 (status callback)",
+            confirm=False,
+        )

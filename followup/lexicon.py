@@ -14,7 +14,7 @@ from __future__ import annotations
 import tomllib
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 from spellchecker import SpellChecker
@@ -23,10 +23,26 @@ from .errors import FollowupError
 from .resources import data_dir
 
 STEMMERS = {"en": "english", "es": "spanish"}
-CONTEXT_CATEGORIES = {"NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "FAMILY",
-                      "TERMINATE", "PSEUDO", "SELF"}
-_CONTEXT_KEYS = {"literal", "category", "direction", "pattern", "max_scope", "allowed_types", "excluded_types",
-                 "terminated_by"}
+CONTEXT_CATEGORIES = {
+    "NEGATED_EXISTENCE",
+    "POSSIBLE_EXISTENCE",
+    "HYPOTHETICAL",
+    "HISTORICAL",
+    "FAMILY",
+    "TERMINATE",
+    "PSEUDO",
+    "SELF",
+}
+_CONTEXT_KEYS = {
+    "literal",
+    "category",
+    "direction",
+    "pattern",
+    "max_scope",
+    "allowed_types",
+    "excluded_types",
+    "terminated_by",
+}
 # Concepts that report nothing clinical: their words are not typo targets ("tight" must not become
 # "night"), and a word of theirs is not a reason for review.
 PLAIN_CONCEPTS = {"ack", "done", "not_done", "question", "pain_zero", "site_limb", "site_back"}
@@ -90,7 +106,7 @@ def _first_keys(patterns: tuple[Pattern, ...]) -> tuple[tuple[frozenset[str], ..
     return tuple(tuple(frozenset(alt[0].key for alt in group) for group in pattern) for pattern in patterns)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stemmer(language: str):
     return snowballstemmer.stemmer(STEMMERS[language])
 
@@ -131,8 +147,10 @@ def _pattern(text: str, macros: dict[str, str], language: str, where: str) -> Pa
 def _context_rule(rule: dict, where: str) -> dict:
     unknown = set(rule) - _CONTEXT_KEYS
     if unknown or "literal" not in rule or rule.get("category") not in CONTEXT_CATEGORIES:
-        raise FollowupError(f"{where}: a context rule needs literal and a category in {sorted(CONTEXT_CATEGORIES)}"
-                            f" (and only {sorted(_CONTEXT_KEYS)}): {rule!r}")
+        raise FollowupError(
+            f"{where}: a context rule needs literal and a category in {sorted(CONTEXT_CATEGORIES)}"
+            f" (and only {sorted(_CONTEXT_KEYS)}): {rule!r}"
+        )
     direction = rule.get("direction", "FORWARD")
     if rule["category"] in ("TERMINATE", "PSEUDO", "SELF"):
         direction = "PSEUDO" if rule["category"] == "SELF" else rule["category"]
@@ -145,7 +163,7 @@ def _context_rule(rule: dict, where: str) -> dict:
     return {**rule, **extra, "direction": direction, "pattern": pattern}
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(programme: str, language: str) -> Lexicon:
     path = data_dir("lexicons") / programme / f"{language}.toml"
     where = f"lexicon {programme}/{language}"
@@ -161,13 +179,19 @@ def load(programme: str, language: str) -> Lexicon:
         patterns = entry.get("patterns")
         if not isinstance(patterns, list) or not patterns:
             raise FollowupError(f"{where}: concepts.{name} needs a list of patterns")
-        parsed = tuple(_pattern(p.removeprefix("~ "), macros, language, f"{where}: concepts.{name}")
-                       for p in patterns)
+        parsed = tuple(
+            _pattern(p.removeprefix("~ "), macros, language, f"{where}: concepts.{name}") for p in patterns
+        )
         exclude = entry.get("exclude", [])
         if not isinstance(exclude, list) or not all(isinstance(e, str) and e.strip() for e in exclude):
             raise FollowupError(f"{where}: concepts.{name}.exclude must be a list of phrases")
-        concepts[name] = Concept(name, parsed, tuple(p.startswith("~ ") for p in patterns), _first_keys(parsed),
-                                 tuple(tuple(e.lower().split()) for e in exclude))
+        concepts[name] = Concept(
+            name,
+            parsed,
+            tuple(p.startswith("~ ") for p in patterns),
+            _first_keys(parsed),
+            tuple(tuple(e.lower().split()) for e in exclude),
+        )
     words, prefixes = set(), set()
     for concept in concepts.values():
         for pattern in concept.patterns:
@@ -177,22 +201,51 @@ def load(programme: str, language: str) -> Lexicon:
                         kind, text = term.key.split(":", 1)
                         (prefixes if kind == "p" else words).add(text)
     plain = set(_plain_words(raw, macros, clinical_only=True))
-    lists = {key: _words(raw.get("lists", {}), key, where) for key in (
-        "fillers", "yes", "no", "question_starts", "units", "time_words", "temperature_words",
-        "transition_words", "now_words", "pain_words", "clause_breaks", "not_typos", "clinical")}
+    lists = {
+        key: _words(raw.get("lists", {}), key, where)
+        for key in (
+            "fillers",
+            "yes",
+            "no",
+            "question_starts",
+            "units",
+            "time_words",
+            "temperature_words",
+            "transition_words",
+            "now_words",
+            "pain_words",
+            "clause_breaks",
+            "not_typos",
+            "clinical",
+        )
+    }
     singles = set(_plain_words(raw, macros, clinical_only=True, single=True))
-    clinical = lists.pop("clinical") | lists["pain_words"] | singles | {_stemmer(language).stemWord(w) for w in singles}
+    clinical = (
+        lists.pop("clinical")
+        | lists["pain_words"]
+        | singles
+        | {_stemmer(language).stemWord(w) for w in singles}
+    )
     top = raw.get("lists", {}).get("everyday_top", 0)
     if not isinstance(top, int) or top < 0:
         raise FollowupError(f"{where}: lists.everyday_top must be a whole number")
     emoji = raw.get("emoji", {})
     rules = tuple(_context_rule(r, where) for r in raw.get("context", []))
-    return Lexicon(programme=programme, language=language, concepts=concepts, words=frozenset(plain),
-                   prefixes=frozenset(prefixes), known=frozenset(plain | lists["fillers"] | lists["yes"]
-                                                                  | lists["no"] | lists["pain_words"]
-                                                                  | lists["not_typos"]),
-                   emoji=dict(emoji), context_rules=rules, everyday=_everyday(language, top, clinical, tuple(prefixes)),
-                   clinical=frozenset(clinical), **lists)
+    return Lexicon(
+        programme=programme,
+        language=language,
+        concepts=concepts,
+        words=frozenset(plain),
+        prefixes=frozenset(prefixes),
+        known=frozenset(
+            plain | lists["fillers"] | lists["yes"] | lists["no"] | lists["pain_words"] | lists["not_typos"]
+        ),
+        emoji=dict(emoji),
+        context_rules=rules,
+        everyday=_everyday(language, top, clinical, tuple(prefixes)),
+        clinical=frozenset(clinical),
+        **lists,
+    )
 
 
 def _everyday(language: str, top: int, clinical: set[str], prefixes: tuple[str, ...]) -> frozenset[str]:
@@ -204,11 +257,12 @@ def _everyday(language: str, top: int, clinical: set[str], prefixes: tuple[str, 
     common = sorted(frequencies, key=frequencies.get, reverse=True)[:top]
     folded = {_fold(w) for w in common}
     stem = _stemmer(language).stemWord
-    return frozenset(w for w in folded if w not in clinical and stem(w) not in clinical
-                     and not w.startswith(prefixes))
+    return frozenset(
+        w for w in folded if w not in clinical and stem(w) not in clinical and not w.startswith(prefixes)
+    )
 
 
-def is_everyday(lexicon: "Lexicon", word: str) -> bool:
+def is_everyday(lexicon: Lexicon, word: str) -> bool:
     """An everyday word, or another form of one ("tomates" of "tomate", "comimos" of "comer"), that
     is no word a symptom could be described with."""
     return word in lexicon.everyday or _everyday_form(lexicon.programme, lexicon.language, word)
@@ -218,15 +272,17 @@ def is_everyday(lexicon: "Lexicon", word: str) -> bool:
 def _everyday_form(programme: str, language: str, word: str) -> bool:
     lexicon = load(programme, language)
     stem = lexicon.stem(word)
-    return stem in _everyday_stems(lexicon.programme, lexicon.language) and stem not in lexicon.clinical \
+    return (
+        stem in _everyday_stems(lexicon.programme, lexicon.language)
+        and stem not in lexicon.clinical
         and not word.startswith(tuple(lexicon.prefixes))
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _everyday_stems(programme: str, language: str) -> frozenset[str]:
     lexicon = load(programme, language)
     return frozenset(lexicon.stem(w) for w in lexicon.everyday)
-
 
 
 def _expand(group: str, macros: dict[str, str]) -> str:
@@ -246,11 +302,19 @@ def _plain_words(raw: dict, macros: dict[str, str], clinical_only: bool, single:
     `single`: only words that are an alternative on their own ("bladder"), not words of a phrase
     ("work" of "wont work"), which are everyday words."""
     concepts = raw.get("concepts", {})
-    texts = [p for name, entry in concepts.items() for p in entry.get("patterns", [])
-             if not clinical_only or name not in PLAIN_CONCEPTS or (name == "done" and not single)]
+    texts = [
+        p
+        for name, entry in concepts.items()
+        for p in entry.get("patterns", [])
+        if not clinical_only or name not in PLAIN_CONCEPTS or (name == "done" and not single)
+    ]
     if clinical_only and not single:  # long acknowledgements are typo targets too: "graciass", "thanx"
-        texts += [alt for p in concepts.get("ack", {}).get("patterns", []) for alt in p.split("|")
-                  if " " not in alt.strip() and "+" not in alt and len(alt.strip()) >= 6]
+        texts += [
+            alt
+            for p in concepts.get("ack", {}).get("patterns", [])
+            for alt in p.split("|")
+            if " " not in alt.strip() and "+" not in alt and len(alt.strip()) >= 6
+        ]
     for text in texts:
         groups = text.removeprefix("~ ").split(" + ")
         # A pattern's first group names the finding ("bladder", "legs"); the groups after it are

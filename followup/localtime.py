@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -28,7 +28,7 @@ def format_hhmm(value: time) -> str:
 LEGACY_ZONE = re.compile(r"(?!UTC$|UCT$|GMT$)[A-Z]{3}(\d{1,2}[A-Z]{3})?")
 
 
-@lru_cache(maxsize=None)
+@cache
 def zone(name: str) -> ZoneInfo:
     """An IANA zone; ValueError for anything else (including 'EST'-style abbreviations with no rules)."""
     if not name or name != name.strip() or name.startswith("/") or ".." in name:
@@ -48,11 +48,11 @@ def local_to_utc(day: date, at: time, tz: ZoneInfo) -> datetime:
     """
     naive = datetime.combine(day, at)
     first = naive.replace(tzinfo=tz, fold=0)
-    utc = first.astimezone(timezone.utc)
+    utc = first.astimezone(UTC)
     if utc.astimezone(tz).replace(tzinfo=None) == naive:
         return utc  # exists (fold=0 is the first occurrence when repeated)
     # In a gap: fold=0 used the offset before the jump, fold=1 the one after; the jump lies between.
-    lo = naive.replace(tzinfo=tz, fold=1).astimezone(timezone.utc)
+    lo = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
     hi = utc
     after = hi.astimezone(tz).utcoffset()
     while hi - lo > timedelta(seconds=1):
@@ -85,4 +85,4 @@ def to_utc_z(value: datetime | None) -> str | None:
     """ISO-8601 UTC with Z, as CONTRACT.md wants in JSON."""
     if value is None:
         return None
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

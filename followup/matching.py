@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -41,8 +41,25 @@ def tokens(text: str, lexicon: Lexicon) -> list[str]:
     return [t for t in _TOKEN_RE.findall(folded.replace("\n", " . ")) if not t.isspace()]
 
 
-INHERENTLY_NEGATIVE = {"no", "not", "cant", "cannot", "couldnt", "without", "never", "lost", "unable", "nothing",
-                        "dont", "doesnt", "didnt", "wont", "sin", "nada", "ni"}
+INHERENTLY_NEGATIVE = {
+    "no",
+    "not",
+    "cant",
+    "cannot",
+    "couldnt",
+    "without",
+    "never",
+    "lost",
+    "unable",
+    "nothing",
+    "dont",
+    "doesnt",
+    "didnt",
+    "wont",
+    "sin",
+    "nada",
+    "ni",
+}
 
 
 class Doc:
@@ -70,8 +87,10 @@ class Doc:
 
     def _list_comma(self, i: int) -> bool:
         """A comma inside a list keeps one clause: "no numbness, tingling or weakness"."""
-        after = self.words[i + 1:i + 5]
-        return any(w in ("or", "nor", "o", "ni", "u") for w in after) and not any(w in _BOUNDARIES for w in after)
+        after = self.words[i + 1 : i + 5]
+        return any(w in ("or", "nor", "o", "ni", "u") for w in after) and not any(
+            w in _BOUNDARIES for w in after
+        )
 
 
 @lru_cache(maxsize=65536)
@@ -81,16 +100,21 @@ def _keys_cached(word: str, programme: str, language: str) -> frozenset[str]:
     if word.isalpha():
         keys.update("p:" + p for p in lexicon.prefixes if word.startswith(p))
         # A real word is no typo: "footy" is not "foot", "bake" not "bike".
-        if len(word) >= 4 and word not in lexicon.known and word not in lexicon.everyday \
-                and word not in lexicon.fillers:
+        if (
+            len(word) >= 4
+            and word not in lexicon.known
+            and word not in lexicon.everyday
+            and word not in lexicon.fillers
+        ):
             cutoff = 1 if len(word) < 9 else 2
             # OSA counts a swap of two letters as one typo: "wlak" is "walk".
-            for candidate, _score, _i in process.extract(word, lexicon.words, scorer=OSA.distance,
-                                                         score_cutoff=cutoff, limit=5):
+            for candidate, _score, _i in process.extract(
+                word, lexicon.words, scorer=OSA.distance, score_cutoff=cutoff, limit=5
+            ):
                 if len(candidate) >= 4:
                     keys.add("w:" + lexicon.stem(candidate))
             for prefix in lexicon.prefixes:
-                if len(prefix) >= 6 and OSA.distance(word[:len(prefix)], prefix, score_cutoff=1) <= 1:
+                if len(prefix) >= 6 and OSA.distance(word[: len(prefix)], prefix, score_cutoff=1) <= 1:
                     keys.add("p:" + prefix)
     return frozenset(keys)
 
@@ -164,12 +188,12 @@ def _idioms(doc: Doc, concept: str) -> set[int]:
     for phrase in phrases:
         n = len(phrase)
         for i in range(len(doc.words) - n + 1):
-            if tuple(doc.words[i:i + n]) == phrase:
+            if tuple(doc.words[i : i + n]) == phrase:
                 out.update(range(i, i + n))
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pattern_index(programme: str, language: str) -> dict[str, list[tuple]]:
     """key -> the patterns whose first group a token with that key can start: a reply visits only the
     patterns its words could begin, in the lexicon's order."""
@@ -193,8 +217,9 @@ def _group_hits(doc: Doc, group, where: dict[str, list[int]]) -> list[tuple[int,
                 spans.append((i,))
                 continue
             span = tuple(range(i, i + len(alt)))
-            if span[-1] < len(doc.words) and all(doc.clause[j] == doc.clause[i] and term.key in doc.keys[j]
-                                                 for term, j in zip(alt, span)):
+            if span[-1] < len(doc.words) and all(
+                doc.clause[j] == doc.clause[i] and term.key in doc.keys[j] for term, j in zip(alt, span)
+            ):
                 spans.append(span)
     return sorted(spans, key=lambda span: -len(span))  # "shoulder blades" before "shoulder"
 
@@ -205,10 +230,17 @@ def _assign(hits, clause: int | None, doc: Doc, used: set[int]) -> tuple[int, ..
     for group_hits in hits:
         # A negative the pattern can take is part of the finding ("havent had a wee all day"), not
         # left outside it to negate it.
-        group_hits = sorted(group_hits, key=lambda span: not any(doc.words[i] in INHERENTLY_NEGATIVE
-                                                                 for i in span))
-        span = next((s for s in group_hits if (clause is None or doc.clause[s[0]] == clause)
-                     and not taken.intersection(s)), None)
+        group_hits = sorted(
+            group_hits, key=lambda span: not any(doc.words[i] in INHERENTLY_NEGATIVE for i in span)
+        )
+        span = next(
+            (
+                s
+                for s in group_hits
+                if (clause is None or doc.clause[s[0]] == clause) and not taken.intersection(s)
+            ),
+            None,
+        )
         if span is None:
             return None
         taken.update(span)

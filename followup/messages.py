@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
@@ -26,11 +26,17 @@ def environment() -> Environment:
     # StrictUndefined: a template that names a missing variable fails loudly, never sends a blank.
     # auto_reload off: templates ship with the package, and checking each file's mtime on every
     # render was a system call per message. Restart the service after editing a template.
-    return Environment(loader=FileSystemLoader(str(resource_dir("templates"))), undefined=StrictUndefined,
-                       keep_trailing_newline=False, trim_blocks=False, autoescape=False, auto_reload=False)
+    return Environment(
+        loader=FileSystemLoader(str(resource_dir("templates"))),
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+        trim_blocks=False,
+        autoescape=False,
+        auto_reload=False,
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _subjects(language: str) -> dict[str, str]:
     path = resource_dir("templates") / "email" / language / "subjects.txt"
     pairs = (line.split(":", 1) for line in path.read_text(encoding="utf-8").splitlines() if ":" in line)
@@ -39,8 +45,15 @@ def _subjects(language: str) -> dict[str, str]:
 
 def exercise_context(program: Program, language: str) -> list[dict]:
     return [
-        {"name": e.display_name(language), "hold_s": e.hold_s, "rest_s": e.rest_s, "reps": e.reps,
-         "sets": e.sets, "per_day": e.per_day, "up_to": e.up_to}
+        {
+            "name": e.display_name(language),
+            "hold_s": e.hold_s,
+            "rest_s": e.rest_s,
+            "reps": e.reps,
+            "sets": e.sets,
+            "per_day": e.per_day,
+            "up_to": e.up_to,
+        }
         for e in program.exercises
     ]
 
@@ -53,15 +66,21 @@ def render(kind: str, channel: str, language: str, **context) -> Rendered:
     except TemplateNotFound:
         raise FollowupError(f"no template {name}") from None
     body = template.render(**context).strip()
-    subject = _subjects(language).get(kind, kind.replace("_", " ").capitalize()) if channel == "email" else None
+    subject = (
+        _subjects(language).get(kind, kind.replace("_", " ").capitalize()) if channel == "email" else None
+    )
     return Rendered(body=body, subject=subject)
 
 
 @lru_cache(maxsize=1)
 def html_environment() -> Environment:
     # HTML: everything a patient or clinic typed is escaped ({{ "<b>" }} shows as text).
-    return Environment(loader=FileSystemLoader(str(resource_dir("templates"))), undefined=StrictUndefined,
-                       autoescape=True, auto_reload=False)
+    return Environment(
+        loader=FileSystemLoader(str(resource_dir("templates"))),
+        undefined=StrictUndefined,
+        autoescape=True,
+        auto_reload=False,
+    )
 
 
 def html_email(body: str, subject: str | None, language: str, clinic_name: str) -> str:
@@ -71,8 +90,10 @@ def html_email(body: str, subject: str | None, language: str, clinic_name: str) 
 
 
 # GSM 03.38: the basic set costs one septet, the extension set two; anything else forces UCS-2.
-GSM7_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-                 "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 GSM7_EXTENDED = set("^{}\\[~]|€\f")
 
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, Text, TypeDecorator, UniqueConstraint, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 # Stable constraint names, so Alembic batch migrations on SQLite can find them again.
@@ -31,15 +41,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: followup stores instants only")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def _utc(nullable: bool = True, index: bool = False):
@@ -49,7 +59,9 @@ def _utc(nullable: bool = True, index: bool = False):
 def _fk(target: str, nullable: bool = False, index: bool = True, unique: bool = False):
     return Field(
         default=None,
-        sa_column=Column(Integer, ForeignKey(target, ondelete="CASCADE"), nullable=nullable, index=index, unique=unique),
+        sa_column=Column(
+            Integer, ForeignKey(target, ondelete="CASCADE"), nullable=nullable, index=index, unique=unique
+        ),
     )
 
 
@@ -69,8 +81,10 @@ class Clinic(SQLModel, table=True):
 
 
 class Patient(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("clinic_id", "phone", name="uq_patient_clinic_phone"),
-                      Index("ix_patient_phone", "phone"))  # every inbound SMS finds its sender by number
+    __table_args__ = (
+        UniqueConstraint("clinic_id", "phone", name="uq_patient_clinic_phone"),
+        Index("ix_patient_phone", "phone"),
+    )  # every inbound SMS finds its sender by number
 
     id: int | None = Field(default=None, primary_key=True)
     clinic_id: int = _fk("clinic.id")
@@ -176,7 +190,9 @@ class Reading(SQLModel, table=True):
 
     __table_args__ = (
         # Every column the rules read: a patient's history is one range of the index (migration 0006).
-        Index("ix_reading_history", "patient_id", "at", "understood", "pain", "numbness", "flags", "local_date"),
+        Index(
+            "ix_reading_history", "patient_id", "at", "understood", "pain", "numbness", "flags", "local_date"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

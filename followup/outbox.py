@@ -41,19 +41,49 @@ def channels_for(patient_channel: str) -> tuple[str, ...]:
     return ("sms", "email") if patient_channel == "both" else (patient_channel,)
 
 
-_COLUMNS = ("patient_id", "clinic_id", "direction", "kind", "channel", "status", "dedupe_key", "local_date", "slot",
-            "due_at", "next_attempt_at", "expires_at", "body", "subject", "to_addr", "attempts", "quiet_exempt",
-            "created_at", "updated_at")
-_REVIVED = ("due_at", "next_attempt_at", "expires_at", "body", "subject", "local_date", "slot", "channel", "updated_at")
+_COLUMNS = (
+    "patient_id",
+    "clinic_id",
+    "direction",
+    "kind",
+    "channel",
+    "status",
+    "dedupe_key",
+    "local_date",
+    "slot",
+    "due_at",
+    "next_attempt_at",
+    "expires_at",
+    "body",
+    "subject",
+    "to_addr",
+    "attempts",
+    "quiet_exempt",
+    "created_at",
+    "updated_at",
+)
+_REVIVED = (
+    "due_at",
+    "next_attempt_at",
+    "expires_at",
+    "body",
+    "subject",
+    "local_date",
+    "slot",
+    "channel",
+    "updated_at",
+)
 
 
 @lru_cache(maxsize=4)
 def _upsert_sql(dialect: str) -> str:
     mark = "?" if dialect == "sqlite" else "%s"
     revive = ", ".join(f"{c} = excluded.{c}" for c in _REVIVED)
-    return (f"INSERT INTO message ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))}) "
-            f"ON CONFLICT (dedupe_key) DO UPDATE SET {revive}, status = 'pending', error = NULL, attempts = 0 "
-            f"WHERE message.status = 'cancelled'")
+    return (
+        f"INSERT INTO message ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))}) "
+        f"ON CONFLICT (dedupe_key) DO UPDATE SET {revive}, status = 'pending', error = NULL, attempts = 0 "
+        f"WHERE message.status = 'cancelled'"
+    )
 
 
 def _upsert(session: Session, rows: list[dict]) -> None:
@@ -76,36 +106,65 @@ def _upsert_tuples(session: Session, rows: list[tuple]) -> None:
 
 
 def _plan_of(row) -> Plan:
-    return Plan(timezone=row.timezone, start=row.start_date, weeks=row.weeks,
-                reminder_times=tuple(parse_hhmm(t) for t in row.reminder_times.split(",")),
-                checkin_time=parse_hhmm(row.checkin_time), checkin_every_days=row.checkin_every_days,
-                window_start=parse_hhmm(row.quiet_start), window_end=parse_hhmm(row.quiet_end))
+    return Plan(
+        timezone=row.timezone,
+        start=row.start_date,
+        weeks=row.weeks,
+        reminder_times=tuple(parse_hhmm(t) for t in row.reminder_times.split(",")),
+        checkin_time=parse_hhmm(row.checkin_time),
+        checkin_every_days=row.checkin_every_days,
+        window_start=parse_hhmm(row.quiet_start),
+        window_end=parse_hhmm(row.quiet_end),
+    )
 
 
 _E, _P, _C = Enrolment.__table__.c, Patient.__table__.c, Clinic.__table__.c
 # What planning reads of an enrolment, its patient and clinic: plain rows (loading three ORM
 # entities per enrolment was a fifth of planning).
-_TO_PLAN = (select(_E.id, _E.program, _E.start_date, _E.weeks, _E.reminder_times, _E.checkin_time,
-                   _E.checkin_every_days, _E.reminders_held, _P.id.label("patient_id"), _P.timezone, _P.channel,
-                   _P.language, _C.id.label("clinic_id"), _C.name.label("clinic_name"), _C.quiet_start, _C.quiet_end,
-                   _C.emergency_number)
-            .join_from(Enrolment.__table__, Patient.__table__, _P.id == _E.patient_id)
-            .join(Clinic.__table__, _C.id == _P.clinic_id)
-            .where(_P.status == "active", _E.ended_at.is_(None), _E.id > bindparam("last_id"),
-                   or_(_E.planned_until.is_(None), _E.planned_until < bindparam("refresh_before")))
-            .order_by(_E.id)
-            .limit(PLAN_BATCH))
+_TO_PLAN = (
+    select(
+        _E.id,
+        _E.program,
+        _E.start_date,
+        _E.weeks,
+        _E.reminder_times,
+        _E.checkin_time,
+        _E.checkin_every_days,
+        _E.reminders_held,
+        _P.id.label("patient_id"),
+        _P.timezone,
+        _P.channel,
+        _P.language,
+        _C.id.label("clinic_id"),
+        _C.name.label("clinic_name"),
+        _C.quiet_start,
+        _C.quiet_end,
+        _C.emergency_number,
+    )
+    .join_from(Enrolment.__table__, Patient.__table__, _P.id == _E.patient_id)
+    .join(Clinic.__table__, _C.id == _P.clinic_id)
+    .where(
+        _P.status == "active",
+        _E.ended_at.is_(None),
+        _E.id > bindparam("last_id"),
+        or_(_E.planned_until.is_(None), _E.planned_until < bindparam("refresh_before")),
+    )
+    .order_by(_E.id)
+    .limit(PLAN_BATCH)
+)
 
 
-def plan(session: Session, now: datetime, *, horizon: timedelta = HORIZON,
-         enrolment_ids: list[int] | None = None) -> int:
+def plan(
+    session: Session, now: datetime, *, horizon: timedelta = HORIZON, enrolment_ids: list[int] | None = None
+) -> int:
     """Write the messages due in [now, now + horizon) for enrolments that need it. Returns rows written.
 
     Each enrolment remembers how far it is planned; only those within half a horizon of running out
     are visited, so a re-plan with nothing new is one indexed query.
     """
     if enrolment_ids is None and not one_at_a_time(session, "followup.plan"):
-        return 0  # another worker is planning the same enrolments right now; waiting on its upserts gains nothing
+        # Another worker is planning the same enrolments right now; waiting on its upserts gains nothing.
+        return 0
     written = 0
     refresh_before = now + horizon / 2
     planned_until = now + horizon
@@ -127,53 +186,130 @@ def plan(session: Session, now: datetime, *, horizon: timedelta = HORIZON,
                     continue  # held after an emergency/urgent escalation until a clinician resumes
                 # The first check-in of each programme week names the emergency signs (safety-netting,
                 # CLINICAL_RULES.md); the others stay one short question.
-                safety_net = slot.kind == "checkin" and (slot.local_date - e.start_date).days % 7 < e.checkin_every_days
+                safety_net = (
+                    slot.kind == "checkin"
+                    and (slot.local_date - e.start_date).days % 7 < e.checkin_every_days
+                )
                 for channel in channels_for(e.channel):
                     key = (slot.kind, channel, e.language, e.clinic_id, e.program, safety_net)
                     if key not in bodies:
-                        rendered = render(slot.kind, channel, e.language, safety_net=safety_net,
-                                          clinic={"name": e.clinic_name, "emergency_number": e.emergency_number},
-                                          exercises=exercise_context(get_program(e.program), e.language))
+                        rendered = render(
+                            slot.kind,
+                            channel,
+                            e.language,
+                            safety_net=safety_net,
+                            clinic={"name": e.clinic_name, "emergency_number": e.emergency_number},
+                            exercises=exercise_context(get_program(e.program), e.language),
+                        )
                         bodies[key] = (rendered.body, rendered.subject)
                     body, subject = bodies[key]
                     due = c(slot.due)
                     # In _COLUMNS order.
-                    rows.append((e.patient_id, e.clinic_id, "out", slot.kind, channel, "pending",
-                                 f"{e.id}:{slot.kind}:{slot.local_date}:{slot.slot}:{channel}",
-                                 c(slot.local_date), slot.slot, due, due, c(slot.due + GRACE), body, subject, None,
-                                 0, c(False), c_now, c_now))
+                    rows.append(
+                        (
+                            e.patient_id,
+                            e.clinic_id,
+                            "out",
+                            slot.kind,
+                            channel,
+                            "pending",
+                            f"{e.id}:{slot.kind}:{slot.local_date}:{slot.slot}:{channel}",
+                            c(slot.local_date),
+                            slot.slot,
+                            due,
+                            due,
+                            c(slot.due + GRACE),
+                            body,
+                            subject,
+                            None,
+                            0,
+                            c(False),
+                            c_now,
+                            c_now,
+                        )
+                    )
         _upsert_tuples(session, rows)
         written += len(rows)
-        connection.execute(update(Enrolment.__table__).where(_E.id.in_([e.id for e in batch]))
-                           .values(planned_until=planned_until))
+        connection.execute(
+            update(Enrolment.__table__)
+            .where(_E.id.in_([e.id for e in batch]))
+            .values(planned_until=planned_until)
+        )
         last_id = batch[-1].id
 
 
-def queue(session: Session, *, patient_id: int | None, clinic_id: int, kind: str, channel: str, body: str,
-          to_addr: str | None = None, subject: str | None = None, now: datetime, dedupe_key: str | None = None,
-          quiet_exempt: bool = False, expires_in: timedelta = UNSCHEDULED_EXPIRY) -> None:
+def queue(
+    session: Session,
+    *,
+    patient_id: int | None,
+    clinic_id: int,
+    kind: str,
+    channel: str,
+    body: str,
+    to_addr: str | None = None,
+    subject: str | None = None,
+    now: datetime,
+    dedupe_key: str | None = None,
+    quiet_exempt: bool = False,
+    expires_in: timedelta = UNSCHEDULED_EXPIRY,
+) -> None:
     """Queue one unscheduled message (confirmation, escalation, alert ...) to go out as soon as allowed."""
-    _upsert(session, [{
-        "patient_id": patient_id, "clinic_id": clinic_id, "direction": "out", "kind": kind, "channel": channel,
-        "status": "pending", "dedupe_key": dedupe_key, "local_date": None, "slot": None, "due_at": now,
-        "next_attempt_at": now, "expires_at": now + expires_in, "body": body, "subject": subject,
-        "to_addr": to_addr, "attempts": 0, "quiet_exempt": quiet_exempt, "created_at": now, "updated_at": now,
-    }])
+    _upsert(
+        session,
+        [
+            {
+                "patient_id": patient_id,
+                "clinic_id": clinic_id,
+                "direction": "out",
+                "kind": kind,
+                "channel": channel,
+                "status": "pending",
+                "dedupe_key": dedupe_key,
+                "local_date": None,
+                "slot": None,
+                "due_at": now,
+                "next_attempt_at": now,
+                "expires_at": now + expires_in,
+                "body": body,
+                "subject": subject,
+                "to_addr": to_addr,
+                "attempts": 0,
+                "quiet_exempt": quiet_exempt,
+                "created_at": now,
+                "updated_at": now,
+            }
+        ],
+    )
 
 
-def queue_confirmations(session: Session, clinic: Clinic, enrolled: list[tuple[Patient, Enrolment]],
-                        now: datetime) -> None:
+def queue_confirmations(
+    session: Session, clinic: Clinic, enrolled: list[tuple[Patient, Enrolment]], now: datetime
+) -> None:
     for patient, enrolment in enrolled:
         for channel in channels_for(patient.channel):
-            rendered = render("confirmation", channel, patient.language, weeks=enrolment.weeks,
-                              clinic={"name": clinic.name, "emergency_number": clinic.emergency_number})
-            queue(session, patient_id=patient.id, clinic_id=clinic.id, kind="confirmation", channel=channel,
-                  body=rendered.body, subject=rendered.subject, now=now,
-                  dedupe_key=f"{enrolment.id}:confirmation:{channel}")
+            rendered = render(
+                "confirmation",
+                channel,
+                patient.language,
+                weeks=enrolment.weeks,
+                clinic={"name": clinic.name, "emergency_number": clinic.emergency_number},
+            )
+            queue(
+                session,
+                patient_id=patient.id,
+                clinic_id=clinic.id,
+                kind="confirmation",
+                channel=channel,
+                body=rendered.body,
+                subject=rendered.subject,
+                now=now,
+                dedupe_key=f"{enrolment.id}:confirmation:{channel}",
+            )
 
 
-def cancel_pending(session: Session, patient_id: int, now: datetime, reason: str,
-                   kinds: tuple[str, ...] = PATIENT_KINDS) -> int:
+def cancel_pending(
+    session: Session, patient_id: int, now: datetime, reason: str, kinds: tuple[str, ...] = PATIENT_KINDS
+) -> int:
     result = session.execute(
         update(Message.__table__)
         .where(M.patient_id == patient_id, M.direction == "out", M.status == "pending", M.kind.in_(kinds))
@@ -185,7 +321,9 @@ def cancel_pending(session: Session, patient_id: int, now: datetime, reason: str
 def replan(session: Session, patient_id: int, now: datetime) -> int:
     """After a change of times, zone, channel or status: cancel what is pending and plan afresh."""
     cancel_pending(session, patient_id, now, "re-planned", kinds=SCHEDULED_KINDS)
-    enrolment_id = session.execute(select(Enrolment.id).where(Enrolment.patient_id == patient_id)).scalar_one()
+    enrolment_id = session.execute(
+        select(Enrolment.id).where(Enrolment.patient_id == patient_id)
+    ).scalar_one()
     session.execute(update(Enrolment).where(Enrolment.id == enrolment_id).values(planned_until=None))
     return plan(session, now, enrolment_ids=[enrolment_id])
 
@@ -193,12 +331,21 @@ def replan(session: Session, patient_id: int, now: datetime) -> int:
 # Every dispatch run (once a second per worker) expires, claims and records: prepared (prepared.py).
 _EXPIRE = Prepared(
     update(Message.__table__)
-    .where(or_(M.status == "pending", and_(M.status == "sending", M.lease_until < bindparam("now"))),
-           M.expires_at < bindparam("now"))
-    .values(status="skipped", updated_at=bindparam("now"), lease_until=None, lease_owner=None, lease_token=None,
-            # Keep the last delivery error: "stale" alone would hide why it never went out.
-            error=literal("stale: not sent within its grace after due")
-            + func.coalesce(literal(" (last error: ") + M.error + literal(")"), "")))
+    .where(
+        or_(M.status == "pending", and_(M.status == "sending", M.lease_until < bindparam("now"))),
+        M.expires_at < bindparam("now"),
+    )
+    .values(
+        status="skipped",
+        updated_at=bindparam("now"),
+        lease_until=None,
+        lease_owner=None,
+        lease_token=None,
+        # Keep the last delivery error: "stale" alone would hide why it never went out.
+        error=literal("stale: not sent within its grace after due")
+        + func.coalesce(literal(" (last error: ") + M.error + literal(")"), ""),
+    )
+)
 
 
 def expire_stale(session: Session, now: datetime) -> int:
@@ -226,38 +373,78 @@ class Claimed:
 @lru_cache(maxsize=2)
 def _claim(by_channel: bool) -> Prepared:
     now = bindparam("now")
-    due = or_(and_(M.status == "pending", M.next_attempt_at <= now), and_(M.status == "sending", M.lease_until < now))
+    due = or_(
+        and_(M.status == "pending", M.next_attempt_at <= now),
+        and_(M.status == "sending", M.lease_until < now),
+    )
     # The grace check is wrapped so that no planner picks the grace index for it: every pending row
     # is within its grace, so that index reads the whole 48-hour plan to find the few rows due now.
     # SQLite chose it once migration 0005 added one, which made every claim read ~6 rows per patient.
     within_grace = func.coalesce(M.expires_at, M.expires_at) >= now
-    pick = (select(M.id).where(due, within_grace).order_by(M.next_attempt_at).limit(bindparam("limit"))
-            .with_for_update(skip_locked=True))  # PostgreSQL; SQLite has no FOR UPDATE (BEGIN IMMEDIATE instead)
+    pick = (
+        select(M.id)
+        .where(due, within_grace)
+        .order_by(M.next_attempt_at)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+    )  # PostgreSQL; SQLite has no FOR UPDATE (BEGIN IMMEDIATE instead)
     if by_channel:
         pick = pick.where(M.channel == bindparam("channel"))
     return Prepared(
         update(Message.__table__)
         .where(M.id.in_(pick.scalar_subquery()))
-        .values(status="sending", lease_until=bindparam("lease_until"), lease_owner=bindparam("owner"),
-                lease_token=bindparam("token"), attempts=M.attempts + 1, updated_at=now)
-        .returning(M.id, M.patient_id, M.clinic_id, M.kind, M.channel, M.body, M.subject, M.to_addr, M.due_at,
-                   M.expires_at, M.attempts, M.quiet_exempt))
+        .values(
+            status="sending",
+            lease_until=bindparam("lease_until"),
+            lease_owner=bindparam("owner"),
+            lease_token=bindparam("token"),
+            attempts=M.attempts + 1,
+            updated_at=now,
+        )
+        .returning(
+            M.id,
+            M.patient_id,
+            M.clinic_id,
+            M.kind,
+            M.channel,
+            M.body,
+            M.subject,
+            M.to_addr,
+            M.due_at,
+            M.expires_at,
+            M.attempts,
+            M.quiet_exempt,
+        )
+    )
 
 
-def claim(session: Session, now: datetime, owner: str, *, limit: int, lease: timedelta,
-          channel: str | None = None) -> list[Claimed]:
+def claim(
+    session: Session, now: datetime, owner: str, *, limit: int, lease: timedelta, channel: str | None = None
+) -> list[Claimed]:
     """Lease up to `limit` due rows to `owner`, oldest due first, under a fresh token."""
     token = uuid.uuid4().hex
-    rows = _claim(channel is not None).rows(session.connection(), now=now, limit=limit, lease_until=now + lease,
-                                            owner=owner, channel=channel, token=token)
+    rows = _claim(channel is not None).rows(
+        session.connection(),
+        now=now,
+        limit=limit,
+        lease_until=now + lease,
+        owner=owner,
+        channel=channel,
+        token=token,
+    )
     return [Claimed(*row, token=token) for row in rows]
 
 
 _FENCE = Prepared(
     update(Message.__table__)
-    .where(M.id == bindparam("id"), M.lease_owner == bindparam("owner"), M.lease_token == bindparam("token"),
-           M.status == "sending")
-    .values(lease_until=bindparam("lease_until")))
+    .where(
+        M.id == bindparam("id"),
+        M.lease_owner == bindparam("owner"),
+        M.lease_token == bindparam("token"),
+        M.status == "sending",
+    )
+    .values(lease_until=bindparam("lease_until"))
+)
 
 
 def fence(session: Session, claimed: Claimed, owner: str, now: datetime, lease: timedelta) -> bool:
@@ -268,20 +455,31 @@ def fence(session: Session, claimed: Claimed, owner: str, now: datetime, lease: 
     expired meanwhile, nothing matches and the caller must not send. An expired lease that nobody
     took over is still ours: nobody else can have sent the row, and the extension keeps it so.
     """
-    return _FENCE.run(session.connection(), id=claimed.id, owner=owner, token=claimed.token,
-                      lease_until=now + lease) == 1
+    return (
+        _FENCE.run(
+            session.connection(), id=claimed.id, owner=owner, token=claimed.token, lease_until=now + lease
+        )
+        == 1
+    )
 
 
-def fence_many(session: Session, claimed: list[Claimed], owner: str, now: datetime, lease: timedelta) -> set[int]:
+def fence_many(
+    session: Session, claimed: list[Claimed], owner: str, now: datetime, lease: timedelta
+) -> set[int]:
     """fence() for several rows of one claim in one statement: the ids this worker still holds."""
     if not claimed:
         return set()
     result = session.execute(
         update(Message.__table__)
-        .where(M.id.in_([c.id for c in claimed]), M.lease_owner == owner, M.lease_token == claimed[0].token,
-               M.status == "sending")
+        .where(
+            M.id.in_([c.id for c in claimed]),
+            M.lease_owner == owner,
+            M.lease_token == claimed[0].token,
+            M.status == "sending",
+        )
         .values(lease_until=now + lease)
-        .returning(M.id))
+        .returning(M.id)
+    )
     return {row[0] for row in result}
 
 
@@ -293,7 +491,8 @@ def heartbeat(session: Session, owner: str, tokens: set[str], now: datetime, lea
     result = session.execute(
         update(Message.__table__)
         .where(M.status == "sending", M.lease_owner == owner, M.lease_token.in_(sorted(tokens)))
-        .values(lease_until=now + lease))
+        .values(lease_until=now + lease)
+    )
     return result.rowcount
 
 
@@ -306,8 +505,14 @@ def release(session: Session, owner: str, now: datetime, keep: set[int] = frozen
     result = session.execute(
         update(Message.__table__)
         .where(*where)
-        .values(status="pending", lease_until=None, lease_owner=None, lease_token=None, attempts=M.attempts - 1,
-                updated_at=now)
+        .values(
+            status="pending",
+            lease_until=None,
+            lease_owner=None,
+            lease_token=None,
+            attempts=M.attempts - 1,
+            updated_at=now,
+        )
     )
     return result.rowcount
 
@@ -322,7 +527,9 @@ def record(session: Session, outcomes: list[dict]) -> None:
     for outcome in outcomes:
         by_shape.setdefault(tuple(sorted(outcome)), []).append(outcome)
     for shape, group in by_shape.items():
-        _record(shape).run_many(session.connection(), [{f"b_{k}": v for k, v in row.items()} for row in group])
+        _record(shape).run_many(
+            session.connection(), [{f"b_{k}": v for k, v in row.items()} for row in group]
+        )
 
 
 @lru_cache(maxsize=64)  # a handful of shapes: sent, retrying, skipped, failed, deferred
@@ -339,18 +546,37 @@ def _bind(name: str):
 
 
 # Twilio's callback statuses, in the order a message moves through them; a callback never moves back.
-_PROGRESS = {"queued": 0, "accepted": 0, "scheduled": 0, "sending": 1, "sent": 1, "delivered": 2, "read": 2,
-             "undelivered": 2, "failed": 2, "canceled": 2}
-_OURS = {"sent": "sent", "sending": "sent", "delivered": "delivered", "read": "delivered",
-         "undelivered": "failed", "failed": "failed", "canceled": "failed"}
+_PROGRESS = {
+    "queued": 0,
+    "accepted": 0,
+    "scheduled": 0,
+    "sending": 1,
+    "sent": 1,
+    "delivered": 2,
+    "read": 2,
+    "undelivered": 2,
+    "failed": 2,
+    "canceled": 2,
+}
+_OURS = {
+    "sent": "sent",
+    "sending": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "failed",
+    "failed": "failed",
+    "canceled": "failed",
+}
 _RANK = {"pending": -1, "sending": 0, "sent": 1, "delivered": 2, "failed": 2, "skipped": 2, "cancelled": 2}
 
 
-def apply_status(session: Session, provider_id: str, twilio_status: str, error_code: str | None,
-                 now: datetime) -> Message | None:
+def apply_status(
+    session: Session, provider_id: str, twilio_status: str, error_code: str | None, now: datetime
+) -> Message | None:
     """A Twilio status callback: move the message forward, never back (delivered stays delivered)."""
-    message = session.execute(select(Message).where(Message.direction == "out",
-                                                    Message.provider_id == provider_id)).scalar_one_or_none()
+    message = session.execute(
+        select(Message).where(Message.direction == "out", Message.provider_id == provider_id)
+    ).scalar_one_or_none()
     if message is None or twilio_status not in _OURS:
         return None
     new = _OURS[twilio_status]

@@ -38,9 +38,14 @@ def _constants_inline(statement: Executable, dialect: Dialect) -> Executable:
     SQLite plans around a bound value that a partial index's condition names (status = ?) by
     reading the value, and then prepares the statement again at every execution: 35 us on each
     reading's INSERT. Written inline, the condition is plain to both databases' planners."""
+
     def inline(element):
-        if isinstance(element, BindParameter) and not element.required and element.callable is None \
-                and type(element.value) in (str, int):
+        if (
+            isinstance(element, BindParameter)
+            and not element.required
+            and element.callable is None
+            and type(element.value) in (str, int)
+        ):
             render = element.type.literal_processor(dialect)
             if render is not None:
                 return literal_column(render(element.value), element.type)
@@ -69,7 +74,9 @@ class Prepared:
         if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
             raise TypeError("a column default would be skipped: name every column in `keys`")
         if getattr(compiled, "escaped_bind_names", None):
-            raise TypeError(f"parameter names the driver cannot take as they are: {compiled.escaped_bind_names}")
+            raise TypeError(
+                f"parameter names the driver cannot take as they are: {compiled.escaped_bind_names}"
+            )
         names = compiled.positiontup if dialect.positional else list(compiled.params)  # a name may repeat
         described = {}
         for name in dict.fromkeys(names):
@@ -109,8 +116,15 @@ class Prepared:
             invalidated = dialect.is_disconnect(exc, connection.connection, cursor)
             if invalidated:
                 connection.invalidate(exc)
-            raise DBAPIError.instance(form.sql, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
-                                      connection_invalidated=invalidated, dialect=dialect) from exc
+            raise DBAPIError.instance(
+                form.sql,
+                None,
+                exc,
+                dialect.loaded_dbapi.Error,
+                hide_parameters=True,
+                connection_invalidated=invalidated,
+                dialect=dialect,
+            ) from exc
         finally:
             cursor.close()
         if not fetch or not form.results:

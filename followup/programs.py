@@ -49,7 +49,10 @@ class Program:
             "title": self.title,
             "rules": self.rules,
             "exercises": [
-                {k: getattr(e, k) for k in ("key", "name", "hold_s", "rest_s", "reps", "sets", "per_day", "up_to")}
+                {
+                    k: getattr(e, k)
+                    for k in ("key", "name", "hold_s", "rest_s", "reps", "sets", "per_day", "up_to")
+                }
                 for e in self.exercises
             ],
         }
@@ -71,8 +74,13 @@ def _exercise(raw: dict, where: str) -> Exercise:
     unknown = set(raw) - set(_INT_FIELDS) - {"key", "name", "name_es", "up_to"}
     if unknown:
         raise FollowupError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-    return Exercise(key=raw["key"], name=raw["name"], name_es=raw.get("name_es", ""),
-                    up_to=bool(raw.get("up_to", False)), **values)
+    return Exercise(
+        key=raw["key"],
+        name=raw["name"],
+        name_es=raw.get("name_es", ""),
+        up_to=bool(raw.get("up_to", False)),
+        **values,
+    )
 
 
 def load_program(path: Path) -> Program:
@@ -89,8 +97,13 @@ def load_program(path: Path) -> Program:
     parsed = tuple(_exercise(e, f"programme {path.name}, exercise {i + 1}") for i, e in enumerate(exercises))
     if len({e.key for e in parsed}) != len(parsed):
         raise FollowupError(f"programme {path.name}: exercise keys must be unique")
-    return Program(key=key, title=raw.get("title", key), title_es=raw.get("title_es", ""),
-                   rules=raw.get("rules", key), exercises=parsed)
+    return Program(
+        key=key,
+        title=raw.get("title", key),
+        title_es=raw.get("title_es", ""),
+        rules=raw.get("rules", key),
+        exercises=parsed,
+    )
 
 
 @lru_cache(maxsize=1)

@@ -24,8 +24,16 @@ R = RateLimit.__table__.c
 
 
 class RateCap:
-    def __init__(self, engine: Engine, name: str, per_second: float, *, margin: float = 0.965,
-                 block_seconds: float = 0.1, stop: threading.Event | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        name: str,
+        per_second: float,
+        *,
+        margin: float = 0.965,
+        block_seconds: float = 0.1,
+        stop: threading.Event | None = None,
+    ):
         # A small margin under the cap absorbs clock jitter between reserving a slot and the request
         # reaching the provider.
         self.engine, self.name = engine, name
@@ -36,16 +44,21 @@ class RateCap:
         self._slots: deque[float] = deque()
         self._lock = threading.Lock()
         with session_scope(engine) as session:
-            insert = text("INSERT INTO rate_limit (name, next_free_at) VALUES (:n, 0) ON CONFLICT (name) DO NOTHING")
+            insert = text(
+                "INSERT INTO rate_limit (name, next_free_at) VALUES (:n, 0) ON CONFLICT (name) DO NOTHING"
+            )
             session.execute(insert, {"n": name})
 
     def _reserve(self) -> None:
         now = time.time()
         greatest = func.max if self.engine.dialect.name == "sqlite" else func.greatest
         span = self.block * self.interval
-        reserve = (update(RateLimit.__table__).where(R.name == self.name)
-                   .values(next_free_at=greatest(R.next_free_at, literal(now)) + span)
-                   .returning(R.next_free_at))
+        reserve = (
+            update(RateLimit.__table__)
+            .where(R.name == self.name)
+            .values(next_free_at=greatest(R.next_free_at, literal(now)) + span)
+            .returning(R.next_free_at)
+        )
         if self.engine.dialect.name == "postgresql":
             # One autocommit statement: the row lock ends with the statement, on the server. In a
             # transaction of its own it lasted until our COMMIT, and a worker frozen (SIGSTOP) between

@@ -21,8 +21,18 @@ from .scores import done_count, numbers, yes_no
 
 # Flags that a concept of the same name raises when it is present and not negated (or past, or
 # hypothetical, or about someone else). Numbness raises its flag by the body site it names.
-FLAG_CONCEPTS = ("bladder_bowel", "saddle_numbness", "both_legs", "walking", "chest_pain", "fall_accident",
-                 "weakness", "fever", "night_pain", "shooting")
+FLAG_CONCEPTS = (
+    "bladder_bowel",
+    "saddle_numbness",
+    "both_legs",
+    "walking",
+    "chest_pain",
+    "fall_accident",
+    "weakness",
+    "fever",
+    "night_pain",
+    "shooting",
+)
 
 
 FLAGS = FLAG_CONCEPTS + ("limb_numbness",)
@@ -37,14 +47,22 @@ class Reading:
     acknowledged: bool = False  # "thanks", "ok", "feeling better": nothing for anyone to do
     question: bool = False
     unaccounted: tuple[str, ...] = ()  # words the reader could not account for (the clinic reads them)
-    chit_chat: bool = False  # everyday words beside the answer ("3 N, long day at work"): read, not understood
+    chit_chat: bool = (
+        False  # everyday words beside the answer ("3 N, long day at work"): read, not understood
+    )
     denied: bool = False  # a finding the reply denies ("no chest pain"): an answer too
     temperature: float | None = None
 
     @property
     def understood(self) -> bool:
-        return (self.pain is not None or self.numbness is not None or self.done is not None
-                or bool(self.flags) or self.acknowledged or self.denied)
+        return (
+            self.pain is not None
+            or self.numbness is not None
+            or self.done is not None
+            or bool(self.flags)
+            or self.acknowledged
+            or self.denied
+        )
 
 
 _NAME_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-ZÁÉÍÓÚÑ][a-záéíóúñ]{2,})\b")
@@ -64,7 +82,9 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str]]:
         return Reading(), set()
     doc = Doc(words, lexicon)
     matches = find(doc)
-    statuses, covered = context_for(lexicon.programme, lexicon.language)(doc, matches) if matches else ([], set())
+    statuses, covered = (
+        context_for(lexicon.programme, lexicon.language)(doc, matches) if matches else ([], set())
+    )
     present: dict[str, list[Match]] = {}
     negated: dict[str, list[Match]] = {}
     for match, status in zip(matches, statuses):
@@ -77,8 +97,9 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str]]:
     # A body site is read when something in its clause is ("numb fingers"); alone ("my hand feels
     # weird") it is left for the clinic.
     read_clauses = {m.clause for m in matches if not m.concept.startswith("site_")}
-    covered.update(p for m in matches if m.concept.startswith("site_") and m.clause in read_clauses
-                   for p in m.positions)
+    covered.update(
+        p for m in matches if m.concept.startswith("site_") and m.clause in read_clauses for p in m.positions
+    )
 
     covered |= doc.excluded
     pain, temperature, number_positions = numbers(doc)
@@ -89,12 +110,17 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str]]:
     if present.get("temperature") and temperature is None:
         flags.add("fever")  # "I have a temperature"
 
-    numb_positions = {p for m in present.get("numbness", []) + negated.get("numbness", []) for p in m.positions}
+    numb_positions = {
+        p for m in present.get("numbness", []) + negated.get("numbness", []) for p in m.positions
+    }
     answer, yn_positions = yes_no(doc, number_positions, numb_positions)
     covered |= yn_positions
     numbness: bool | None = None
-    if answer is False and numb_positions and any(p + 1 in yn_positions or p + 2 in yn_positions
-                                                  for p in numb_positions):
+    if (
+        answer is False
+        and numb_positions
+        and any(p + 1 in yn_positions or p + 2 in yn_positions for p in numb_positions)
+    ):
         present.pop("numbness", None)  # "numb? no", "tingling: no"
     if present.get("numbness") or flags & {"saddle_numbness"}:
         numbness = True
@@ -104,7 +130,9 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str]]:
         numbness = False
     for match in present.get("numbness", []):
         same_clause = {m.concept for ms in present.values() for m in ms if m.clause == match.clause}
-        if "saddle_numbness" in same_clause or ("site_back" in same_clause and "site_limb" not in same_clause):
+        if "saddle_numbness" in same_clause or (
+            "site_back" in same_clause and "site_limb" not in same_clause
+        ):
             continue  # around the groin (E1), or between the shoulder blades: not in an arm or leg (S3)
         flags.add("limb_numbness")
     if answer is True and not present.get("numbness"):
@@ -116,12 +144,22 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str]]:
         covered.update(i for i, w in enumerate(words) if w in lexicon.pain_words)
 
     question = "?" in words or words[0] in lexicon.question_starts or bool(present.get("question"))
-    leftover = {w for i, w in enumerate(words) if i not in covered and w.isalpha() and w not in lexicon.fillers}
+    leftover = {
+        w for i, w in enumerate(words) if i not in covered and w.isalpha() and w not in lexicon.fillers
+    }
     unaccounted = {w for w in leftover if not is_everyday(lexicon, w) and w not in _names(text)}
-    reading = Reading(pain=pain, numbness=numbness, done=done_count(doc, present, negated), flags=frozenset(flags),
-                      acknowledged=bool(present.get("ack")), question=question, chit_chat=bool(leftover),
-                      denied=any(name not in PLAIN_CONCEPTS and name not in present for name in negated),
-                      unaccounted=tuple(w for w in words if w in unaccounted), temperature=temperature)
+    reading = Reading(
+        pain=pain,
+        numbness=numbness,
+        done=done_count(doc, present, negated),
+        flags=frozenset(flags),
+        acknowledged=bool(present.get("ack")),
+        question=question,
+        chit_chat=bool(leftover),
+        denied=any(name not in PLAIN_CONCEPTS and name not in present for name in negated),
+        unaccounted=tuple(w for w in words if w in unaccounted),
+        temperature=temperature,
+    )
     return reading, unaccounted
 
 
@@ -140,10 +178,15 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
     if len(other_unaccounted) >= len(unaccounted):
         return reading  # not written in the other language either
     left = unaccounted & other_unaccounted
-    return Reading(pain=reading.pain if reading.pain is not None else other.pain,
-                   numbness=reading.numbness if reading.numbness is not None else other.numbness,
-                   done=reading.done if reading.done is not None else other.done,
-                   flags=reading.flags | other.flags, acknowledged=reading.acknowledged or other.acknowledged,
-                   question=reading.question or other.question, chit_chat=reading.chit_chat, denied=reading.denied,
-                   unaccounted=tuple(w for w in reading.unaccounted if w in left),
-                   temperature=reading.temperature if reading.temperature is not None else other.temperature)
+    return Reading(
+        pain=reading.pain if reading.pain is not None else other.pain,
+        numbness=reading.numbness if reading.numbness is not None else other.numbness,
+        done=reading.done if reading.done is not None else other.done,
+        flags=reading.flags | other.flags,
+        acknowledged=reading.acknowledged or other.acknowledged,
+        question=reading.question or other.question,
+        chit_chat=reading.chit_chat,
+        denied=reading.denied,
+        unaccounted=tuple(w for w in reading.unaccounted if w in left),
+        temperature=reading.temperature if reading.temperature is not None else other.temperature,
+    )

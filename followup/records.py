@@ -7,9 +7,8 @@ from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlmodel import Session
-
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from . import audit, outbox
 from .db import checkpoint_truncate
@@ -23,20 +22,38 @@ from .views import escalation_json, list_escalations, list_messages, message_jso
 
 def export(session: Session, patient_id: int) -> dict:
     patient = get_patient(session, patient_id)
-    consent = session.execute(select(Consent).where(Consent.patient_id == patient_id).order_by(Consent.id)).scalars()
+    consent = session.execute(
+        select(Consent).where(Consent.patient_id == patient_id).order_by(Consent.id)
+    ).scalars()
     messages = list_messages(session, patient_id=patient_id)
     escalations = list_escalations(session, patient_id)
-    events = session.execute(select(AuditEvent).where(AuditEvent.patient_id == patient_id)
-                             .order_by(AuditEvent.id)).scalars()
+    events = session.execute(
+        select(AuditEvent).where(AuditEvent.patient_id == patient_id).order_by(AuditEvent.id)
+    ).scalars()
     return {
         "patient": patient_json(patient, enrolment_of(session, patient_id)),
-        "consent": [{"action": c.action, "method": c.method, "wording_version": c.wording_version,
-                     "evidence": c.evidence, "at": to_utc_z(c.at)} for c in consent],
+        "consent": [
+            {
+                "action": c.action,
+                "method": c.method,
+                "wording_version": c.wording_version,
+                "evidence": c.evidence,
+                "at": to_utc_z(c.at),
+            }
+            for c in consent
+        ],
         "messages": [message_json(m) for m in messages],
         "readings": readings_json(session, patient_id),
         "escalations": [escalation_json(e) for e in escalations],
-        "audit": [{"at": to_utc_z(e.at), "actor": e.actor, "action": e.action,
-                   "detail": json.loads(e.detail) if e.detail else {}} for e in events],
+        "audit": [
+            {
+                "at": to_utc_z(e.at),
+                "actor": e.actor,
+                "action": e.action,
+                "detail": json.loads(e.detail) if e.detail else {},
+            }
+            for e in events
+        ],
     }
 
 
@@ -59,29 +76,59 @@ def forget(session: Session, patient_id: int, now: datetime, actor: str = "cli")
     if is_forgotten(session, patient_id):
         raise BadInput(f"patient {patient_id} was already forgotten")
     outbox.cancel_pending(session, patient_id, now, "patient data deleted")
-    counts = Counter(f"{d}:{k}:{s}" for d, k, s in session.execute(
-        select(Message.direction, Message.kind, Message.status).where(Message.patient_id == patient_id)))
+    counts = Counter(
+        f"{d}:{k}:{s}"
+        for d, k, s in session.execute(
+            select(Message.direction, Message.kind, Message.status).where(Message.patient_id == patient_id)
+        )
+    )
     session.execute(delete(Reading).where(Reading.patient_id == patient_id))
-    session.execute(update(Message).where(Message.in_reply_to.is_not(None), Message.patient_id == patient_id)
-                    .values(in_reply_to=None))
+    session.execute(
+        update(Message)
+        .where(Message.in_reply_to.is_not(None), Message.patient_id == patient_id)
+        .values(in_reply_to=None)
+    )
     session.execute(delete(Message).where(Message.patient_id == patient_id))
     session.execute(update(Consent).where(Consent.patient_id == patient_id).values(evidence=None))
     # A reason quotes readings ("persistent pain: 6/10 on 2026-12-03, ..."): keep the rule's own words.
-    for escalation_id, rule in session.execute(select(Escalation.id, Escalation.rule)
-                                               .where(Escalation.patient_id == patient_id)).all():
-        session.execute(update(Escalation).where(Escalation.id == escalation_id).values(
-            note=None, reason=REASONS.get(rule, "reason deleted with the patient's data")))
+    for escalation_id, rule in session.execute(
+        select(Escalation.id, Escalation.rule).where(Escalation.patient_id == patient_id)
+    ).all():
+        session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id)
+            .values(note=None, reason=REASONS.get(rule, "reason deleted with the patient's data"))
+        )
     session.execute(update(AuditEvent).where(AuditEvent.patient_id == patient_id).values(detail=""))
-    session.execute(update(Patient).where(Patient.id == patient_id).values(
-        name=FORGOTTEN, phone=f"forgotten-{patient_id}", email=None, status="unenrolled",
-        status_reason="personal data deleted on request", updated_at=now))
+    session.execute(
+        update(Patient)
+        .where(Patient.id == patient_id)
+        .values(
+            name=FORGOTTEN,
+            phone=f"forgotten-{patient_id}",
+            email=None,
+            status="unenrolled",
+            status_reason="personal data deleted on request",
+            updated_at=now,
+        )
+    )
     enrolment = enrolment_of(session, patient_id)
     enrolment.ended_at = enrolment.ended_at or now
     session.add(enrolment)
-    audit.record(session, now, actor, "patient.forgotten", patient_id=patient_id, clinic_id=patient.clinic_id,
-                 message_counts=dict(sorted(counts.items())))
-    return {"patient_id": patient_id, "messages_deleted": sum(counts.values()),
-            "message_counts": dict(sorted(counts.items()))}
+    audit.record(
+        session,
+        now,
+        actor,
+        "patient.forgotten",
+        patient_id=patient_id,
+        clinic_id=patient.clinic_id,
+        message_counts=dict(sorted(counts.items())),
+    )
+    return {
+        "patient_id": patient_id,
+        "messages_deleted": sum(counts.values()),
+        "message_counts": dict(sorted(counts.items())),
+    }
 
 
 def erase_copies(engine: Engine, patient_id: int) -> None:
@@ -95,6 +142,8 @@ def erase_copies(engine: Engine, patient_id: int) -> None:
     """
     if not checkpoint_truncate(engine, CHECKPOINT_WAIT):
         raise FollowupError(
-            f"patient {patient_id} is forgotten, but the SQLite write-ahead log still holds copies of the deleted "
+            f"patient {patient_id} is forgotten, but the SQLite write-ahead log still holds copies "
+            "of the deleted "
             f"data: another connection kept a read open for {CHECKPOINT_WAIT:g} s; once it has finished, run "
-            f"`followup patient forget {patient_id} --yes` again")
+            f"`followup patient forget {patient_id} --yes` again"
+        )

@@ -10,8 +10,8 @@ import csv
 import io
 import json
 import statistics
-from contextlib import redirect_stdout
 from collections import defaultdict
+from contextlib import redirect_stdout
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -19,8 +19,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from .localtime import to_utc_z
-from .models import Escalation, Message, Patient, Reading
 from .messages import html_environment
+from .models import Escalation, Message, Patient, Reading
 from .rules import TIER_ORDER
 
 
@@ -34,8 +34,13 @@ def count_patients(session: Session, clinic_id: int | None = None) -> int:
 STAGES = 4  # build() calls step(1) after each: patients, messages, replies, escalations
 
 
-def build(session: Session, now: datetime, clinic_id: int | None = None, patient_id: int | None = None,
-          step=lambda _n: None) -> dict:
+def build(
+    session: Session,
+    now: datetime,
+    clinic_id: int | None = None,
+    patient_id: int | None = None,
+    step=lambda _n: None,
+) -> dict:
     query = select(Patient).order_by(Patient.id)
     if clinic_id is not None:
         query = query.where(Patient.clinic_id == clinic_id)
@@ -47,22 +52,42 @@ def build(session: Session, now: datetime, clinic_id: int | None = None, patient
     # Counted per slot, not per row: a `both` patient's reminder goes out as an SMS and an email, and
     # is still one reminder to do the exercises once.
     sent: dict[tuple[int, str], int] = defaultdict(int)
-    slots = (select(Message.patient_id, Message.kind).where(
-        Message.patient_id.in_(ids), Message.direction == "out", Message.kind.in_(("reminder", "checkin")),
-        Message.status.in_(("sent", "delivered")))
-        .group_by(Message.patient_id, Message.kind, func.coalesce(Message.local_date, Message.sent_at), Message.slot)
-        .subquery())
-    for pid, kind, n in session.execute(select(slots.c.patient_id, slots.c.kind, func.count())
-                                        .group_by(slots.c.patient_id, slots.c.kind)):
+    slots = (
+        select(Message.patient_id, Message.kind)
+        .where(
+            Message.patient_id.in_(ids),
+            Message.direction == "out",
+            Message.kind.in_(("reminder", "checkin")),
+            Message.status.in_(("sent", "delivered")),
+        )
+        .group_by(
+            Message.patient_id, Message.kind, func.coalesce(Message.local_date, Message.sent_at), Message.slot
+        )
+        .subquery()
+    )
+    for pid, kind, n in session.execute(
+        select(slots.c.patient_id, slots.c.kind, func.count()).group_by(slots.c.patient_id, slots.c.kind)
+    ):
         sent[(pid, kind)] = n
     step(1)
     answered = aliased(Message)
     readings = session.execute(
-        select(Reading.patient_id, Reading.local_date, Reading.pain, Reading.numbness, Reading.done,
-               Reading.understood, Reading.answers_message_id, answered.kind, answered.local_date.label("slot_date"),
-               answered.slot)
+        select(
+            Reading.patient_id,
+            Reading.local_date,
+            Reading.pain,
+            Reading.numbness,
+            Reading.done,
+            Reading.understood,
+            Reading.answers_message_id,
+            answered.kind,
+            answered.local_date.label("slot_date"),
+            answered.slot,
+        )
         .outerjoin(answered, answered.id == Reading.answers_message_id)
-        .where(Reading.patient_id.in_(ids)).order_by(Reading.at, Reading.id)).all()
+        .where(Reading.patient_id.in_(ids))
+        .order_by(Reading.at, Reading.id)
+    ).all()
     per_patient: dict[int, dict] = {pid: {"done": 0, "answered": set(), "days": {}} for pid in ids}
     for r in readings:
         entry = per_patient[r.patient_id]
@@ -88,41 +113,70 @@ def build(session: Session, now: datetime, clinic_id: int | None = None, patient
         reminders, checkins = sent[(p.id, "reminder")], sent[(p.id, "checkin")]
         days = sorted(entry["days"].items())
         pains = [d["pain"] for _, d in days if d["pain"] is not None]
-        rows.append({
-            "patient_id": p.id, "name": p.name, "status": p.status,
-            "reminders_sent": reminders, "done_replies": entry["done"],
-            "adherence": round(min(1.0, entry["done"] / reminders), 2) if reminders else None,
-            "checkins_sent": checkins, "checkins_answered": len(entry["answered"]),
-            "response_rate": round(len(entry["answered"]) / checkins, 2) if checkins else None,
-            "first_pain": pains[0] if pains else None, "last_pain": pains[-1] if pains else None,
-            "numb_days": sum(1 for _, d in days if d["numbness"]),
-            "escalations": dict(by_patient_tier[p.id]),
-            "pain_trend": [{"date": day, "pain": d["pain"], "numbness": d["numbness"]} for day, d in days],
-        })
-    ack_minutes = [(e.acknowledged_at - e.created_at).total_seconds() / 60 for e in escalations if e.acknowledged_at]
+        rows.append(
+            {
+                "patient_id": p.id,
+                "name": p.name,
+                "status": p.status,
+                "reminders_sent": reminders,
+                "done_replies": entry["done"],
+                "adherence": round(min(1.0, entry["done"] / reminders), 2) if reminders else None,
+                "checkins_sent": checkins,
+                "checkins_answered": len(entry["answered"]),
+                "response_rate": round(len(entry["answered"]) / checkins, 2) if checkins else None,
+                "first_pain": pains[0] if pains else None,
+                "last_pain": pains[-1] if pains else None,
+                "numb_days": sum(1 for _, d in days if d["numbness"]),
+                "escalations": dict(by_patient_tier[p.id]),
+                "pain_trend": [
+                    {"date": day, "pain": d["pain"], "numbness": d["numbness"]} for day, d in days
+                ],
+            }
+        )
+    ack_minutes = [
+        (e.acknowledged_at - e.created_at).total_seconds() / 60 for e in escalations if e.acknowledged_at
+    ]
     tiers = defaultdict(int)
     for e in escalations:
         tiers[e.tier] += 1
     total_reminders = sum(r["reminders_sent"] for r in rows)
     total_checkins = sum(r["checkins_sent"] for r in rows)
     return {
-        "generated_at": to_utc_z(now), "clinic_id": clinic_id, "patient_id": patient_id,
+        "generated_at": to_utc_z(now),
+        "clinic_id": clinic_id,
+        "patient_id": patient_id,
         "clinic": {
             "patients": len(rows),
             "adherence": round(min(1.0, sum(r["done_replies"] for r in rows) / total_reminders), 2)
-            if total_reminders else None,
+            if total_reminders
+            else None,
             "response_rate": round(sum(r["checkins_answered"] for r in rows) / total_checkins, 2)
-            if total_checkins else None,
+            if total_checkins
+            else None,
             "escalations_by_tier": {t: tiers[t] for t in TIER_ORDER if tiers.get(t)},
             "open_escalations": sum(1 for e in escalations if e.acknowledged_at is None),
-            "median_minutes_to_acknowledge": round(statistics.median(ack_minutes), 1) if ack_minutes else None,
+            "median_minutes_to_acknowledge": round(statistics.median(ack_minutes), 1)
+            if ack_minutes
+            else None,
         },
         "patients": rows,
     }
 
 
-CSV_COLUMNS = ["patient_id", "name", "status", "reminders_sent", "done_replies", "adherence", "checkins_sent",
-               "checkins_answered", "response_rate", "first_pain", "last_pain", "numb_days"]
+CSV_COLUMNS = [
+    "patient_id",
+    "name",
+    "status",
+    "reminders_sent",
+    "done_replies",
+    "adherence",
+    "checkins_sent",
+    "checkins_answered",
+    "response_rate",
+    "first_pain",
+    "last_pain",
+    "numb_days",
+]
 
 
 def as_csv(report: dict) -> str:
@@ -130,7 +184,9 @@ def as_csv(report: dict) -> str:
     writer = csv.DictWriter(out, CSV_COLUMNS + ["escalations"], extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in report["patients"]:
-        writer.writerow({**row, "escalations": " ".join(f"{t}:{n}" for t, n in sorted(row["escalations"].items()))})
+        writer.writerow(
+            {**row, "escalations": " ".join(f"{t}:{n}" for t, n in sorted(row["escalations"].items()))}
+        )
     return out.getvalue()
 
 
@@ -154,11 +210,15 @@ def as_table(report: dict, table) -> str:
     c = report["clinic"]
     n = c["patients"]
     tiers = ", ".join(f"{k} {v}" for k, v in c["escalations_by_tier"].items()) or "none"
-    head = (f"{n} patient{'' if n == 1 else 's'}; reminder adherence {_share(c['adherence'])}; check-in response "
-            f"{_share(c['response_rate'])}; escalations: {tiers} ({c['open_escalations']} open); median time to "
-            f"acknowledge {duration(c['median_minutes_to_acknowledge'])}\n")
-    rows = [{**row, "escalations": ", ".join(f"{k} {v}" for k, v in sorted(row["escalations"].items()))}
-            for row in report["patients"]]
+    head = (
+        f"{n} patient{'' if n == 1 else 's'}; reminder adherence {_share(c['adherence'])}; check-in response "
+        f"{_share(c['response_rate'])}; escalations: {tiers} ({c['open_escalations']} open); median time to "
+        f"acknowledge {duration(c['median_minutes_to_acknowledge'])}\n"
+    )
+    rows = [
+        {**row, "escalations": ", ".join(f"{k} {v}" for k, v in sorted(row["escalations"].items()))}
+        for row in report["patients"]
+    ]
     buffer = io.StringIO()
     with redirect_stdout(buffer):
         table(rows, CSV_COLUMNS + ["escalations"])
@@ -171,4 +231,8 @@ def as_json(report: dict) -> str:
 
 def as_html(report: dict) -> str:
     """One self-contained file: inline CSS and SVG, no scripts, nothing fetched from the network."""
-    return html_environment().get_template("report.html").render(report=report, tiers=TIER_ORDER, duration=duration)
+    return (
+        html_environment()
+        .get_template("report.html")
+        .render(report=report, tiers=TIER_ORDER, duration=duration)
+    )

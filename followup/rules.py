@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache
 from typing import NamedTuple
 
 from .errors import FollowupError
@@ -17,20 +17,48 @@ from .replies import FLAGS
 from .resources import data_dir
 
 TIER_ORDER = ("emergency", "urgent", "soon", "routine", "none")
-RULE_TIERS = {"E1": "emergency", "E2": "emergency", "E3": "emergency", "U1": "urgent", "U2": "urgent",
-              "U3": "urgent", "S1": "soon", "S2": "soon", "S3": "soon", "S4": "soon", "S5": "soon",
-              "R1": "routine", "M1": "none"}
+RULE_TIERS = {
+    "E1": "emergency",
+    "E2": "emergency",
+    "E3": "emergency",
+    "U1": "urgent",
+    "U2": "urgent",
+    "U3": "urgent",
+    "S1": "soon",
+    "S2": "soon",
+    "S3": "soon",
+    "S4": "soon",
+    "S5": "soon",
+    "R1": "routine",
+    "M1": "none",
+}
 RULE_ORDER = list(RULE_TIERS)
-REASONS = {"E1": "new loss of bladder or bowel control, or numbness around the groin",
-           "E2": "symptoms in both legs, or new difficulty walking or unsteadiness",
-           "E3": "chest pain, or symptoms after a fall or accident",
-           "U1": "new or worsening weakness in an arm or hand",
-           "U2": "fever, or pain not eased by rest or at night",
-           "U3": "severe pain", "S1": "persistent pain", "S2": "persistent numbness or tingling",
-           "S3": "numbness or tingling in an arm or leg", "S4": "pain shooting down the spine or around the torso",
-           "S5": "pain worse than at the start", "R1": "no reply to check-ins", "M1": "mild pain"}
-_INTS = ("urgent_pain", "persistent_pain", "persistent_days", "improvement", "worsening", "mild_pain_max",
-         "dedupe_days", "nudge_after_missed", "review_after_missed")
+REASONS = {
+    "E1": "new loss of bladder or bowel control, or numbness around the groin",
+    "E2": "symptoms in both legs, or new difficulty walking or unsteadiness",
+    "E3": "chest pain, or symptoms after a fall or accident",
+    "U1": "new or worsening weakness in an arm or hand",
+    "U2": "fever, or pain not eased by rest or at night",
+    "U3": "severe pain",
+    "S1": "persistent pain",
+    "S2": "persistent numbness or tingling",
+    "S3": "numbness or tingling in an arm or leg",
+    "S4": "pain shooting down the spine or around the torso",
+    "S5": "pain worse than at the start",
+    "R1": "no reply to check-ins",
+    "M1": "mild pain",
+}
+_INTS = (
+    "urgent_pain",
+    "persistent_pain",
+    "persistent_days",
+    "improvement",
+    "worsening",
+    "mild_pain_max",
+    "dedupe_days",
+    "nudge_after_missed",
+    "review_after_missed",
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +76,7 @@ class Rules:
     realert_after: dict[str, timedelta]
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_rules(name: str) -> Rules:
     path = data_dir("rules") / f"{name}.toml"
     try:
@@ -132,7 +160,9 @@ def reports_anything(pain: int | None, numbness: bool | None, flags) -> bool:
     return pain is not None or bool(numbness) or bool(flags)
 
 
-def evaluate(replies: list[Reply], rules: Rules, *, recent: dict[str, datetime], now: datetime) -> list[Decision]:
+def evaluate(
+    replies: list[Reply], rules: Rules, *, recent: dict[str, datetime], now: datetime
+) -> list[Decision]:
     """Every rule the latest reply triggers, highest tier first. `recent`: rule -> when it last fired
     unacknowledged; such a rule is marked suppressed inside the de-duplication window."""
     if not replies:
@@ -152,30 +182,48 @@ def evaluate(replies: list[Reply], rules: Rules, *, recent: dict[str, datetime],
     span = rules.persistent_days - 1
     pain_days = _daily(ordered, lambda r: r.pain)
     pain_run = _run(pain_days, lambda d: d.pain >= rules.persistent_pain)
-    if (latest.pain is not None and pain_run and pain_run[-1] is pain_days[-1]
-            and (pain_run[-1].local_date - pain_run[0].local_date).days >= span
-            and pain_run[-1].pain > pain_run[0].pain - rules.improvement):
-        matched.append(("S1", f"{REASONS['S1']}: {pain_run[0].pain}/10 on {pain_run[0].local_date}, "
-                              f"{pain_run[-1].pain}/10 on {pain_run[-1].local_date}"))
+    if (
+        latest.pain is not None
+        and pain_run
+        and pain_run[-1] is pain_days[-1]
+        and (pain_run[-1].local_date - pain_run[0].local_date).days >= span
+        and pain_run[-1].pain > pain_run[0].pain - rules.improvement
+    ):
+        matched.append(
+            (
+                "S1",
+                f"{REASONS['S1']}: {pain_run[0].pain}/10 on {pain_run[0].local_date}, "
+                f"{pain_run[-1].pain}/10 on {pain_run[-1].local_date}",
+            )
+        )
 
     numb_days = _daily(ordered, lambda r: r.numbness)
     numb_run = _run(numb_days, lambda d: d.numbness)
-    if (latest.numbness and numb_run and numb_run[-1] is numb_days[-1]
-            and (numb_run[-1].local_date - numb_run[0].local_date).days >= span):
+    if (
+        latest.numbness
+        and numb_run
+        and numb_run[-1] is numb_days[-1]
+        and (numb_run[-1].local_date - numb_run[0].local_date).days >= span
+    ):
         matched.append(("S2", f"{REASONS['S2']} since {numb_run[0].local_date}"))
 
     with_pain = [r for r in ordered if r.pain is not None]
-    if (latest.pain is not None and len(with_pain) > 1 and latest.pain < rules.urgent_pain
-            and latest.pain >= with_pain[0].pain + rules.worsening):
+    if (
+        latest.pain is not None
+        and len(with_pain) > 1
+        and latest.pain < rules.urgent_pain
+        and latest.pain >= with_pain[0].pain + rules.worsening
+    ):
         matched.append(("S5", f"{REASONS['S5']}: {with_pain[0].pain}/10 then, {latest.pain}/10 now"))
 
     if not matched and latest.pain is not None and 0 < latest.pain <= rules.mild_pain_max:
         matched.append(("M1", REASONS["M1"]))
 
     window = timedelta(days=rules.dedupe_days)
-    decisions = [Decision(rule, RULE_TIERS[rule], reason,
-                          suppressed=rule in recent and now - recent[rule] < window)
-                 for rule, reason in matched]
+    decisions = [
+        Decision(rule, RULE_TIERS[rule], reason, suppressed=rule in recent and now - recent[rule] < window)
+        for rule, reason in matched
+    ]
     return sorted(decisions, key=lambda d: (TIER_ORDER.index(d.tier), RULE_ORDER.index(d.rule)))
 
 

@@ -15,8 +15,10 @@ from text_to_num import text2num
 from .lexicon import load
 from .matching import Doc, Match
 
-_NUMBER_WORDS = {"en": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"],
-                 "es": ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez"]}
+_NUMBER_WORDS = {
+    "en": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"],
+    "es": ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez"],
+}
 
 
 @lru_cache(maxsize=65536)
@@ -52,13 +54,19 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
     for i, w in enumerate(words):
         value = number_value(w, lex.language) if (w[0].isdigit() or w.isalpha()) else None
         after = words[i + 1] if i + 1 < len(words) else ""
-        if value is None and w.isalpha() and (len(words) <= 2 or after in lex.yes | lex.no
-                                               or (i > 0 and words[i - 1] in lex.pain_words)):
+        if (
+            value is None
+            and w.isalpha()
+            and (len(words) <= 2 or after in lex.yes | lex.no or (i > 0 and words[i - 1] in lex.pain_words))
+        ):
             value = _misspelt_number(w, lex.programme, lex.language)  # "sevn N", "pain eigth"
         if value is None:
             continue
-        if w.isalpha() and w in ("one", "un", "uno", "una", "a") and (
-                (after.isalpha() and after not in lex.yes | lex.no) or (after and after[0].isdigit())):
+        if (
+            w.isalpha()
+            and w in ("one", "un", "uno", "una", "a")
+            and ((after.isalpha() and after not in lex.yes | lex.no) or (after and after[0].isdigit()))
+        ):
             continue  # "one leg", "una pierna", "un 10": a word, not a score
         if 35 <= value <= 45 or 95 <= value <= 110:
             temperature = value
@@ -80,9 +88,14 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
             strong = (i, int(value + 0.5))
             used.update(range(i, i + out_of))
             continue
-        if i >= 2 and _out_of_ten(words, i - 2, lex.language) or i >= 3 and _out_of_ten(words, i - 3, lex.language):
+        if (
+            i >= 2
+            and _out_of_ten(words, i - 2, lex.language)
+            or i >= 3
+            and _out_of_ten(words, i - 3, lex.language)
+        ):
             continue  # the "10" of "6/10"
-        labelled = any(b in lex.pain_words for b in words[max(0, i - 3):i])
+        labelled = any(b in lex.pain_words for b in words[max(0, i - 3) : i])
         candidates.append((i, int(value + 0.5), labelled))
     used.update(i for i, _, _ in candidates)
     if strong:
@@ -90,9 +103,11 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
     if not candidates:
         return None, temperature, used
     for i, value, _ in candidates:
-        if any(w in lex.now_words for w in words[max(0, i - 3):i + 2]):
+        if any(w in lex.now_words for w in words[max(0, i - 3) : i + 2]):
             return value, temperature, used  # "7 yesterday, 3 now"
-    if len(candidates) > 1 and any(w in lex.transition_words for w in words[candidates[0][0]:candidates[-1][0]]):
+    if len(candidates) > 1 and any(
+        w in lex.transition_words for w in words[candidates[0][0] : candidates[-1][0]]
+    ):
         return candidates[-1][1], temperature, used  # "went from 7 to 3": the current one
     labelled = [c for c in candidates if c[2]]
     if labelled:
@@ -104,7 +119,7 @@ def _out_of_ten(words: list[str], i: int, language: str) -> int:
     """How many tokens "N/10", "N out of ten", "N de 10" take from i (0 if it is none of them)."""
     for between in (["/"], ["out", "of"], ["de"], ["over"], ["outta"], ["sobre"]):
         j = i + 1 + len(between)
-        if words[i + 1:j] == between and j < len(words) and number_value(words[j], language) == 10:
+        if words[i + 1 : j] == between and j < len(words) and number_value(words[j], language) == 10:
             return j - i + 1
     return 0
 
@@ -127,8 +142,12 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
         opens_reply = not prev and i + 1 < len(words) and not words[i + 1][0].isalnum()
         if lex.language == "es" and w == "y" and not ends_clause:
             continue  # "5 y todavia hormigueo": "and"
-        if (follows_number and (ends_clause or w not in ("no",))) or (follows_numb and ends_clause) or alone \
-                or opens_reply:
+        if (
+            (follows_number and (ends_clause or w not in ("no",)))
+            or (follows_numb and ends_clause)
+            or alone
+            or opens_reply
+        ):
             return w in lex.yes, {i}
     return None, set()
 
@@ -136,7 +155,9 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
 _COUNT_WORDS = {"twice": 2, "thrice": 3}
 
 
-_DONE_COUNT = re.compile(r"^(?:done|did|finished|listo|lista|hecho|hechos|hecha|termine)$")  # "done 2": a count
+_DONE_COUNT = re.compile(
+    r"^(?:done|did|finished|listo|lista|hecho|hechos|hecha|termine)$"
+)  # "done 2": a count
 
 
 def done_count(doc: Doc, present: dict[str, list[Match]], negated: dict[str, list[Match]]) -> int | None:
@@ -154,7 +175,11 @@ def done_count(doc: Doc, present: dict[str, list[Match]], negated: dict[str, lis
             return min(10, int(w))
         if w in ("dos", "two") and i + 1 < len(words) and words[i + 1] in ("veces", "times"):
             return 2
-        if _DONE_COUNT.match(w) and i + 1 < len(words) and words[i + 1].isdigit() and (
-                i + 2 >= len(words) or words[i + 2] not in doc.lexicon.units):
+        if (
+            _DONE_COUNT.match(w)
+            and i + 1 < len(words)
+            and words[i + 1].isdigit()
+            and (i + 2 >= len(words) or words[i + 2] not in doc.lexicon.units)
+        ):
             return min(10, int(words[i + 1]))
     return 1

@@ -13,14 +13,14 @@ import signal
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, is_dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -54,8 +54,15 @@ class TickReport:
 
     def summary(self) -> str:
         d = self.dispatch
-        parts = [f"planned {self.planned}", f"sent {d.sent}", f"failed {d.failed}", f"retrying {d.retrying}",
-                 f"skipped {d.skipped}", f"stale {d.stale}", f"deferred {d.deferred}"]
+        parts = [
+            f"planned {self.planned}",
+            f"sent {d.sent}",
+            f"failed {d.failed}",
+            f"retrying {d.retrying}",
+            f"skipped {d.skipped}",
+            f"stale {d.stale}",
+            f"deferred {d.deferred}",
+        ]
         parts += [f"{k} {v}" for k, v in self.rules.items()]
         return ", ".join(parts)
 
@@ -63,9 +70,16 @@ class TickReport:
 class Worker:
     """The three jobs of a scheduler process, callable one at a time (tick) or from APScheduler."""
 
-    def __init__(self, engine: Engine, channels: dict[str, Channel], *, now: Callable = clock.now,
-                 batch: int | dict[str, int] = dispatch.BATCH, lease: timedelta = dispatch.LEASE,
-                 pace: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        channels: dict[str, Channel],
+        *,
+        now: Callable = clock.now,
+        batch: int | dict[str, int] = dispatch.BATCH,
+        lease: timedelta = dispatch.LEASE,
+        pace: Callable[[str], None] | None = None,
+    ):
         self.engine, self.channels, self.now = engine, channels, now
         self.batch, self.lease, self.pace = batch, lease, pace
         self.owner = worker_id()
@@ -77,8 +91,17 @@ class Worker:
             return outbox.plan(session, self.now())
 
     def dispatch(self) -> dispatch.Report:
-        return dispatch.run_once(self.engine, self.channels, self.owner, clock=self.now, batch=self.batch,
-                                 lease=self.lease, stop=self.stopping, pace=self.pace, held=self.held)
+        return dispatch.run_once(
+            self.engine,
+            self.channels,
+            self.owner,
+            clock=self.now,
+            batch=self.batch,
+            lease=self.lease,
+            stop=self.stopping,
+            pace=self.pace,
+            held=self.held,
+        )
 
     def rules(self) -> dict[str, int]:
         with session_scope(self.engine) as session:
@@ -95,10 +118,13 @@ class Worker:
         runs out instead), since a sent one among them would go out again."""
         if self.held:
             try:
-                dispatch.run_once(self.engine, {}, self.owner, clock=self.now, lease=self.lease, held=self.held)
+                dispatch.run_once(
+                    self.engine, {}, self.owner, clock=self.now, lease=self.lease, held=self.held
+                )
             except Exception as exc:
-                log.warning("could not record %d outcomes before stopping: %s", len(self.held.jobs),
-                            error_reason(exc))
+                log.warning(
+                    "could not record %d outcomes before stopping: %s", len(self.held.jobs), error_reason(exc)
+                )
         with session_scope(self.engine) as session:
             return outbox.release(session, self.owner, self.now(), keep=self.held.ids())
 
@@ -121,16 +147,25 @@ def build_worker(settings, engine: Engine, channels: dict[str, Channel] | None =
         # batches: the last sends of a batch are in flight when the next claim starts, and each
         # boundary loses that much of the cap.
         ahead = min(CLAIM_AHEAD_SECONDS, settings.lease_seconds / 4)
-        worker.batch = {"sms": max(1, min(SMS_BATCH_MAX, int(settings.sms_max_per_second * ahead))),
-                        "email": dispatch.BATCH}
+        worker.batch = {
+            "sms": max(1, min(SMS_BATCH_MAX, int(settings.sms_max_per_second * ahead))),
+            "email": dispatch.BATCH,
+        }
     return worker
 
 
 def schedule_jobs(scheduler: BaseScheduler, worker: Worker) -> None:
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None, "replace_existing": True}
     for name, every in (("plan", PLAN_EVERY), ("dispatch", DISPATCH_EVERY), ("rules", RULES_EVERY)):
-        scheduler.add_job(_logged(getattr(worker, name)), "interval", seconds=every.total_seconds(), id=name,
-                          name=name, next_run_time=datetime.now(timezone.utc), **common)
+        scheduler.add_job(
+            _logged(getattr(worker, name)),
+            "interval",
+            seconds=every.total_seconds(),
+            id=name,
+            name=name,
+            next_run_time=datetime.now(UTC),
+            **common,
+        )
 
 
 def _plain(result) -> str:
@@ -138,8 +173,11 @@ def _plain(result) -> str:
     if is_dataclass(result):
         result = asdict(result)
     if isinstance(result, dict):
-        return ", ".join(f"{k} {_plain(v) if isinstance(v, dict) else v}" for k, v in result.items()
-                         if not (isinstance(v, dict) and not v))
+        return ", ".join(
+            f"{k} {_plain(v) if isinstance(v, dict) else v}"
+            for k, v in result.items()
+            if not (isinstance(v, dict) and not v)
+        )
     return str(result)
 
 
@@ -153,8 +191,11 @@ def _logged(job: Callable) -> Callable:
         except OperationalError as exc:
             # The database is away (restart, failover, network) or full. One line, not a traceback a
             # second: an outage must not flood the log, and a log nobody drains must not stall the jobs.
-            log.warning("%s failed: database error (%s); it runs again at its next interval",
-                        job.__name__, error_reason(exc))
+            log.warning(
+                "%s failed: database error (%s); it runs again at its next interval",
+                job.__name__,
+                error_reason(exc),
+            )
             failing = True
             return None
         except Exception:  # one failed cycle must not stop the scheduler
@@ -173,8 +214,9 @@ def _logged(job: Callable) -> Callable:
 
 
 def start_scheduler(worker: Worker) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(jobstores={"default": MemoryJobStore()},
-                                    executors={"default": ThreadPoolExecutor(4)}, timezone="UTC")
+    scheduler = BackgroundScheduler(
+        jobstores={"default": MemoryJobStore()}, executors={"default": ThreadPoolExecutor(4)}, timezone="UTC"
+    )
     schedule_jobs(scheduler, worker)
     scheduler.start()
     log.info("scheduler %s started", worker.owner)

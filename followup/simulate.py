@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import event, func, select
@@ -31,7 +31,7 @@ from .service import Worker
 
 BEHAVIOURS = ("adherent", "forgetful", "worsening", "red flag", "opts out")
 ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London")
-START = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+START = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 _NEXT_DUE = Prepared(select(func.min(Message.next_attempt_at)).where(Message.status == "pending"))
 
 
@@ -71,20 +71,28 @@ class Result:
         s = self.summary
         counts = lambda d: ", ".join(f"{k} {v}" for k, v in d.items()) or "none"  # noqa: E731
         plural = lambda n, noun: f"{n} {noun}" + ("" if n == 1 else "s")  # noqa: E731
-        return "\n".join(self.lines + [
-            f"\n{plural(s['patients'], 'patient')}, {plural(s['days'], 'day')}, seed {s['seed']}: "
-            f"{counts(s['behaviours'])}",
-            f"sent: {counts(s['sent'])}",
-            f"replies received: {s['replies_received']}; escalations: {counts(s['escalations'])}",
-            f"patients: {counts(s['patient_status'])}; skipped or failed: {counts(s['skipped_or_failed'])}"]
-            + ([f"explore it: followup --db {self.database} report --format html --out report.html"]
-               if self.database else []))
+        return "\n".join(
+            self.lines
+            + [
+                f"\n{plural(s['patients'], 'patient')}, {plural(s['days'], 'day')}, seed {s['seed']}: "
+                f"{counts(s['behaviours'])}",
+                f"sent: {counts(s['sent'])}",
+                f"replies received: {s['replies_received']}; escalations: {counts(s['escalations'])}",
+                f"patients: {counts(s['patient_status'])}; "
+                f"skipped or failed: {counts(s['skipped_or_failed'])}",
+            ]
+            + (
+                [f"explore it: followup --db {self.database} report --format html --out report.html"]
+                if self.database
+                else []
+            )
+        )
 
 
 class _ScriptedPhones:
     """Wraps the fake SMS channel: each delivered message may schedule the patient's answer."""
 
-    def __init__(self, sim: "Simulation"):
+    def __init__(self, sim: Simulation):
         self.sim = sim
         self.inner = FakeChannel("sms", keep=False)
         self.name, self.concurrency = "sms", 1
@@ -96,7 +104,9 @@ class _ScriptedPhones:
 
 
 class Simulation:
-    def __init__(self, patients: int, days: int, seed: int, transcript: bool, on_day=None, keep: str | None = None):
+    def __init__(
+        self, patients: int, days: int, seed: int, transcript: bool, on_day=None, keep: str | None = None
+    ):
         self.keep = keep
         self.on_day = on_day or (lambda _n: None)
         self.patients, self.days, self.seed, self.transcript = patients, days, seed, transcript
@@ -156,25 +166,52 @@ class Simulation:
                 dbapi_conn.execute(f"PRAGMA {pragma}")
 
         with session_scope(engine) as session:
-            clinic = clinics.add_clinic(session, self.now, name="Simulated Clinic", phone="+16175550100",
-                                        timezone="America/New_York", alert_email="alerts@clinic.example",
-                                        alert_phone="+16175550199")
+            clinic = clinics.add_clinic(
+                session,
+                self.now,
+                name="Simulated Clinic",
+                phone="+16175550100",
+                timezone="America/New_York",
+                alert_email="alerts@clinic.example",
+                alert_phone="+16175550199",
+            )
             rows = []
             for i in range(self.patients):
-                rows.append((f"row {i + 2}", {"name": f"Patient {i + 1}", "phone": f"+1617555{2000 + i:04d}",
-                                              "timezone": ZONES[i % len(ZONES)], "consent": "yes",
-                                              "reminder_times": "09:00", "checkin_time": "19:00",
-                                              "weeks": str(max(1, -(-self.days // 7))), "start": "2026-12-01"}))
+                rows.append(
+                    (
+                        f"row {i + 2}",
+                        {
+                            "name": f"Patient {i + 1}",
+                            "phone": f"+1617555{2000 + i:04d}",
+                            "timezone": ZONES[i % len(ZONES)],
+                            "consent": "yes",
+                            "reminder_times": "09:00",
+                            "checkin_time": "19:00",
+                            "weeks": str(max(1, -(-self.days // 7))),
+                            "start": "2026-12-01",
+                        },
+                    )
+                )
             created = enrolment.enrol(session, clinic, rows, self.now, method="csv")
         for patient in created:
-            behaviour = BEHAVIOURS[(patient.id - 1) % len(BEHAVIOURS)] if self.patients <= 5 else \
-                self.rng.choices(BEHAVIOURS, weights=(50, 25, 10, 5, 10))[0]
-            self.by_phone[patient.phone] = (patient.id, Script(behaviour, random.Random(self.seed * 7919 + patient.id)),
-                                            patient.timezone, START)
+            behaviour = (
+                BEHAVIOURS[(patient.id - 1) % len(BEHAVIOURS)]
+                if self.patients <= 5
+                else self.rng.choices(BEHAVIOURS, weights=(50, 25, 10, 5, 10))[0]
+            )
+            self.by_phone[patient.phone] = (
+                patient.id,
+                Script(behaviour, random.Random(self.seed * 7919 + patient.id)),
+                patient.timezone,
+                START,
+            )
             if self.transcript:
-                self.result.lines.append(f"patient {patient.id} ({patient.timezone}) is scripted as {behaviour}")
-        worker = Worker(engine, {"sms": _ScriptedPhones(self), "email": FakeChannel("email", keep=False)},
-                        now=self.clock)
+                self.result.lines.append(
+                    f"patient {patient.id} ({patient.timezone}) is scripted as {behaviour}"
+                )
+        worker = Worker(
+            engine, {"sms": _ScriptedPhones(self), "email": FakeChannel("email", keep=False)}, now=self.clock
+        )
         end = START + timedelta(days=self.days)
         next_rules = self.now
         due = self._next_due(engine)
@@ -194,7 +231,9 @@ class Simulation:
             self.result.database = f"sqlite:///{target}"
         return self.result
 
-    def _loop(self, engine, worker: Worker, end: datetime, next_rules: datetime, due: datetime | None) -> None:
+    def _loop(
+        self, engine, worker: Worker, end: datetime, next_rules: datetime, due: datetime | None
+    ) -> None:
         while self.now < end:
             if due is not None and due <= self.now:  # dispatching only when something is due halves the run
                 self._settle()
@@ -248,23 +287,40 @@ class Simulation:
 
     def _summary(self, engine) -> dict:
         with session_scope(engine) as session:
-            sent = Counter(f"{k}" for k, in session.execute(
-                select(Message.kind).where(Message.direction == "out", Message.status == "sent")))
+            sent = Counter(
+                f"{k}"
+                for (k,) in session.execute(
+                    select(Message.kind).where(Message.direction == "out", Message.status == "sent")
+                )
+            )
             received = session.execute(select(func.count()).where(Message.direction == "in")).scalar()
-            escalations = Counter(r for r, in session.execute(select(Escalation.rule)))
-            statuses = Counter(s for s, in session.execute(select(Patient.status)))
-            skipped = Counter(e.split(":")[0] for e, in session.execute(
-                select(Message.error).where(Message.status.in_(("skipped", "failed")))))
+            escalations = Counter(r for (r,) in session.execute(select(Escalation.rule)))
+            statuses = Counter(s for (s,) in session.execute(select(Patient.status)))
+            skipped = Counter(
+                e.split(":")[0]
+                for (e,) in session.execute(
+                    select(Message.error).where(Message.status.in_(("skipped", "failed")))
+                )
+            )
         behaviours = Counter(script.behaviour for _, script, _, _ in self.by_phone.values())
-        return {"patients": self.patients, "days": self.days, "seed": self.seed, "behaviours": dict(behaviours),
-                "sent": dict(sorted(sent.items())), "replies_received": received,
-                "escalations": dict(sorted(escalations.items())), "patient_status": dict(statuses),
-                "skipped_or_failed": dict(skipped)}
+        return {
+            "patients": self.patients,
+            "days": self.days,
+            "seed": self.seed,
+            "behaviours": dict(behaviours),
+            "sent": dict(sorted(sent.items())),
+            "replies_received": received,
+            "escalations": dict(sorted(escalations.items())),
+            "patient_status": dict(statuses),
+            "skipped_or_failed": dict(skipped),
+        }
 
 
-def simulate(patients: int, days: int, seed: int, transcript: bool | None = None, on_day=None,
-             keep: str | None = None) -> Result:
+def simulate(
+    patients: int, days: int, seed: int, transcript: bool | None = None, on_day=None, keep: str | None = None
+) -> Result:
     """`on_day(n)` is told as simulated days complete (the CLI's progress bar); `keep` is a file to
     keep the database in, else nothing is left behind."""
-    return Simulation(patients, days, seed, transcript if transcript is not None else patients <= 5, on_day,
-                      keep).run()
+    return Simulation(
+        patients, days, seed, transcript if transcript is not None else patients <= 5, on_day, keep
+    ).run()

@@ -41,14 +41,25 @@ _OUTAGE_SQLSTATES = ("08", "40", "53", "57", "58", "XX", "55P03")
 
 def save(directory: str, form: dict, received_at: datetime) -> Path:
     """Durably keep one inbound SMS. Raises OSError if it cannot (the caller then answers 503)."""
-    record = {"from": form.get("From"), "to": form.get("To"), "body": form.get("Body"),
-              "sid": form.get("MessageSid"), "received_at": received_at.isoformat()}
+    record = {
+        "from": form.get("From"),
+        "to": form.get("To"),
+        "body": form.get("Body"),
+        "sid": form.get("MessageSid"),
+        "received_at": received_at.isoformat(),
+    }
     return _write(directory, _safe(form.get("MessageSid")) or uuid.uuid4().hex, record)
 
 
 def save_status(directory: str, sid: str, status: str, error: str | None, received_at: datetime) -> Path:
     """Durably keep one status callback (one file per message and status: a retry replaces its copy)."""
-    record = {"kind": "status", "sid": sid, "status": status, "error": error, "received_at": received_at.isoformat()}
+    record = {
+        "kind": "status",
+        "sid": sid,
+        "status": status,
+        "error": error,
+        "received_at": received_at.isoformat(),
+    }
     return _write(directory, f"status-{_safe(sid)}-{_safe(status)[:32]}", record)
 
 
@@ -171,8 +182,12 @@ def drain(engine: Engine, directory: str) -> int:
 def _set_aside(claimed: Path, path: Path, reason: str) -> None:
     failed = path.with_suffix(".failed")
     os.replace(claimed, failed)
-    log.error("spooled entry %s cannot be processed (%s); set aside as %s for a person, not retried",
-              path.stem, reason, failed.name)
+    log.error(
+        "spooled entry %s cannot be processed (%s); set aside as %s for a person, not retried",
+        path.stem,
+        reason,
+        failed.name,
+    )
 
 
 def _process(engine: Engine, record: dict) -> str:
@@ -184,8 +199,15 @@ def _process(engine: Engine, record: dict) -> str:
     for last in (False, True):
         try:
             with session_scope(engine) as session:
-                result = inbound.handle(session, sender=record["from"], body=record["body"], sid=record["sid"],
-                                        to=record["to"], now=received_at, answered_inline=False)
+                result = inbound.handle(
+                    session,
+                    sender=record["from"],
+                    body=record["body"],
+                    sid=record["sid"],
+                    to=record["to"],
+                    now=received_at,
+                    answered_inline=False,
+                )
             return f"inbound SMS {result.inbound_id}: {result.action}"
         except IntegrityError:
             if last:  # the same MessageSid stored meanwhile by the webhook (Twilio retried): now a duplicate

@@ -15,16 +15,20 @@ from .models import Clinic, Enrolment, Message, Patient
 def complete_finished(session: Session, now: datetime) -> int:
     """Patients whose last programme day has ended become `completed`; nothing more is planned."""
     rows = session.execute(
-        select(Enrolment, Patient).join(Patient, Patient.id == Enrolment.patient_id)
-        .where(Enrolment.ends_at <= now, Enrolment.ended_at.is_(None), Patient.status.in_(("active", "paused")))
+        select(Enrolment, Patient)
+        .join(Patient, Patient.id == Enrolment.patient_id)
+        .where(
+            Enrolment.ends_at <= now, Enrolment.ended_at.is_(None), Patient.status.in_(("active", "paused"))
+        )
     ).all()
     for enrolment, patient in rows:
         enrolment.ended_at = now
         patient.status, patient.updated_at = "completed", now
         session.add_all([enrolment, patient])
         outbox.cancel_pending(session, patient.id, now, "programme completed", kinds=outbox.SCHEDULED_KINDS)
-        audit.record(session, now, "scheduler", "patient.completed", patient_id=patient.id,
-                     clinic_id=patient.clinic_id)
+        audit.record(
+            session, now, "scheduler", "patient.completed", patient_id=patient.id, clinic_id=patient.clinic_id
+        )
     return len(rows)
 
 
@@ -43,15 +47,17 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
     from .messages import render
     from .rules import Decision, missed_checkins_decision, rules_for_program
 
-    became_missed = session.execute(_BECAME_MISSED, {"after": now - MISSED_AFTER - LOOKBACK,
-                                                      "until": now - MISSED_AFTER}).all()
+    became_missed = session.execute(
+        _BECAME_MISSED, {"after": now - MISSED_AFTER - LOOKBACK, "until": now - MISSED_AFTER}
+    ).all()
     done = {"nudged": 0, "review": 0}
     rule_sets = {patient.id: rules_for_program(program) for _, patient, _, program in became_missed}
     # A `both` patient has an SMS and an email row for each check-in: one slot, looked at once. The
     # slot's first row names it, so a second look (its other row sent a minute later) finds the
     # same dedupe keys.
-    streaks = _missed_in_a_row(session, {pid: rules.review_after_missed for pid, rules in rule_sets.items()},
-                               now - MISSED_AFTER)
+    streaks = _missed_in_a_row(
+        session, {pid: rules.review_after_missed for pid, rules in rule_sets.items()}, now - MISSED_AFTER
+    )
     seen: set[int] = set()
     for checkin_id, patient, clinic, _ in became_missed:
         if checkin_id in seen:
@@ -64,15 +70,28 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
         if verdict == "nudge":
             for channel in outbox.channels_for(patient.channel):
                 text = render("nudge", channel, patient.language, clinic=escalation.clinic_context(clinic))
-                outbox.queue(session, patient_id=patient.id, clinic_id=clinic.id, kind="nudge", channel=channel,
-                             body=text.body, subject=text.subject, now=now,
-                             dedupe_key=f"nudge:{checkin_id}:{channel}")
+                outbox.queue(
+                    session,
+                    patient_id=patient.id,
+                    clinic_id=clinic.id,
+                    kind="nudge",
+                    channel=channel,
+                    body=text.body,
+                    subject=text.subject,
+                    now=now,
+                    dedupe_key=f"nudge:{checkin_id}:{channel}",
+                )
             done["nudged"] += 1
         elif verdict == "review":
             open_rules = escalation.recent_open(session, patient_id, now, rule_set.dedupe_days)
             if "R1" not in open_rules:
-                escalation.record(session, patient, clinic, Decision("R1", "routine",
-                                  f"no reply to {missed} check-ins in a row"), now)
+                escalation.record(
+                    session,
+                    patient,
+                    clinic,
+                    Decision("R1", "routine", f"no reply to {missed} check-ins in a row"),
+                    now,
+                )
                 done["review"] += 1
     return done
 
@@ -87,14 +106,15 @@ def _missed_in_a_row(session: Session, last_n: dict[int, int], before: datetime)
     missed: dict[int, int] = {}
     ids = sorted(last_n)
     for lo in range(0, len(ids), CHUNK):
-        chunk = ids[lo:lo + CHUNK]
+        chunk = ids[lo : lo + CHUNK]
         last_reply = dict(session.execute(_LAST_REPLY, {"ids": chunk}).all())
         recent: dict[int, list[datetime]] = {i: [] for i in chunk}
-        for patient_id, sent_at in session.execute(_RECENT_CHECKINS, {"ids": chunk, "before": before,
-                                                                     "n": max(last_n[i] for i in chunk)}):
+        for patient_id, sent_at in session.execute(
+            _RECENT_CHECKINS, {"ids": chunk, "before": before, "n": max(last_n[i] for i in chunk)}
+        ):
             recent[patient_id].append(sent_at)
         for patient_id in chunk:
-            newest = sorted(recent[patient_id], reverse=True)[:last_n[patient_id]]
+            newest = sorted(recent[patient_id], reverse=True)[: last_n[patient_id]]
             replied = last_reply.get(patient_id)
             missed[patient_id] = sum(1 for sent_at in newest if replied is None or sent_at > replied)
     return missed
@@ -105,32 +125,68 @@ def _missed_in_a_row(session: Session, last_n: dict[int, int], before: datetime)
 _reply = Message.__table__.alias("reply")
 # Only check-ins nobody answered: most are answered, and looking at each one cost a query or four.
 _slot_row = Message.__table__.alias("slot_row")
-_FIRST_OF_SLOT = (select(func.min(_slot_row.c.id)).where(
-    _slot_row.c.patient_id == Message.patient_id, _slot_row.c.direction == "out", _slot_row.c.kind == "checkin",
-    _slot_row.c.local_date == Message.local_date, _slot_row.c.slot == Message.slot)
-    .correlate(Message.__table__).scalar_subquery())
+_FIRST_OF_SLOT = (
+    select(func.min(_slot_row.c.id))
+    .where(
+        _slot_row.c.patient_id == Message.patient_id,
+        _slot_row.c.direction == "out",
+        _slot_row.c.kind == "checkin",
+        _slot_row.c.local_date == Message.local_date,
+        _slot_row.c.slot == Message.slot,
+    )
+    .correlate(Message.__table__)
+    .scalar_subquery()
+)
 _BECAME_MISSED = (
     select(func.coalesce(_FIRST_OF_SLOT, Message.id), Patient, Clinic, Enrolment.program)
     .join(Patient, Patient.id == Message.patient_id)
-    .join(Clinic, Clinic.id == Patient.clinic_id).join(Enrolment, Enrolment.patient_id == Patient.id)
-    .where(Message.direction == "out", Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
-           Message.sent_at > bindparam("after"), Message.sent_at <= bindparam("until"), Patient.status == "active",
-           ~select(_reply.c.id).where(_reply.c.patient_id == Message.patient_id, _reply.c.direction == "in",
-                                      _reply.c.sent_at >= Message.sent_at).exists()))
+    .join(Clinic, Clinic.id == Patient.clinic_id)
+    .join(Enrolment, Enrolment.patient_id == Patient.id)
+    .where(
+        Message.direction == "out",
+        Message.kind == "checkin",
+        Message.status.in_(("sent", "delivered")),
+        Message.sent_at > bindparam("after"),
+        Message.sent_at <= bindparam("until"),
+        Patient.status == "active",
+        ~select(_reply.c.id)
+        .where(
+            _reply.c.patient_id == Message.patient_id,
+            _reply.c.direction == "in",
+            _reply.c.sent_at >= Message.sent_at,
+        )
+        .exists(),
+    )
+)
 # One row per check-in slot (a `both` patient's SMS and email are one check-in), sent when its first
 # row went out.
-_slots = (select(Message.patient_id, func.min(Message.sent_at).label("sent_at"))
-          .where(Message.patient_id.in_(bindparam("ids", expanding=True)), Message.direction == "out",
-                 Message.kind == "checkin", Message.status.in_(("sent", "delivered")),
-                 Message.sent_at <= bindparam("before"))
-          .group_by(Message.patient_id, func.coalesce(Message.local_date, Message.sent_at), Message.slot).subquery())
-_ranked = (select(_slots.c.patient_id, _slots.c.sent_at,
-                  func.row_number().over(partition_by=_slots.c.patient_id, order_by=_slots.c.sent_at.desc())
-                  .label("newest_first")).subquery())
-_RECENT_CHECKINS = select(_ranked.c.patient_id, _ranked.c.sent_at).where(_ranked.c.newest_first <= bindparam("n"))
-_LAST_REPLY = (select(Message.patient_id, func.max(Message.sent_at))
-               .where(Message.patient_id.in_(bindparam("ids", expanding=True)), Message.direction == "in")
-               .group_by(Message.patient_id))
+_slots = (
+    select(Message.patient_id, func.min(Message.sent_at).label("sent_at"))
+    .where(
+        Message.patient_id.in_(bindparam("ids", expanding=True)),
+        Message.direction == "out",
+        Message.kind == "checkin",
+        Message.status.in_(("sent", "delivered")),
+        Message.sent_at <= bindparam("before"),
+    )
+    .group_by(Message.patient_id, func.coalesce(Message.local_date, Message.sent_at), Message.slot)
+    .subquery()
+)
+_ranked = select(
+    _slots.c.patient_id,
+    _slots.c.sent_at,
+    func.row_number()
+    .over(partition_by=_slots.c.patient_id, order_by=_slots.c.sent_at.desc())
+    .label("newest_first"),
+).subquery()
+_RECENT_CHECKINS = select(_ranked.c.patient_id, _ranked.c.sent_at).where(
+    _ranked.c.newest_first <= bindparam("n")
+)
+_LAST_REPLY = (
+    select(Message.patient_id, func.max(Message.sent_at))
+    .where(Message.patient_id.in_(bindparam("ids", expanding=True)), Message.direction == "in")
+    .group_by(Message.patient_id)
+)
 
 
 def run(session: Session, now: datetime) -> dict[str, int]:
@@ -142,5 +198,9 @@ def run(session: Session, now: datetime) -> dict[str, int]:
         # open the same review twice (neither sees the other's uncommitted escalation).
         return {"completed": 0, "nudged": 0, "review": 0, "realerted": 0}
     missed = missed_checkins(session, now)
-    return {"completed": complete_finished(session, now), "nudged": missed["nudged"], "review": missed["review"],
-            "realerted": realert_unacknowledged(session, now)}
+    return {
+        "completed": complete_finished(session, now),
+        "nudged": missed["nudged"],
+        "review": missed["review"],
+        "realerted": realert_unacknowledged(session, now),
+    }

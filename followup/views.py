@@ -10,28 +10,58 @@ from .models import Enrolment, Escalation, Message, Patient, Reading
 
 
 def patient_json(p: Patient, enrolment: Enrolment | None) -> dict:
-    data = {"id": p.id, "clinic_id": p.clinic_id, "name": p.name, "phone": p.phone, "email": p.email,
-            "timezone": p.timezone, "language": p.language, "channel": p.channel, "status": p.status,
-            "program": enrolment.program if enrolment else None}
+    data = {
+        "id": p.id,
+        "clinic_id": p.clinic_id,
+        "name": p.name,
+        "phone": p.phone,
+        "email": p.email,
+        "timezone": p.timezone,
+        "language": p.language,
+        "channel": p.channel,
+        "status": p.status,
+        "program": enrolment.program if enrolment else None,
+    }
     if enrolment:
         data["enrolment"] = {
-            "start": enrolment.start_date.isoformat(), "weeks": enrolment.weeks,
-            "reminder_times": enrolment.reminder_times.split(","), "checkin_time": enrolment.checkin_time,
+            "start": enrolment.start_date.isoformat(),
+            "weeks": enrolment.weeks,
+            "reminder_times": enrolment.reminder_times.split(","),
+            "checkin_time": enrolment.checkin_time,
             "checkin_every_days": enrolment.checkin_every_days,
         }
     return data
 
 
 def message_json(m: Message) -> dict:
-    return {"id": m.id, "patient_id": m.patient_id, "direction": m.direction, "kind": m.kind, "channel": m.channel,
-            "status": m.status, "due_at": to_utc_z(m.due_at), "sent_at": to_utc_z(m.sent_at), "body": m.body,
-            "provider_id": m.provider_id, "error": m.error, "attempts": m.attempts}
+    return {
+        "id": m.id,
+        "patient_id": m.patient_id,
+        "direction": m.direction,
+        "kind": m.kind,
+        "channel": m.channel,
+        "status": m.status,
+        "due_at": to_utc_z(m.due_at),
+        "sent_at": to_utc_z(m.sent_at),
+        "body": m.body,
+        "provider_id": m.provider_id,
+        "error": m.error,
+        "attempts": m.attempts,
+    }
 
 
 def escalation_json(e: Escalation) -> dict:
-    return {"id": e.id, "patient_id": e.patient_id, "rule": e.rule, "tier": e.tier, "reason": e.reason,
-            "created_at": to_utc_z(e.created_at), "acknowledged_at": to_utc_z(e.acknowledged_at),
-            "acknowledged_by": e.acknowledged_by, "note": e.note}
+    return {
+        "id": e.id,
+        "patient_id": e.patient_id,
+        "rule": e.rule,
+        "tier": e.tier,
+        "reason": e.reason,
+        "created_at": to_utc_z(e.created_at),
+        "acknowledged_at": to_utc_z(e.acknowledged_at),
+        "acknowledged_by": e.acknowledged_by,
+        "note": e.note,
+    }
 
 
 def list_patients(session: Session, clinic_id: int | None = None, status: str | None = None):
@@ -43,8 +73,19 @@ def list_patients(session: Session, clinic_id: int | None = None, status: str | 
     return session.exec(query.order_by(Patient.id)).all()
 
 
-MESSAGE_KINDS = ("reminder", "checkin", "confirmation", "nudge", "reply", "escalation", "alert", "help", "optout",
-                 "optin", "staff")
+MESSAGE_KINDS = (
+    "reminder",
+    "checkin",
+    "confirmation",
+    "nudge",
+    "reply",
+    "escalation",
+    "alert",
+    "help",
+    "optout",
+    "optin",
+    "staff",
+)
 MESSAGE_STATUSES = ("pending", "sending", "sent", "delivered", "failed", "skipped", "cancelled", "received")
 MESSAGE_CHANNELS = ("sms", "email")
 
@@ -55,9 +96,15 @@ def known_values(session: Session, column, listed: tuple[str, ...]) -> list[str]
     return [*listed, *sorted(found - set(listed))]
 
 
-def list_messages(session: Session, patient_id: int | None = None, direction: str | None = None,
-                  status: str | None = None, kind: str | None = None, limit: int | None = None,
-                  channel: str | None = None) -> list[Message]:
+def list_messages(
+    session: Session,
+    patient_id: int | None = None,
+    direction: str | None = None,
+    status: str | None = None,
+    kind: str | None = None,
+    limit: int | None = None,
+    channel: str | None = None,
+) -> list[Message]:
     """In the order they happened: an outbound message at its due time, an inbound one (which has
     none) when it arrived. `limit` keeps the newest, still listed oldest first."""
     query = select(Message)
@@ -78,7 +125,9 @@ def list_messages(session: Session, patient_id: int | None = None, direction: st
     return list(session.exec(query.order_by(when, Message.id)))
 
 
-def list_escalations(session: Session, patient_id: int | None = None, open_only: bool = False) -> list[Escalation]:
+def list_escalations(
+    session: Session, patient_id: int | None = None, open_only: bool = False
+) -> list[Escalation]:
     query = select(Escalation).order_by(Escalation.id)
     if patient_id is not None:
         query = query.where(Escalation.patient_id == patient_id)
@@ -88,10 +137,22 @@ def list_escalations(session: Session, patient_id: int | None = None, open_only:
 
 
 def readings_json(session: Session, patient_id: int) -> list[dict]:
-    rows = session.exec(select(Reading).where(Reading.patient_id == patient_id).order_by(Reading.at, Reading.id))
-    return [{"message_id": r.message_id, "answers_message_id": r.answers_message_id, "at": to_utc_z(r.at),
-             "pain": r.pain, "numbness": r.numbness, "done": r.done, "flags": r.flags.split(),
-             "understood": r.understood} for r in rows]
+    rows = session.exec(
+        select(Reading).where(Reading.patient_id == patient_id).order_by(Reading.at, Reading.id)
+    )
+    return [
+        {
+            "message_id": r.message_id,
+            "answers_message_id": r.answers_message_id,
+            "at": to_utc_z(r.at),
+            "pain": r.pain,
+            "numbness": r.numbness,
+            "done": r.done,
+            "flags": r.flags.split(),
+            "understood": r.understood,
+        }
+        for r in rows
+    ]
 
 
 def timeline(patient: dict) -> list[tuple[str | None, str]]:
@@ -100,19 +161,43 @@ def timeline(patient: dict) -> list[tuple[str | None, str]]:
     lines: list[tuple[str | None, tuple, str]] = []  # (when, tie-breaker, text)
     for m in patient["messages"]:
         why = f" ({m['error']})" if m["error"] else ""
-        line = f"{'→' if m['direction'] == 'out' else '←'} {m['kind']:<12} {m['channel']:<5} {m['status']}{why}"
+        line = (
+            f"{'→' if m['direction'] == 'out' else '←'} {m['kind']:<12} {m['channel']:<5} {m['status']}{why}"
+        )
         if m["direction"] == "in":
             r = said.get(m["id"])
-            reading = "not understood" if r and not r["understood"] else ", ".join(
-                part for part in (f"pain {r['pain']}" if r and r["pain"] is not None else "",
-                                  f"numbness {'yes' if r['numbness'] else 'no'}" if r and r["numbness"] is not None
-                                  else "", f"done {r['done']}" if r and r["done"] else "",
-                                  " ".join(r["flags"]) if r else "") if part)
-            line += f"  \"{m['body'][:60]}\"" + (f" -> {reading}" if reading else "")
+            reading = (
+                "not understood"
+                if r and not r["understood"]
+                else ", ".join(
+                    part
+                    for part in (
+                        f"pain {r['pain']}" if r and r["pain"] is not None else "",
+                        f"numbness {'yes' if r['numbness'] else 'no'}"
+                        if r and r["numbness"] is not None
+                        else "",
+                        f"done {r['done']}" if r and r["done"] else "",
+                        " ".join(r["flags"]) if r else "",
+                    )
+                    if part
+                )
+            )
+            line += f'  "{m["body"][:60]}"' + (f" -> {reading}" if reading else "")
         lines.append((m["sent_at"] or m["due_at"], (0, m["id"]), line))  # same minute: in order of arrival
     for e in patient.get("escalations", []):
-        lines.append((e["created_at"], (1, e["id"]), f"! escalation {e['id']} {e['rule']} ({e['tier']}): {e['reason']}"))
+        lines.append(
+            (
+                e["created_at"],
+                (1, e["id"]),
+                f"! escalation {e['id']} {e['rule']} ({e['tier']}): {e['reason']}",
+            )
+        )
         if e["acknowledged_at"]:
-            lines.append((e["acknowledged_at"], (1, e["id"]),
-                          f"✓ escalation {e['id']} acknowledged by {e['acknowledged_by']}"))
+            lines.append(
+                (
+                    e["acknowledged_at"],
+                    (1, e["id"]),
+                    f"✓ escalation {e['id']} acknowledged by {e['acknowledged_by']}",
+                )
+            )
     return [(when, text) for when, _, text in sorted(lines, key=lambda item: (item[0] or "9999", item[1]))]

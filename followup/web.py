@@ -14,6 +14,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from xml.sax.saxutils import escape
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -21,7 +22,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
-from xml.sax.saxutils import escape
 from twilio.request_validator import RequestValidator
 
 from . import clock, inbound, spool
@@ -106,12 +106,12 @@ async def within_deadline(executor: ThreadPoolExecutor, fn, *args):
     future.add_done_callback(_swallow)
     try:
         return await asyncio.wait_for(asyncio.shield(future), DEADLINE_S)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
     if not attempt.abandon():  # committing (or just done): let it finish
         try:
             return await asyncio.wait_for(asyncio.shield(future), COMMIT_GRACE_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             attempt.abandon(even_committing=True)
     raise DatabaseTimeout(f"no answer within {DEADLINE_S:g} s")
 
@@ -140,8 +140,10 @@ def create_app(settings: Settings) -> FastAPI:
     if settings.allow_unsigned:
         log.warning("FOLLOWUP_ALLOW_UNSIGNED=1: webhook signatures are NOT checked. Local development only.")
     elif not token:
-        log.warning("TWILIO_AUTH_TOKEN is not set: /twilio/* answers 403 to every request "
-                    "(FOLLOWUP_ALLOW_UNSIGNED=1 accepts unsigned webhooks, for local development only)")
+        log.warning(
+            "TWILIO_AUTH_TOKEN is not set: /twilio/* answers 403 to every request "
+            "(FOLLOWUP_ALLOW_UNSIGNED=1 accepts unsigned webhooks, for local development only)"
+        )
 
     async def signed_form(request: Request):
         """The form of a genuine Twilio request, or a Response refusing it."""
@@ -155,8 +157,9 @@ def create_app(settings: Settings) -> FastAPI:
         form = await Request(request.scope, replay).form()
         if not settings.allow_unsigned:
             if not token:  # a signature made with the empty key proves nothing
-                return Response("webhook signatures cannot be checked: TWILIO_AUTH_TOKEN is not set",
-                                status_code=403)
+                return Response(
+                    "webhook signatures cannot be checked: TWILIO_AUTH_TOKEN is not set", status_code=403
+                )
             # Twilio signs the public URL it called (not our local one) and the multi-dict of the form.
             url = settings.public_url + request.url.path
             if request.url.query:
@@ -175,8 +178,12 @@ def create_app(settings: Settings) -> FastAPI:
                 # Not in `executor`: its threads may all be waiting on the database.
                 await run_in_threadpool(save, settings.spool_dir, *args)
             except OSError as spool_error:
-                log.error("database unavailable (%s) and the spool failed (%s): 503 for a %s, Twilio may retry",
-                          reason, spool_error, what)
+                log.error(
+                    "database unavailable (%s) and the spool failed (%s): 503 for a %s, Twilio may retry",
+                    reason,
+                    spool_error,
+                    what,
+                )
                 return Response("database unavailable", status_code=503)
             log.warning("database unavailable (%s): %s kept in the spool", reason, what)
             return None
@@ -193,7 +200,9 @@ def create_app(settings: Settings) -> FastAPI:
             return Response(problem, status_code=400)
         sender, body, sid = form["From"], form["Body"], form["MessageSid"]
         try:
-            result = await within_deadline(executor, _handle_inbound, engine, sender, body, sid, form.get("To"))
+            result = await within_deadline(
+                executor, _handle_inbound, engine, sender, body, sid, form.get("To")
+            )
         except (SQLAlchemyError, DatabaseTimeout) as exc:
             refused = await keep(spool.save, form, clock.now(), what="inbound SMS", reason=_reason(exc))
             if refused is not None:
@@ -213,8 +222,15 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             await within_deadline(executor, _handle_status, engine, sid, status, error)
         except (SQLAlchemyError, DatabaseTimeout) as exc:
-            refused = await keep(spool.save_status, sid, status, error, clock.now(), what="status callback",
-                                 reason=_reason(exc))
+            refused = await keep(
+                spool.save_status,
+                sid,
+                status,
+                error,
+                clock.now(),
+                what="status callback",
+                reason=_reason(exc),
+            )
             if refused is not None:
                 return refused
         return Response(status_code=204)
@@ -280,7 +296,9 @@ def _reason(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, DatabaseTimeout) else error_reason(exc)
 
 
-def _start_spool_drainer(engine, directory: str, stop: threading.Event, every: float = 2.0) -> threading.Thread:
+def _start_spool_drainer(
+    engine, directory: str, stop: threading.Event, every: float = 2.0
+) -> threading.Thread:
     """Process spooled replies once the database is back, until `stop` is set."""
 
     def loop():

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 from aiosmtpd.controller import Controller
+from pg import free_port
 
 from followup.testing.fake_twilio import FakeTwilio
-from pg import free_port
 
 
 class Inbox:
@@ -23,8 +23,9 @@ class Inbox:
         from email import policy
 
         with self.lock:
-            self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content,
-                                                                              policy=policy.default)))
+            self.messages.append(
+                (envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default))
+            )
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -51,14 +52,22 @@ def smtp_server():
 
 
 def twilio_env(fake: FakeTwilio) -> dict[str, str]:
-    return {"TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": fake.auth_token,
-            "TWILIO_FROM_NUMBER": "+16175550100", "TWILIO_API_BASE_URL": fake.url,
-            "FOLLOWUP_SMS_MAX_PER_SECOND": "50", "FOLLOWUP_PUBLIC_URL": "https://followup.example"}
+    return {
+        "TWILIO_ACCOUNT_SID": fake.account_sid,
+        "TWILIO_AUTH_TOKEN": fake.auth_token,
+        "TWILIO_FROM_NUMBER": "+16175550100",
+        "TWILIO_API_BASE_URL": fake.url,
+        "FOLLOWUP_SMS_MAX_PER_SECOND": "50",
+        "FOLLOWUP_PUBLIC_URL": "https://followup.example",
+    }
 
 
 def smtp_env(inbox: Inbox) -> dict[str, str]:
-    return {"FOLLOWUP_SMTP_HOST": "127.0.0.1", "FOLLOWUP_SMTP_PORT": str(inbox.port),
-            "FOLLOWUP_EMAIL_FROM": "clinic@elm.example"}
+    return {
+        "FOLLOWUP_SMTP_HOST": "127.0.0.1",
+        "FOLLOWUP_SMTP_PORT": str(inbox.port),
+        "FOLLOWUP_EMAIL_FROM": "clinic@elm.example",
+    }
 
 
 class LiveServer:
@@ -71,8 +80,11 @@ class LiveServer:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port,
-                                                    log_level="warning", lifespan=lifespan))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings), host="127.0.0.1", port=self.port, log_level="warning", lifespan=lifespan
+            )
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):
@@ -97,8 +109,15 @@ def message_sid(label: str) -> str:
     return "SM" + hashlib.sha256(label.encode()).hexdigest()[:32]
 
 
-def signed_post(server: LiveServer, path: str, form: dict, token: str, public_url: str, signature: str | None = None,
-                timeout: float = 10):
+def signed_post(
+    server: LiveServer,
+    path: str,
+    form: dict,
+    token: str,
+    public_url: str,
+    signature: str | None = None,
+    timeout: float = 10,
+):
     import httpx
     from twilio.request_validator import RequestValidator
 

@@ -9,11 +9,11 @@ import os
 import shutil
 from pathlib import Path
 
+import pg
 import psycopg
 import pytest
 from click.testing import CliRunner
 
-import pg
 from followup import clock, db, migrate
 from followup.cli import cli
 
@@ -102,21 +102,33 @@ class Followup:
         self.env: dict[str, str] = {}
 
     def __call__(self, *args: str, expect: int = 0, now: str | None = None, env: dict | None = None):
-        full_env = {"FOLLOWUP_DATABASE_URL": self.url, "FOLLOWUP_NOW": now or self.now, **self.env, **(env or {})}
+        full_env = {
+            "FOLLOWUP_DATABASE_URL": self.url,
+            "FOLLOWUP_NOW": now or self.now,
+            **self.env,
+            **(env or {}),
+        }
         result = CliRunner().invoke(cli, [str(a) for a in args], env=full_env, catch_exceptions=True)
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         assert result.exit_code == expect, (
             f"followup {' '.join(map(str, args))} exited {result.exit_code}, expected {expect}\n"
-            f"stdout: {result.stdout}\nstderr: {result.stderr}")
+            f"stdout: {result.stdout}\nstderr: {result.stderr}"
+        )
         return result
 
     def json(self, *args: str, **kw):
         return json.loads(self(*args, "--json", **kw).stdout)
 
     def clinic(self, **options) -> int:
-        fields = {"name": "Elm Street Physio", "phone": "+1 617 555 0100", "timezone": "America/New_York",
-                  "alert-email": "alerts@elm.test", "alert-phone": "+1 617 555 0199", **options}
+        fields = {
+            "name": "Elm Street Physio",
+            "phone": "+1 617 555 0100",
+            "timezone": "America/New_York",
+            "alert-email": "alerts@elm.test",
+            "alert-phone": "+1 617 555 0199",
+            **options,
+        }
         args = [x for k, v in fields.items() for x in (f"--{k}", v)]
         return int(self("clinic", "add", *args).stdout.strip())
 
@@ -151,7 +163,9 @@ def read_only_dir(tmp_path):
         yield folder
         folder.chmod(0o700)
         return
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)], capture_output=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)], capture_output=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a read-only tmpfs here: {done.stderr.decode().strip()}")
     yield folder

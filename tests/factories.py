@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from followup import clinics, enrolment
 from followup.channels.fake import FakeChannel
@@ -11,7 +11,7 @@ from followup.service import Worker
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 class FakeClock:
@@ -31,8 +31,14 @@ class FakeClock:
 
 
 def add_clinic(url: str, now: datetime, **kw) -> int:
-    fields = {"name": "Elm Street Physio", "phone": "+16175550100", "timezone": "America/New_York",
-              "alert_email": "alerts@elm.test", "alert_phone": "+16175550199", **kw}
+    fields = {
+        "name": "Elm Street Physio",
+        "phone": "+16175550100",
+        "timezone": "America/New_York",
+        "alert_email": "alerts@elm.test",
+        "alert_phone": "+16175550199",
+        **kw,
+    }
     with session_scope(engine_for(url)) as session:
         return clinics.add_clinic(session, now, **fields).id
 
@@ -40,8 +46,13 @@ def add_clinic(url: str, now: datetime, **kw) -> int:
 def enrol(url: str, clinic_id: int, now: datetime, n: int = 1, **fields) -> list[int]:
     rows = []
     for i in range(n):
-        raw = {"name": f"Patient {i}", "phone": f"+1617555{1000 + i:04d}", "timezone": "America/New_York",
-               "consent": "yes", **{k: str(v) for k, v in fields.items()}}
+        raw = {
+            "name": f"Patient {i}",
+            "phone": f"+1617555{1000 + i:04d}",
+            "timezone": "America/New_York",
+            "consent": "yes",
+            **{k: str(v) for k, v in fields.items()},
+        }
         rows.append((f"row {i + 2}", raw))
     with session_scope(engine_for(url)) as session:
         clinic = clinics.get_clinic(session, clinic_id)

@@ -48,17 +48,39 @@ class Cluster:
     def _run(self, *args: str) -> None:
         subprocess.run([*self.as_user, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
-    def start(self) -> "Cluster":
-        self._run(os.path.join(self.bindir, "initdb"), "-D", self.data, "-U", "postgres", "--auth=trust",
-                  "-E", "UTF8", "--no-sync")
+    def start(self) -> Cluster:
+        self._run(
+            os.path.join(self.bindir, "initdb"),
+            "-D",
+            self.data,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
         return self.resume()
 
-    def resume(self) -> "Cluster":
+    def resume(self) -> Cluster:
         """Start the server (again, after pause())."""
-        options = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=400")
-        self._run(os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-o", options,
-                  "-l", os.path.join(self.base, "log"), "-w", "-t", "60", "start")
+        options = (
+            f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=400"
+        )
+        self._run(
+            os.path.join(self.bindir, "pg_ctl"),
+            "-D",
+            self.data,
+            "-o",
+            options,
+            "-l",
+            os.path.join(self.base, "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         return self
 
     def pause(self) -> None:

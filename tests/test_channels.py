@@ -1,10 +1,11 @@
 """Every channel honours one contract; Twilio and SMTP are exercised over real sockets."""
 
 import io
+from datetime import UTC
 
 import pytest
-
 from channel_fixtures import smtp_env, twilio_env
+
 from followup import config
 from followup.channels.base import DeliveryError, Outgoing
 from followup.channels.console import ConsoleChannel
@@ -12,9 +13,18 @@ from followup.channels.fake import FakeChannel
 from followup.channels.smtp_email import SmtpEmailChannel
 from followup.channels.twilio_sms import TwilioSmsChannel
 
-SMS = Outgoing(message_id=1, channel="sms", kind="reminder", to="+16175550123", body="Elm: time for exercises")
-EMAIL = Outgoing(message_id=2, channel="email", kind="reminder", to="ana@example.org", body="Line one\nLine <two>",
-                 subject="Your exercises for today", html="<p>Line one</p><p>Line &lt;two&gt;</p>")
+SMS = Outgoing(
+    message_id=1, channel="sms", kind="reminder", to="+16175550123", body="Elm: time for exercises"
+)
+EMAIL = Outgoing(
+    message_id=2,
+    channel="email",
+    kind="reminder",
+    to="ana@example.org",
+    body="Line one\nLine <two>",
+    subject="Your exercises for today",
+    html="<p>Line one</p><p>Line &lt;two&gt;</p>",
+)
 
 
 def twilio_channel(fake, **env):
@@ -58,21 +68,27 @@ def test_a_messaging_service_can_be_the_sender(fake_twilio):
     assert fake_twilio.sent()[0].messaging_service_sid == "MGabc"
 
 
-@pytest.mark.parametrize("code, permanent, consequence", [
-    (21610, True, "opted_out"),
-    (21211, True, "unusable"),
-    (21614, True, "unusable"),
-    (21617, True, None),
-    (20429, False, None),
-    (20500, False, None),
-    (30003, False, None),
-])
+@pytest.mark.parametrize(
+    "code, permanent, consequence",
+    [
+        (21610, True, "opted_out"),
+        (21211, True, "unusable"),
+        (21614, True, "unusable"),
+        (21617, True, None),
+        (20429, False, None),
+        (20500, False, None),
+        (30003, False, None),
+    ],
+)
 def test_twilio_errors_are_classified_by_code(fake_twilio, code, permanent, consequence):
     fake_twilio.script.append(code)
     with pytest.raises(DeliveryError) as caught:
         twilio_channel(fake_twilio).send(SMS)
-    assert (caught.value.permanent, caught.value.consequence, caught.value.code) == (permanent, consequence,
-                                                                                     str(code))
+    assert (caught.value.permanent, caught.value.consequence, caught.value.code) == (
+        permanent,
+        consequence,
+        str(code),
+    )
 
 
 def test_a_twilio_timeout_is_retried_not_failed(fake_twilio):
@@ -121,22 +137,22 @@ def test_a_refused_recipient_fails_permanently_and_a_dead_server_transiently(smt
 
 
 def test_twilio_retry_after_is_read_in_seconds_or_as_an_http_date():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from followup.channels.twilio_sms import retry_after_seconds
 
-    now = datetime(2026, 12, 1, 14, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
     assert retry_after_seconds("120") == 120
     assert retry_after_seconds("Tue, 01 Dec 2026 14:10:00 GMT", now=now) == 600
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
 
 
 def test_twilio_503_with_retry_after_is_a_transient_error_that_says_how_long_to_wait(fake_twilio):
+    from channel_fixtures import twilio_env
+
     from followup import config
     from followup.channels.base import DeliveryError, Outgoing
     from followup.channels.twilio_sms import TwilioSmsChannel
-
-    from channel_fixtures import twilio_env
 
     channel = TwilioSmsChannel(config.load({**twilio_env(fake_twilio), "FOLLOWUP_DATABASE_URL": "sqlite://"}))
     fake_twilio.outage, fake_twilio.retry_after = 20503, 300

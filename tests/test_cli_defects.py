@@ -7,8 +7,20 @@ import pytest
 
 def test_enroll_json_names_the_programme(followup_sqlite):
     clinic = followup_sqlite.clinic()
-    data = followup_sqlite.json("enroll", "--clinic", clinic, "--name", "Ana", "--phone", "+1 617 555 0123",
-                                "--timezone", "America/New_York", "--program", "upper-back", "--consent")
+    data = followup_sqlite.json(
+        "enroll",
+        "--clinic",
+        clinic,
+        "--name",
+        "Ana",
+        "--phone",
+        "+1 617 555 0123",
+        "--timezone",
+        "America/New_York",
+        "--program",
+        "upper-back",
+        "--consent",
+    )
     assert data["program"] == "upper-back"
 
 
@@ -18,8 +30,9 @@ def test_a_status_change_for_an_unknown_patient_is_one_line_and_exit_2(followup_
     assert result.stderr.strip() == "error: patient: no patient with id 999"
 
 
-@pytest.mark.parametrize("args", [["report", "--out", "/missing/dir/x"],
-                                  ["patient", "export", "1", "--out", "/missing/x"]])
+@pytest.mark.parametrize(
+    "args", [["report", "--out", "/missing/dir/x"], ["patient", "export", "1", "--out", "/missing/x"]]
+)
 def test_an_out_path_that_cannot_be_written_is_one_line_and_exit_2(followup_sqlite, args):
     followup_sqlite.enrol(followup_sqlite.clinic())
     result = followup_sqlite(*args, expect=2)
@@ -79,9 +92,15 @@ def test_messages_filter_by_channel(followup_sqlite):
     assert len(followup_sqlite.json("messages")) > len(emails)
 
 
-@pytest.mark.parametrize("args, named", [(["--status", "bogus"], "--status"), (["--kind", "bogus"], "--kind"),
-                                         (["--channel", "pigeon"], "--channel"),
-                                         (["--patient", "999"], "no patient with id 999")])
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (["--status", "bogus"], "--status"),
+        (["--kind", "bogus"], "--kind"),
+        (["--channel", "pigeon"], "--channel"),
+        (["--patient", "999"], "no patient with id 999"),
+    ],
+)
 def test_messages_refuse_an_unknown_filter_with_exit_2(followup_sqlite, args, named):
     result = followup_sqlite("messages", *args, expect=2)
     assert named in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -89,16 +108,40 @@ def test_messages_refuse_an_unknown_filter_with_exit_2(followup_sqlite, args, na
 
 def test_a_legacy_fixed_offset_zone_is_refused_naming_the_field(followup_sqlite):
     clinic = followup_sqlite.clinic()
-    result = followup_sqlite("enroll", "--clinic", clinic, "--name", "Ana", "--phone", "+1 617 555 0123",
-                             "--timezone", "EST", "--consent", expect=2)
+    result = followup_sqlite(
+        "enroll",
+        "--clinic",
+        clinic,
+        "--name",
+        "Ana",
+        "--phone",
+        "+1 617 555 0123",
+        "--timezone",
+        "EST",
+        "--consent",
+        expect=2,
+    )
     assert "timezone: 'EST'" in result.stderr
     assert followup_sqlite.json("patients") == []
 
 
 def test_the_quiet_hours_error_names_the_sending_window(followup_sqlite):
     clinic = followup_sqlite.clinic()
-    result = followup_sqlite("enroll", "--clinic", clinic, "--name", "Ana", "--phone", "+1 617 555 0123",
-                             "--timezone", "America/New_York", "--reminder-times", "21:30", "--consent", expect=2)
+    result = followup_sqlite(
+        "enroll",
+        "--clinic",
+        clinic,
+        "--name",
+        "Ana",
+        "--phone",
+        "+1 617 555 0123",
+        "--timezone",
+        "America/New_York",
+        "--reminder-times",
+        "21:30",
+        "--consent",
+        expect=2,
+    )
     assert "reminder_times: 21:30 is outside the sending window 08:00-21:00" in result.stderr
 
 
@@ -114,8 +157,21 @@ def test_weeks_is_typed_as_a_whole_number(followup_sqlite):
     result = followup_sqlite("enroll", "--help")
     assert "--weeks INTEGER" in result.stdout
     clinic = followup_sqlite.clinic()
-    followup_sqlite("enroll", "--clinic", clinic, "--name", "Ana", "--phone", "+1 617 555 0123",
-                    "--timezone", "America/New_York", "--weeks", "six", "--consent", expect=2)
+    followup_sqlite(
+        "enroll",
+        "--clinic",
+        clinic,
+        "--name",
+        "Ana",
+        "--phone",
+        "+1 617 555 0123",
+        "--timezone",
+        "America/New_York",
+        "--weeks",
+        "six",
+        "--consent",
+        expect=2,
+    )
 
 
 def _commands(group, prefix=()):
@@ -139,18 +195,25 @@ def test_every_option_has_help_and_no_one_liner_is_cut_off(followup_sqlite):
                 missing.append(f"{' '.join(path)} {param.opts[0]}")
     for path in [()] + [p for p, c in _commands(cli) if isinstance(c, click.Group)]:
         text = followup_sqlite(*path, "--help").stdout
-        cut += [f"{' '.join(path)}: {line.strip()}" for line in text.splitlines()
-                if line.rstrip().endswith("...") and not line.startswith("Usage:")]
+        cut += [
+            f"{' '.join(path)}: {line.strip()}"
+            for line in text.splitlines()
+            if line.rstrip().endswith("...") and not line.startswith("Usage:")
+        ]
     assert missing == [] and cut == []
 
 
 def _silent_both_patient(followup, days):
     patient = followup.enrol(followup.clinic(), channel="both", email="ana@example.test")
     seen = {}
-    for day in days:  # check-ins at 19:00 New York (00:00 UTC); each tick sends one, R1 looks at the day before
+    for (
+        day
+    ) in days:  # check-ins at 19:00 New York (00:00 UTC); each tick sends one, R1 looks at the day before
         followup("tick", now=f"2026-12-{day:02d}T00:00:10Z")
-        seen[day] = ([m for m in followup.json("messages", "--kind", "nudge")],
-                     [e for e in followup.json("escalations") if e["rule"] == "R1"])
+        seen[day] = (
+            [m for m in followup.json("messages", "--kind", "nudge")],
+            [e for e in followup.json("escalations") if e["rule"] == "R1"],
+        )
     return patient, seen
 
 
@@ -165,7 +228,9 @@ def test_a_both_patient_is_nudged_once_per_channel_after_two_missed_check_ins_no
 
     engine = create_engine(followup.url)
     with engine.connect() as connection:
-        subject = connection.execute(text("SELECT subject FROM message WHERE id = :id"), {"id": email["id"]}).scalar()
+        subject = connection.execute(
+            text("SELECT subject FROM message WHERE id = :id"), {"id": email["id"]}
+        ).scalar()
     engine.dispose()
     assert subject  # ...and a subject
 
@@ -185,7 +250,12 @@ def test_report_counts_a_both_patients_reminder_and_check_in_once(followup):
     followup("reply", "--from", "+16175550123", "--body", "3 N", now="2026-12-02T00:30:00Z")
     report = json.loads(followup("report", "--format", "json").stdout)
     [row] = report["patients"]
-    assert (row["reminders_sent"], row["adherence"], row["checkins_sent"], row["response_rate"]) == (1, 1.0, 1, 1.0)
+    assert (row["reminders_sent"], row["adherence"], row["checkins_sent"], row["response_rate"]) == (
+        1,
+        1.0,
+        1,
+        1.0,
+    )
     assert (report["clinic"]["adherence"], report["clinic"]["response_rate"]) == (1.0, 1.0)
 
 
@@ -196,7 +266,10 @@ def test_forget_removes_the_readings_quoted_in_escalation_reasons(followup_sqlit
     assert "9/10" in before["reason"]
     followup_sqlite("patient", "forget", patient, "--yes")
     [after] = followup_sqlite.json("escalations")
-    assert after["reason"] == "severe pain" and (after["rule"], after["tier"]) == (before["rule"], before["tier"])
+    assert after["reason"] == "severe pain" and (after["rule"], after["tier"]) == (
+        before["rule"],
+        before["tier"],
+    )
 
 
 @pytest.mark.parametrize("command", ["serve", "run"])
@@ -212,12 +285,18 @@ def test_a_busy_port_is_one_line_and_exit_2(sqlite_url, command):
         busy.listen()
         port = busy.getsockname()[1]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FOLLOWUP_", "TWILIO_"))}
-        done = subprocess.run([str(Path(sys.executable).parent / "followup"), "--db", sqlite_url, command,
-                               "--port", str(port)], env=env, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "followup"), "--db", sqlite_url, command, "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().splitlines() == [
         f"error: --port {port}: 127.0.0.1:{port} is already in use (another followup serve or run? "
-        f"choose another with --port)"]
+        f"choose another with --port)"
+    ]
 
 
 def test_a_read_only_command_on_a_mistyped_sqlite_path_creates_nothing(tmp_path, monkeypatch):
@@ -272,12 +351,25 @@ def test_the_service_log_has_no_python_reprs(caplog):
         service._logged(dispatch_job)()
         service._logged(rules)()
     lines = [r.getMessage() for r in caplog.records]
-    assert lines == ["dispatch_job: sent 1, failed 0, retrying 0, skipped 0, deferred 0, stale 0, errors timeout 2",
-                     "rules: completed 0, nudged 1"]
+    assert lines == [
+        "dispatch_job: sent 1, failed 0, retrying 0, skipped 0, deferred 0, stale 0, errors timeout 2",
+        "rules: completed 0, nudged 1",
+    ]
 
 
 def test_a_clinic_with_a_legacy_fixed_offset_zone_is_refused_naming_the_field(followup):
-    result = followup("clinic", "add", "--name", "Elm", "--phone", "+16175550100", "--timezone", "EST",
-                      "--alert-email", "a@elm.test", expect=2)
+    result = followup(
+        "clinic",
+        "add",
+        "--name",
+        "Elm",
+        "--phone",
+        "+16175550100",
+        "--timezone",
+        "EST",
+        "--alert-email",
+        "a@elm.test",
+        expect=2,
+    )
     assert "timezone" in result.output and "legacy zone" in result.output
     assert followup.json("clinic", "list") == []

@@ -7,17 +7,17 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import httpx
+import pg
 import psycopg
 import pytest
-from sqlalchemy import insert, select
-
-import pg
 from channel_fixtures import LiveServer, message_sid, signed_post
 from factories import add_clinic, enrol
+from sqlalchemy import insert, select
+
 from followup import config, migrate
 from followup.db import dispose, engine_for, session_scope
 from followup.models import Message
@@ -35,8 +35,10 @@ def stoppable(pg_cluster):
             conn.execute("CREATE DATABASE outage")
         url = cluster.url("outage")
         migrate.upgrade(url)
-        now = datetime.now(timezone.utc).replace(microsecond=0)
-        clinic = add_clinic(url, now, quiet_start="00:00", quiet_end="23:59")  # real time: any hour may be now
+        now = datetime.now(UTC).replace(microsecond=0)
+        clinic = add_clinic(
+            url, now, quiet_start="00:00", quiet_end="23:59"
+        )  # real time: any hour may be now
         [patient] = enrol(url, clinic, now, start=(now + timedelta(days=30)).date().isoformat())
         yield SimpleNamespace(cluster=cluster, url=url, now=now, clinic=clinic, patient=patient)
         dispose(url)
@@ -48,8 +50,12 @@ def start_worker(url: str, tmp_path) -> tuple[subprocess.Popen, object, object]:
     out, log = tmp_path / "worker.out", tmp_path / "worker.log"
     env = {**os.environ, "FOLLOWUP_DATABASE_URL": url}
     env.pop("FOLLOWUP_NOW", None)
-    worker = subprocess.Popen([sys.executable, "-c", "from followup.cli import main; main()", "worker"], env=env,
-                              stdout=out.open("w"), stderr=log.open("w"))
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from followup.cli import main; main()", "worker"],
+        env=env,
+        stdout=out.open("w"),
+        stderr=log.open("w"),
+    )
     return worker, out, log
 
 
@@ -66,17 +72,40 @@ def wait_for_confirmation(out, failure: str) -> None:
 def test_a_database_outage_is_survived_and_nothing_is_lost(stoppable, tmp_path):
     cluster, url, now = stoppable.cluster, stoppable.url, stoppable.now
     with session_scope(engine_for(url)) as session:  # due while the database will be down
-        session.execute(insert(Message.__table__), [{
-            "patient_id": stoppable.patient, "clinic_id": stoppable.clinic, "direction": "out", "kind": "nudge",
-            "channel": "sms", "status": "pending", "dedupe_key": f"outage:{i}", "due_at": now + timedelta(seconds=6 + i),
-            "next_attempt_at": now + timedelta(seconds=6 + i), "expires_at": now + timedelta(hours=1),
-            "body": f"outage message {i}", "attempts": 0, "quiet_exempt": True, "created_at": now,
-            "updated_at": now} for i in range(5)])
+        session.execute(
+            insert(Message.__table__),
+            [
+                {
+                    "patient_id": stoppable.patient,
+                    "clinic_id": stoppable.clinic,
+                    "direction": "out",
+                    "kind": "nudge",
+                    "channel": "sms",
+                    "status": "pending",
+                    "dedupe_key": f"outage:{i}",
+                    "due_at": now + timedelta(seconds=6 + i),
+                    "next_attempt_at": now + timedelta(seconds=6 + i),
+                    "expires_at": now + timedelta(hours=1),
+                    "body": f"outage message {i}",
+                    "attempts": 0,
+                    "quiet_exempt": True,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(5)
+            ],
+        )
     dispose(url)
     worker, out, log = start_worker(url, tmp_path)
     try:
-        settings = config.load({"FOLLOWUP_DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC,
-                                "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")})
+        settings = config.load(
+            {
+                "FOLLOWUP_DATABASE_URL": url,
+                "TWILIO_AUTH_TOKEN": TOKEN,
+                "FOLLOWUP_PUBLIC_URL": PUBLIC,
+                "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool"),
+            }
+        )
         form = {"From": "+16175551000", "Body": "HELP", "MessageSid": message_sid("outage")}
         help_text = "Elm Street Physio: exercise reminders and check-ins."
         with LiveServer(settings, lifespan="on") as server:  # its spool drainer runs in the lifespan
@@ -132,7 +161,9 @@ def test_a_worker_started_while_the_database_is_down_waits_for_it_then_works(sto
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_a_hung_database_is_an_outage_the_webhook_answers_within_twilios_15_s_and_spools_through(stoppable, tmp_path):
+def test_a_hung_database_is_an_outage_the_webhook_answers_within_twilios_15_s_and_spools_through(
+    stoppable, tmp_path
+):
     """SIGSTOP, not a refusal: the server's kernel still accepts connections and acknowledges data, and
     nothing ever answers. Replies, status callbacks and /healthz must still be answered in time."""
     import threading
@@ -140,20 +171,49 @@ def test_a_hung_database_is_an_outage_the_webhook_answers_within_twilios_15_s_an
     cluster, url, now = stoppable.cluster, stoppable.url, stoppable.now
     reminder_sid = message_sid("hung reminder")
     with session_scope(engine_for(url)) as session:  # a sent reminder, whose delivery Twilio reports
-        session.execute(insert(Message.__table__), [{
-            "patient_id": stoppable.patient, "clinic_id": stoppable.clinic, "direction": "out", "kind": "reminder",
-            "channel": "sms", "status": "sent", "dedupe_key": "hung:reminder", "due_at": now, "sent_at": now,
-            "next_attempt_at": now, "expires_at": now + timedelta(hours=1), "body": "a reminder",
-            "provider_id": reminder_sid, "attempts": 1, "quiet_exempt": True, "created_at": now,
-            "updated_at": now}])
+        session.execute(
+            insert(Message.__table__),
+            [
+                {
+                    "patient_id": stoppable.patient,
+                    "clinic_id": stoppable.clinic,
+                    "direction": "out",
+                    "kind": "reminder",
+                    "channel": "sms",
+                    "status": "sent",
+                    "dedupe_key": "hung:reminder",
+                    "due_at": now,
+                    "sent_at": now,
+                    "next_attempt_at": now,
+                    "expires_at": now + timedelta(hours=1),
+                    "body": "a reminder",
+                    "provider_id": reminder_sid,
+                    "attempts": 1,
+                    "quiet_exempt": True,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            ],
+        )
     dispose(url)
-    settings = config.load({"FOLLOWUP_DATABASE_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC,
-                            "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")})
+    settings = config.load(
+        {
+            "FOLLOWUP_DATABASE_URL": url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "FOLLOWUP_PUBLIC_URL": PUBLIC,
+            "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool"),
+        }
+    )
     help_text = "Elm Street Physio: exercise reminders and check-ins."
     sender = "+16175551000"
     with LiveServer(settings, lifespan="on") as server:
-        before = signed_post(server, "/twilio/sms", {"From": sender, "Body": "HELP", "MessageSid": message_sid("up")},
-                             TOKEN, PUBLIC)
+        before = signed_post(
+            server,
+            "/twilio/sms",
+            {"From": sender, "Body": "HELP", "MessageSid": message_sid("up")},
+            TOKEN,
+            PUBLIC,
+        )
         assert before.status_code == 200 and help_text in before.text  # the pool now holds live connections
         answers = {}
 
@@ -165,10 +225,22 @@ def test_a_hung_database_is_an_outage_the_webhook_answers_within_twilios_15_s_an
             except httpx.HTTPError as exc:
                 answers[name] = (None, repr(exc), time.monotonic() - began)
 
-        requests = [(f"help{i}", "/twilio/sms", {"From": sender, "Body": "HELP", "MessageSid": message_sid(f"hung{i}")})
-                    for i in range(3)]
-        requests += [("pain", "/twilio/sms", {"From": sender, "Body": "pain 8", "MessageSid": message_sid("hung pain")}),
-                     ("status", "/twilio/status", {"MessageSid": reminder_sid, "MessageStatus": "delivered"})]
+        requests = [
+            (
+                f"help{i}",
+                "/twilio/sms",
+                {"From": sender, "Body": "HELP", "MessageSid": message_sid(f"hung{i}")},
+            )
+            for i in range(3)
+        ]
+        requests += [
+            (
+                "pain",
+                "/twilio/sms",
+                {"From": sender, "Body": "pain 8", "MessageSid": message_sid("hung pain")},
+            ),
+            ("status", "/twilio/status", {"MessageSid": reminder_sid, "MessageStatus": "delivered"}),
+        ]
         cluster.freeze()
         try:
             threads = [threading.Thread(target=post, args=r) for r in requests]
@@ -195,11 +267,24 @@ def test_a_hung_database_is_an_outage_the_webhook_answers_within_twilios_15_s_an
             time.sleep(0.2)
     assert not list((tmp_path / "spool").iterdir())  # nothing set aside, nothing left
     with session_scope(engine_for(url)) as session:
-        inbound = session.execute(select(Message.provider_id).where(Message.direction == "in")).scalars().all()
-        queued = session.execute(select(Message.kind, Message.body).where(
-            Message.direction == "out", Message.to_addr == sender, Message.status == "pending")).all()
-        reminder = session.execute(select(Message.status).where(Message.provider_id == reminder_sid)).scalar_one()
-    assert sorted(inbound) == sorted([message_sid("up"), message_sid("hung pain")] +
-                                     [message_sid(f"hung{i}") for i in range(3)])  # each stored once
-    assert sorted(kind for kind, _ in queued) == ["escalation", "help", "help", "help"]  # each answered once, by SMS
+        inbound = (
+            session.execute(select(Message.provider_id).where(Message.direction == "in")).scalars().all()
+        )
+        queued = session.execute(
+            select(Message.kind, Message.body).where(
+                Message.direction == "out", Message.to_addr == sender, Message.status == "pending"
+            )
+        ).all()
+        reminder = session.execute(
+            select(Message.status).where(Message.provider_id == reminder_sid)
+        ).scalar_one()
+    assert sorted(inbound) == sorted(
+        [message_sid("up"), message_sid("hung pain")] + [message_sid(f"hung{i}") for i in range(3)]
+    )  # each stored once
+    assert sorted(kind for kind, _ in queued) == [
+        "escalation",
+        "help",
+        "help",
+        "help",
+    ]  # each answered once, by SMS
     assert reminder == "delivered"  # the status callback was not lost

@@ -1,9 +1,9 @@
 """Messages really leave: `followup tick` through the twilio client and through SMTP, and Twilio's
 status callbacks come back through a real uvicorn."""
 
+from channel_fixtures import LiveServer, signed_post, smtp_env, twilio_env
 from sqlalchemy import select
 
-from channel_fixtures import LiveServer, signed_post, smtp_env, twilio_env
 from followup import config
 from followup.db import engine_for, session_scope
 from followup.models import Consent
@@ -64,8 +64,9 @@ def test_status_callbacks_move_a_message_forward_only(followup, fake_twilio):
     sid, token, public = reminder["provider_id"], fake_twilio.auth_token, "https://followup.example"
     with LiveServer(status_settings(followup.url, fake_twilio)) as server:
         for status in ("delivered", "sent", "queued"):
-            response = signed_post(server, "/twilio/status", {"MessageSid": sid, "MessageStatus": status},
-                                   token, public)
+            response = signed_post(
+                server, "/twilio/status", {"MessageSid": sid, "MessageStatus": status}, token, public
+            )
             assert response.status_code == 204
     [after] = [m for m in followup.json("messages", "--kind", "reminder") if m["provider_id"] == sid]
     assert after["status"] == "delivered"
@@ -75,9 +76,13 @@ def test_an_undelivered_callback_records_the_reason_and_21610_opts_out(followup_
     followup = followup_sqlite
     reminder = sent_reminder(followup, fake_twilio)
     with LiveServer(status_settings(followup.url, fake_twilio)) as server:
-        signed_post(server, "/twilio/status", {"MessageSid": reminder["provider_id"], "MessageStatus": "undelivered",
-                                               "ErrorCode": "21610"}, fake_twilio.auth_token,
-                    "https://followup.example")
+        signed_post(
+            server,
+            "/twilio/status",
+            {"MessageSid": reminder["provider_id"], "MessageStatus": "undelivered", "ErrorCode": "21610"},
+            fake_twilio.auth_token,
+            "https://followup.example",
+        )
     after = [m for m in followup.json("messages") if m["id"] == reminder["id"]][0]
     assert (after["status"], after["error"]) == ("failed", "21610: recipient replied STOP (unsubscribed)")
     assert followup.json("patients")[0]["status"] == "opted_out"
@@ -88,11 +93,24 @@ def test_a_forged_or_missing_signature_is_refused_and_changes_nothing(followup_s
     reminder = sent_reminder(followup, fake_twilio)
     form = {"MessageSid": reminder["provider_id"], "MessageStatus": "delivered"}
     with LiveServer(status_settings(followup.url, fake_twilio)) as server:
-        assert signed_post(server, "/twilio/status", form, "not-the-token", "https://followup.example").status_code == 403
-        assert signed_post(server, "/twilio/status", form, fake_twilio.auth_token, "https://elsewhere.example"
-                           ).status_code == 403  # signed for another URL
+        assert (
+            signed_post(
+                server, "/twilio/status", form, "not-the-token", "https://followup.example"
+            ).status_code
+            == 403
+        )
+        assert (
+            signed_post(
+                server, "/twilio/status", form, fake_twilio.auth_token, "https://elsewhere.example"
+            ).status_code
+            == 403
+        )  # signed for another URL
         assert signed_post(server, "/twilio/status", form, "", "", signature="").status_code == 403
         big = {**form, "Padding": "x" * 70_000}
-        assert signed_post(server, "/twilio/status", big, fake_twilio.auth_token,
-                           "https://followup.example").status_code == 413
+        assert (
+            signed_post(
+                server, "/twilio/status", big, fake_twilio.auth_token, "https://followup.example"
+            ).status_code
+            == 413
+        )
     assert followup.json("messages", "--kind", "reminder")[0]["status"] == "sent"

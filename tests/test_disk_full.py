@@ -36,13 +36,16 @@ def test_a_full_disk_refuses_the_import_cleanly_and_keeps_the_database_intact(sm
     clinic = followup.clinic()
     first = followup.enrol(clinic)
     csv = tmp_path / "many.csv"
-    csv.write_text("name,phone,timezone,consent\n" + "".join(
-        f"Patient {i},+1617556{i:04d},America/New_York,yes\n" for i in range(600)))
+    csv.write_text(
+        "name,phone,timezone,consent\n"
+        + "".join(f"Patient {i},+1617556{i:04d},America/New_York,yes\n" for i in range(600))
+    )
 
     fill(small_disk, leave_bytes=48 * 1024)
     result = followup("enroll", "--clinic", clinic, "--csv", str(csv), expect=1)
-    assert result.stderr.strip() == ("error: database: database or disk is full "
-                                     "(the change under way was rolled back)")
+    assert result.stderr.strip() == (
+        "error: database: database or disk is full (the change under way was rolled back)"
+    )
     assert [p["id"] for p in followup.json("patients")] == [first]  # nothing half-imported
     dispose()
     with sqlite3.connect(small_disk / "followup.db") as db:

@@ -5,9 +5,9 @@ import threading
 from datetime import timedelta
 
 import pytest
+from factories import FakeClock, add_clinic, enrol, utc, worker
 from sqlalchemy import select, text
 
-from factories import FakeClock, add_clinic, enrol, utc, worker
 from followup import dispatch, outbox
 from followup.channels.base import DeliveryError
 from followup.db import engine_for, session_scope
@@ -65,13 +65,22 @@ def test_a_permanent_failure_fails_at_once_with_its_reason(sqlite_url):
     clock = FakeClock(utc(2026, 12, 1, 14, 0))
     enrol(sqlite_url, add_clinic(sqlite_url, clock()), clock())
     w, sms, _ = worker(sqlite_url, clock)
-    sms.fail_when(lambda m: DeliveryError("message body rejected", permanent=True, code="21617")
-                  if m.kind == "reminder" else None)
+    sms.fail_when(
+        lambda m: (
+            DeliveryError("message body rejected", permanent=True, code="21617")
+            if m.kind == "reminder"
+            else None
+        )
+    )
     w.tick()
     clock.advance(hours=1)
     w.tick()
     reminder = the_reminder(sqlite_url)
-    assert (reminder.status, reminder.error, reminder.attempts) == ("failed", "21617: message body rejected", 1)
+    assert (reminder.status, reminder.error, reminder.attempts) == (
+        "failed",
+        "21617: message body rejected",
+        1,
+    )
 
 
 def test_retries_run_to_the_end_of_the_grace_not_to_a_count_and_say_why(sqlite_url):
@@ -94,9 +103,21 @@ def test_retries_run_to_the_end_of_the_grace_not_to_a_count_and_say_why(sqlite_u
 
 def test_the_last_retry_comes_just_before_the_deadline_and_never_sooner_than_retry_after():
     now = utc(2026, 12, 1, 15, 50)
-    claimed = outbox.Claimed(id=1, patient_id=1, clinic_id=1, kind="reminder", channel="sms", body="", subject=None,
-                             to_addr=None, due_at=utc(2026, 12, 1, 14, 0), expires_at=utc(2026, 12, 1, 16, 0),
-                             attempts=7, quiet_exempt=False, token="t")
+    claimed = outbox.Claimed(
+        id=1,
+        patient_id=1,
+        clinic_id=1,
+        kind="reminder",
+        channel="sms",
+        body="",
+        subject=None,
+        to_addr=None,
+        due_at=utc(2026, 12, 1, 14, 0),
+        expires_at=utc(2026, 12, 1, 16, 0),
+        attempts=7,
+        quiet_exempt=False,
+        token="t",
+    )
     rng = random.Random(1)
     assert dispatch.retry_at(claimed, now, DeliveryError("busy"), rng) == utc(2026, 12, 1, 15, 59)
     early = dispatch.retry_at(claimed, utc(2026, 12, 1, 14, 1), DeliveryError("busy", retry_after=600), rng)
@@ -134,8 +155,16 @@ def test_a_message_whose_window_opens_after_its_grace_is_skipped(sqlite_url):
     clinic = add_clinic(sqlite_url, clock())
     [patient] = enrol(sqlite_url, clinic, clock())
     with session_scope(engine_for(sqlite_url)) as session:
-        outbox.queue(session, patient_id=patient, clinic_id=clinic, kind="nudge", channel="sms", body="hello",
-                     now=clock(), expires_in=timedelta(hours=1))
+        outbox.queue(
+            session,
+            patient_id=patient,
+            clinic_id=clinic,
+            kind="nudge",
+            channel="sms",
+            body="hello",
+            now=clock(),
+            expires_in=timedelta(hours=1),
+        )
     w, sms, _ = worker(sqlite_url, clock)
     w.tick()
     nudge = messages(sqlite_url, kind="nudge")[0]
@@ -155,8 +184,9 @@ def test_an_expired_lease_is_claimed_again_and_the_dead_workers_late_outcome_is_
     clock.advance(seconds=61)
     assert w.tick().dispatch.sent == 2
     with session_scope(engine) as session:  # the "dead" worker wakes up and reports
-        outbox.record(session, [{"id": c.id, "owner": "dead-worker", "status": "failed", "error": "late"}
-                                for c in dead])
+        outbox.record(
+            session, [{"id": c.id, "owner": "dead-worker", "status": "failed", "error": "late"} for c in dead]
+        )
     assert {m.status for m in messages(db_url) if m.id in {c.id for c in dead}} == {"sent"}
 
 
@@ -174,8 +204,11 @@ def test_twilio_21610_opts_the_patient_out_and_cancels_what_is_pending(db_url):
     clock = FakeClock(utc(2026, 12, 1, 14, 0))
     [patient] = enrol(db_url, add_clinic(db_url, clock()), clock())
     w, sms, _ = worker(db_url, clock)
-    sms.fail_when(lambda m: DeliveryError("Attempt to send to unsubscribed recipient", permanent=True,
-                                          code="21610", consequence="opted_out"))
+    sms.fail_when(
+        lambda m: DeliveryError(
+            "Attempt to send to unsubscribed recipient", permanent=True, code="21610", consequence="opted_out"
+        )
+    )
     w.tick()
     with session_scope(engine_for(db_url)) as session:
         assert session.get(Patient, patient).status == "opted_out"

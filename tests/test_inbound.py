@@ -20,8 +20,9 @@ def reply(followup, body, now=DAY1_EVENING, **kw):
     return followup.json("reply", "--from", PHONE, "--body", body, now=now, **kw)
 
 
-@pytest.mark.parametrize("word", ["STOP", "stop", "Stop.", "STOPALL", "unsubscribe", "CANCEL", "end", "QUIT",
-                                  "REVOKE", "OptOut"])
+@pytest.mark.parametrize(
+    "word", ["STOP", "stop", "Stop.", "STOPALL", "unsubscribe", "CANCEL", "end", "QUIT", "REVOKE", "OptOut"]
+)
 def test_any_stop_word_opts_out_at_once_with_one_confirmation(followup_sqlite, word):
     followup = followup_sqlite
     followup.enrol(followup.clinic())
@@ -30,7 +31,10 @@ def test_any_stop_word_opts_out_at_once_with_one_confirmation(followup_sqlite, w
     assert followup.json("patients")[0]["status"] == "opted_out"
     assert followup.json("messages", "--status", "pending") == []
     assert reply(followup, "6 N")["reply"] is None  # nothing more until START
-    assert followup.json("messages", "--kind", "optout") and len(followup.json("messages", "--kind", "optout")) == 1
+    assert (
+        followup.json("messages", "--kind", "optout")
+        and len(followup.json("messages", "--kind", "optout")) == 1
+    )
 
 
 def test_start_after_stop_opts_back_in_and_plans_again(followup, clinic_and_patient):
@@ -53,8 +57,9 @@ def test_an_unknown_sender_gets_a_polite_generic_reply_that_reveals_nothing(foll
     assert followup.json("messages", "--direction", "in")[0]["body"] == "6 N"
 
 
-def test_an_unreadable_reply_gets_one_clarification_and_a_review_item_never_reassurance(followup,
-                                                                                         clinic_and_patient):
+def test_an_unreadable_reply_gets_one_clarification_and_a_review_item_never_reassurance(
+    followup, clinic_and_patient
+):
     first = reply(followup, "the weather today")
     second = reply(followup, "hmm", now="2026-12-02T00:35:00Z")
     assert "could not read that" in first["reply"] and "thank" not in first["reply"].lower()
@@ -68,15 +73,18 @@ def test_a_check_in_answer_is_recorded_and_thanked(followup, clinic_and_patient)
     assert followup.json("escalations") == []
 
 
-def test_an_emergency_tells_the_patient_to_call_911_alerts_the_clinic_and_holds_reminders(followup,
-                                                                                          clinic_and_patient):
+def test_an_emergency_tells_the_patient_to_call_911_alerts_the_clinic_and_holds_reminders(
+    followup, clinic_and_patient
+):
     _, patient = clinic_and_patient
     result = reply(followup, "I can't control my bladder since this morning")
     assert "Call 911" in result["reply"]
     [escalation] = followup.json("escalations", "--open")
     assert (escalation["rule"], escalation["tier"], escalation["patient_id"]) == ("E1", "emergency", patient)
     alerts = followup.json("messages", "--kind", "alert")
-    assert {a["channel"] for a in alerts} == {"email", "sms"} and all(a["patient_id"] == patient for a in alerts)
+    assert {a["channel"] for a in alerts} == {"email", "sms"} and all(
+        a["patient_id"] == patient for a in alerts
+    )
     assert "bladder" not in next(a for a in alerts if a["channel"] == "sms")["body"]  # minimum necessary
     pending = {m["kind"] for m in followup.json("messages", "--status", "pending", "--patient", patient)}
     assert "reminder" not in pending and "checkin" in pending  # check-ins go on
@@ -98,7 +106,9 @@ def test_the_same_rule_does_not_fire_twice_while_open_and_fires_again_after_ack(
     assert [e["rule"] for e in followup.json("escalations")] == ["U3", "U3"]
 
 
-def test_persistent_pain_tells_the_patient_to_contact_their_doctor_on_the_third_day(followup, clinic_and_patient):
+def test_persistent_pain_tells_the_patient_to_contact_their_doctor_on_the_third_day(
+    followup, clinic_and_patient
+):
     assert "contact your doctor" not in reply(followup, "5 N", now=evening(1))["reply"]
     assert "contact your doctor" not in reply(followup, "5 N", now=evening(2))["reply"]
     assert "contact your doctor" in reply(followup, "5 N", now=evening(3))["reply"]
@@ -107,7 +117,9 @@ def test_persistent_pain_tells_the_patient_to_contact_their_doctor_on_the_third_
     assert len(followup.json("escalations")) == 1
 
 
-def test_persistent_pain_is_noticed_when_the_patient_texts_done_after_each_check_in(followup, clinic_and_patient):
+def test_persistent_pain_is_noticed_when_the_patient_texts_done_after_each_check_in(
+    followup, clinic_and_patient
+):
     for day in (1, 2):
         reply(followup, "5 N", now=evening(day))
         reply(followup, "DONE", now=f"2026-12-{day + 1:02d}T02:00:00Z")  # 21:00 in New York
@@ -167,8 +179,13 @@ def test_acknowledging_twice_or_without_a_name_is_refused(followup_sqlite):
     followup_sqlite.enrol(followup_sqlite.clinic())
     reply(followup_sqlite, "pain 9")
     assert "already acknowledged" not in followup_sqlite("escalations", "ack", "1", "--by", "A").stderr
-    assert "already acknowledged by A" in followup_sqlite("escalations", "ack", "1", "--by", "B", expect=2).stderr
-    assert "no escalation with id 9" in followup_sqlite("escalations", "ack", "9", "--by", "B", expect=2).stderr
+    assert (
+        "already acknowledged by A"
+        in followup_sqlite("escalations", "ack", "1", "--by", "B", expect=2).stderr
+    )
+    assert (
+        "no escalation with id 9" in followup_sqlite("escalations", "ack", "9", "--by", "B", expect=2).stderr
+    )
 
 
 def test_patient_show_tells_the_story_of_replies_readings_and_escalations(followup, clinic_and_patient):
@@ -182,7 +199,6 @@ def test_patient_show_tells_the_story_of_replies_readings_and_escalations(follow
     assert '"pain 8, numb yes" -> pain 8, numbness yes' in text
     assert "escalation 1 U3 (urgent): severe pain: 8/10" in text
     assert "Tue 2026-12-01 20:00 ✓ escalation 1 acknowledged by Dr Lee" in text  # local time
-
 
 
 def _reviews(followup):
@@ -201,8 +217,9 @@ def test_words_the_reader_cannot_place_are_reviewed_never_thanked_plainly(follow
     assert [e["reason"] for e in _reviews(followup)] == ["words the reader could not account for"]
 
 
-def test_everyday_chit_chat_beside_an_answer_gets_the_emergency_signs_but_no_review(followup,
-                                                                                 clinic_and_patient):
+def test_everyday_chit_chat_beside_an_answer_gets_the_emergency_signs_but_no_review(
+    followup, clinic_and_patient
+):
     result = reply(followup, "3 N, long shift at work today")
     assert "thank you, your answer is recorded" in result["reply"] and "call 911 now" in result["reply"]
     assert followup.json("escalations") == []
@@ -214,11 +231,14 @@ def test_a_fully_read_answer_gets_a_plain_thank_you_and_no_review(followup, clin
 
 
 def test_a_red_flag_from_a_patient_who_opted_out_alerts_the_clinic_and_tells_the_patient_nothing(
-        followup, clinic_and_patient):
+    followup, clinic_and_patient
+):
     reply(followup, "STOP")
     result = reply(followup, "I wet myself and my legs are numb", now="2026-12-02T01:00:00Z")
     assert result["reply"] is None
     [escalation] = followup.json("escalations", "--open")
     assert (escalation["rule"], escalation["tier"]) == ("E1", "emergency")
     assert followup.json("messages", "--kind", "alert")
-    assert [m["kind"] for m in followup.json("messages", "--direction", "out") if m["kind"] == "escalation"] == []
+    assert [
+        m["kind"] for m in followup.json("messages", "--direction", "out") if m["kind"] == "escalation"
+    ] == []

@@ -11,9 +11,9 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from factories import add_clinic, enrol, utc
 from sqlalchemy import insert, text
 
-from factories import add_clinic, enrol, utc
 from followup.db import engine_for, session_scope
 from followup.dispatch import RECORD_MAX
 from followup.models import Message
@@ -25,22 +25,44 @@ NOW = utc(2026, 12, 1, 14, 0)
 def seed(url: str, n: int = N) -> None:
     clinic = add_clinic(url, NOW)
     patients = enrol(url, clinic, NOW, n=200, start="2027-01-04")  # future start: nothing else is due
-    rows = [{"patient_id": patients[i % len(patients)], "clinic_id": clinic, "direction": "out", "kind": "nudge",
-             "channel": "sms", "status": "pending", "dedupe_key": f"load:{i}", "due_at": NOW, "next_attempt_at": NOW,
-             "expires_at": NOW + timedelta(hours=24), "body": f"load {i:05d}", "attempts": 0, "quiet_exempt": False,
-             "created_at": NOW, "updated_at": NOW} for i in range(n)]
+    rows = [
+        {
+            "patient_id": patients[i % len(patients)],
+            "clinic_id": clinic,
+            "direction": "out",
+            "kind": "nudge",
+            "channel": "sms",
+            "status": "pending",
+            "dedupe_key": f"load:{i}",
+            "due_at": NOW,
+            "next_attempt_at": NOW,
+            "expires_at": NOW + timedelta(hours=24),
+            "body": f"load {i:05d}",
+            "attempts": 0,
+            "quiet_exempt": False,
+            "created_at": NOW,
+            "updated_at": NOW,
+        }
+        for i in range(n)
+    ]
     with session_scope(engine_for(url)) as session:
         session.execute(insert(Message.__table__), rows)
 
 
 def count(url: str, where: str) -> int:
     with session_scope(engine_for(url)) as session:
-        return session.execute(text(f"SELECT count(*) FROM message WHERE kind = 'nudge' AND {where}")).scalar()
+        return session.execute(
+            text(f"SELECT count(*) FROM message WHERE kind = 'nudge' AND {where}")
+        ).scalar()
 
 
 def start_worker(env: dict, out) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", "from followup.cli import main; main()", "worker"], env=env,
-                            stdout=out.open("w"), stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-c", "from followup.cli import main; main()", "worker"],
+        env=env,
+        stdout=out.open("w"),
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def sent_bodies(path) -> list[str]:
@@ -51,8 +73,12 @@ def sent_bodies(path) -> list[str]:
 @pytest.mark.postgres
 def test_four_workers_send_every_message_once_and_a_killed_worker_loses_nothing(pg_url, tmp_path):
     seed(pg_url)
-    env = {**os.environ, "FOLLOWUP_DATABASE_URL": pg_url, "FOLLOWUP_NOW": "2026-12-01T14:00:00Z",
-           "FOLLOWUP_LEASE_SECONDS": "10"}
+    env = {
+        **os.environ,
+        "FOLLOWUP_DATABASE_URL": pg_url,
+        "FOLLOWUP_NOW": "2026-12-01T14:00:00Z",
+        "FOLLOWUP_LEASE_SECONDS": "10",
+    }
     outputs = [tmp_path / f"worker{i}.out" for i in range(4)]
     procs = [start_worker(env, out) for out in outputs]
     victim = procs[0]
@@ -63,7 +89,9 @@ def test_four_workers_send_every_message_once_and_a_killed_worker_loses_nothing(
         while time.monotonic() < deadline:
             if len(sent_bodies(outputs[0])) >= 200:
                 victim.send_signal(signal.SIGSTOP)
-                killed_with_claims = count(pg_url, f"status = 'sending' AND lease_owner LIKE '%:{victim.pid}:%'")
+                killed_with_claims = count(
+                    pg_url, f"status = 'sending' AND lease_owner LIKE '%:{victim.pid}:%'"
+                )
                 if killed_with_claims:
                     victim.kill()
                     break
@@ -94,8 +122,10 @@ def test_four_workers_send_every_message_once_and_a_killed_worker_loses_nothing(
     assert duplicates <= min(killed_with_claims, RECORD_MAX)
     assert all(p.returncode == 0 for p in procs[1:])
     assert len(set(sent_bodies(outputs[1])) | set(sent_bodies(outputs[2])) | set(sent_bodies(outputs[3]))) > 0
-    print(f"\n{N} messages, 4 workers, victim killed holding {killed_with_claims} claims; "
-          f"duplicates at the channel: {duplicates}")
+    print(
+        f"\n{N} messages, 4 workers, victim killed holding {killed_with_claims} claims; "
+        f"duplicates at the channel: {duplicates}"
+    )
 
 
 @pytest.mark.slow
@@ -103,8 +133,12 @@ def test_four_workers_send_every_message_once_and_a_killed_worker_loses_nothing(
 def test_a_worker_killed_mid_batch_ten_times_in_a_row_loses_nothing(pg_url, tmp_path):
     n = 8_000
     seed(pg_url, n)
-    env = {**os.environ, "FOLLOWUP_DATABASE_URL": pg_url, "FOLLOWUP_NOW": "2026-12-01T14:00:00Z",
-           "FOLLOWUP_LEASE_SECONDS": "10"}
+    env = {
+        **os.environ,
+        "FOLLOWUP_DATABASE_URL": pg_url,
+        "FOLLOWUP_NOW": "2026-12-01T14:00:00Z",
+        "FOLLOWUP_LEASE_SECONDS": "10",
+    }
     outputs, kills = [], []
     for life in range(10):  # each life sends a few hundred messages and is killed without warning
         out = tmp_path / f"life{life}.out"
@@ -117,7 +151,9 @@ def test_a_worker_killed_mid_batch_ten_times_in_a_row_loses_nothing(pg_url, tmp_
         proc.kill()
         proc.wait()
         kills.append(len(sent_bodies(out)))
-    assert count(pg_url, "status = 'sent'") < n, "everything went out before the last kill: nothing was tested"
+    assert count(pg_url, "status = 'sent'") < n, (
+        "everything went out before the last kill: nothing was tested"
+    )
 
     outputs.append(tmp_path / "survivor.out")
     survivor = start_worker(env, outputs[-1])
@@ -134,5 +170,7 @@ def test_a_worker_killed_mid_batch_ten_times_in_a_row_loses_nothing(pg_url, tmp_
     assert set(sends) == {f"load {i:05d}" for i in range(n)}  # nothing lost
     duplicates = sum(k - 1 for k in sends.values())
     assert duplicates <= 10 * RECORD_MAX  # per kill, at most what was sent since the last record
-    print(f"\n{n} messages, a worker SIGKILLed 10 times after {kills} sends; duplicates at the channel: "
-          f"{duplicates} ({duplicates / 10:.1f} per kill)")
+    print(
+        f"\n{n} messages, a worker SIGKILLed 10 times after {kills} sends; duplicates at the channel: "
+        f"{duplicates} ({duplicates / 10:.1f} per kill)"
+    )

@@ -19,42 +19,71 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, text
-
 from channel_fixtures import twilio_env
 from factories import add_clinic, enrol
+from sqlalchemy import insert, text
+
 from followup.channels.twilio_sms import CONCURRENCY
 from followup.db import engine_for, session_scope
 from followup.models import Message
 
 
 def seed(url: str, n: int) -> None:
-    now = datetime.now(timezone.utc)  # the workers run on the real clock
+    now = datetime.now(UTC)  # the workers run on the real clock
     clinic = add_clinic(url, now)
     patients = enrol(url, clinic, now, n=50, start=(now + timedelta(days=30)).date().isoformat())
-    rows = [{"patient_id": patients[i % len(patients)], "clinic_id": clinic, "direction": "out", "kind": "nudge",
-             "channel": "sms", "status": "pending", "dedupe_key": f"load:{i}", "due_at": now, "next_attempt_at": now,
-             "expires_at": now + timedelta(hours=2), "body": f"load {i:05d}", "attempts": 0, "quiet_exempt": True,
-             "created_at": now, "updated_at": now} for i in range(n)]
+    rows = [
+        {
+            "patient_id": patients[i % len(patients)],
+            "clinic_id": clinic,
+            "direction": "out",
+            "kind": "nudge",
+            "channel": "sms",
+            "status": "pending",
+            "dedupe_key": f"load:{i}",
+            "due_at": now,
+            "next_attempt_at": now,
+            "expires_at": now + timedelta(hours=2),
+            "body": f"load {i:05d}",
+            "attempts": 0,
+            "quiet_exempt": True,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(n)
+    ]
     with session_scope(engine_for(url)) as session:
         session.execute(insert(Message.__table__), rows)
 
 
 def count(url: str, where: str) -> int:
     with session_scope(engine_for(url)) as session:
-        return session.execute(text(f"SELECT count(*) FROM message WHERE kind = 'nudge' AND {where}")).scalar()
+        return session.execute(
+            text(f"SELECT count(*) FROM message WHERE kind = 'nudge' AND {where}")
+        ).scalar()
 
 
 def start_workers(url: str, fake, tmp_path, n: int, rate: str, lease: str) -> list[subprocess.Popen]:
-    env = {**os.environ, **twilio_env(fake), "FOLLOWUP_DATABASE_URL": url, "FOLLOWUP_SMS_MAX_PER_SECOND": rate,
-           "FOLLOWUP_LEASE_SECONDS": lease}
+    env = {
+        **os.environ,
+        **twilio_env(fake),
+        "FOLLOWUP_DATABASE_URL": url,
+        "FOLLOWUP_SMS_MAX_PER_SECOND": rate,
+        "FOLLOWUP_LEASE_SECONDS": lease,
+    }
     env.pop("FOLLOWUP_NOW", None)
-    return [subprocess.Popen([sys.executable, "-c", "from followup.cli import main; main()", "worker"], env=env,
-                             stdout=subprocess.DEVNULL, stderr=(tmp_path / f"worker{i}.log").open("w"))
-            for i in range(n)]
+    return [
+        subprocess.Popen(
+            [sys.executable, "-c", "from followup.cli import main; main()", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=(tmp_path / f"worker{i}.log").open("w"),
+        )
+        for i in range(n)
+    ]
 
 
 def wait_all_sent(url: str, n: int, seconds: float) -> None:
@@ -103,7 +132,9 @@ def test_three_workers_sharing_the_cap_send_every_message_once(pg_url, fake_twil
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_a_worker_frozen_past_its_lease_sends_again_at_most_what_it_had_in_flight(pg_url, fake_twilio, tmp_path):
+def test_a_worker_frozen_past_its_lease_sends_again_at_most_what_it_had_in_flight(
+    pg_url, fake_twilio, tmp_path
+):
     n, lease = 600, 10
     seed(pg_url, n)
     procs = start_workers(pg_url, fake_twilio, tmp_path, 3, rate="20", lease=str(lease))
@@ -125,8 +156,10 @@ def test_a_worker_frozen_past_its_lease_sends_again_at_most_what_it_had_in_fligh
         stop(procs)
     sends = accepted(fake_twilio)
     duplicates = sum(k - 1 for k in sends.values())
-    print(f"\n{n} messages, 3 workers, one frozen {lease * 1.5:g} s holding {held} claims: "
-          f"{len(sends)} delivered, {duplicates} duplicates")
+    print(
+        f"\n{n} messages, 3 workers, one frozen {lease * 1.5:g} s holding {held} claims: "
+        f"{len(sends)} delivered, {duplicates} duplicates"
+    )
     assert set(sends) == {f"load {i:05d}" for i in range(n)}  # nothing lost
     # Only what the victim had in flight past its fence (paced at 20/s, a couple) or had sent but not
     # yet recorded (at most a 0.5 s record interval's worth, about 11 here) can go out twice; the

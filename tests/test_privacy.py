@@ -3,21 +3,34 @@
 import logging
 
 from channel_fixtures import LiveServer, message_sid, signed_post, twilio_env
+
 from followup import config
 
 PHONE, BODY = "+16175550123", "my secret symptom is pain 8"
 
 
-def test_nothing_logged_while_sending_and_receiving_carries_a_number_text_or_token(followup, fake_twilio, caplog):
+def test_nothing_logged_while_sending_and_receiving_carries_a_number_text_or_token(
+    followup, fake_twilio, caplog
+):
     caplog.set_level(logging.DEBUG)  # every logger, at its most talkative
     followup.env = twilio_env(fake_twilio)
     followup.enrol(followup.clinic())
     followup("tick", now="2026-12-01T14:00:05Z")  # sends through the real twilio client
-    settings = config.load({**twilio_env(fake_twilio), "FOLLOWUP_DATABASE_URL": followup.url,
-                            "FOLLOWUP_NOW": "2026-12-01T20:00:00Z"})
+    settings = config.load(
+        {
+            **twilio_env(fake_twilio),
+            "FOLLOWUP_DATABASE_URL": followup.url,
+            "FOLLOWUP_NOW": "2026-12-01T20:00:00Z",
+        }
+    )
     with LiveServer(settings) as server:
-        response = signed_post(server, "/twilio/sms", {"From": PHONE, "Body": BODY, "MessageSid": message_sid("p")},
-                               fake_twilio.auth_token, "https://followup.example")
+        response = signed_post(
+            server,
+            "/twilio/sms",
+            {"From": PHONE, "Body": BODY, "MessageSid": message_sid("p")},
+            fake_twilio.auth_token,
+            "https://followup.example",
+        )
     assert response.status_code == 200 and fake_twilio.sent()  # something really happened
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for secret in (PHONE, "6175550123", BODY, "Prone head lift", fake_twilio.auth_token):
@@ -32,13 +45,13 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
 from followup import db as followup_db  # noqa: E402
 from followup import spool  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
 
 NAME, REPLY = "Zelda Quixote", "pain 3 and my left hand tingles zebrafish"
 TRACES = (NAME.encode(), b"6175550123", REPLY.encode(), b"tingles zebrafish")
@@ -49,7 +62,9 @@ def _patient_with_history(followup) -> int:
     patient = followup.enrol(followup.clinic(), name=NAME)
     followup("tick", now="2026-12-01T14:00:05Z")
     followup("reply", "--from", PHONE, "--body", REPLY, now="2026-12-01T15:00:00Z")
-    followup("reply", "--from", PHONE, "--body", "pain 9", now="2026-12-01T15:01:00Z")  # an escalation, an alert
+    followup(
+        "reply", "--from", PHONE, "--body", "pain 9", now="2026-12-01T15:01:00Z"
+    )  # an escalation, an alert
     followup("tick", now="2026-12-01T15:02:00Z")
     assert any(trace in _database_bytes(followup.url) for trace in TRACES)
     return patient
@@ -87,7 +102,9 @@ def test_every_sqlite_connection_has_secure_delete_on(sqlite_url, build_without_
         assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
 
 
-def test_forget_leaves_nothing_in_freed_pages_of_the_database_file(followup_sqlite, build_without_secure_delete):
+def test_forget_leaves_nothing_in_freed_pages_of_the_database_file(
+    followup_sqlite, build_without_secure_delete
+):
     patient = _patient_with_history(followup_sqlite)
     followup_sqlite("patient", "forget", patient, "--yes")
     followup_db.dispose()  # the last connection closes: SQLite checkpoints and removes the -wal itself
@@ -97,14 +114,20 @@ def test_forget_leaves_nothing_in_freed_pages_of_the_database_file(followup_sqli
 
 def _serve(url: str, tmp_path) -> subprocess.Popen:
     import httpx
-
     from pg import free_port
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", "from followup.cli import main; main()", "serve", "--port", str(port)],
-                            env={**os.environ, "FOLLOWUP_DATABASE_URL": url, "FOLLOWUP_ALLOW_UNSIGNED": "1",
-                                 "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from followup.cli import main; main()", "serve", "--port", str(port)],
+        env={
+            **os.environ,
+            "FOLLOWUP_DATABASE_URL": url,
+            "FOLLOWUP_ALLOW_UNSIGNED": "1",
+            "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool"),
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -147,8 +170,12 @@ class Reader:
     """Another process with the database open in the middle of a read (a snapshot from before forget)."""
 
     def __init__(self, url: str):
-        self.proc = subprocess.Popen([sys.executable, "-c", READER, url.split("sqlite:///", 1)[1]],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", READER, url.split("sqlite:///", 1)[1]],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout.readline() == "reading\n"
 
     def finish_read(self) -> None:
@@ -177,7 +204,9 @@ def test_forget_waits_for_a_read_in_progress_elsewhere_then_leaves_no_copy(follo
         reader.close()
 
 
-def test_a_read_that_outlasts_the_wait_is_one_line_exit_1_and_a_repeat_finishes_the_job(followup_sqlite, monkeypatch):
+def test_a_read_that_outlasts_the_wait_is_one_line_exit_1_and_a_repeat_finishes_the_job(
+    followup_sqlite, monkeypatch
+):
     from followup import records
 
     monkeypatch.setattr(records, "CHECKPOINT_WAIT", 1.0)
@@ -188,7 +217,9 @@ def test_a_read_that_outlasts_the_wait_is_one_line_exit_1_and_a_repeat_finishes_
         assert result.stderr.count("\n") == 1
         assert "write-ahead log still holds copies" in result.stderr
         assert f"followup patient forget {patient} --yes` again" in result.stderr
-        assert followup_sqlite.json("patient", "show", patient)["name"] == "(forgotten)"  # the deletion stands
+        assert (
+            followup_sqlite.json("patient", "show", patient)["name"] == "(forgotten)"
+        )  # the deletion stands
         reader.finish_read()
         again = followup_sqlite("patient", "forget", patient, "--yes", expect=2)
         assert "already forgotten" in again.stderr
@@ -198,6 +229,7 @@ def test_a_read_that_outlasts_the_wait_is_one_line_exit_1_and_a_repeat_finishes_
 
 
 # --- every file the CLI writes is owner-only (CONTRACT.md) ------------------------------------------
+
 
 @pytest.fixture
 def permissive_umask():
@@ -215,8 +247,16 @@ def _files(directory) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if not p.name.startswith("followup.db"))
 
 
-@pytest.mark.parametrize("command", [["patient", "export", "1"], ["report"], ["report", "--format", "html"],
-                                     ["report", "--format", "csv"], ["report", "--format", "json"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["patient", "export", "1"],
+        ["report"],
+        ["report", "--format", "html"],
+        ["report", "--format", "csv"],
+        ["report", "--format", "json"],
+    ],
+)
 def test_files_written_with_out_are_owner_only(followup_sqlite, tmp_path, permissive_umask, command):
     followup_sqlite.enrol(followup_sqlite.clinic())
     fresh, replaced = tmp_path / "fresh.out", tmp_path / "replaced.out"
@@ -243,23 +283,31 @@ def test_the_database_and_its_wal_files_are_owner_only(tmp_path, permissive_umas
 
 
 @pytest.mark.parametrize("command", [["patient", "export", "1"], ["report", "--format", "html"]])
-def test_an_out_path_in_a_missing_directory_is_one_line_exit_2_and_writes_nothing(followup_sqlite, tmp_path, command):
+def test_an_out_path_in_a_missing_directory_is_one_line_exit_2_and_writes_nothing(
+    followup_sqlite, tmp_path, command
+):
     followup_sqlite.enrol(followup_sqlite.clinic())
     target = tmp_path / "no-such-dir" / "record.out"
     result = followup_sqlite(*command, "--out", target, expect=2)
-    assert result.stderr == (f"error: --out {target}: cannot write it: the directory {target.parent} "
-                             "does not exist\n")
+    assert result.stderr == (
+        f"error: --out {target}: cannot write it: the directory {target.parent} does not exist\n"
+    )
     assert result.stdout == ""
     assert _files(tmp_path) == []
 
 
 @pytest.mark.parametrize("command", [["patient", "export", "1"], ["report"]])
-def test_an_out_path_that_is_a_directory_or_under_a_file_is_one_line_exit_2(followup_sqlite, tmp_path, command):
+def test_an_out_path_that_is_a_directory_or_under_a_file_is_one_line_exit_2(
+    followup_sqlite, tmp_path, command
+):
     followup_sqlite.enrol(followup_sqlite.clinic())
     (tmp_path / "a-file").write_text("")
     for target in (tmp_path, tmp_path / "a-file" / "record.out"):
         result = followup_sqlite(*command, "--out", target, expect=2)
-        assert result.stderr.startswith(f"error: --out {target}: cannot write it: ") and result.stderr.count("\n") == 1
+        assert (
+            result.stderr.startswith(f"error: --out {target}: cannot write it: ")
+            and result.stderr.count("\n") == 1
+        )
         assert result.stdout == ""
     assert _files(tmp_path) == ["a-file"]
     assert (tmp_path / "a-file").read_text() == ""
@@ -278,11 +326,13 @@ def test_forget_also_deletes_the_replies_the_spool_kept_for_that_patient(followu
     folder = tmp_path / "spool"
     followup.env = {**followup.env, "FOLLOWUP_SPOOL_DIR": str(folder)}
     patient = followup.enrol(followup.clinic(), name=NAME)
-    at = datetime(2026, 12, 1, 15, tzinfo=timezone.utc)
+    at = datetime(2026, 12, 1, 15, tzinfo=UTC)
     mine = spool.save(str(folder), {"From": PHONE, "Body": REPLY, "MessageSid": message_sid("mine")}, at)
     set_aside = mine.with_suffix(".failed")
     os.replace(mine, set_aside)  # a poison entry set aside, still holding the text
-    other = spool.save(str(folder), {"From": "+16175550999", "Body": "3 N", "MessageSid": message_sid("other")}, at)
+    other = spool.save(
+        str(folder), {"From": "+16175550999", "Body": "3 N", "MessageSid": message_sid("other")}, at
+    )
     followup("patient", "forget", str(patient), "--yes")
     assert not set_aside.exists() and other.exists()
     assert not any(REPLY.encode() in p.read_bytes() for p in folder.iterdir())
@@ -292,6 +342,9 @@ def test_a_spool_directory_left_readable_by_others_is_made_owner_only_at_start(t
     folder = tmp_path / "spool"
     folder.mkdir(mode=0o755)
     folder.chmod(0o755)
-    config.check_spool_dir(config.load({"FOLLOWUP_DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
-                                        "FOLLOWUP_SPOOL_DIR": str(folder)}))
+    config.check_spool_dir(
+        config.load(
+            {"FOLLOWUP_DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "FOLLOWUP_SPOOL_DIR": str(folder)}
+        )
+    )
     assert folder.stat().st_mode & 0o777 == 0o700

@@ -5,7 +5,7 @@ import os
 import pty
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,9 @@ FOLLOWUP = [sys.executable, "-c", "from followup.cli import main; main()"]
 def on_a_terminal(*args: str, env: dict) -> str:
     """Run followup with stdout and stderr on a pseudo-terminal; everything it wrote there."""
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([*FOLLOWUP, *args], stdout=follower, stderr=follower, stdin=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        [*FOLLOWUP, *args], stdout=follower, stderr=follower, stdin=subprocess.DEVNULL, env=env
+    )
     os.close(follower)
     chunks = []
     while True:
@@ -42,15 +44,19 @@ def on_a_terminal(*args: str, env: dict) -> str:
 def many_patients(tmp_path):
     url = f"sqlite:///{tmp_path / 'many.db'}"
     migrate.upgrade(url)
-    seed_patients(url, 600, datetime(2026, 12, 1, 12, tzinfo=timezone.utc))
+    seed_patients(url, 600, datetime(2026, 12, 1, 12, tzinfo=UTC))
     dispose(url)
     return {**os.environ, "FOLLOWUP_DATABASE_URL": url, "FOLLOWUP_NOW": "2026-12-10T12:00:00Z"}
 
 
 def test_a_large_report_shows_a_progress_bar_on_a_terminal_only(many_patients, tmp_path):
     out = tmp_path / "r.html"
-    assert "building the report" in on_a_terminal("report", "--format", "html", "--out", str(out), env=many_patients)
-    piped = subprocess.run([*FOLLOWUP, "report", "--format", "csv"], env=many_patients, capture_output=True, text=True)
+    assert "building the report" in on_a_terminal(
+        "report", "--format", "html", "--out", str(out), env=many_patients
+    )
+    piped = subprocess.run(
+        [*FOLLOWUP, "report", "--format", "csv"], env=many_patients, capture_output=True, text=True
+    )
     assert "building the report" not in piped.stderr and piped.stdout.startswith("patient_id,")
 
 
@@ -62,11 +68,31 @@ def test_simulate_shows_progress_on_a_terminal_and_none_under_json(tmp_path):
 
 
 def test_a_large_csv_import_shows_progress_on_a_terminal(tmp_path):
-    env = {**os.environ, "FOLLOWUP_DATABASE_URL": f"sqlite:///{tmp_path / 'f.db'}", "FOLLOWUP_NOW": "2026-12-01T14:00:00Z"}
+    env = {
+        **os.environ,
+        "FOLLOWUP_DATABASE_URL": f"sqlite:///{tmp_path / 'f.db'}",
+        "FOLLOWUP_NOW": "2026-12-01T14:00:00Z",
+    }
     subprocess.run([*FOLLOWUP, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([*FOLLOWUP, "clinic", "add", "--name", "Elm", "--phone", "+1 617 555 0100", "--timezone",
-                    "America/New_York"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            *FOLLOWUP,
+            "clinic",
+            "add",
+            "--name",
+            "Elm",
+            "--phone",
+            "+1 617 555 0100",
+            "--timezone",
+            "America/New_York",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     csv = tmp_path / "p.csv"
-    csv.write_text("name,phone,timezone,consent\n" + "".join(
-        f"P {i},+1617557{i:04d},America/New_York,yes\n" for i in range(60)))
+    csv.write_text(
+        "name,phone,timezone,consent\n"
+        + "".join(f"P {i},+1617557{i:04d},America/New_York,yes\n" for i in range(60))
+    )
     assert "validating and enrolling" in on_a_terminal("enroll", "--clinic", "1", "--csv", str(csv), env=env)

@@ -16,24 +16,29 @@ def flags(text, language="en"):
     return parse(text, language).flags
 
 
-@pytest.mark.parametrize("text, flag", [
-    ("I wet myself this afternoon", "bladder_bowel"),
-    ("numb down there since this morning", "saddle_numbness"),
-    ("my legs keep giving way", "both_legs"),
-    ("my chest feels heavy", "chest_pain"),
-    ("took a tumble on the stairs", "fall_accident"),
-    ("my hand won't work properly", "weakness"),
-    ("temp 38 tonight", "fever"),
-    ("my fingers are asleep", "limb_numbness"),
-    ("tengo los dedos dormidos", "limb_numbness"),
-])
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("I wet myself this afternoon", "bladder_bowel"),
+        ("numb down there since this morning", "saddle_numbness"),
+        ("my legs keep giving way", "both_legs"),
+        ("my chest feels heavy", "chest_pain"),
+        ("took a tumble on the stairs", "fall_accident"),
+        ("my hand won't work properly", "weakness"),
+        ("temp 38 tonight", "fever"),
+        ("my fingers are asleep", "limb_numbness"),
+        ("tengo los dedos dormidos", "limb_numbness"),
+    ],
+)
 def test_lay_words_for_each_red_flag_are_read(text, flag):
     assert flag in flags(text, "es" if "dedos" in text else "en")
 
 
 def test_word_order_does_not_matter():
     assert "saddle_numbness" in flags("my groin is numb") and "saddle_numbness" in flags("numb in my groin")
-    assert "limb_numbness" in flags("my left arm is numb") and "limb_numbness" in flags("numbness in my left arm")
+    assert "limb_numbness" in flags("my left arm is numb") and "limb_numbness" in flags(
+        "numbness in my left arm"
+    )
 
 
 @pytest.mark.parametrize("text", ["tinglig in my fngers", "my hand is numbb", "both legz are numb"])
@@ -41,8 +46,16 @@ def test_typos_and_inflections_still_match(text):
     assert parse(text).numbness is True and parse(text).flags
 
 
-@pytest.mark.parametrize("text", ["dont have any numbness", "isn't numb anymore", "the tingling is gone",
-                                  "neither numb nor tingly", "no numbness at all"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dont have any numbness",
+        "isn't numb anymore",
+        "the tingling is gone",
+        "neither numb nor tingly",
+        "no numbness at all",
+    ],
+)
 def test_negation_before_or_after_and_without_its_apostrophe_denies_numbness(text):
     reading = parse(text)
     assert reading.numbness is False and not reading.flags
@@ -78,7 +91,9 @@ def test_a_plain_y_to_the_check_in_is_a_first_report_of_limb_numbness():
     assert parse("Y").flags == {"limb_numbness"} and parse("4 S", "es").flags == {"limb_numbness"}
 
 
-@pytest.mark.parametrize("text, language", [("no pain", "en"), ("pain free today", "en"), ("sin dolor", "es")])
+@pytest.mark.parametrize(
+    "text, language", [("no pain", "en"), ("pain free today", "en"), ("sin dolor", "es")]
+)
 def test_no_pain_is_a_pain_of_zero(text, language):
     assert parse(text, language).pain == 0
 
@@ -104,7 +119,9 @@ def test_a_question_is_marked_as_one():
 
 def test_a_malformed_lexicon_names_the_file_and_the_concept(tmp_path, monkeypatch):
     (tmp_path / "lexicons" / "broken").mkdir(parents=True)
-    (tmp_path / "lexicons" / "broken" / "en.toml").write_text('[concepts.fever]\npatterns = ["fever + @NOPE"]\n')
+    (tmp_path / "lexicons" / "broken" / "en.toml").write_text(
+        '[concepts.fever]\npatterns = ["fever + @NOPE"]\n'
+    )
     monkeypatch.setattr(lexicon, "data_dir", lambda name: tmp_path / name)
     with pytest.raises(FollowupError, match=r"lexicon broken/en: concepts.fever: unknown macro @NOPE"):
         lexicon.load.__wrapped__("broken", "en")

@@ -16,9 +16,14 @@ def rows():
         if line.startswith("#") or "|" not in line:
             continue
         text, pain, numb, done, flags = (part.strip() for part in line.split("|"))
-        yield pytest.param(text, None if pain == "-" else int(pain), {"Y": True, "N": False, "-": None}[numb],
-                           None if done == "-" else int(done), frozenset(f for f in flags.split(",") if f),
-                           id=text or "(empty)")
+        yield pytest.param(
+            text,
+            None if pain == "-" else int(pain),
+            {"Y": True, "N": False, "-": None}[numb],
+            None if done == "-" else int(done),
+            frozenset(f for f in flags.split(",") if f),
+            id=text or "(empty)",
+        )
 
 
 CASES = list(rows())
@@ -32,8 +37,12 @@ def test_the_table_has_at_least_150_replies():
 def test_each_reply_reads_as_expected(text, pain, numbness, done, flags):
     answer = parse(text)
     assert (answer.pain, answer.numbness, answer.done, answer.flags) == (pain, numbness, done, flags)
-    assert answer.understood == (any(v is not None for v in (pain, numbness, done)) or bool(flags)
-                                 or answer.acknowledged or answer.denied)
+    assert answer.understood == (
+        any(v is not None for v in (pain, numbness, done))
+        or bool(flags)
+        or answer.acknowledged
+        or answer.denied
+    )
 
 
 @settings(max_examples=500, deadline=None)
@@ -45,7 +54,33 @@ def test_the_parser_never_crashes_and_pain_stays_in_range(text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["pain", "no", "numb", "6", "/10", "done", "x2", "arm", "not", "chest", "ñ", "é",
-                                 ",", ".", "yes", "tingling", "🙂", "\u00a0", "’"]), max_size=20))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "pain",
+                "no",
+                "numb",
+                "6",
+                "/10",
+                "done",
+                "x2",
+                "arm",
+                "not",
+                "chest",
+                "ñ",
+                "é",
+                ",",
+                ".",
+                "yes",
+                "tingling",
+                "🙂",
+                "\u00a0",
+                "’",
+            ]
+        ),
+        max_size=20,
+    )
+)
 def test_word_salad_from_the_vocabulary_never_crashes(words):
     parse(" ".join(words))

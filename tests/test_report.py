@@ -35,7 +35,9 @@ def test_json_gives_adherence_response_rate_pain_trend_and_escalations(clinic_wi
     assert (patient["reminders_sent"], patient["done_replies"], patient["adherence"]) == (2, 1, 0.5)
     assert (patient["checkins_sent"], patient["checkins_answered"], patient["response_rate"]) == (2, 2, 1.0)
     assert [(d["date"], d["pain"], d["numbness"]) for d in patient["pain_trend"]] == [
-        ("2026-12-01", 5, False), ("2026-12-02", 8, True)]
+        ("2026-12-01", 5, False),
+        ("2026-12-02", 8, True),
+    ]
     assert report["clinic"]["escalations_by_tier"] == {"urgent": 1}
     assert report["clinic"]["median_minutes_to_acknowledge"] == 60.0
 
@@ -51,7 +53,9 @@ def test_the_table_summarises_the_clinic_first(clinic_with_history):
     assert "{" not in text.splitlines()[0]  # no Python dict repr
 
 
-def test_html_is_one_self_contained_file_with_a_chart_per_patient_and_names_escaped(clinic_with_history, tmp_path):
+def test_html_is_one_self_contained_file_with_a_chart_per_patient_and_names_escaped(
+    clinic_with_history, tmp_path
+):
     out = tmp_path / "report.html"
     clinic_with_history("report", "--format", "html", "--out", out)
     html = out.read_text()
@@ -69,17 +73,44 @@ def test_an_unknown_clinic_or_patient_is_bad_input(followup_sqlite):
 def test_headless_chromium_renders_the_html_report(clinic_with_history, tmp_path):
     out, shot = tmp_path / "report.html", tmp_path / "report.png"
     clinic_with_history("report", "--format", "html", "--out", out)
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1000,800", f"--screenshot={shot}",
-                    out.as_uri()], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1000,800",
+            f"--screenshot={shot}",
+            out.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000  # a real page, not a blank one
 
 
 def test_the_html_report_gives_the_time_to_acknowledge_in_a_unit_a_person_reads():
-    report = {"generated_at": "2026-12-03T00:00:00Z", "clinic_id": None, "patient_id": None, "patients": [],
-              "clinic": {"patients": 0, "adherence": None, "response_rate": None, "escalations_by_tier": {},
-                         "open_escalations": 0, "median_minutes_to_acknowledge": 3034.9}}
+    report = {
+        "generated_at": "2026-12-03T00:00:00Z",
+        "clinic_id": None,
+        "patient_id": None,
+        "patients": [],
+        "clinic": {
+            "patients": 0,
+            "adherence": None,
+            "response_rate": None,
+            "escalations_by_tier": {},
+            "open_escalations": 0,
+            "median_minutes_to_acknowledge": 3034.9,
+        },
+    }
     html = reports.as_html(report)
     assert "2.1 days" in html and "3034.9" not in html

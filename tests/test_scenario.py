@@ -2,12 +2,12 @@
 every reminder and check-in goes out once, at its local time (within one tick), never in quiet hours."""
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from factories import FakeClock, add_clinic, enrol, utc, worker
 from sqlalchemy import select
 
-from factories import FakeClock, add_clinic, enrol, utc, worker
 from followup.db import engine_for, session_scope
 from followup.models import Message, Patient
 
@@ -33,9 +33,9 @@ def expected_for(zone: str, reminders: str, checkin: str, every: int, start: dat
     for offset in range(14):
         day = start + timedelta(days=offset)
         for at in reminders.split(";"):
-            yield "reminder", datetime.combine(day, time.fromisoformat(at), tz).astimezone(timezone.utc)
+            yield "reminder", datetime.combine(day, time.fromisoformat(at), tz).astimezone(UTC)
         if offset % every == 0:
-            yield "checkin", datetime.combine(day, time.fromisoformat(checkin), tz).astimezone(timezone.utc)
+            yield "checkin", datetime.combine(day, time.fromisoformat(checkin), tz).astimezone(UTC)
 
 
 def test_two_weeks_of_reminders_and_checkins_go_out_once_each_at_local_time(db_url):
@@ -43,21 +43,36 @@ def test_two_weeks_of_reminders_and_checkins_go_out_once_each_at_local_time(db_u
     clinic = add_clinic(db_url, clock())
     ids = []
     for i, (zone, reminders, checkin, every, start) in enumerate(PATIENTS):
-        ids += enrol(db_url, clinic, clock(), n=1, phone=f"+1617555{2000 + i:04d}", timezone=zone,
-                     reminder_times=reminders, checkin_time=checkin, checkin_every_days=every, weeks=2,
-                     start=start.isoformat())
+        ids += enrol(
+            db_url,
+            clinic,
+            clock(),
+            n=1,
+            phone=f"+1617555{2000 + i:04d}",
+            timezone=zone,
+            reminder_times=reminders,
+            checkin_time=checkin,
+            checkin_every_days=every,
+            weeks=2,
+            start=start.isoformat(),
+        )
     w, sms, email = worker(db_url, clock)
     while clock() < utc(2026, 11, 9, 0, 0):
         w.tick()
         clock.advance(minutes=30)
 
     with session_scope(engine_for(db_url)) as session:
-        rows = session.execute(select(Message, Patient).join(Patient, Patient.id == Message.patient_id)
-                               .where(Message.status == "sent", Message.direction == "out")).all()
+        rows = session.execute(
+            select(Message, Patient)
+            .join(Patient, Patient.id == Message.patient_id)
+            .where(Message.status == "sent", Message.direction == "out")
+        ).all()
         statuses = {p.status for p in session.execute(select(Patient)).scalars()}
     # Reminders and check-ins only: these patients never reply, so nudges and R1 alerts rightly go out too.
     sent = Counter((p.id, m.kind, m.due_at) for m, p in rows if m.kind in ("reminder", "checkin"))
-    expected = Counter((pid, kind, due) for pid, spec in zip(ids, PATIENTS) for kind, due in expected_for(*spec))
+    expected = Counter(
+        (pid, kind, due) for pid, spec in zip(ids, PATIENTS) for kind, due in expected_for(*spec)
+    )
 
     assert sent == expected  # every expected message, once, and nothing else
     assert len(sms.sent) + len(email.sent) >= len(rows)  # counted at the channels: no row without its send

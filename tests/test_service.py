@@ -11,10 +11,10 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from factories import add_clinic, enrol, utc
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from factories import add_clinic, enrol, utc
 from followup.db import engine_for, session_scope
 from followup.models import Message
 from followup.service import schedule_jobs
@@ -49,14 +49,17 @@ def wait_for(predicate, timeout=5.0):
 
 
 def start(jobs) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(jobstores={"default": MemoryJobStore()},
-                                    executors={"default": ThreadPoolExecutor(4)}, timezone="UTC")
+    scheduler = BackgroundScheduler(
+        jobstores={"default": MemoryJobStore()}, executors={"default": ThreadPoolExecutor(4)}, timezone="UTC"
+    )
     schedule_jobs(scheduler, jobs)
     # Count finished runs (not started ones): waking the scheduler while a run is still in flight
     # would rightly be refused by max_instances=1.
     jobs.finished = {"plan": 0, "dispatch": 0, "rules": 0}
-    scheduler.add_listener(lambda event: jobs.finished.__setitem__(event.job_id, jobs.finished[event.job_id] + 1),
-                           EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    scheduler.add_listener(
+        lambda event: jobs.finished.__setitem__(event.job_id, jobs.finished[event.job_id] + 1),
+        EVENT_JOB_EXECUTED | EVENT_JOB_ERROR,
+    )
     scheduler.start()
     return scheduler
 
@@ -94,9 +97,15 @@ def test_followup_worker_sends_then_stops_cleanly_on_sigterm(sqlite_url, tmp_pat
     now = utc(2026, 12, 1, 14, 0)
     enrol(sqlite_url, add_clinic(sqlite_url, now), now, n=3)
     env = {**os.environ, "FOLLOWUP_DATABASE_URL": sqlite_url, "FOLLOWUP_NOW": "2026-12-01T14:00:00Z"}
-    proc = subprocess.Popen([sys.executable, "-c", "from followup.cli import main; main()", "worker"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from followup.cli import main; main()", "worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
+
         def sent():
             with session_scope(engine_for(sqlite_url)) as session:
                 return len(session.execute(select(Message.id).where(Message.status == "sent")).all())

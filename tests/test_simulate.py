@@ -16,10 +16,18 @@ def simulate(*args):
 def test_a_small_simulation_prints_a_transcript_where_each_scripted_patient_does_what_it_should():
     data = json.loads(simulate("--patients", "5", "--days", "6", "--seed", "3", "--json"))
     summary, transcript = data["summary"], "\n".join(data["transcript"])
-    assert summary["behaviours"] == {"adherent": 1, "forgetful": 1, "worsening": 1, "red flag": 1, "opts out": 1}
+    assert summary["behaviours"] == {
+        "adherent": 1,
+        "forgetful": 1,
+        "worsening": 1,
+        "red flag": 1,
+        "opts out": 1,
+    }
     assert summary["escalations"].get("E1") == 1  # the red-flag patient
     assert summary["patient_status"] == {"active": 4, "opted_out": 1}
-    assert summary["sent"]["optout"] == 1 and summary["sent"]["reminder"] > 0 and summary["sent"]["checkin"] > 0
+    assert (
+        summary["sent"]["optout"] == 1 and summary["sent"]["reminder"] > 0 and summary["sent"]["checkin"] > 0
+    )
     assert "Call 911" in transcript and "← STOP" in transcript and "contact your doctor" in transcript
 
 
@@ -58,8 +66,12 @@ def test_keep_keeps_the_database_to_explore(tmp_path):
 
     kept = tmp_path / "sim.db"
     data = json.loads(simulate("--patients", "2", "--days", "2", "--keep", str(kept), "--json"))
-    assert data["database"] == f"sqlite:///{kept}" and kept.exists() and (os.stat(kept).st_mode & 0o777) == 0o600
-    result = CliRunner().invoke(cli, ["--db", data["database"], "--now", "2026-12-03T12:00:00Z", "patients", "--json"])
+    assert (
+        data["database"] == f"sqlite:///{kept}" and kept.exists() and (os.stat(kept).st_mode & 0o777) == 0o600
+    )
+    result = CliRunner().invoke(
+        cli, ["--db", data["database"], "--now", "2026-12-03T12:00:00Z", "patients", "--json"]
+    )
     assert result.exit_code == 0 and len(json.loads(result.stdout)) == 2
 
 

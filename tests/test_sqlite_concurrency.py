@@ -4,9 +4,9 @@ and "database is locked" never reaches anyone."""
 import subprocess
 import sys
 
+from factories import add_clinic, enrol, utc
 from sqlalchemy import func, select
 
-from factories import add_clinic, enrol, utc
 from followup.db import engine_for, session_scope
 from followup.models import Message
 
@@ -25,7 +25,8 @@ worker = Worker(engine, {"sms": FakeChannel("sms", keep=False), "email": FakeCha
                 now=lambda: now)
 for i in range(80):
     with session_scope(engine) as session:
-        inbound.handle(session, sender=phone, body=f"{i % 10} N", sid=f"{phone}-{i}", now=now + timedelta(seconds=i))
+        at = now + timedelta(seconds=i)
+        inbound.handle(session, sender=phone, body=f"{i % 10} N", sid=f"{phone}-{i}", now=at)
     if ticks and i % 8 == 0:
         worker.tick()
 print("ok")
@@ -35,9 +36,15 @@ print("ok")
 def test_two_processes_writing_one_sqlite_file_never_see_database_is_locked(sqlite_url):
     now = utc(2026, 12, 1, 14)
     enrol(sqlite_url, add_clinic(sqlite_url, now), now, n=2)
-    procs = [subprocess.Popen([sys.executable, "-c", PROCESS, sqlite_url, phone, mode], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-             for phone, mode in (("+16175551000", "ticks"), ("+16175551001", "replies"))]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", PROCESS, sqlite_url, phone, mode],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for phone, mode in (("+16175551000", "ticks"), ("+16175551001", "replies"))
+    ]
     results = [p.communicate(timeout=120) for p in procs]
     for (out, err), proc in zip(results, procs):
         assert proc.returncode == 0 and out.strip() == "ok", err[-2000:]

@@ -10,20 +10,62 @@ from followup.messages import LANGUAGES, exercise_context, render, sms_shape
 from followup.programs import get_program
 
 CLINIC = {"name": "Elm Street Physiotherapy Clinic", "phone": "+16175550100", "emergency_number": "911"}
-CONTEXT = {"clinic": CLINIC, "exercises": exercise_context(get_program("upper-back"), "en"), "weeks": 6,
-           "appointment": True}
-KINDS = ["reminder", "checkin", "confirmation", "optout", "optin", "help", "nudge", "escalation_emergency",
-         "escalation_urgent", "escalation_soon", "encouragement", "thanks", "clarify", "question", "review"]
+CONTEXT = {
+    "clinic": CLINIC,
+    "exercises": exercise_context(get_program("upper-back"), "en"),
+    "weeks": 6,
+    "appointment": True,
+}
+KINDS = [
+    "reminder",
+    "checkin",
+    "confirmation",
+    "optout",
+    "optin",
+    "help",
+    "nudge",
+    "escalation_emergency",
+    "escalation_urgent",
+    "escalation_soon",
+    "encouragement",
+    "thanks",
+    "clarify",
+    "question",
+    "review",
+]
 # The safety-netting (CLINICAL_RULES.md) costs a segment: the confirmation, the weekly check-in and
 # every answer to a reply the reader could not fully account for name the emergency signs.
 SAFETY_NET = {"confirmation", "clarify", "question", "review"}
-SEGMENTS = {"en": {"confirmation": 3, "clarify": 3, "question": 2, "review": 2, "checkin-weekly": 3, "thanks-safety": 2},
-            "es": {"confirmation": 3, "clarify": 3, "question": 2, "review": 2, "checkin-weekly": 3, "thanks-safety": 2}}
+SEGMENTS = {
+    "en": {
+        "confirmation": 3,
+        "clarify": 3,
+        "question": 2,
+        "review": 2,
+        "checkin-weekly": 3,
+        "thanks-safety": 2,
+    },
+    "es": {
+        "confirmation": 3,
+        "clarify": 3,
+        "question": 2,
+        "review": 2,
+        "checkin-weekly": 3,
+        "thanks-safety": 2,
+    },
+}
 # Every SMS says how to stop, except the confirmation of a STOP, which says how to come back.
-KEYWORD = {"optout": "START", "escalation_emergency": "911", "escalation_urgent": "+16175550100",
-           "clarify": "911", "question": "911", "review": "911"}  # the rest: STOP
-FORBIDDEN = re.compile(r"pinched|nerve|radicul|diagnos|ibuprofen|naproxen|gabapentin|steroid|opioid|nervio",
-                       re.IGNORECASE)
+KEYWORD = {
+    "optout": "START",
+    "escalation_emergency": "911",
+    "escalation_urgent": "+16175550100",
+    "clarify": "911",
+    "question": "911",
+    "review": "911",
+}  # the rest: STOP
+FORBIDDEN = re.compile(
+    r"pinched|nerve|radicul|diagnos|ibuprofen|naproxen|gabapentin|steroid|opioid|nervio", re.IGNORECASE
+)
 
 
 def rendered(kind, language, **extra):
@@ -37,7 +79,9 @@ def test_sms_text_is_gsm7_short_named_and_minimal(kind, language):
     text = rendered(kind, language)
     shape = sms_shape(text)
     assert shape.encoding == "GSM-7", f"non-GSM characters {shape.non_gsm} in {kind}/{language}"
-    assert shape.segments <= (3 if kind in SAFETY_NET else 2), f"{kind}/{language} is {shape.segments} segments"
+    assert shape.segments <= (3 if kind in SAFETY_NET else 2), (
+        f"{kind}/{language} is {shape.segments} segments"
+    )
     assert text.startswith(CLINIC["name"])
     assert KEYWORD.get(kind, "STOP") in text
     assert not FORBIDDEN.search(text)
@@ -45,8 +89,17 @@ def test_sms_text_is_gsm7_short_named_and_minimal(kind, language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_safety_net_names_the_emergency_signs_and_its_segment_cost_is_as_documented(language):
-    signs = {"en": ["bladder or bowel", "between the legs", "both legs", "chest pain", "call 911 now", "Do not text"],
-             "es": ["orina o las heces", "entre las piernas", "ambas piernas", "dolor de pecho", "llame al 911"]}
+    signs = {
+        "en": [
+            "bladder or bowel",
+            "between the legs",
+            "both legs",
+            "chest pain",
+            "call 911 now",
+            "Do not text",
+        ],
+        "es": ["orina o las heces", "entre las piernas", "ambas piernas", "dolor de pecho", "llame al 911"],
+    }
     texts = {kind: rendered(kind, language) for kind in SAFETY_NET}
     texts["checkin-weekly"] = rendered("checkin", language, safety_net=True)
     texts["thanks-safety"] = rendered("thanks", language, safety_net=True)
@@ -54,7 +107,9 @@ def test_the_safety_net_names_the_emergency_signs_and_its_segment_cost_is_as_doc
         assert all(sign in text for sign in signs[language]), kind
         shape = sms_shape(text)
         assert shape.encoding == "GSM-7", kind
-        assert shape.segments == SEGMENTS[language][kind], f"{kind}: {shape.segments} segments (docs/CLINICAL.md)"
+        assert shape.segments == SEGMENTS[language][kind], (
+            f"{kind}: {shape.segments} segments (docs/CLINICAL.md)"
+        )
     assert "bladder" not in rendered("checkin", language) and "orina" not in rendered("checkin", language)
 
 

@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
+from factories import FakeClock, add_clinic, enrol, utc, worker
 from sqlalchemy import select
 
-from factories import FakeClock, add_clinic, enrol, utc, worker
 from followup import inbound
 from followup.db import engine_for, session_scope
 from followup.models import Escalation, Message, Patient
@@ -23,10 +23,14 @@ def test_missed_check_ins_in_a_row_are_counted_per_patient_since_their_last_repl
             phones = dict(session.execute(select(Patient.id, Patient.phone)).all())
             for i, days in answers.items():
                 if day in days:
-                    inbound.handle(session, sender=phones[ids[i]], body="3 N", now=clock() + timedelta(hours=1))
+                    inbound.handle(
+                        session, sender=phones[ids[i]], body="3 N", now=clock() + timedelta(hours=1)
+                    )
     with session_scope(engine) as session:
-        nudged = [p for p, in session.execute(select(Message.patient_id).where(Message.kind == "nudge"))]
-        reviewed = [p for p, in session.execute(select(Escalation.patient_id).where(Escalation.rule == "R1"))]
+        nudged = [p for (p,) in session.execute(select(Message.patient_id).where(Message.kind == "nudge"))]
+        reviewed = [
+            p for (p,) in session.execute(select(Escalation.patient_id).where(Escalation.rule == "R1"))
+        ]
     # 0 missed only the last one; 1 never answered: a nudge after two, a review after three;
     # 2 answered the first only: two in a row by now, a nudge; 3 answered them all.
     assert sorted(nudged) == sorted([ids[1], ids[2]])

@@ -14,11 +14,20 @@ import pytest
 
 # Held-out figures at the last change to the reader; a change that makes any of them worse fails the
 # suite. Raise them when the reader gets better.
-FLOOR = {"emergency": 237, "urgent": 147, "soon": 129, "false_reassurance": 9, "benign_escalated": 11,
-         "benign_reviewed": 43, "scenarios": 30}
+FLOOR = {
+    "emergency": 237,
+    "urgent": 147,
+    "soon": 129,
+    "false_reassurance": 9,
+    "benign_escalated": 11,
+    "benign_reviewed": 43,
+    "scenarios": 30,
+}
 NOT_MET = pytest.mark.xfail(reason="issue 13 goal not met yet: see docs/CLINICAL.md", strict=False)
 
-_SPEC = importlib.util.spec_from_file_location("triage_evaluate", Path(__file__).parent / "triage" / "evaluate.py")
+_SPEC = importlib.util.spec_from_file_location(
+    "triage_evaluate", Path(__file__).parent / "triage" / "evaluate.py"
+)
 evaluate = importlib.util.module_from_spec(_SPEC)
 sys.modules["triage_evaluate"] = evaluate  # its dataclasses look the module up while they are made
 _SPEC.loader.exec_module(evaluate)
@@ -57,12 +66,16 @@ def test_no_symptom_question_or_unclear_reply_gets_a_plain_thank_you(heldout):
 
 @NOT_MET
 def test_benign_replies_are_rarely_escalated(heldout):
-    assert heldout.rate("benign_escalated") <= evaluate.GOALS["benign_escalated"], heldout.counts["benign_escalated"]
+    assert heldout.rate("benign_escalated") <= evaluate.GOALS["benign_escalated"], heldout.counts[
+        "benign_escalated"
+    ]
 
 
 @NOT_MET
 def test_benign_replies_rarely_open_a_review_or_alert(heldout):
-    assert heldout.rate("benign_reviewed") <= evaluate.GOALS["benign_reviewed"], heldout.counts["benign_reviewed"]
+    assert heldout.rate("benign_reviewed") <= evaluate.GOALS["benign_reviewed"], heldout.counts[
+        "benign_reviewed"
+    ]
 
 
 @NOT_MET

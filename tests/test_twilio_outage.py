@@ -3,33 +3,52 @@ nothing is sent twice, nothing is lost, and what outlived its grace says so."""
 
 from datetime import timedelta
 
+from channel_fixtures import twilio_env
+from factories import FakeClock, add_clinic, enrol, utc
 from sqlalchemy import insert, select
 
-from factories import FakeClock, add_clinic, enrol, utc
 from followup import config
 from followup.db import engine_for, session_scope
 from followup.models import Message
 from followup.service import build_worker
 
-from channel_fixtures import twilio_env
-
 NOW = utc(2026, 12, 1, 16, 0)  # 11:00 in Boston: inside the sending window
 
 
-def test_a_minute_of_twilio_errors_and_timeouts_delays_messages_but_sends_each_exactly_once(db_url, fake_twilio):
+def test_a_minute_of_twilio_errors_and_timeouts_delays_messages_but_sends_each_exactly_once(
+    db_url, fake_twilio
+):
     clinic = add_clinic(db_url, NOW)
     patients = enrol(db_url, clinic, NOW, n=20, start="2027-01-04")  # each gets its opt-in confirmation now
     with session_scope(engine_for(db_url)) as session:  # and one message that may not go out late
-        session.execute(insert(Message.__table__), {
-            "patient_id": patients[0], "clinic_id": clinic, "direction": "out", "kind": "nudge", "channel": "sms",
-            "status": "pending", "dedupe_key": "short-grace", "due_at": NOW, "next_attempt_at": NOW,
-            "expires_at": NOW + timedelta(seconds=45), "body": "short grace", "attempts": 0, "quiet_exempt": False,
-            "created_at": NOW, "updated_at": NOW})
+        session.execute(
+            insert(Message.__table__),
+            {
+                "patient_id": patients[0],
+                "clinic_id": clinic,
+                "direction": "out",
+                "kind": "nudge",
+                "channel": "sms",
+                "status": "pending",
+                "dedupe_key": "short-grace",
+                "due_at": NOW,
+                "next_attempt_at": NOW,
+                "expires_at": NOW + timedelta(seconds=45),
+                "body": "short grace",
+                "attempts": 0,
+                "quiet_exempt": False,
+                "created_at": NOW,
+                "updated_at": NOW,
+            },
+        )
     clock = FakeClock(NOW)
-    worker = build_worker(config.load({**twilio_env(fake_twilio), "FOLLOWUP_DATABASE_URL": db_url}),
-                          engine_for(db_url))
+    worker = build_worker(
+        config.load({**twilio_env(fake_twilio), "FOLLOWUP_DATABASE_URL": db_url}), engine_for(db_url)
+    )
     worker.now = clock
-    worker.channels["sms"].client.http_client.timeout = 0.3  # the client's own timeout, shortened for the test
+    worker.channels[
+        "sms"
+    ].client.http_client.timeout = 0.3  # the client's own timeout, shortened for the test
     fake_twilio.hang_seconds = 1
 
     met = set()
@@ -42,7 +61,9 @@ def test_a_minute_of_twilio_errors_and_timeouts_delays_messages_but_sends_each_e
         met |= set(worker.dispatch().errors)
         clock.advance(seconds=5)
     assert fake_twilio.sent() == []
-    assert {"20500", "20429", "no answer from Twilio within 0.3 s"} <= met, met  # each kind of trouble was met
+    assert {"20500", "20429", "no answer from Twilio within 0.3 s"} <= met, (
+        met
+    )  # each kind of trouble was met
 
     fake_twilio.outage = None
     for _ in range(240):  # Twilio is back: keep dispatching as the scheduler would

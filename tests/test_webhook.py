@@ -5,10 +5,9 @@ import time
 from xml.etree import ElementTree
 
 import httpx
-
 import pytest
-
 from channel_fixtures import LiveServer, message_sid, signed_post
+
 from followup import config
 
 TOKEN, PUBLIC = "webhook-secret", "https://followup.example"
@@ -18,16 +17,34 @@ TOKEN, PUBLIC = "webhook-secret", "https://followup.example"
 def server(followup):
     followup.clinic()
     followup.enrol(1)
-    settings = config.load({"FOLLOWUP_DATABASE_URL": followup.url, "TWILIO_AUTH_TOKEN": TOKEN,
-                            "FOLLOWUP_PUBLIC_URL": PUBLIC, "FOLLOWUP_NOW": "2026-12-02T00:30:00Z"})
+    settings = config.load(
+        {
+            "FOLLOWUP_DATABASE_URL": followup.url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "FOLLOWUP_PUBLIC_URL": PUBLIC,
+            "FOLLOWUP_NOW": "2026-12-02T00:30:00Z",
+        }
+    )
     with LiveServer(settings) as live:
         yield live
 
 
 def sms(server, body, sid="0001", sender="+16175550123", **kw):
-    return signed_post(server, "/twilio/sms", {"From": sender, "To": "+16175550100", "Body": body,
-                                              "MessageSid": message_sid(sid), "AccountSid": "AC1", "NumMedia": "0"},
-                       kw.pop("token", TOKEN), kw.pop("public", PUBLIC), **kw)
+    return signed_post(
+        server,
+        "/twilio/sms",
+        {
+            "From": sender,
+            "To": "+16175550100",
+            "Body": body,
+            "MessageSid": message_sid(sid),
+            "AccountSid": "AC1",
+            "NumMedia": "0",
+        },
+        kw.pop("token", TOKEN),
+        kw.pop("public", PUBLIC),
+        **kw,
+    )
 
 
 def message_text(response) -> str | None:
@@ -87,11 +104,18 @@ def test_allow_unsigned_accepts_unsigned_webhooks_and_says_so_loudly(followup_sq
 
     followup_sqlite.clinic()
     followup_sqlite.enrol(1)
-    settings = config.load({"FOLLOWUP_DATABASE_URL": followup_sqlite.url, "FOLLOWUP_ALLOW_UNSIGNED": "1",
-                            "FOLLOWUP_NOW": "2026-12-02T00:30:00Z"})
+    settings = config.load(
+        {
+            "FOLLOWUP_DATABASE_URL": followup_sqlite.url,
+            "FOLLOWUP_ALLOW_UNSIGNED": "1",
+            "FOLLOWUP_NOW": "2026-12-02T00:30:00Z",
+        }
+    )
     with LiveServer(settings) as live:
-        response = httpx.post(live.url + "/twilio/sms", data={"From": "+16175550123", "Body": "HELP",
-                                                              "MessageSid": message_sid("u")})
+        response = httpx.post(
+            live.url + "/twilio/sms",
+            data={"From": "+16175550123", "Body": "HELP", "MessageSid": message_sid("u")},
+        )
     assert response.status_code == 200 and "Elm Street Physio" in response.text
     assert any("NOT checked" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
 
@@ -99,9 +123,14 @@ def test_allow_unsigned_accepts_unsigned_webhooks_and_says_so_loudly(followup_sq
 def test_a_reply_while_the_database_is_unreachable_is_kept_in_the_spool_and_answered(tmp_path):
     from pg import free_port
 
-    settings = config.load({"FOLLOWUP_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone",
-                            "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC,
-                            "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")})
+    settings = config.load(
+        {
+            "FOLLOWUP_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone",
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "FOLLOWUP_PUBLIC_URL": PUBLIC,
+            "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool"),
+        }
+    )
     with LiveServer(settings) as live:
         response = sms(live, "I fell and cannot feel my legs", sid="spooled1")
         assert response.status_code == 200 and "emergency" in message_text(response)
@@ -115,8 +144,14 @@ def test_a_reply_while_the_database_is_unreachable_is_kept_in_the_spool_and_answ
 def test_without_a_usable_spool_an_unreachable_database_gets_503_so_twilio_retries(spool):
     from pg import free_port
 
-    settings = config.load({"FOLLOWUP_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone",
-                            "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC, "FOLLOWUP_SPOOL_DIR": spool})
+    settings = config.load(
+        {
+            "FOLLOWUP_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone",
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "FOLLOWUP_PUBLIC_URL": PUBLIC,
+            "FOLLOWUP_SPOOL_DIR": spool,
+        }
+    )
     with LiveServer(settings) as live:
         assert sms(live, "6 N").status_code == 503
 
@@ -124,32 +159,66 @@ def test_without_a_usable_spool_an_unreachable_database_gets_503_so_twilio_retri
 def _unreachable(tmp_path, spool="spool") -> config.Settings:
     from pg import free_port
 
-    return config.load({"FOLLOWUP_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone",
-                        "TWILIO_AUTH_TOKEN": TOKEN, "FOLLOWUP_PUBLIC_URL": PUBLIC,
-                        "FOLLOWUP_SPOOL_DIR": str(tmp_path / spool)})
+    return config.load(
+        {
+            "FOLLOWUP_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone",
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "FOLLOWUP_PUBLIC_URL": PUBLIC,
+            "FOLLOWUP_SPOOL_DIR": str(tmp_path / spool),
+        }
+    )
 
 
-def test_a_status_callback_while_the_database_is_unreachable_is_kept_and_answered_without_a_traceback(tmp_path,
-                                                                                                       capfd):
+def test_a_status_callback_while_the_database_is_unreachable_is_kept_and_answered_without_a_traceback(
+    tmp_path, capfd
+):
     sid = message_sid("outbound reminder")
     with LiveServer(_unreachable(tmp_path)) as live:
-        response = signed_post(live, "/twilio/status", {"MessageSid": sid, "MessageStatus": "undelivered",
-                                                        "ErrorCode": "21610"}, TOKEN, PUBLIC)
+        response = signed_post(
+            live,
+            "/twilio/status",
+            {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "21610"},
+            TOKEN,
+            PUBLIC,
+        )
     assert response.status_code == 204  # taken: Twilio need not retry, and nothing is lost
     [kept] = (tmp_path / "spool").glob("*.json")
-    assert json.loads(kept.read_text())["status"] == "undelivered" and oct(kept.stat().st_mode & 0o777) == "0o600"
+    assert (
+        json.loads(kept.read_text())["status"] == "undelivered"
+        and oct(kept.stat().st_mode & 0o777) == "0o600"
+    )
     assert "Traceback" not in capfd.readouterr().err
 
 
-@pytest.mark.parametrize("field, value", [("MessageSid", "SM" + "a1b2" * 1000), ("MessageSid", "SM0001"),
-                                          ("From", "+1" + "6" * 200), ("Body", "x" * 5000)])
-def test_a_reply_no_twilio_sends_is_refused_in_one_line_and_neither_stored_nor_spooled(followup, tmp_path,
-                                                                                         field, value):
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("MessageSid", "SM" + "a1b2" * 1000),
+        ("MessageSid", "SM0001"),
+        ("From", "+1" + "6" * 200),
+        ("Body", "x" * 5000),
+    ],
+)
+def test_a_reply_no_twilio_sends_is_refused_in_one_line_and_neither_stored_nor_spooled(
+    followup, tmp_path, field, value
+):
     followup.enrol(followup.clinic())
-    settings = config.load({"FOLLOWUP_DATABASE_URL": followup.url, "TWILIO_AUTH_TOKEN": TOKEN,
-                            "FOLLOWUP_PUBLIC_URL": PUBLIC, "FOLLOWUP_NOW": "2026-12-02T00:30:00Z",
-                            "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")})
-    form = {"From": "+16175550123", "To": "+16175550100", "Body": "6 N", "MessageSid": message_sid("ok"), field: value}
+    settings = config.load(
+        {
+            "FOLLOWUP_DATABASE_URL": followup.url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "FOLLOWUP_PUBLIC_URL": PUBLIC,
+            "FOLLOWUP_NOW": "2026-12-02T00:30:00Z",
+            "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool"),
+        }
+    )
+    form = {
+        "From": "+16175550123",
+        "To": "+16175550100",
+        "Body": "6 N",
+        "MessageSid": message_sid("ok"),
+        field: value,
+    }
     with LiveServer(settings, lifespan="on") as live:
         response = signed_post(live, "/twilio/sms", form, TOKEN, PUBLIC)
     assert response.status_code == 400 and "\n" not in response.text.strip() and field in response.text
@@ -164,15 +233,31 @@ def test_a_status_callback_stuck_on_the_database_does_not_hold_up_other_requests
     from sqlalchemy.engine import make_url
 
     followup_sqlite.enrol(followup_sqlite.clinic())
-    settings = config.load({"FOLLOWUP_DATABASE_URL": followup_sqlite.url, "TWILIO_AUTH_TOKEN": TOKEN,
-                            "FOLLOWUP_PUBLIC_URL": PUBLIC, "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool")})
+    settings = config.load(
+        {
+            "FOLLOWUP_DATABASE_URL": followup_sqlite.url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "FOLLOWUP_PUBLIC_URL": PUBLIC,
+            "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool"),
+        }
+    )
     other = sqlite3.connect(make_url(followup_sqlite.url).database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock (a frozen worker, say)
     answered = {}
     with LiveServer(settings) as live:
-        stuck = threading.Thread(target=lambda: answered.setdefault("status", signed_post(
-            live, "/twilio/status", {"MessageSid": message_sid("x"), "MessageStatus": "delivered"}, TOKEN, PUBLIC,
-            timeout=60)))
+        stuck = threading.Thread(
+            target=lambda: answered.setdefault(
+                "status",
+                signed_post(
+                    live,
+                    "/twilio/status",
+                    {"MessageSid": message_sid("x"), "MessageStatus": "delivered"},
+                    TOKEN,
+                    PUBLIC,
+                    timeout=60,
+                ),
+            )
+        )
         stuck.start()
         time.sleep(0.5)  # it is waiting for the lock now
         forged = sms(live, "6 N", token="guessed")

@@ -10,10 +10,9 @@ import time
 
 import httpx
 import pytest
-from twilio.request_validator import RequestValidator
-
 from channel_fixtures import message_sid
 from pg import free_port
+from twilio.request_validator import RequestValidator
 
 PUBLIC = "https://followup.example"
 
@@ -40,10 +39,20 @@ def serve(followup_sqlite, tmp_path):
     def start(**env) -> Served:
         port, log = free_port(), tmp_path / f"serve{len(started)}.log"
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("FOLLOWUP_", "TWILIO_"))}
-        full_env.update({"FOLLOWUP_DATABASE_URL": followup_sqlite.url, "FOLLOWUP_PUBLIC_URL": PUBLIC,
-                         "FOLLOWUP_NOW": "2026-12-02T00:30:00Z", **env})
-        process = subprocess.Popen([sys.executable, "-c", "from followup.cli import main; main()", "serve",
-                                    "--port", str(port)], env=full_env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        full_env.update(
+            {
+                "FOLLOWUP_DATABASE_URL": followup_sqlite.url,
+                "FOLLOWUP_PUBLIC_URL": PUBLIC,
+                "FOLLOWUP_NOW": "2026-12-02T00:30:00Z",
+                **env,
+            }
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from followup.cli import main; main()", "serve", "--port", str(port)],
+            env=full_env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
         started.append(process)
         served = Served(process, port, log)
         for _ in range(300):
@@ -70,8 +79,10 @@ def _chunked_post(port: int, total: int, chunk: int = 1 << 20) -> str:
 
     def send():
         try:
-            sock.sendall(b"POST /twilio/sms HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                         b"Transfer-Encoding: chunked\r\n\r\n")
+            sock.sendall(
+                b"POST /twilio/sms HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n"
+            )
             piece = f"{chunk:x}\r\n".encode() + b"a" * chunk + b"\r\n"
             for _ in range(total // chunk):
                 sock.sendall(piece)
@@ -111,8 +122,10 @@ def test_a_client_that_hangs_up_mid_body_leaves_no_exception_in_the_log(serve):
     served = serve(TWILIO_AUTH_TOKEN="t")
     for _ in range(3):
         with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
-            sock.sendall(b"POST /twilio/sms HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                         b"Content-Length: 1000\r\n\r\nFrom=%2B16175551000&Body=pa")
+            sock.sendall(
+                b"POST /twilio/sms HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: 1000\r\n\r\nFrom=%2B16175551000&Body=pa"
+            )
             time.sleep(0.2)  # the handler is waiting for the rest of the body
     assert httpx.get(served.url + "/healthz").status_code == 200  # still serving
     time.sleep(0.5)
@@ -123,8 +136,11 @@ def test_a_client_that_hangs_up_mid_body_leaves_no_exception_in_the_log(serve):
 @pytest.mark.parametrize("path", ["/twilio/sms", "/twilio/status"])
 def test_without_an_auth_token_a_webhook_signed_with_the_empty_key_is_refused(serve, followup_sqlite, path):
     served = serve()  # no TWILIO_AUTH_TOKEN, no FOLLOWUP_ALLOW_UNSIGNED
-    form = ({"From": "+16175550123", "Body": "STOP", "MessageSid": message_sid("forged")} if path == "/twilio/sms"
-            else {"MessageSid": message_sid("forged"), "MessageStatus": "undelivered", "ErrorCode": "21610"})
+    form = (
+        {"From": "+16175550123", "Body": "STOP", "MessageSid": message_sid("forged")}
+        if path == "/twilio/sms"
+        else {"MessageSid": message_sid("forged"), "MessageStatus": "undelivered", "ErrorCode": "21610"}
+    )
     forged = RequestValidator("").compute_signature(PUBLIC + path, form)
     response = httpx.post(served.url + path, data=form, headers={"X-Twilio-Signature": forged})
     assert response.status_code == 403

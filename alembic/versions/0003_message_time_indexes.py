@@ -7,14 +7,15 @@ Create Date: 2026-11-23
 Without them, the R1 rule (every minute) scanned every outbound message for the check-ins sent a
 day ago, and each reply scanned its patient's messages for the one it answers.
 """
-from typing import Sequence, Union
+
+from collections.abc import Sequence
 
 from alembic import op
 
 revision: str = "0003"
-down_revision: Union[str, None] = "0002"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

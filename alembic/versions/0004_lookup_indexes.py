@@ -9,14 +9,15 @@ by in_reply_to with a parallel sequential scan of the whole message table (over 
 million rows), and every inbound SMS found its patient by phone with a scan of the patient table
 (the unique index leads with clinic_id).
 """
-from typing import Sequence, Union
+
+from collections.abc import Sequence
 
 from alembic import op
 
 revision: str = "0004"
-down_revision: Union[str, None] = "0003"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -8,14 +8,15 @@ Every dispatch run (once a second in each worker) skips the rows whose grace has
 (status, next_attempt_at) to go on, it read every pending row to check expires_at: 250,000 rows and
 about 220 ms a run on PostgreSQL at 100,000 patients (seen in the soak).
 """
-from typing import Sequence, Union
+
+from collections.abc import Sequence
 
 from alembic import op
 
 revision: str = "0005"
-down_revision: Union[str, None] = "0004"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -10,14 +10,15 @@ patient's rows lie scattered among everyone else's: 90 us for 59 readings on SQL
 holds every column the rules read, so the history is one contiguous range of it, and it replaces
 the old one, whose leading column it shares.
 """
-from typing import Sequence, Union
+
+from collections.abc import Sequence
 
 from alembic import op
 
 revision: str = "0006"
-down_revision: Union[str, None] = "0005"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 COLUMNS = ["patient_id", "at", "understood", "pain", "numbness", "flags", "local_date"]
 

@@ -14,18 +14,23 @@ what remains is a few thousand rows, not the whole history. ix_message_patient_i
 SQLite uses a partial index only when the query names its condition term for term, so each holds
 one status ('pending' or 'sending'), which is how claim, expiry and release ask.
 """
-from typing import Sequence, Union
+
+from collections.abc import Sequence
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision: str = "0007"
-down_revision: Union[str, None] = "0006"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
-PARTIAL = {"ix_message_due": ("next_attempt_at", "pending"), "ix_message_grace": ("expires_at", "pending"),
-           "ix_message_lease": ("lease_until", "sending")}
+PARTIAL = {
+    "ix_message_due": ("next_attempt_at", "pending"),
+    "ix_message_grace": ("expires_at", "pending"),
+    "ix_message_lease": ("lease_until", "sending"),
+}
 
 
 def upgrade() -> None:

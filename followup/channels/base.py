@@ -27,8 +27,15 @@ class DeliveryError(FollowupError):
     provider asked us to wait before trying again (Retry-After on a 429 or 503), if it said.
     """
 
-    def __init__(self, reason: str, *, permanent: bool = False, code: str | None = None,
-                 consequence: str | None = None, retry_after: float | None = None):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        code: str | None = None,
+        consequence: str | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent

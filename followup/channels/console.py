@@ -21,6 +21,10 @@ class ConsoleChannel:
         stream = self.stream or sys.stdout
         subject = f" [{message.subject}]" if message.subject else ""
         with self._lock:
-            print(f"--- console {self.name} to {message.to}{subject} (NOT SENT: console channel) ---\n"
-                  f"{message.body}\n---", file=stream, flush=True)
+            print(
+                f"--- console {self.name} to {message.to}{subject} (NOT SENT: console channel) ---\n"
+                f"{message.body}\n---",
+                file=stream,
+                flush=True,
+            )
         return f"console-{uuid.uuid4().hex}"  # unique across processes: the log keys on it

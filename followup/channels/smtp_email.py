@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -46,14 +45,20 @@ class SmtpEmailChannel:
                 smtp.send_message(email)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reason = next(iter(exc.recipients.values()))
-            raise DeliveryError(f"recipient refused: {_text(reason)}", permanent=code >= 500, code=str(code)) from None
+            raise DeliveryError(
+                f"recipient refused: {_text(reason)}", permanent=code >= 500, code=str(code)
+            ) from None
         except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(f"SMTP login refused: {_text(exc.smtp_error)}", permanent=True,
-                                code=str(exc.smtp_code)) from None
+            raise DeliveryError(
+                f"SMTP login refused: {_text(exc.smtp_error)}", permanent=True, code=str(exc.smtp_code)
+            ) from None
         except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"SMTP error: {_text(exc.smtp_error)}", permanent=exc.smtp_code >= 500,
-                                code=str(exc.smtp_code)) from None
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+            raise DeliveryError(
+                f"SMTP error: {_text(exc.smtp_error)}",
+                permanent=exc.smtp_code >= 500,
+                code=str(exc.smtp_code),
+            ) from None
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"cannot reach the SMTP server: {type(exc).__name__}") from None
         return email["Message-ID"]
 

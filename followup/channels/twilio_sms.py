@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import requests
@@ -59,7 +59,7 @@ class _RedirectingHttpClient(TwilioHttpClient):
 
     def request(self, method, url, *args, **kwargs):
         if url.startswith(TWILIO_BASE):
-            url = self.base_url + url[len(TWILIO_BASE):]
+            url = self.base_url + url[len(TWILIO_BASE) :]
         self._local.retry_after = None
         response = super().request(method, url, *args, **kwargs)
         if response.status_code in (429, 503) and response.headers:
@@ -71,13 +71,19 @@ class _RedirectingHttpClient(TwilioHttpClient):
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """A Retry-After header (delta-seconds or an HTTP date) as seconds from now; None if absent or unreadable."""
+    """A Retry-After header (delta-seconds or an HTTP date) as seconds from now.
+
+    None if absent or unreadable.
+    """
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value)) if value.replace(".", "", 1).isdigit() else \
-            max(0.0, (parsedate_to_datetime(value) - (now or datetime.now(timezone.utc))).total_seconds())
+        return (
+            max(0.0, float(value))
+            if value.replace(".", "", 1).isdigit()
+            else max(0.0, (parsedate_to_datetime(value) - (now or datetime.now(UTC))).total_seconds())
+        )
     except (TypeError, ValueError, OverflowError):
         return None
 
@@ -89,20 +95,30 @@ class TwilioSmsChannel:
     def __init__(self, settings: Settings):
         http = _RedirectingHttpClient(settings.twilio_api_base_url, timeout=TIMEOUT)
         self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
-        self.sender = ({"messaging_service_sid": settings.twilio_messaging_service_sid}
-                       if settings.twilio_messaging_service_sid else {"from_": settings.twilio_from_number})
+        self.sender = (
+            {"messaging_service_sid": settings.twilio_messaging_service_sid}
+            if settings.twilio_messaging_service_sid
+            else {"from_": settings.twilio_from_number}
+        )
         self.status_callback = f"{settings.public_url}/twilio/status"
 
     def send(self, message: Outgoing) -> str:
         try:
-            created = self.client.messages.create(to=message.to, body=message.body,
-                                                  status_callback=self.status_callback, **self.sender)
+            created = self.client.messages.create(
+                to=message.to, body=message.body, status_callback=self.status_callback, **self.sender
+            )
         except TwilioRestException as exc:
-            raise classify(exc.status, exc.code, exc.msg, self.client.http_client.last_retry_after()) from None
+            raise classify(
+                exc.status, exc.code, exc.msg, self.client.http_client.last_retry_after()
+            ) from None
         except TwilioServiceException as exc:  # the same error in RFC 9457 form
-            raise classify(exc.status, exc.code, exc.title, self.client.http_client.last_retry_after()) from None
+            raise classify(
+                exc.status, exc.code, exc.title, self.client.http_client.last_retry_after()
+            ) from None
         except requests.exceptions.Timeout:
-            raise DeliveryError(f"no answer from Twilio within {self.client.http_client.timeout:g} s") from None
+            raise DeliveryError(
+                f"no answer from Twilio within {self.client.http_client.timeout:g} s"
+            ) from None
         except requests.exceptions.ConnectionError as exc:
             raise DeliveryError(f"cannot reach Twilio: {type(exc).__name__}") from None
         return created.sid

@@ -76,7 +76,9 @@ def table(rows: list[dict], columns: list[str]) -> None:
     widths = [min(60, max(len(c), *(len(row[i]) for row in cells))) for i, c in enumerate(columns)]
     click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip())
     for row in cells:
-        click.echo("  ".join((v if len(v) <= w else v[: w - 1] + "…").ljust(w) for v, w in zip(row, widths)).rstrip())
+        click.echo(
+            "  ".join((v if len(v) <= w else v[: w - 1] + "…").ljust(w) for v, w in zip(row, widths)).rstrip()
+        )
 
 
 @contextmanager
@@ -92,7 +94,15 @@ def progress(length: int, label: str, quiet: bool):
 # --- files the CLI writes ----------------------------------------------------------------------------
 # Exports and reports carry patient data: written owner-only (0600), whole or not at all.
 
-_BAD_PATH = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENAMETOOLONG}
+_BAD_PATH = {
+    errno.ENOENT,
+    errno.ENOTDIR,
+    errno.EISDIR,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENAMETOOLONG,
+}
 
 
 def _cannot_write(path: str, reason: str, exc: OSError | None = None) -> FollowupError:
@@ -109,7 +119,9 @@ def check_writable(path: str) -> None:
         raise _cannot_write(path, "it is a directory")
     if not os.path.isdir(directory):
         raise _cannot_write(path, f"the directory {os.path.dirname(os.path.abspath(path))} does not exist")
-    if not os.access(directory, os.W_OK | os.X_OK) or (os.path.exists(target) and not os.access(target, os.W_OK)):
+    if not os.access(directory, os.W_OK | os.X_OK) or (
+        os.path.exists(target) and not os.access(target, os.W_OK)
+    ):
         raise _cannot_write(path, "permission denied")
 
 
@@ -123,8 +135,9 @@ def write_private(path: str, text: str) -> None:
             with open(target, "w", encoding="utf-8") as handle:
                 handle.write(text)
             return
-        fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.",
-                                         suffix=".tmp")
+        fd, temporary = tempfile.mkstemp(
+            dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.", suffix=".tmp"
+        )
     except OSError as exc:
         raise _cannot_write(path, exc.strerror or str(exc), exc) from None
     try:
@@ -167,8 +180,10 @@ class UserError(click.ClickException):
 
 # PostgreSQL refusing the connection for a reason no wait will fix: the URL names a database, role or
 # password that the server does not know. (psycopg reports no SQLSTATE for a failed connection.)
-_MISCONFIGURED = re.compile(r'FATAL:\s+((database|role) "[^"]*" does not exist|password authentication failed.*'
-                            r'|no pg_hba\.conf entry.*)')
+_MISCONFIGURED = re.compile(
+    r'FATAL:\s+((database|role) "[^"]*" does not exist|password authentication failed.*'
+    r"|no pg_hba\.conf entry.*)"
+)
 
 
 def configuration_problem(exc: OperationalError) -> ConfigError | None:
@@ -197,7 +212,9 @@ class FollowupGroup(click.Group):
             raise UserError(f"database: {reason} (the change under way was rolled back)", 1) from exc
 
 
-@click.group(cls=FollowupGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=FollowupGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.option("--db", envvar="FOLLOWUP_DATABASE_URL", help="SQLAlchemy URL (default sqlite:///followup.db).")
 @click.option("--now", envvar="FOLLOWUP_NOW", help="Fake clock: an ISO-8601 instant with offset.")
 @click.version_option(package_name="followup")
@@ -208,6 +225,7 @@ def cli(ctx: click.Context, db: str | None, now: str | None) -> None:
 
 
 # --- database -------------------------------------------------------------------------------------
+
 
 @cli.group()
 def db() -> None:

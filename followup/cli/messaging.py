@@ -5,12 +5,24 @@ from __future__ import annotations
 import click
 
 from .. import clinics, clock, enrolment, views
-from . import App, check_writable, cli, emit, json_option, out_option, pass_app, progress, table, write_private
+from . import (
+    App,
+    check_writable,
+    cli,
+    emit,
+    json_option,
+    out_option,
+    pass_app,
+    progress,
+    table,
+    write_private,
+)
 
 LARGE_REPORT = 500  # patients: below this a report is quick enough that a progress bar would only flicker
 
 
 # --- replies and escalations ---------------------------------------------------------------------
+
 
 @cli.command()
 @click.option("--from", "sender", required=True, help="The patient's phone number.")
@@ -25,8 +37,9 @@ def reply(app: App, sender: str, body: str, sid: str | None, as_json: bool) -> N
     from .. import inbound
 
     with app.session() as session:
-        result = inbound.handle(session, sender=_international(session, sender), body=body, sid=sid,
-                                now=clock.now())
+        result = inbound.handle(
+            session, sender=_international(session, sender), body=body, sid=sid, now=clock.now()
+        )
     emit(result.as_json(), as_json, lambda d: click.echo(d["reply"] or "(no reply)"))
 
 
@@ -68,8 +81,11 @@ def escalations(ctx: click.Context, open_only: bool, patient_id: int | None, as_
 
     with ctx.obj.session() as session:
         data = [views.escalation_json(e) for e in views.list_escalations(session, patient_id, open_only)]
-    emit(data, as_json, lambda d: table(d, ["id", "patient_id", "rule", "tier", "reason", "created_at",
-                                            "acknowledged_by"]))
+    emit(
+        data,
+        as_json,
+        lambda d: table(d, ["id", "patient_id", "rule", "tier", "reason", "created_at", "acknowledged_by"]),
+    )
 
 
 @escalations.command("ack")
@@ -90,8 +106,14 @@ def escalations_ack(app: App, escalation_id: int, by: str, note: str | None, as_
 @cli.command()
 @click.option("--clinic", "clinic_id", type=int, help="Only this clinic's patients.")
 @click.option("--patient", "patient_id", type=int, help="Only this patient.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]), default="table",
-              show_default=True, help="table for a terminal; html is one self-contained file.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "html"]),
+    default="table",
+    show_default=True,
+    help="table for a terminal; html is one self-contained file.",
+)
 @out_option
 @pass_app
 def report(app: App, clinic_id: int | None, patient_id: int | None, fmt: str, out: str | None) -> None:
@@ -108,8 +130,12 @@ def report(app: App, clinic_id: int | None, patient_id: int | None, fmt: str, ou
         many = patient_id is None and reports.count_patients(session, clinic_id) >= LARGE_REPORT
         with progress(reports.STAGES + 1, "building the report", quiet=not many) as advance:
             data = reports.build(session, clock.now(), clinic_id, patient_id, step=advance)
-            render = {"table": lambda d: reports.as_table(d, table), "csv": reports.as_csv, "json": reports.as_json,
-                      "html": reports.as_html}[fmt]
+            render = {
+                "table": lambda d: reports.as_table(d, table),
+                "csv": reports.as_csv,
+                "json": reports.as_json,
+                "html": reports.as_html,
+            }[fmt]
             text = render(data)
             advance(1)
     if out:

@@ -10,11 +10,22 @@ from .. import clinics, clock, enrolment, spool, views
 from ..errors import BadInput
 from ..localtime import zone
 from ..programs import all_programs, get_program
-from . import (App, check_writable, cli, emit, json_option, out_option, pass_app, plural, progress, table,
-               write_private)
-
+from . import (
+    App,
+    check_writable,
+    cli,
+    emit,
+    json_option,
+    out_option,
+    pass_app,
+    plural,
+    progress,
+    table,
+    write_private,
+)
 
 # --- clinics --------------------------------------------------------------------------------------
+
 
 @cli.group()
 def clinic() -> None:
@@ -28,8 +39,12 @@ def clinic() -> None:
 @click.option("--alert-email", help="Where escalation alerts are emailed.")
 @click.option("--alert-phone", help="Where escalation alerts are texted.")
 @click.option("--timezone", required=True, help="IANA zone, e.g. America/New_York.")
-@click.option("--quiet-start", default="08:00", show_default=True, help="Sending window opens (patient-local).")
-@click.option("--quiet-end", default="21:00", show_default=True, help="Sending window closes (patient-local).")
+@click.option(
+    "--quiet-start", default="08:00", show_default=True, help="Sending window opens (patient-local)."
+)
+@click.option(
+    "--quiet-end", default="21:00", show_default=True, help="Sending window closes (patient-local)."
+)
 @click.option("--emergency-number", default="911", show_default=True, help="Named in emergency answers.")
 @json_option
 @pass_app
@@ -53,6 +68,7 @@ def clinic_list(app: App, as_json: bool) -> None:
 
 # --- programmes -----------------------------------------------------------------------------------
 
+
 @cli.group(invoke_without_command=True)
 @json_option
 @click.pass_context
@@ -61,8 +77,14 @@ def programs(ctx: click.Context, as_json: bool) -> None:
     if ctx.invoked_subcommand:
         return
     data = [p.as_json() for p in all_programs().values()]
-    emit(data, as_json, lambda d: table([{"key": p["key"], "title": p["title"], "exercises": len(p["exercises"])}
-                                         for p in d], ["key", "title", "exercises"]))
+    emit(
+        data,
+        as_json,
+        lambda d: table(
+            [{"key": p["key"], "title": p["title"], "exercises": len(p["exercises"])} for p in d],
+            ["key", "title", "exercises"],
+        ),
+    )
 
 
 @programs.command("show")
@@ -81,6 +103,7 @@ def programs_show(key: str, as_json: bool) -> None:
 
 
 # --- enrolment ------------------------------------------------------------------------------------
+
 
 @cli.command()
 @click.option("--clinic", "clinic_id", type=int, required=True, help="Clinic id.")
@@ -104,19 +127,25 @@ def enroll(app: App, clinic_id: int, csv_path: str | None, consent: bool, as_jso
     """Enrol one patient or a CSV file of many.
 
     One patient: prints the id. A CSV: every row valid, or nothing is imported."""
-    fields = {k: None if v is None else str(v) for k, v in fields.items()}  # validated as text, like a CSV row
+    fields = {
+        k: None if v is None else str(v) for k, v in fields.items()
+    }  # validated as text, like a CSV row
     given = [k for k, v in fields.items() if v is not None]
     if csv_path:
         if given or consent:
-            raise BadInput(f"--csv takes every field from the file; drop --{given[0].replace('_', '-') if given else 'consent'}")
+            raise BadInput(
+                "--csv takes every field from the file; "
+                f"drop --{given[0].replace('_', '-') if given else 'consent'}"
+            )
         rows = enrolment.read_csv(csv_path)
     else:
         rows = [("", {**fields, "consent": "yes" if consent else None})]
     with app.session() as session:
         target = clinics.get_clinic(session, clinic_id)
         with progress(len(rows), "validating and enrolling", quiet=as_json or len(rows) < 50) as advance:
-            patients = enrolment.enrol(session, target, rows, clock.now(), method="csv" if csv_path else "cli",
-                                       progress=advance)
+            patients = enrolment.enrol(
+                session, target, rows, clock.now(), method="csv" if csv_path else "cli", progress=advance
+            )
         data = [views.patient_json(p, enrolment.enrolment_of(session, p.id)) for p in patients]
     if as_json:
         emit(data if csv_path else data[0], True)
@@ -129,15 +158,22 @@ def enroll(app: App, clinic_id: int, csv_path: str | None, consent: bool, as_jso
 
 @cli.command()
 @click.option("--clinic", "clinic_id", type=int, help="Only this clinic's patients.")
-@click.option("--status", type=click.Choice(["active", "paused", "opted_out", "completed", "unenrolled"]),
-              help="Only patients with this status.")
+@click.option(
+    "--status",
+    type=click.Choice(["active", "paused", "opted_out", "completed", "unenrolled"]),
+    help="Only patients with this status.",
+)
 @json_option
 @pass_app
 def patients(app: App, clinic_id: int | None, status: str | None, as_json: bool) -> None:
     """List patients."""
     with app.session() as session:
         data = [views.patient_json(p, e) for p, e in views.list_patients(session, clinic_id, status)]
-    emit(data, as_json, lambda d: table(d, ["id", "clinic_id", "name", "phone", "timezone", "channel", "status"]))
+    emit(
+        data,
+        as_json,
+        lambda d: table(d, ["id", "clinic_id", "name", "phone", "timezone", "channel", "status"]),
+    )
 
 
 @cli.group()
@@ -156,7 +192,9 @@ def patient_show(app: App, patient_id: int, as_json: bool) -> None:
     with app.session() as session:
         p = enrolment.get_patient(session, patient_id)
         data = views.patient_json(p, enrolment.enrolment_of(session, patient_id))
-        data["messages"] = [views.message_json(m) for m in views.list_messages(session, patient_id=patient_id)]
+        data["messages"] = [
+            views.message_json(m) for m in views.list_messages(session, patient_id=patient_id)
+        ]
         data["escalations"] = [views.escalation_json(e) for e in views.list_escalations(session, patient_id)]
         data["readings"] = views.readings_json(session, patient_id)
 
@@ -164,9 +202,11 @@ def patient_show(app: App, patient_id: int, as_json: bool) -> None:
         tz = zone(d["timezone"])
         click.echo(f"Patient {d['id']}: {d['name']}  {d['phone']}  {d['timezone']}  [{d['status']}]")
         e = d.get("enrolment") or {}
-        click.echo(f"Programme {d['program']} from {e.get('start')} for {e.get('weeks')} weeks; reminders "
-                   f"{', '.join(e.get('reminder_times', []))}; check-in {e.get('checkin_time')} every "
-                   f"{e.get('checkin_every_days')} day(s)")
+        click.echo(
+            f"Programme {d['program']} from {e.get('start')} for {e.get('weeks')} weeks; reminders "
+            f"{', '.join(e.get('reminder_times', []))}; check-in {e.get('checkin_time')} every "
+            f"{e.get('checkin_every_days')} day(s)"
+        )
         click.echo("Timeline (patient-local):")
         for when, line in views.timeline(d):
             local = clock.parse_instant(when).astimezone(tz).strftime("%a %Y-%m-%d %H:%M") if when else "?"
@@ -258,14 +298,23 @@ def messages(app: App, patient_id, direction, status, kind, channel, limit, as_j
     with app.session() as session:
         if patient_id is not None:
             enrolment.get_patient(session, patient_id)
-        for option, value, column, listed in (("--status", status, Message.status, views.MESSAGE_STATUSES),
-                                              ("--kind", kind, Message.kind, views.MESSAGE_KINDS),
-                                              ("--channel", channel, Message.channel, views.MESSAGE_CHANNELS)):
-            if value is not None and value not in listed:  # only then the (whole-log) look at what else is there
+        for option, value, column, listed in (
+            ("--status", status, Message.status, views.MESSAGE_STATUSES),
+            ("--kind", kind, Message.kind, views.MESSAGE_KINDS),
+            ("--channel", channel, Message.channel, views.MESSAGE_CHANNELS),
+        ):
+            if (
+                value is not None and value not in listed
+            ):  # only then the (whole-log) look at what else is there
                 known = views.known_values(session, column, listed)
                 if value not in known:
                     raise BadInput(f"{option}: {value!r} is not one of {', '.join(known)}")
         found = views.list_messages(session, patient_id, direction, status, kind, limit, channel)
         data = [views.message_json(m) for m in found]
-    emit(data, as_json, lambda d: table(d, ["id", "patient_id", "direction", "kind", "channel", "status", "due_at",
-                                            "sent_at", "error"]))
+    emit(
+        data,
+        as_json,
+        lambda d: table(
+            d, ["id", "patient_id", "direction", "kind", "channel", "status", "due_at", "sent_at", "error"]
+        ),
+    )

@@ -12,8 +12,8 @@ from ..db import error_reason
 from ..errors import BadInput
 from . import App, cli, configuration_problem, emit, json_option, pass_app, progress
 
-
 # --- the scheduler and the service ---------------------------------------------------------------
+
 
 def _worker(app: App):
     from .. import service
@@ -102,8 +102,10 @@ def _check_port(host: str, port: int) -> None:
             probe.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise BadInput(f"--port {port}: {host}:{port} is already in use (another followup serve or run? "
-                               f"choose another with --port)") from None
+                raise BadInput(
+                    f"--port {port}: {host}:{port} is already in use (another followup serve or run? "
+                    f"choose another with --port)"
+                ) from None
             raise BadInput(f"--host {host} --port {port}: cannot listen there: {exc.strerror}") from None
 
 
@@ -123,8 +125,14 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
         os.environ["FOLLOWUP_DATABASE_URL"] = app.settings.database_url
         if app.settings.now:
             os.environ["FOLLOWUP_NOW"] = app.settings.now
-        uvicorn.run("followup.web:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                    log_level="info")
+        uvicorn.run(
+            "followup.web:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
         return
     if app.settings.now:
         clock.start_ticking()
@@ -142,8 +150,13 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Server processes (more than 1 is for PostgreSQL: SQLite has one writer).")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes (more than 1 is for PostgreSQL: SQLite has one writer).",
+)
 @pass_app
 def serve(app: App, host: str, port: int, workers: int) -> None:
     """The webhook server alone."""
@@ -160,11 +173,20 @@ def run(app: App, host: str, port: int) -> None:
 
 
 @cli.command()
-@click.option("--patients", default=3, show_default=True, type=click.IntRange(1, 100_000),
-              help="How many scripted patients.")
-@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 365), help="How many days to run.")
+@click.option(
+    "--patients",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="How many scripted patients.",
+)
+@click.option(
+    "--days", default=7, show_default=True, type=click.IntRange(1, 365), help="How many days to run."
+)
 @click.option("--seed", default=1, show_default=True, type=int, help="The same seed, the same run.")
-@click.option("--keep", metavar="FILE", help="Keep the simulated SQLite database in FILE, to explore it afterwards.")
+@click.option(
+    "--keep", metavar="FILE", help="Keep the simulated SQLite database in FILE, to explore it afterwards."
+)
 @json_option
 def simulate(patients: int, days: int, seed: int, keep: str | None, as_json: bool) -> None:
     """A whole programme on a fake clock.

@@ -65,7 +65,7 @@ class FakeTwilio:
     arrivals: array = field(default_factory=lambda: array("d"))  # wall time of each 201, in arrival order
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> "FakeTwilio":
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> FakeTwilio:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -111,8 +111,13 @@ class FakeTwilio:
     def stats(self) -> dict:
         with self.lock:
             counts = dict(self.counts)
-        return {"requests": sum(counts.values()), "sent": counts.get(201, 0), "rejected_429": counts.get(429, 0),
-                "answers": counts, "max_in_1s": self.max_in_window(1.0)}
+        return {
+            "requests": sum(counts.values()),
+            "sent": counts.get(201, 0),
+            "rejected_429": counts.get(429, 0),
+            "answers": counts,
+            "max_in_1s": self.max_in_window(1.0),
+        }
 
     def max_in_window(self, seconds: float = 1.0) -> int:
         """The most requests that arrived within any window of `seconds` (a sliding window)."""
@@ -132,19 +137,27 @@ class FakeTwilio:
         form = {k: v[0] for k, v in parse_qs(http.rfile.read(length).decode()).items()}
         match = _PATH.match(http.path)
         if not match:
-            return self._reply(http, 404, {"code": 20404, "message": "The requested resource was not found",
-                                           "status": 404})
+            return self._reply(
+                http, 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
+            )
         expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         if match.group("sid") != self.account_sid or http.headers.get("Authorization") != expected:
             return self._reply(http, 401, {"code": 20003, "message": "Authenticate", "status": 401})
-        request = Request(at=time.monotonic(), to=form.get("To", ""), sender=form.get("From"),
-                          messaging_service_sid=form.get("MessagingServiceSid"), body=form.get("Body", ""),
-                          status_callback=form.get("StatusCallback"))
+        request = Request(
+            at=time.monotonic(),
+            to=form.get("To", ""),
+            sender=form.get("From"),
+            messaging_service_sid=form.get("MessagingServiceSid"),
+            body=form.get("Body", ""),
+            status_callback=form.get("StatusCallback"),
+        )
         with self.lock:
             if self.limit_per_second and self._recent(request.at) >= self.limit_per_second:
                 outcome = 20429
             else:
-                outcome = self.outage or (self.script.pop(0) if self.script else self.by_recipient.get(request.to, 201))
+                outcome = self.outage or (
+                    self.script.pop(0) if self.script else self.by_recipient.get(request.to, 201)
+                )
             if self.keep_requests:
                 self.requests.append(request)
         if self.latency:
@@ -156,17 +169,40 @@ class FakeTwilio:
             status, message = ERRORS.get(int(outcome), (400, "Error"))
             request.answered = status
             self._count(status)
-            headers = {"Retry-After": f"{self.retry_after:g}"} if self.retry_after is not None and status in (429, 503) \
+            headers = (
+                {"Retry-After": f"{self.retry_after:g}"}
+                if self.retry_after is not None and status in (429, 503)
                 else {}
-            return self._reply(http, status, {"code": int(outcome), "message": message, "status": status,
-                                              "more_info": f"https://www.twilio.com/docs/errors/{outcome}"}, headers)
+            )
+            return self._reply(
+                http,
+                status,
+                {
+                    "code": int(outcome),
+                    "message": message,
+                    "status": status,
+                    "more_info": f"https://www.twilio.com/docs/errors/{outcome}",
+                },
+                headers,
+            )
         request.answered = 201
         request.sid = sid = "SM" + uuid.uuid4().hex
         self._count(201)
-        self._reply(http, 201, {"sid": sid, "status": "queued", "to": request.to, "from": request.sender,
-                                "body": request.body, "account_sid": self.account_sid,
-                                "messaging_service_sid": request.messaging_service_sid, "num_segments": "1",
-                                "date_created": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())})
+        self._reply(
+            http,
+            201,
+            {
+                "sid": sid,
+                "status": "queued",
+                "to": request.to,
+                "from": request.sender,
+                "body": request.body,
+                "account_sid": self.account_sid,
+                "messaging_service_sid": request.messaging_service_sid,
+                "num_segments": "1",
+                "date_created": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()),
+            },
+        )
 
     def _count(self, status: int) -> None:
         with self.lock:
@@ -198,7 +234,9 @@ class FakeTwilio:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8099)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
@@ -206,11 +244,20 @@ def main() -> None:
     parser.add_argument("--auth-token", default="secret")
     parser.add_argument("--limit", type=int, help="answer 429 (20429) above this many requests a second")
     parser.add_argument("--retry-after", type=float, help="Retry-After (seconds) on 429 and 503 answers")
-    parser.add_argument("--count-only", action="store_true",
-                        help="keep counts and arrival times, not every request (long soak runs)")
+    parser.add_argument(
+        "--count-only",
+        action="store_true",
+        help="keep counts and arrival times, not every request (long soak runs)",
+    )
     args = parser.parse_args()
-    fake = FakeTwilio(account_sid=args.account_sid, auth_token=args.auth_token, latency=args.latency,
-                      limit_per_second=args.limit, keep_requests=not args.count_only, retry_after=args.retry_after)
+    fake = FakeTwilio(
+        account_sid=args.account_sid,
+        auth_token=args.auth_token,
+        latency=args.latency,
+        limit_per_second=args.limit,
+        keep_requests=not args.count_only,
+        retry_after=args.retry_after,
+    )
     fake.start(args.host, args.port)
     print(f"fake Twilio on {fake.url} (account {args.account_sid}); Ctrl-C to stop", flush=True)
     try:

@@ -15,7 +15,6 @@ import argparse
 import json
 import sys
 import tempfile
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -35,12 +34,20 @@ RANK = {"none": 0, "soon": 1, "urgent": 2, "emergency": 3}
 BENIGN_KINDS = {"report", "done", "ack", "negated", "history"}
 
 # The goals of issue 13, on the held-out part.
-GOALS = {"emergency": 0.97, "urgent": 0.95, "soon": 0.90, "false_reassurance": 0, "benign_escalated": 0.03,
-         "benign_reviewed": 0.05}
+GOALS = {
+    "emergency": 0.97,
+    "urgent": 0.95,
+    "soon": 0.90,
+    "false_reassurance": 0,
+    "benign_escalated": 0.03,
+    "benign_reviewed": 0.05,
+}
 
 
 def load(name: str) -> list[dict]:
-    return [json.loads(line) for line in (HERE / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in (HERE / name).read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 @dataclass
@@ -74,8 +81,14 @@ class Harness:
         now = datetime.combine(START, time(8, 0), ZONE)
         with session_scope(self.engine) as session:
             self.clinic_id = clinics.add_clinic(
-                session, now, name="Elm Street Physio", phone="+16175550100", timezone="America/New_York",
-                alert_email="alerts@elm.test", alert_phone="+16175550199").id
+                session,
+                now,
+                name="Elm Street Physio",
+                phone="+16175550100",
+                timezone="America/New_York",
+                alert_email="alerts@elm.test",
+                alert_phone="+16175550199",
+            ).id
         self.phones = iter(f"+1617555{n:04d}" for n in range(1000, 10000))
 
     def enrol(self, language: str) -> str:
@@ -83,23 +96,48 @@ class Harness:
         now = datetime.combine(START, time(8, 0), ZONE)
         with session_scope(self.engine) as session:
             clinic = clinics.get_clinic(session, self.clinic_id)
-            enrolment.enrol(session, clinic, [("row", {"name": "Eval Patient", "phone": phone,
-                                                       "timezone": "America/New_York", "consent": "yes",
-                                                       "language": language})], now, method="csv")
+            enrolment.enrol(
+                session,
+                clinic,
+                [
+                    (
+                        "row",
+                        {
+                            "name": "Eval Patient",
+                            "phone": phone,
+                            "timezone": "America/New_York",
+                            "consent": "yes",
+                            "language": language,
+                        },
+                    )
+                ],
+                now,
+                method="csv",
+            )
         return phone
 
     def reply(self, phone: str, text: str, at: datetime, sid: str, item: dict) -> Outcome:
         with session_scope(self.engine) as session:
             result = inbound.handle(session, sender=phone, body=text, now=at, sid=sid)
-            opened = session.execute(select(Escalation.rule).where(Escalation.id.in_(result.escalations))).scalars()
+            opened = session.execute(
+                select(Escalation.rule).where(Escalation.id.in_(result.escalations))
+            ).scalars()
             opened = list(opened)
-            reading = session.execute(select(Reading.pain, Reading.numbness)
-                                      .where(Reading.message_id == result.inbound_id)).first()
+            reading = session.execute(
+                select(Reading.pain, Reading.numbness).where(Reading.message_id == result.inbound_id)
+            ).first()
         tier = _tier_of(result.action)
-        return Outcome(item=item, tier=tier, reassured=result.action in ("recorded", "encouragement"),
-                       reviewed="REVIEW" in opened, alerted=bool(opened),
-                       pain=reading.pain if reading else None, numbness=reading.numbness if reading else None,
-                       action=result.action, reply=result.reply)
+        return Outcome(
+            item=item,
+            tier=tier,
+            reassured=result.action in ("recorded", "encouragement"),
+            reviewed="REVIEW" in opened,
+            alerted=bool(opened),
+            pain=reading.pain if reading else None,
+            numbness=reading.numbness if reading else None,
+            action=result.action,
+            reply=result.reply,
+        )
 
 
 def run_singles(harness: Harness, items: list[dict]) -> list[Outcome]:
@@ -145,8 +183,11 @@ def figures(singles: list[Outcome], scenarios: list[tuple[dict, list[Outcome]]])
         f.line(f"{tier}_es", sum(RANK[o.tier] >= RANK[tier] for o in es), len(es))
     needs_more = [o for o in singles if o.item["tier"] != "none" or o.item["kind"] in ("question", "unclear")]
     f.line("false_reassurance", sum(o.reassured for o in needs_more), len(needs_more))
-    f.line("false_reassurance_symptom", sum(o.reassured for o in needs_more if o.item["tier"] != "none"),
-           sum(o.item["tier"] != "none" for o in needs_more))
+    f.line(
+        "false_reassurance_symptom",
+        sum(o.reassured for o in needs_more if o.item["tier"] != "none"),
+        sum(o.item["tier"] != "none" for o in needs_more),
+    )
     missed = [o for o in singles if RANK[o.item["tier"]] >= RANK["urgent"] and o.tier == "none"]
     f.line("missed_reviewed", sum(o.reviewed for o in missed), len(missed))
     benign = [o for o in singles if o.item["tier"] == "none" and o.item["kind"] in BENIGN_KINDS]
@@ -160,29 +201,41 @@ def figures(singles: list[Outcome], scenarios: list[tuple[dict, list[Outcome]]])
     f.line("pain_read", sum(o.pain == o.item["pain"] for o in with_pain), len(with_pain))
     with_numb = [o for o in singles if o.item["numbness"] is not None]
     f.line("numbness_read", sum(o.numbness == o.item["numbness"] for o in with_numb), len(with_numb))
-    f.line("scenarios", sum(all(o.tier == o.item["tier"] for o in steps) for _, steps in scenarios), len(scenarios))
-    f.line("scenario_steps", sum(o.tier == o.item["tier"] for _, steps in scenarios for o in steps),
-           sum(len(steps) for _, steps in scenarios))
+    f.line(
+        "scenarios",
+        sum(all(o.tier == o.item["tier"] for o in steps) for _, steps in scenarios),
+        len(scenarios),
+    )
+    f.line(
+        "scenario_steps",
+        sum(o.tier == o.item["tier"] for _, steps in scenarios for o in steps),
+        sum(len(steps) for _, steps in scenarios),
+    )
     return f
 
 
-LABELS = [("emergency", "emergency replies answered with the emergency message"),
-          ("emergency_es", "  of them Spanish"),
-          ("urgent", "urgent replies answered at urgent or higher"),
-          ("urgent_es", "  of them Spanish"),
-          ("soon", "soon replies answered at soon or higher"),
-          ("soon_es", "  of them Spanish"),
-          ("false_reassurance", "false reassurance: symptom, question or unclear reply answered with a plain thank-you"),
-          ("false_reassurance_symptom", "  of them a symptom (tier soon or higher)"),
-          ("missed_reviewed", "urgent or emergency replies answered at no tier that still reached the review"),
-          ("benign_escalated", "benign replies escalated (soon or higher)"),
-          ("benign_reviewed", "benign replies that open a clinic review or alert"),
-          ("acks_reviewed", "  of them acknowledgements and DONEs"),
-          ("questions_reviewed", "questions and unclear replies sent to the clinic's review"),
-          ("pain_read", "pain score read as written"),
-          ("numbness_read", "numbness answer read as written"),
-          ("scenarios", "scenarios with every step answered at the expected tier"),
-          ("scenario_steps", "  scenario steps")]
+LABELS = [
+    ("emergency", "emergency replies answered with the emergency message"),
+    ("emergency_es", "  of them Spanish"),
+    ("urgent", "urgent replies answered at urgent or higher"),
+    ("urgent_es", "  of them Spanish"),
+    ("soon", "soon replies answered at soon or higher"),
+    ("soon_es", "  of them Spanish"),
+    (
+        "false_reassurance",
+        "false reassurance: symptom, question or unclear reply answered with a plain thank-you",
+    ),
+    ("false_reassurance_symptom", "  of them a symptom (tier soon or higher)"),
+    ("missed_reviewed", "urgent or emergency replies answered at no tier that still reached the review"),
+    ("benign_escalated", "benign replies escalated (soon or higher)"),
+    ("benign_reviewed", "benign replies that open a clinic review or alert"),
+    ("acks_reviewed", "  of them acknowledgements and DONEs"),
+    ("questions_reviewed", "questions and unclear replies sent to the clinic's review"),
+    ("pain_read", "pain score read as written"),
+    ("numbness_read", "numbness answer read as written"),
+    ("scenarios", "scenarios with every step answered at the expected tier"),
+    ("scenario_steps", "  scenario steps"),
+]
 
 
 def evaluate(part: str) -> tuple[Figures, list[Outcome], list[tuple[dict, list[Outcome]]]]:
@@ -248,19 +301,26 @@ def print_failures(singles: list[Outcome], scenarios: list[tuple[dict, list[Outc
         if item["numbness"] is not None and o.numbness != item["numbness"]:
             wrong.append(f"numbness {o.numbness} != {item['numbness']}")
         if wrong:
-            print(f"{item['id']:<10} {item['tier']:<9} {item.get('rule') or '-':<4} {'; '.join(wrong):<45} "
-                  f"{o.action:<28} {item['text']!r}")
+            print(
+                f"{item['id']:<10} {item['tier']:<9} {item.get('rule') or '-':<4} {'; '.join(wrong):<45} "
+                f"{o.action:<28} {item['text']!r}"
+            )
     for scenario, steps in scenarios:
         if not all(o.tier == o.item["tier"] for o in steps):
             print(f"{scenario['id']}: {scenario['title']}")
             for o in steps:
                 mark = " " if o.tier == o.item["tier"] else "x"
-                print(f"   {mark} day {o.item['day']} {o.item['at']} expected {o.item['tier']:<9} got {o.tier:<9} "
-                      f"{o.action:<28} {o.item['text']!r}")
+                print(
+                    f"   {mark} day {o.item['day']} {o.item['at']} "
+                    f"expected {o.item['tier']:<9} got {o.tier:<9} "
+                    f"{o.action:<28} {o.item['text']!r}"
+                )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--failures", choices=["dev"], help="list what the dev part gets wrong")
     parser.add_argument("--json", action="store_true", help="the figures as JSON")
     args = parser.parse_args(argv)
@@ -272,8 +332,15 @@ def main(argv: list[str] | None = None) -> int:
     results = {part: evaluate(part)[0] for part in ("dev", "heldout", "fresh")}
     missed = misses(results["heldout"])
     if args.json:
-        print(json.dumps({**{p: {k: list(v) for k, v in f.counts.items()} for p, f in results.items()},
-                          "heldout_goals_missed": missed}, indent=1))
+        print(
+            json.dumps(
+                {
+                    **{p: {k: list(v) for k, v in f.counts.items()} for p, f in results.items()},
+                    "heldout_goals_missed": missed,
+                },
+                indent=1,
+            )
+        )
         return 0
     print_table(results)
     print("held-out goals: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
