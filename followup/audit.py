@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import Session
 
 from .models import AuditEvent
@@ -38,3 +38,8 @@ def record(
 _INSERT = Prepared(
     insert(AuditEvent.__table__), keys=("at", "actor", "action", "patient_id", "clinic_id", "detail")
 )
+
+
+def forget(session: Session, patient_id: int) -> None:
+    """Erasure: the patient's events keep who did what and when, without their details."""
+    session.execute(update(AuditEvent).where(AuditEvent.patient_id == patient_id).values(detail=""))  # type: ignore[arg-type]

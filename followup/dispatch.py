@@ -25,10 +25,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Engine, Row
+from sqlmodel import Session
 
-from . import audit, outbox
+from . import outbox, patients
 from .channels.base import Channel, DeliveryError, Outgoing
 from .db import session_scope
 from .localtime import in_window, next_window_open, parse_hhmm, zone
@@ -92,7 +93,8 @@ class _Job:
     claimed: outbox.Claimed
     outgoing: Outgoing | None = None
     outcome: dict | None = None
-    consequence: tuple[str, int] | None = None  # ("opted_out" | "unusable", patient_id)
+    # ("opted_out" | "unusable", patient_id, the provider's word for it): patients.carrier_refused
+    consequence: tuple[str, int, str] | None = None
 
 
 _PATIENTS, _CLINICS = Patient.__table__, Clinic.__table__
@@ -228,7 +230,7 @@ def _send(
         now = clock()
         reason = f"{exc.code}: {exc.reason}" if exc.code else exc.reason
         if exc.consequence and c.patient_id:
-            job.consequence = (exc.consequence, c.patient_id)
+            job.consequence = (exc.consequence, c.patient_id, exc.evidence or reason)
             blocked[c.patient_id] = exc.consequence
         if exc.permanent:
             job.outcome = {**base, "status": "failed", "error": reason, "updated_at": now}
@@ -263,27 +265,11 @@ def _send(
     }
 
 
-def _apply_consequences(session, jobs: list[_Job], now: datetime) -> None:
+def _apply_consequences(session: Session, jobs: list[_Job], now: datetime) -> None:
     for job in jobs:
-        if not job.consequence:
-            continue
-        what, patient_id = job.consequence
-        if what == "opted_out":
-            from .consent import opt_out
-
-            opt_out(session, patient_id, now, method="carrier", evidence="Twilio 21610", confirm=False)
-        elif what == "unusable":
-            session.execute(
-                update(Patient).where(Patient.id == patient_id).values(phone_unusable=True, updated_at=now)
-            )
-            audit.record(
-                session,
-                now,
-                "dispatch",
-                "patient.phone_unusable",
-                patient_id=patient_id,
-                error=job.outcome.get("error") if job.outcome else None,
-            )
+        if job.consequence:
+            what, patient_id, evidence = job.consequence
+            patients.carrier_refused(session, patient_id, what, now, evidence)
 
 
 def _tally(report: Report, jobs: list[_Job]) -> None:

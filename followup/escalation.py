@@ -1,5 +1,7 @@
-"""Applying rule decisions: record the escalation, alert the clinic through the outbox, hold exercise
-reminders on emergency/urgent, acknowledge, and re-alert once when nobody acknowledges in time."""
+"""Escalations, the one door: record the escalation, alert the clinic through the outbox, hold exercise
+reminders on emergency/urgent, acknowledge, and re-alert once when nobody acknowledges in time.
+The only module that writes the `escalation` table. Whoever decided (inbound replies, the R1 time
+rule), the patient and clinic come as read-only rows (models.PatientRow, ClinicRow)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
-from . import audit, outbox
+from . import audit, outbox, patients
 from .errors import BadInput, NotFound
 from .messages import render
-from .models import Clinic, Enrolment, Escalation, Patient
-from .rules import Decision, rules_for_program
+from .models import Clinic, ClinicRow, Enrolment, Escalation, Patient, PatientRow
+from .rules import REASONS, Decision, rules_for_program
 
 PATIENT_TEMPLATES = {
     "emergency": "escalation_emergency",
@@ -23,11 +25,11 @@ IMMEDIATE = ("emergency", "urgent")
 REVIEW_RULE = "REVIEW"  # a reply nobody could read, queued for a person
 
 
-def clinic_context(clinic: Clinic) -> dict:
+def clinic_context(clinic: ClinicRow) -> dict[str, str]:
     return {"name": clinic.name, "phone": clinic.phone, "emergency_number": clinic.emergency_number}
 
 
-def patient_text(decision: Decision, patient: Patient, clinic: Clinic) -> str:
+def patient_text(decision: Decision, patient: PatientRow, clinic: ClinicRow) -> str:
     return render(
         PATIENT_TEMPLATES[decision.tier],
         "sms",
@@ -56,8 +58,8 @@ def recent_open(session: Session, patient_id: int, now: datetime, dedupe_days: i
 
 def record(
     session: Session,
-    patient: Patient,
-    clinic: Clinic,
+    patient: PatientRow,
+    clinic: ClinicRow,
     decision: Decision,
     now: datetime,
     *,
@@ -86,21 +88,15 @@ def record(
         tier=decision.tier,
     )
     if decision.tier in IMMEDIATE:
-        hold_reminders(session, patient, now)
+        patients.hold_reminders(session, patient.id, now)
     alert_clinic(session, patient, clinic, escalation, now, reply=reply)
     return escalation
 
 
-def hold_reminders(session: Session, patient: Patient, now: datetime) -> None:
-    """Exercise reminders stop (check-ins go on) until a clinician runs `followup resume`."""
-    session.execute(update(Enrolment).where(Enrolment.patient_id == patient.id).values(reminders_held=True))
-    outbox.cancel_pending(session, patient.id, now, "reminders held after an escalation", kinds=("reminder",))
-
-
 def alert_clinic(
     session: Session,
-    patient: Patient,
-    clinic: Clinic,
+    patient: PatientRow,
+    clinic: ClinicRow,
     escalation: Escalation,
     now: datetime,
     *,
@@ -212,6 +208,19 @@ def realert_unacknowledged(session: Session, now: datetime) -> int:
         escalation.realerted_at = now
         session.add(escalation)
         if clinic.alert_phone:
-            alert_clinic(session, patient, clinic, escalation, now, again=True)
+            alert_clinic(session, PatientRow.of(patient), ClinicRow.of(clinic), escalation, now, again=True)
         count += 1
     return count
+
+
+def forget(session: Session, patient_id: int) -> None:
+    """Erasure: a reason quotes readings ("persistent pain: 6/10 on 2026-12-03, ..."); keep the rule's
+    own words, and no note. The rows stay (rule, tier, times: no patient text)."""
+    for escalation_id, rule in session.execute(
+        select(Escalation.id, Escalation.rule).where(Escalation.patient_id == patient_id)  # type: ignore[arg-type]
+    ).all():
+        session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id)  # type: ignore[arg-type]
+            .values(note=None, reason=REASONS.get(rule, "reason deleted with the patient's data"))
+        )

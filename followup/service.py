@@ -24,7 +24,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from . import clock, dispatch, outbox, timerules
+from . import clock, dispatch, outbox, planner, timerules
 from .channels.base import Channel
 from .db import error_reason, session_scope
 
@@ -88,7 +88,7 @@ class Worker:
 
     def plan(self) -> int:
         with session_scope(self.engine) as session:
-            return outbox.plan(session, self.now())
+            return planner.plan(session, self.now())
 
     def dispatch(self) -> dispatch.Report:
         return dispatch.run_once(

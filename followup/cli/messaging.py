@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .. import clinics, clock, enrolment, views
+from .. import clinics, clock, views
+from ..patients import get_patient
 from . import (
     App,
     check_writable,
@@ -126,7 +127,7 @@ def report(app: App, clinic_id: int | None, patient_id: int | None, fmt: str, ou
         if clinic_id is not None:
             clinics.get_clinic(session, clinic_id)
         if patient_id is not None:
-            enrolment.get_patient(session, patient_id)
+            get_patient(session, patient_id)
         many = patient_id is None and reports.count_patients(session, clinic_id) >= LARGE_REPORT
         with progress(reports.STAGES + 1, "building the report", quiet=not many) as advance:
             data = reports.build(session, clock.now(), clinic_id, patient_id, step=advance)
