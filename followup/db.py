@@ -14,45 +14,12 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, date, datetime
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from .errors import FollowupError
-
-
-def _sqlite_value(value):
-    """What SQLAlchemy would store in SQLite for this value (models.UTCDateTime, Date, Boolean)."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return int(value)
-    return value
-
-
-def driver_value(dialect: str):
-    """A converter for values passed straight to the driver (bulk paths that bypass SQLAlchemy types).
-
-    Memoised per converter: bulk rows repeat the same instants and dates many times over.
-    """
-    if dialect != "sqlite":
-        return lambda value: value
-    memo: dict = {}
-
-    def convert(value):
-        if value is None or type(value) in (int, str):
-            return value
-        try:
-            return memo[value]
-        except KeyError:
-            memo[value] = converted = _sqlite_value(value)
-            return converted
-
-    return convert
 
 
 def _prepare_sqlite_file(url: str) -> None:

@@ -22,7 +22,19 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, TypedDict
 
-from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
@@ -89,9 +101,10 @@ def _upsert_statement(dialect: str) -> Executable:
         index_elements=[M.dedupe_key],
         set_={
             **{c: statement.excluded[c] for c in _REVIVED + ("updated_at",)},
-            "status": "pending",
-            "error": None,
-            "attempts": 0,
+            # Constants written into the SQL, as the rest of the statement's are (prepared.py).
+            "status": literal_column("'pending'"),
+            "error": null(),
+            "attempts": literal_column("0"),
         },
         where=M.status == "cancelled",
     )

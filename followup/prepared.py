@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import literal_column
@@ -115,26 +116,34 @@ class Prepared:
     def _values(
         form: _Form, rows: Sequence[Mapping[str, Any]], common: Mapping[str, Any]
     ) -> list[tuple[Any, ...] | dict[str, Any]]:
+        names = [name for name, _, _ in form.binds]
+        defaults = {name: default for name, default, _ in form.binds if default is not _REQUIRED}
+        base = {**defaults, **common}
+        take = itemgetter(*names) if names else (lambda _row: ())
         # Rows of one executemany repeat the same instants and dates many times over: each distinct
-        # value goes through its bind processor once.
-        memo: dict[tuple[int, Any], Any] = {}
+        # value of a column goes through its bind processor once.
+        processed = [(i, process, {}) for i, (_, _, process) in enumerate(form.binds) if process is not None]
         out: list[tuple[Any, ...] | dict[str, Any]] = []
         for params in rows:
-            values = []
-            for i, (name, default, process) in enumerate(form.binds):
-                value = params.get(name, common.get(name, default))
-                if value is _REQUIRED:
-                    raise TypeError(f"no value for {name!r} in {form.sql!r}")
-                if process is not None and value is not None:
-                    key = (i, value)
+            try:
+                values = take({**base, **params})
+            except KeyError as exc:
+                raise TypeError(f"no value for {exc.args[0]!r} in {form.sql!r}") from None
+            if len(names) == 1:
+                values = (values,)
+            if processed:
+                values = list(values)
+                for i, process, memo in processed:
+                    value = values[i]
+                    if value is None:
+                        continue
                     try:
-                        value = memo[key]
+                        values[i] = memo[value]
                     except KeyError:
-                        value = memo[key] = process(value)
+                        values[i] = memo[value] = process(value)
                     except TypeError:  # unhashable: processed every time
-                        value = process(value)
-                values.append(value)
-            out.append(tuple(values) if form.positional else {b[0]: v for b, v in zip(form.binds, values)})
+                        values[i] = process(value)
+            out.append(tuple(values) if form.positional else dict(zip(names, values)))
         return out
 
     def _execute(
