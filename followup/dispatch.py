@@ -45,8 +45,8 @@ LEASE = timedelta(seconds=120)
 RECORD_MAX = 200
 RECORD_SECONDS = 0.5
 # A channel that sends one message at a time with no pacing (console, fakes: no network) fences this
-# many rows in one statement before sending them, instead of one statement per send, which cost a
-# sixth of `simulate`. A worker frozen among them may send that many again.
+# many rows in one statement before sending them, instead of one statement per send (docs/PERFORMANCE.md).
+# A worker frozen among them may send that many again.
 FENCE_GROUP = 16
 # A retry that back-off would put past the deadline is moved to this long before it: a last chance.
 LAST_CALL = timedelta(minutes=1)
@@ -102,7 +102,7 @@ _PATIENTS, _CLINICS = Patient.__table__, Clinic.__table__
 
 def _recipients(session, claimed: list[outbox.Claimed]) -> dict[int, tuple[Row | None, Row | None]]:
     """Read-only rows of each claimed message's patient and clinic (None when there is none).
-    Core rows, not ORM objects: loading entities was a fifth of a dispatch run."""
+    Core rows, not ORM objects, which cost more than the send on a fake channel (docs/PERFORMANCE.md)."""
     patient_ids = {c.patient_id for c in claimed if c.patient_id}
     clinic_ids = {c.clinic_id for c in claimed if c.clinic_id}
     connection = session.connection()

@@ -245,9 +245,9 @@ class RateLimit(SQLModel, table=True):
 
 
 # --- read-only rows -----------------------------------------------------------------------------------
-# What the hot paths read of a patient and their clinic: plain rows, not ORM objects (loading two
-# entities was a fifth of the time of every inbound SMS). One type whoever read them, so that code
-# given "a patient" knows what it holds.
+# What the hot paths read of a patient and their clinic: plain rows, not ORM objects (whose loading
+# and validation cost more than the rest of an inbound SMS: docs/PERFORMANCE.md). One type whoever
+# read them, so that code given "a patient" knows what it holds.
 
 
 class PatientRow(NamedTuple):

@@ -158,10 +158,9 @@ class Simulation:
         @event.listens_for(engine, "connect")
         def _throwaway(dbapi_conn, _record):
             # A scratch database with one connection at a time: durability across a power cut is
-            # worth nothing here, and waiting for the disk on each of tens of thousands of commits
-            # was an eighth of the run. A journal in memory instead of the WAL file and a 128 MiB
-            # page cache took 470,000 of its 520,000 system calls away at 200 patients (strace):
-            # 26.8 -> 23.4 s at 1,000 patients. The report run on it afterwards sets the WAL again.
+            # worth nothing here, so no waiting for the disk at each of tens of thousands of commits,
+            # and a journal in memory (docs/PERFORMANCE.md has the figures). The report run on it
+            # afterwards sets the WAL again.
             for pragma in ("synchronous=OFF", "journal_mode=MEMORY", "cache_size=-131072"):
                 dbapi_conn.execute(f"PRAGMA {pragma}")
 

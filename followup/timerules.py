@@ -100,9 +100,9 @@ def _missed_in_a_row(session: Session, last_n: dict[int, int], before: datetime)
 
 
 # Built once, with bind parameters: the rules run every minute, and building these statements
-# (and their cache keys) each time cost more than running them.
+# (and their cache keys) each time would cost more than running them.
 _reply = Message.__table__.alias("reply")
-# Only check-ins nobody answered: most are answered, and looking at each one cost a query or four.
+# Only check-ins nobody answered: most are answered, and need no look.
 _slot_row = Message.__table__.alias("slot_row")
 _FIRST_OF_SLOT = (
     select(func.min(_slot_row.c.id))
