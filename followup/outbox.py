@@ -36,6 +36,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import UnaryExpression
@@ -196,6 +197,15 @@ _EXPIRE = Prepared(
         + func.coalesce(literal(" (last error: ") + M.error + literal(")"), ""),
     )
 )
+
+
+_NEXT_DUE = Prepared(select(func.min(M.next_attempt_at)).where(M.status == "pending"))
+
+
+def next_due(connection: Connection) -> datetime | None:
+    """When the earliest pending message is next due (None: nothing is pending). `followup simulate`
+    jumps its clock there."""
+    return _NEXT_DUE.scalar(connection)  # type: ignore[no-any-return]
 
 
 def expire_stale(session: Session, now: datetime) -> int:

@@ -109,7 +109,8 @@ class Prepared:
         columns = list(getattr(original, "exported_columns", ()))
         processors = (c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
         results = tuple((i, p) for i, p in enumerate(processors) if p is not None)
-        row = _row_class([c.key for c in columns]) if columns else None
+        # An unnamed expression (min(...)) is read as row[0] by scalar(); the rest go by name.
+        row = _row_class([c.key or f"column{i}" for i, c in enumerate(columns)]) if columns else None
         return _Form(compiled.string, ordered, dialect.positional, results, row)
 
     @staticmethod
