@@ -131,7 +131,9 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         stop.set()
         if drainer is not None:
-            drainer.join(timeout=10)
+            # Waiting for the drainer's last write is blocking work: not on the event loop, which
+            # may still be answering other requests while the server shuts down.
+            await asyncio.to_thread(drainer.join, 10)
         executor.shutdown(wait=False)
 
     app = FastAPI(title="followup", version="0.1.0", lifespan=lifespan)
