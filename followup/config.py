@@ -15,6 +15,7 @@ from email.utils import getaddresses
 from pathlib import Path
 from urllib.parse import urlparse
 
+from .clock import parse_instant
 from .errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///followup.db"
@@ -220,8 +221,6 @@ def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
 
     now = overrides.get("now") or g("FOLLOWUP_NOW")
     if now:
-        from .clock import parse_instant
-
         try:
             parse_instant(now)
         except ValueError as exc:

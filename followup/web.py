@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from twilio.request_validator import RequestValidator
 
-from . import clock, inbound, spool
+from . import clock, config, inbound, spool
 from .config import Settings
 from .db import Cutter, engine_for, error_reason, session_scope
 from .messages import render
@@ -321,8 +321,6 @@ def _start_spool_drainer(
 
 def app_from_environment() -> FastAPI:
     """For uvicorn's worker processes (`followup serve --workers N`): settings from the environment."""
-    from . import config
-
     settings = config.load()
     clock.pin(settings.now)
     if settings.now:

@@ -6,9 +6,10 @@ import json
 
 import click
 
-from .. import clinics, clock, enrolment, spool, views
+from .. import clinics, clock, enrolment, records, spool, views
 from ..errors import BadInput
 from ..localtime import zone
+from ..models import Message
 from ..patients import enrolment_of, get_patient, pause, resume, unenroll
 from ..programs import all_programs, get_program
 from . import (
@@ -224,8 +225,6 @@ def patient_export(app: App, patient_id: int, out: str | None) -> None:
     """The patient's full record as JSON.
 
     Profile, consent history, messages, readings, escalations and audit trail."""
-    from .. import records
-
     if out:
         check_writable(out)
     with app.session() as session:
@@ -244,8 +243,6 @@ def patient_forget(app: App, patient_id: int, yes: bool) -> None:
     """Delete a patient's personal data on request.
 
     Messages are kept only as anonymised counts."""
-    from .. import records
-
     if not yes:
         raise BadInput("forget cannot be undone: add --yes (export the record first if the clinic keeps it)")
     with app.session() as session:
@@ -294,8 +291,6 @@ def messages(app: App, patient_id, direction, status, kind, channel, limit, as_j
     """The message log, in time order.
 
     Outbound messages at their due time, inbound ones where they arrived."""
-    from ..models import Message
-
     with app.session() as session:
         if patient_id is not None:
             get_patient(session, patient_id)

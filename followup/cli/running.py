@@ -3,31 +3,32 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
+import os
+import socket
 import sys
+import time
 
 import click
+from sqlalchemy.exc import OperationalError
 
-from .. import clock
+from .. import clock, config, service
 from ..db import error_reason
 from ..errors import BadInput
-from . import App, cli, configuration_problem, emit, json_option, pass_app, progress
+from ..simulate import simulate as run_simulation
+from . import App, check_writable, cli, configuration_problem, emit, json_option, pass_app, progress
 
 # --- the scheduler and the service ---------------------------------------------------------------
 
 
 def _worker(app: App):
-    from .. import service
-
     return service.build_worker(app.settings, app.engine)
 
 
 def _await_database(app: App, every: float = 2.0) -> None:
     """A service started while the database is away waits for it, saying so once, instead of
     exiting: under systemd an exit becomes a crash loop, and then a unit that gives up."""
-    import time
-
-    from sqlalchemy.exc import OperationalError
-
     waiting = False
     while True:
         try:
@@ -48,8 +49,6 @@ def _await_database(app: App, every: float = 2.0) -> None:
 
 
 def _service_logging() -> None:
-    import logging
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every run of every job
 
@@ -76,8 +75,6 @@ def tick(app: App, as_json: bool) -> None:
 @pass_app
 def worker(app: App) -> None:
     """The scheduler alone (many may share one PostgreSQL database). Stops cleanly on SIGINT/SIGTERM."""
-    from .. import service
-
     _await_database(app)
     _service_logging()
     if app.settings.now:
@@ -88,9 +85,6 @@ def worker(app: App) -> None:
 def _check_port(host: str, port: int) -> None:
     """Bind the address once before anything starts: a port in use is one line and exit 2, not
     uvicorn's start-up and shut-down logs and exit 3."""
-    import errno
-    import socket
-
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
@@ -110,11 +104,11 @@ def _check_port(host: str, port: int) -> None:
 
 
 def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 1) -> None:
-    import os
-
+    # Not at the top: the web server's imports (FastAPI, uvicorn) are half a second that every other
+    # command would pay at start-up. Only `run` and `serve` come here. (No cycle.)
     import uvicorn
 
-    from .. import config, service, web
+    from .. import web
 
     _check_port(host, port)
     config.check_spool_dir(app.settings)  # now, not when the first outage needs it
@@ -193,9 +187,6 @@ def simulate(patients: int, days: int, seed: int, keep: str | None, as_json: boo
 
     Fake channels and scripted patients, in a temporary database. A transcript for up to 5
     patients, a summary for more. Deterministic for a seed."""
-    from ..simulate import simulate as run_simulation
-    from . import check_writable
-
     if keep:
         check_writable(keep)
 
