@@ -32,10 +32,12 @@ run: migrate
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# ruff (lint and format, settings in pyproject.toml). `ruff format .` fixes the formatting.
+# ruff (lint and format) and mypy (strict on followup/), settings in pyproject.toml.
+# `ruff format .` fixes the formatting.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The triage corpus (tests/triage/) through the real inbound handler: both halves' figures (docs/CLINICAL.md).
 triage-eval: $(STAMP)

@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from . import audit, outbox, patients
 from .errors import BadInput, NotFound
 from .messages import render
-from .models import Clinic, ClinicRow, Enrolment, Escalation, Patient, PatientRow
+from .models import Clinic, ClinicRow, Enrolment, Escalation, Patient, PatientRow, table_of
 from .rules import REASONS, Decision, rules_for_program
 
 PATIENT_TEMPLATES = {
@@ -39,7 +39,7 @@ def patient_text(decision: Decision, patient: PatientRow, clinic: ClinicRow) -> 
     ).body
 
 
-_E = Escalation.__table__.c
+_E = table_of(Escalation).c
 _RECENT_OPEN = select(_E.rule, _E.created_at).where(
     _E.patient_id == bindparam("patient"), _E.acknowledged_at.is_(None), _E.created_at > bindparam("since")
 )
@@ -189,15 +189,15 @@ def acknowledge(session: Session, escalation_id: int, by: str, note: str | None,
 def realert_unacknowledged(session: Session, now: datetime) -> int:
     """Alerts nobody acknowledged within their tier's window are re-sent once to the alert phone."""
     rows = session.execute(
-        select(Escalation, Patient, Clinic, Enrolment.program)
-        .join(Patient, Patient.id == Escalation.patient_id)
-        .join(Clinic, Clinic.id == Patient.clinic_id)
-        .join(Enrolment, Enrolment.patient_id == Patient.id)
+        select(Escalation, Patient, Clinic, col(Enrolment.program))
+        .join(Patient, col(Patient.id) == Escalation.patient_id)
+        .join(Clinic, col(Clinic.id) == Patient.clinic_id)
+        .join(Enrolment, col(Enrolment.patient_id) == Patient.id)
         .where(
-            Escalation.acknowledged_at.is_(None),
-            Escalation.realerted_at.is_(None),
-            Escalation.tier.in_(("emergency", "urgent", "soon")),
-            Escalation.created_at > now - timedelta(days=7),
+            col(Escalation.acknowledged_at).is_(None),
+            col(Escalation.realerted_at).is_(None),
+            col(Escalation.tier).in_(("emergency", "urgent", "soon")),
+            col(Escalation.created_at) > now - timedelta(days=7),
         )
     ).all()
     count = 0
@@ -217,10 +217,10 @@ def forget(session: Session, patient_id: int) -> None:
     """Erasure: a reason quotes readings ("persistent pain: 6/10 on 2026-12-03, ..."); keep the rule's
     own words, and no note. The rows stay (rule, tier, times: no patient text)."""
     for escalation_id, rule in session.execute(
-        select(Escalation.id, Escalation.rule).where(Escalation.patient_id == patient_id)  # type: ignore[arg-type]
+        select(col(Escalation.id), col(Escalation.rule)).where(col(Escalation.patient_id) == patient_id)
     ).all():
         session.execute(
             update(Escalation)
-            .where(Escalation.id == escalation_id)  # type: ignore[arg-type]
+            .where(col(Escalation.id) == escalation_id)
             .values(note=None, reason=REASONS.get(rule, "reason deleted with the patient's data"))
         )

@@ -18,7 +18,7 @@ from . import audit, escalation, outbox, patients, readings, replies, rules
 from .channels import twilio_sms
 from .localtime import zone
 from .messages import render
-from .models import ClinicRow, PatientRow
+from .models import ClinicRow, PatientRow, stored_id
 from .phones import parse_phone
 from .programs import get_program
 
@@ -43,7 +43,7 @@ class Result:
     action: str = ""
     escalations: list[int] = field(default_factory=list)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "reply": self.reply,
             "inbound_id": self.inbound_id,
@@ -59,7 +59,7 @@ def keyword(body: str) -> str | None:
     words = re.findall(r"[A-Za-z]+", body or "")
     if len(words) != 1 or re.sub(r"[\s.!]", "", body) != words[0]:
         return None
-    return words[0].upper()
+    return str(words[0]).upper()
 
 
 def handle(
@@ -197,7 +197,7 @@ def _respond(
             created = escalation.record(
                 session, patient, clinic, top, now, source_message_id=inbound.id, reply=inbound.body
             )
-            result.escalations.append(created.id)
+            result.escalations.append(stored_id(created))
         result.action = f"escalation:{top.rule}" + (" (already open)" if top.suppressed else "")
         return escalation.patient_text(top, patient, clinic), "escalation"
     # Fail safe (CLINICAL_RULES.md, "Reading replies safely"): a plain thank-you only when every word
@@ -262,7 +262,7 @@ def _opted_out(
         created = escalation.record(
             session, patient, clinic, decisions[0], now, source_message_id=inbound.id, reply=inbound.body
         )
-        result.escalations.append(created.id)
+        result.escalations.append(stored_id(created))
         result.action = f"ignored_opted_out, clinic alerted:{decisions[0].rule}"
     return None, "reply"
 
@@ -296,7 +296,7 @@ def _review(
         source_message_id=inbound.id,
         reply=inbound.body,
     )
-    result.escalations.append(created.id)
+    result.escalations.append(stored_id(created))
 
 
 def _not_understood(

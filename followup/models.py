@@ -11,11 +11,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
     text,
 )
+from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 # Stable constraint names, so Alembic batch migrations on SQLite can find them again.
@@ -27,17 +29,31 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A model's Core table, typed: SQLModel declares no `__table__` for type checkers."""
+    return model.__table__  # type: ignore[attr-defined, no-any-return]
+
+
+def stored_id(row: SQLModel) -> int:
+    """The id of a row already flushed to the database (an ORM id is None only before that)."""
+    value = getattr(row, "id", None)
+    if not isinstance(value, int):
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return value
+
+
 PATIENT_STATUSES = ("active", "paused", "opted_out", "completed", "unenrolled")
 TIERS = ("emergency", "urgent", "soon", "routine")
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC in Python; naive UTC text on SQLite (sorts correctly), timestamptz on PostgreSQL."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -45,7 +61,7 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -53,11 +69,11 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def _utc(nullable: bool = True, index: bool = False):
+def _utc(nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
-def _fk(target: str, nullable: bool = False, index: bool = True, unique: bool = False):
+def _fk(target: str, nullable: bool = False, index: bool = True, unique: bool = False) -> Any:
     return Field(
         default=None,
         sa_column=Column(

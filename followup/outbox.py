@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -36,21 +36,21 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Result
 from sqlalchemy.sql.base import Executable
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 from sqlmodel import Session
 
-from .models import Message
+from .models import Message, table_of
 from .prepared import Prepared
 
 SCHEDULED_KINDS = ("reminder", "checkin")
 PATIENT_KINDS = SCHEDULED_KINDS + ("confirmation", "nudge")
 UNSCHEDULED_EXPIRY = timedelta(hours=24)
 
-_T = Message.__table__  # type: ignore[attr-defined]
+_T = table_of(Message)
 M = _T.c
 
 
@@ -176,7 +176,7 @@ def cancel_pending(
         .where(M.patient_id == patient_id, M.direction == "out", M.status == "pending", M.kind.in_(kinds))
         .values(status="cancelled", error=reason, updated_at=now)
     )
-    return result.rowcount  # type: ignore[attr-defined, no-any-return]
+    return _rowcount(result)
 
 
 # Every dispatch run (once a second per worker) expires, claims and records: prepared (prepared.py).
@@ -245,7 +245,7 @@ def _claim(by_channel: bool) -> Prepared:
 
 
 def _claim_statement(by_channel: bool, dialect: str) -> Executable:
-    now = bindparam("now")
+    now: BindParameter[Any] = bindparam("now")
     due = or_(
         and_(M.status == "pending", M.next_attempt_at <= now),
         and_(M.status == "sending", M.lease_until < now),
@@ -366,10 +366,12 @@ def heartbeat(session: Session, owner: str, tokens: set[str], now: datetime, lea
         .where(M.status == "sending", M.lease_owner == owner, M.lease_token.in_(sorted(tokens)))
         .values(lease_until=now + lease)
     )
-    return result.rowcount
+    return _rowcount(result)
 
 
-def release(session: Session, owner: str, now: datetime, keep: set[int] = frozenset()) -> int:
+def release(
+    session: Session, owner: str, now: datetime, keep: frozenset[int] | set[int] = frozenset()
+) -> int:
     """Give back rows still leased to `owner` (graceful shutdown), so another worker sends them now.
     `keep`: rows whose outcome is decided but not yet recorded (sent ones among them): never handed back."""
     where = [M.status == "sending", M.lease_owner == owner]
@@ -387,16 +389,21 @@ def release(session: Session, owner: str, now: datetime, keep: set[int] = frozen
             updated_at=now,
         )
     )
-    return result.rowcount
+    return _rowcount(result)
 
 
-def record(session: Session, outcomes: list[dict]) -> None:
+def _rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE changed (a CursorResult's; Session.execute types it as a Result)."""
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def record(session: Session, outcomes: Sequence[Mapping[str, Any]]) -> None:
     """Write send outcomes in one round trip. Each dict: id, owner and the columns to set.
 
     Only a row still leased to this owner (and, when the outcome names it, under the same claim
     `token`) is updated: if our lease expired and another worker took the row over, its outcome wins.
     """
-    by_shape: dict[tuple, list[dict]] = {}
+    by_shape: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for outcome in outcomes:
         by_shape.setdefault(tuple(sorted(outcome)), []).append(outcome)
     for shape, group in by_shape.items():
@@ -414,7 +421,7 @@ def _record(shape: tuple[str, ...]) -> Prepared:
     return Prepared(update(_T).where(*where).values({c: _bind(c) for c in columns}))
 
 
-def _bind(name: str):
+def _bind(name: str) -> BindParameter[Any]:
     return bindparam(f"b_{name}")
 
 
@@ -438,7 +445,8 @@ def apply_status(
         if status == "failed":
             message.error = error
         session.add(message)
-    return message.patient_id
+    patient_id: int | None = message.patient_id
+    return patient_id
 
 
 # --- the inbox: replies as they arrive, and the answers given inline ----------------------------------

@@ -22,12 +22,12 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from . import audit, outbox, planner
 from .errors import BadInput, NotFound
 from .messages import render
-from .models import Clinic, ClinicRow, Consent, Enrolment, Patient, PatientRow
+from .models import Clinic, ClinicRow, Consent, Enrolment, Patient, PatientRow, stored_id, table_of
 from .prepared import Prepared
 
 CONSENT_WORDING = "enrol-v1"  # the consent wording the clinic read out; bump when it changes
@@ -97,7 +97,7 @@ class Sender(NamedTuple):
     program: str
 
 
-_P, _C, _E = (t.__table__.c for t in (Patient, Clinic, Enrolment))  # type: ignore[attr-defined]
+_P, _C, _E = (table_of(t).c for t in (Patient, Clinic, Enrolment))
 # Every inbound SMS runs this. Columns labelled patient_*, clinic_*: each row type takes its own by name.
 _SENDER = Prepared(
     select(
@@ -105,8 +105,8 @@ _SENDER = Prepared(
         *(_C[name].label(f"clinic_{name}") for name in ClinicRow._fields),
         _E.program,
     )
-    .join_from(Patient.__table__, Clinic.__table__, _C.id == _P.clinic_id)  # type: ignore[arg-type]
-    .join(Enrolment.__table__, _E.patient_id == _P.id)  # type: ignore[arg-type]
+    .join_from(table_of(Patient), table_of(Clinic), _C.id == _P.clinic_id)
+    .join(table_of(Enrolment), _E.patient_id == _P.id)
     .where(_P.phone == bindparam("phone"))
 )
 # Which of several patients with one number (one per clinic) a message is from: an active one first.
@@ -132,7 +132,10 @@ def get_patient(session: Session, patient_id: int) -> Patient:
 
 
 def enrolment_of(session: Session, patient_id: int) -> Enrolment:
-    return session.execute(select(Enrolment).where(Enrolment.patient_id == patient_id)).scalar_one()
+    enrolment: Enrolment = session.execute(
+        select(Enrolment).where(col(Enrolment.patient_id) == patient_id)
+    ).scalar_one()
+    return enrolment
 
 
 # --- enrolling ------------------------------------------------------------------------------------
@@ -172,7 +175,7 @@ def create(
     first two days planned."""
     patients = [
         Patient(
-            clinic_id=clinic.id,
+            clinic_id=stored_id(clinic),
             name=p.name,
             phone=p.phone,
             email=p.email,
@@ -190,7 +193,7 @@ def create(
     enrolments = []
     for patient, (_, programme) in zip(patients, people):
         enrolment = Enrolment(
-            patient_id=patient.id,
+            patient_id=stored_id(patient),
             program=programme.program,
             start_date=programme.start_date,
             weeks=programme.weeks,
@@ -204,7 +207,7 @@ def create(
         session.add(enrolment)
         session.add(
             Consent(
-                patient_id=patient.id,
+                patient_id=stored_id(patient),
                 action="granted",
                 method=method,
                 wording_version=CONSENT_WORDING,
@@ -284,7 +287,9 @@ def unenroll(
 def hold_reminders(session: Session, patient_id: int, now: datetime) -> None:
     """After an emergency/urgent escalation: exercise reminders stop (check-ins go on) until a
     clinician runs `followup resume`. The status does not change."""
-    session.execute(update(Enrolment).where(Enrolment.patient_id == patient_id).values(reminders_held=True))
+    session.execute(
+        update(Enrolment).where(col(Enrolment.patient_id) == patient_id).values(reminders_held=True)
+    )
     outbox.cancel_pending(session, patient_id, now, "reminders held after an escalation", kinds=("reminder",))
 
 
@@ -375,7 +380,7 @@ def carrier_refused(
         opt_out(session, patient_id, now, method="carrier", evidence=evidence, confirm=False)
     elif consequence == "unusable":
         session.execute(
-            update(Patient).where(Patient.id == patient_id).values(phone_unusable=True, updated_at=now)
+            update(Patient).where(col(Patient.id) == patient_id).values(phone_unusable=True, updated_at=now)
         )
         audit.record(
             session, now, "dispatch", "patient.phone_unusable", patient_id=patient_id, error=evidence
@@ -389,11 +394,11 @@ def complete_finished(session: Session, now: datetime) -> int:
     """Patients whose last programme day has ended become `completed`; nothing more is planned."""
     rows = session.execute(
         select(Enrolment, Patient)
-        .join(Patient, Patient.id == Enrolment.patient_id)
+        .join(Patient, col(Patient.id) == Enrolment.patient_id)
         .where(
-            Enrolment.ends_at <= now,
-            Enrolment.ended_at.is_(None),
-            Patient.status.in_((Status.ACTIVE.value, Status.PAUSED.value)),
+            col(Enrolment.ends_at) <= now,
+            col(Enrolment.ended_at).is_(None),
+            col(Patient.status).in_((Status.ACTIVE.value, Status.PAUSED.value)),
         )
     ).all()
     for enrolment, patient in rows:
@@ -418,7 +423,7 @@ def forget(session: Session, patient_id: int, now: datetime) -> None:
         raise BadInput(refusal(patient_id, patient.status, Status.UNENROLLED))
     session.execute(
         update(Patient)
-        .where(Patient.id == patient_id)
+        .where(col(Patient.id) == patient_id)
         .values(
             name=FORGOTTEN,
             phone=f"forgotten-{patient_id}",
@@ -428,7 +433,7 @@ def forget(session: Session, patient_id: int, now: datetime) -> None:
             updated_at=now,
         )
     )
-    session.execute(update(Consent).where(Consent.patient_id == patient_id).values(evidence=None))
+    session.execute(update(Consent).where(col(Consent.patient_id) == patient_id).values(evidence=None))
     enrolment = enrolment_of(session, patient_id)
     enrolment.ended_at = enrolment.ended_at or now
     session.add(enrolment)

@@ -23,7 +23,7 @@ from . import outbox
 from .db import one_at_a_time
 from .localtime import parse_hhmm
 from .messages import exercise_context, render
-from .models import Clinic, Enrolment, Patient
+from .models import Clinic, Enrolment, Patient, table_of
 from .programs import get_program
 from .schedule import Plan, slots
 
@@ -49,7 +49,7 @@ def _plan_of(row: Row[Any]) -> Plan:
     )
 
 
-_E, _P, _C = Enrolment.__table__.c, Patient.__table__.c, Clinic.__table__.c  # type: ignore[attr-defined]
+_E, _P, _C = table_of(Enrolment).c, table_of(Patient).c, table_of(Clinic).c
 # What planning reads of an enrolment, its patient and clinic: plain rows, not three ORM entities.
 _TO_PLAN = (
     select(
@@ -71,8 +71,8 @@ _TO_PLAN = (
         _C.quiet_end,
         _C.emergency_number,
     )
-    .join_from(Enrolment.__table__, Patient.__table__, _P.id == _E.patient_id)  # type: ignore[arg-type]
-    .join(Clinic.__table__, _C.id == _P.clinic_id)  # type: ignore[arg-type]
+    .join_from(table_of(Enrolment), table_of(Patient), _P.id == _E.patient_id)
+    .join(table_of(Clinic), _C.id == _P.clinic_id)
     .where(
         _P.status == "active",
         _E.ended_at.is_(None),
@@ -113,7 +113,7 @@ def plan(
             return written
         rows: list[outbox.Planned] = []
         for e in batch:
-            for slot in slots(_plan_of(e), now, planned_until):
+            for slot in slots(_plan_of(e), now, planned_until):  # type: ignore[arg-type]
                 if slot.kind == "reminder" and e.reminders_held:
                     continue  # held after an emergency/urgent escalation until a clinician resumes
                 # The first check-in of each programme week names the emergency signs (safety-netting,
@@ -153,7 +153,7 @@ def plan(
         outbox.write_planned(session, rows, now)
         written += len(rows)
         connection.execute(
-            update(Enrolment.__table__)  # type: ignore[arg-type]
+            update(table_of(Enrolment))
             .where(_E.id.in_([e.id for e in batch]))
             .values(planned_until=planned_until)
         )
@@ -164,9 +164,7 @@ def replan(session: Session, patient_id: int, now: datetime) -> int:
     """After a change of times, zone, channel or status: cancel what is pending and plan afresh."""
     outbox.cancel_pending(session, patient_id, now, "re-planned", kinds=outbox.SCHEDULED_KINDS)
     enrolment_id = session.execute(select(_E.id).where(_E.patient_id == patient_id)).scalar_one()
-    session.execute(
-        update(Enrolment.__table__).where(_E.id == enrolment_id).values(planned_until=None)  # type: ignore[arg-type]
-    )
+    session.execute(update(table_of(Enrolment)).where(_E.id == enrolment_id).values(planned_until=None))
     return plan(session, now, enrolment_ids=[enrolment_id])
 
 

@@ -60,12 +60,13 @@ def _constants_inline(statement: Executable, dialect: Dialect) -> Executable:
                 return literal_column(render(element.value), element.type)
         return None
 
-    return replacement_traverse(statement, {}, inline)  # type: ignore[arg-type]
+    inlined: Executable = replacement_traverse(statement, {}, inline)  # type: ignore[call-overload]
+    return inlined
 
 
 def _row_class(names: Sequence[str]) -> Any:
     try:
-        return namedtuple("Row", names)  # type: ignore[misc]
+        return namedtuple("Row", names)
     except ValueError:
         raise TypeError(f"result columns need distinct names (label them): {list(names)}") from None
 
@@ -123,7 +124,9 @@ class Prepared:
         take = itemgetter(*names) if names else (lambda _row: ())
         # Rows of one executemany repeat the same instants and dates many times over: each distinct
         # value of a column goes through its bind processor once.
-        processed = [(i, process, {}) for i, (_, _, process) in enumerate(form.binds) if process is not None]
+        processed: list[tuple[int, Processor, dict[Any, Any]]] = [
+            (i, process, {}) for i, (_, _, process) in enumerate(form.binds) if process is not None
+        ]
         out: list[tuple[Any, ...] | dict[str, Any]] = []
         for params in rows:
             try:
@@ -168,7 +171,7 @@ class Prepared:
                 cursor.executemany(form.sql, values)
             fetched = cursor.fetchall() if fetch else cursor.rowcount
         except dialect.loaded_dbapi.Error as exc:
-            invalidated = dialect.is_disconnect(exc, connection.connection, cursor)  # type: ignore[arg-type]
+            invalidated = dialect.is_disconnect(exc, connection.connection, cursor)
             if invalidated:
                 connection.invalidate(exc)
             raise DBAPIError.instance(

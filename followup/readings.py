@@ -12,10 +12,10 @@ from sqlalchemy import bindparam, delete, insert, or_, select
 from sqlmodel import Session
 
 from . import outbox, rules
-from .models import Reading
+from .models import Reading, table_of
 from .prepared import Prepared
 
-_T = Reading.__table__  # type: ignore[attr-defined]
+_T = table_of(Reading)
 _R = _T.c
 # The reading names the reminder or check-in it answers, found in the same statement.
 _INSERT = Prepared(

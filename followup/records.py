@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from . import audit, escalation, outbox, patients, readings
 from .db import checkpoint_truncate
@@ -19,15 +19,15 @@ from .patients import FORGOTTEN, enrolment_of, get_patient
 from .views import escalation_json, list_escalations, list_messages, message_json, patient_json, readings_json
 
 
-def export(session: Session, patient_id: int) -> dict:
+def export(session: Session, patient_id: int) -> dict[str, Any]:
     patient = get_patient(session, patient_id)
     consent = session.execute(
-        select(Consent).where(Consent.patient_id == patient_id).order_by(Consent.id)
+        select(Consent).where(col(Consent.patient_id) == patient_id).order_by(col(Consent.id))
     ).scalars()
     messages = list_messages(session, patient_id=patient_id)
     escalations = list_escalations(session, patient_id)
     events = session.execute(
-        select(AuditEvent).where(AuditEvent.patient_id == patient_id).order_by(AuditEvent.id)
+        select(AuditEvent).where(col(AuditEvent.patient_id) == patient_id).order_by(col(AuditEvent.id))
     ).scalars()
     return {
         "patient": patient_json(patient, enrolment_of(session, patient_id)),
