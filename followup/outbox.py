@@ -506,21 +506,28 @@ def record_inbound(
     """Store one reply as received; returns its id."""
     return _INSERT_INBOUND.scalar(  # type: ignore[no-any-return]
         session.connection(),
-        patient_id=patient_id,
-        clinic_id=clinic_id,
+        **_sms_row(patient_id, clinic_id, body, now),
         direction="in",
         kind="reply",
-        channel="sms",
         status="received",
-        body=body,
         provider_id=sid,
         from_addr=from_addr,
         to_addr=to_addr,
+        quiet_exempt=False,
+    )
+
+
+def _sms_row(patient_id: int | None, clinic_id: int | None, body: str, now: datetime) -> dict[str, Any]:
+    """What a reply and its inline answer have alike: one SMS, handled at once."""
+    return dict(
+        patient_id=patient_id,
+        clinic_id=clinic_id,
+        channel="sms",
+        body=body,
         sent_at=now,
         created_at=now,
         updated_at=now,
         attempts=0,
-        quiet_exempt=False,
     )
 
 
@@ -539,20 +546,13 @@ def record_answer(
     quiet hours (the patient just wrote)."""
     _INSERT_ANSWER.run(
         session.connection(),
-        patient_id=patient_id,
-        clinic_id=clinic_id,
+        **_sms_row(patient_id, clinic_id, body, now),
         direction="out",
         kind=kind,
-        channel="sms",
         status="sent",
-        body=body,
         provider_id=None,
         from_addr=None,
         to_addr=to_addr,
-        sent_at=now,
-        created_at=now,
-        updated_at=now,
-        attempts=0,
         quiet_exempt=True,
         due_at=now,
         in_reply_to=in_reply_to,

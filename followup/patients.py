@@ -205,16 +205,8 @@ def create(
         )
         enrolments.append(enrolment)
         session.add(enrolment)
-        session.add(
-            Consent(
-                patient_id=stored_id(patient),
-                action="granted",
-                method=method,
-                wording_version=CONSENT_WORDING,
-                evidence="--consent" if method == "cli" else "consent column",
-                at=now,
-            )
-        )
+        evidence = "--consent" if method == "cli" else "consent column"
+        _consent(session, stored_id(patient), "granted", method, evidence, now)
         audit.record(session, now, method, "patient.enrol", patient_id=patient.id, clinic_id=clinic.id)
     session.flush()
     enrolled = list(zip(patients, enrolments))
@@ -296,6 +288,22 @@ def hold_reminders(session: Session, patient_id: int, now: datetime) -> None:
 # --- consent: the patient's word, or the carrier's -------------------------------------------------
 
 
+def _consent(
+    session: Session, patient_id: int, action: str, method: str, evidence: str, now: datetime
+) -> None:
+    """One entry of the consent history: granted, opted_out or opted_in, how, and under which wording."""
+    session.add(
+        Consent(
+            patient_id=patient_id,
+            action=action,
+            method=method,
+            wording_version=CONSENT_WORDING,
+            evidence=evidence,
+            at=now,
+        )
+    )
+
+
 def opt_out(
     session: Session, patient_id: int, now: datetime, *, method: str, evidence: str, confirm: bool = True
 ) -> bool:
@@ -311,16 +319,7 @@ def opt_out(
         patient, Status.OPTED_OUT, By.CARRIER if method == "carrier" else By.PATIENT, now, evidence
     )
     session.add(patient)
-    session.add(
-        Consent(
-            patient_id=patient_id,
-            action="opted_out",
-            method=method,
-            wording_version=CONSENT_WORDING,
-            evidence=evidence,
-            at=now,
-        )
-    )
+    _consent(session, patient_id, "opted_out", method, evidence, now)
     audit.record(
         session,
         now,
@@ -355,16 +354,7 @@ def opt_in(session: Session, patient_id: int, now: datetime, *, method: str, evi
         return False
     _move(patient, Status.ACTIVE, By.PATIENT, now, None)
     session.add(patient)
-    session.add(
-        Consent(
-            patient_id=patient_id,
-            action="opted_in",
-            method=method,
-            wording_version=CONSENT_WORDING,
-            evidence=evidence,
-            at=now,
-        )
-    )
+    _consent(session, patient_id, "opted_in", method, evidence, now)
     audit.record(session, now, method, "patient.opted_in", patient_id=patient_id, clinic_id=patient.clinic_id)
     session.flush()
     planner.replan(session, patient_id, now)
