@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -284,7 +286,7 @@ class PatientRow(NamedTuple):
     @classmethod
     def of(cls, source: Any, prefix: str = "") -> PatientRow:
         """From an ORM Patient, or a row whose columns are named `prefix` + the column's name."""
-        return cls(*(getattr(source, prefix + name) for name in cls._fields))
+        return cls._make(_getter(cls._fields, prefix)(source))
 
 
 class ClinicRow(NamedTuple):
@@ -302,4 +304,10 @@ class ClinicRow(NamedTuple):
 
     @classmethod
     def of(cls, source: Any, prefix: str = "") -> ClinicRow:
-        return cls(*(getattr(source, prefix + name) for name in cls._fields))
+        return cls._make(_getter(cls._fields, prefix)(source))
+
+
+@lru_cache(maxsize=8)
+def _getter(fields: tuple[str, ...], prefix: str) -> attrgetter[Any]:
+    """Reads each field by its (prefixed) name, in one call: every inbound SMS builds two rows."""
+    return attrgetter(*(prefix + name for name in fields))

@@ -35,10 +35,22 @@ Statement = Executable | Callable[[str], Executable]
 
 class _Form(NamedTuple):
     sql: str
-    binds: tuple[tuple[str, Any, Processor | None], ...]  # (name, default or _REQUIRED, bind processor)
+    names: tuple[str, ...]  # the bind parameters, in the driver's order
+    defaults: dict[str, Any]  # the values of those not required
+    take: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # a call's values, in that order
+    processed: tuple[tuple[int, Processor], ...]  # (bind, bind processor) for the binds that have one
     positional: bool
     results: tuple[tuple[int, Processor], ...]  # (column, result processor) for the columns that have one
     row: Any  # the named-tuple class of a fetched row (None: the statement fetches nothing)
+
+
+def _taker(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    if not names:
+        return lambda _params: ()
+    if len(names) == 1:
+        (name,) = names
+        return lambda params: (params[name],)
+    return itemgetter(*names)
 
 
 def _constants_inline(statement: Executable, dialect: Dialect) -> Executable:
@@ -112,32 +124,35 @@ class Prepared:
         results = tuple((i, p) for i, p in enumerate(processors) if p is not None)
         # An unnamed expression (min(...)) is read as row[0] by scalar(); the rest go by name.
         row = _row_class([c.key or f"column{i}" for i, c in enumerate(columns)]) if columns else None
-        return _Form(compiled.string, ordered, dialect.positional, results, row)
+        bind_names = tuple(name for name, _, _ in ordered)
+        return _Form(
+            sql=compiled.string,
+            names=bind_names,
+            defaults={name: default for name, default, _ in ordered if default is not _REQUIRED},
+            take=_taker(bind_names),
+            processed=tuple((i, process) for i, (_, _, process) in enumerate(ordered) if process is not None),
+            positional=dialect.positional,
+            results=results,
+            row=row,
+        )
 
     @staticmethod
     def _values(
         form: _Form, rows: Sequence[Mapping[str, Any]], common: Mapping[str, Any]
     ) -> list[tuple[Any, ...] | dict[str, Any]]:
-        names = [name for name, _, _ in form.binds]
-        defaults = {name: default for name, default, _ in form.binds if default is not _REQUIRED}
-        base = {**defaults, **common}
-        take = itemgetter(*names) if names else (lambda _row: ())
+        base = {**form.defaults, **common} if common else form.defaults
         # Rows of one executemany repeat the same instants and dates many times over: each distinct
         # value of a column goes through its bind processor once.
-        processed: list[tuple[int, Processor, dict[Any, Any]]] = [
-            (i, process, {}) for i, (_, _, process) in enumerate(form.binds) if process is not None
-        ]
+        memos: list[dict[Any, Any]] = [{} for _ in form.processed]
         out: list[tuple[Any, ...] | dict[str, Any]] = []
         for params in rows:
             try:
-                values = take({**base, **params})
+                values: Any = form.take({**base, **params} if base else params)
             except KeyError as exc:
                 raise TypeError(f"no value for {exc.args[0]!r} in {form.sql!r}") from None
-            if len(names) == 1:
-                values = (values,)
-            if processed:
+            if form.processed:
                 values = list(values)
-                for i, process, memo in processed:
+                for (i, process), memo in zip(form.processed, memos):
                     value = values[i]
                     if value is None:
                         continue
@@ -147,7 +162,7 @@ class Prepared:
                         values[i] = memo[value] = process(value)
                     except TypeError:  # unhashable: processed every time
                         values[i] = process(value)
-            out.append(tuple(values) if form.positional else dict(zip(names, values)))
+            out.append(tuple(values) if form.positional else dict(zip(form.names, values)))
         return out
 
     def _execute(
