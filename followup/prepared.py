@@ -141,9 +141,18 @@ class Prepared:
         form: _Form, rows: Sequence[Mapping[str, Any]], common: Mapping[str, Any]
     ) -> list[tuple[Any, ...] | dict[str, Any]]:
         base = {**form.defaults, **common} if common else form.defaults
+        if base and form.processed:
+            # Values every row shares (defaults, `common`) go through their bind processor once.
+            base = dict(base)
+            for i, process in form.processed:
+                name = form.names[i]
+                if base.get(name) is not None:
+                    base[name] = process(base[name])
         # Rows of one executemany repeat the same instants and dates many times over: each distinct
         # value of a column goes through its bind processor once.
         memos: list[dict[Any, Any]] = [{} for _ in form.processed]
+        shape: Any = None
+        mine: list[tuple[int, Processor, dict[Any, Any]]] = []
         out: list[tuple[Any, ...] | dict[str, Any]] = []
         for params in rows:
             try:
@@ -151,8 +160,15 @@ class Prepared:
             except KeyError as exc:
                 raise TypeError(f"no value for {exc.args[0]!r} in {form.sql!r}") from None
             if form.processed:
+                if params.keys() != shape:  # the binds this row supplies itself (rows share a shape)
+                    shape = params.keys()
+                    mine = [
+                        (i, process, memo)
+                        for (i, process), memo in zip(form.processed, memos)
+                        if form.names[i] in shape
+                    ]
                 values = list(values)
-                for (i, process), memo in zip(form.processed, memos):
+                for i, process, memo in mine:
                     value = values[i]
                     if value is None:
                         continue
