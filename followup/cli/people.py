@@ -217,18 +217,30 @@ def patient_show(app: App, patient_id: int, as_json: bool) -> None:
 
 @patient.command("export")
 @click.argument("patient_id", type=int)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "fhir"]),
+    default="json",
+    show_default=True,
+    help="json: followup's own shape; fhir: a FHIR R4 Bundle (type collection).",
+)
 @out_option
 @pass_app
-def patient_export(app: App, patient_id: int, out: str | None) -> None:
-    """The patient's full record as JSON.
+def patient_export(app: App, patient_id: int, fmt: str, out: str | None) -> None:
+    """The patient's full record as JSON or as a FHIR R4 Bundle.
 
     Profile, consent history, messages, readings, escalations and audit trail."""
-    from .. import records
+    from .. import fhir, records
 
     if out:
         check_writable(out)
     with app.session() as session:
-        text = json.dumps(records.export(session, patient_id), indent=2, ensure_ascii=False) + "\n"
+        if fmt == "fhir":
+            data = fhir.bundle(session, patient_id, app.settings.public_url, clock.now())
+        else:
+            data = records.export(session, patient_id)
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if out:
         write_private(out, text)
     else:
