@@ -208,6 +208,11 @@ def create_app(settings: Settings) -> FastAPI:
             if refused is not None:
                 return refused
             return Response(twiml(render("received_offline", "sms", "en").body), media_type="application/xml")
+        log.info(
+            "inbound SMS: %s",
+            result.action,
+            extra={"patient_id": result.patient_id, "message_id": result.inbound_id},
+        )
         return Response(twiml(result.reply), media_type="application/xml")
 
     @app.post("/twilio/status")
@@ -319,9 +324,10 @@ def _start_spool_drainer(
 
 def app_from_environment() -> FastAPI:
     """For uvicorn's worker processes (`followup serve --workers N`): settings from the environment."""
-    from . import config
+    from . import config, logs
 
     settings = config.load()
+    logs.configure(settings.log_format)  # a process of its own: the parent's logging is not inherited
     clock.pin(settings.now)
     if settings.now:
         clock.start_ticking()

@@ -175,6 +175,11 @@ class UserError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file=None) -> None:
+        if os.environ.get("FOLLOWUP_LOG_FORMAT") == "json":  # under a log collector: a JSON line too
+            from ..logs import error_line
+
+            click.echo(error_line(self.format_message()), err=True)
+            return
         click.echo(f"error: {self.format_message()}", err=True)
 
 
