@@ -117,7 +117,7 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
 
     import uvicorn
 
-    from .. import config, logs, service, web
+    from .. import config, logs, metrics, service, web
 
     _check_port(host, port)
     config.check_spool_dir(app.settings)  # now, not when the first outage needs it
@@ -129,6 +129,13 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
         os.environ["FOLLOWUP_DATABASE_URL"] = app.settings.database_url
         if app.settings.now:
             os.environ["FOLLOWUP_NOW"] = app.settings.now
+        own_metrics_dir = None
+        if not os.environ.get(metrics.MULTIPROC_ENV):
+            # /metrics lands on any one of the processes: they share their request counters through
+            # prometheus-client's multiprocess files, in a directory of this server's own.
+            import tempfile
+
+            own_metrics_dir = os.environ[metrics.MULTIPROC_ENV] = tempfile.mkdtemp(prefix="followup-metrics-")
         uvicorn.run(
             "followup.web:app_from_environment",
             factory=True,
@@ -138,6 +145,10 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
             log_level="info",
             log_config=log_config,
         )
+        if own_metrics_dir:
+            import shutil
+
+            shutil.rmtree(own_metrics_dir, ignore_errors=True)
         return
     if app.settings.now:
         clock.start_ticking()

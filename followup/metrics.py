@@ -1,0 +1,227 @@
+"""`GET /metrics`: Prometheus text exposition, every family named `followup_…`.
+
+Two sources, chosen so that every figure stays right however many workers and servers run:
+
+- **the database, at scrape time** (a Collector whose collect() queries it): the outbox (messages
+  pending by kind and channel; sends by outcome and error code; lateness), escalations (open by tier,
+  the age of the oldest unacknowledged one). Whatever process is scraped, it reads the same rows, so N
+  workers and M servers need no coordination. Counters derived from rows are monotonic except when
+  `patient forget` deletes a patient's messages (Prometheus then sees a counter reset, which rate()
+  handles). The queries are a few GROUP BYs over the message and escalation tables; they run in the
+  webhook's worker threads, never on the event loop, bounded like every other database call there.
+- **this server's own HTTP requests** (prometheus-client Counter and Histogram): requests and
+  latency per route. A single process keeps them in memory; `serve --workers N` sets
+  PROMETHEUS_MULTIPROC_DIR before the worker processes start, and a scrape (which lands on any one of
+  them) sums all of them through prometheus-client's multiprocess mode.
+- **the spool directory**: replies waiting there while the database was away, counted at scrape time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.engine import Engine
+
+from .models import TIERS, Escalation, Message
+
+# Seconds between due and sent (scheduled messages): most go out within a dispatch run; the grace is 2 h.
+LATENESS_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200)
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+M, E = Message.__table__.c, Escalation.__table__.c
+_CODE = re.compile(r"[^a-z0-9 _.-]+")
+
+
+def error_code(error: str | None) -> str:
+    """The error's code as a label: Twilio's number ("30003"), or the reason's first words ("stale",
+    "patient opted out"). Never text from a message: errors are written by followup and providers."""
+    if not error:
+        return ""
+    return _CODE.sub("", error.split(":", 1)[0].strip().lower())[:40]
+
+
+def _seconds_between(dialect: str, later, earlier):
+    if dialect == "sqlite":
+        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    return func.extract("epoch", later - earlier)
+
+
+class DatabaseCollector(Collector):
+    """Everything the database knows, read afresh at each scrape."""
+
+    def __init__(self, engine: Engine, now: Callable[[], datetime]):
+        self.engine, self.now = engine, now
+
+    def collect(self) -> Iterator:
+        with self.engine.connect() as conn:
+            yield from self._outbox(conn)
+            yield from self._escalations(conn)
+
+    def _outbox(self, conn) -> Iterator:
+        pending = GaugeMetricFamily(
+            "followup_messages_pending",
+            "Outbound messages waiting to go out (pending or being sent), by kind and channel.",
+            labels=["kind", "channel"],
+        )
+        rows = conn.execute(
+            select(M.kind, M.channel, func.count())
+            .where(M.direction == "out", M.status.in_(("pending", "sending")))
+            .group_by(M.kind, M.channel)
+        )
+        for kind, channel, count in rows:
+            pending.add_metric([kind, channel], count)
+        yield pending
+
+        sends = CounterMetricFamily(
+            "followup_sends",
+            "Outbound messages by outcome: sent (handed to the provider), delivered (its receipt), failed, "
+            "skipped (never sent: why in error_code).",
+            labels=["outcome", "error_code"],
+        )
+        sent = conn.execute(
+            select(func.count()).where(M.direction == "out", M.sent_at.is_not(None))
+        ).scalar_one()
+        sends.add_metric(["sent", ""], sent)
+        totals: dict[tuple[str, str], int] = {}
+        rows = conn.execute(
+            select(M.status, M.error, func.count())
+            .where(M.direction == "out", M.status.in_(("delivered", "failed", "skipped")))
+            .group_by(M.status, M.error)
+        )
+        for status, error, count in rows:
+            key = (status, error_code(error) if status != "delivered" else "")
+            totals[key] = totals.get(key, 0) + count
+        for (status, code), count in sorted(totals.items()):
+            sends.add_metric([status, code], count)
+        yield sends
+
+        lateness = _seconds_between(conn.dialect.name, M.sent_at, M.due_at)
+        scheduled = and_(M.direction == "out", M.kind.in_(("reminder", "checkin")), M.sent_at.is_not(None))
+        columns = [func.count(), func.coalesce(func.sum(lateness), 0.0)]
+        columns += [func.coalesce(func.sum(case((lateness <= le, 1), else_=0)), 0) for le in LATENESS_BUCKETS]
+        row = conn.execute(select(*columns).where(scheduled)).one()
+        count, total, below = row[0], float(row[1]), row[2:]
+        yield HistogramMetricFamily(
+            "followup_send_lateness_seconds",
+            "Seconds from a reminder's or check-in's due time to its send.",
+            buckets=[(floatToGoString(le), int(n)) for le, n in zip(LATENESS_BUCKETS, below)]
+            + [("+Inf", int(count))],
+            sum_value=total,
+        )
+
+    def _escalations(self, conn) -> Iterator:
+        open_now = GaugeMetricFamily(
+            "followup_escalations_open", "Escalations not yet acknowledged, by tier.", labels=["tier"]
+        )
+        counts = dict(
+            conn.execute(
+                select(E.tier, func.count()).where(E.acknowledged_at.is_(None)).group_by(E.tier)
+            ).all()
+        )
+        for tier in TIERS:
+            open_now.add_metric([tier], counts.get(tier, 0))
+        yield open_now
+        oldest = conn.execute(select(func.min(E.created_at)).where(E.acknowledged_at.is_(None))).scalar()
+        age = GaugeMetricFamily(
+            "followup_oldest_unacknowledged_escalation_age_seconds",
+            "How long the oldest unacknowledged escalation has waited (0 when none is open).",
+        )
+        age.add_metric([], max(0.0, (self.now() - oldest).total_seconds()) if oldest else 0.0)
+        yield age
+
+
+class SpoolCollector(Collector):
+    def __init__(self, directory: str | None):
+        self.directory = directory
+
+    def collect(self) -> Iterator:
+        depth = GaugeMetricFamily(
+            "followup_spool_depth",
+            "Webhook requests kept in the spool while the database was away: waiting, or set aside as "
+            "unprocessable.",
+            labels=["state"],
+        )
+        folder = Path(self.directory) if self.directory else None
+        waiting = failed = 0
+        if folder is not None and folder.is_dir():
+            waiting = sum(1 for _ in folder.glob("*.json")) + sum(1 for _ in folder.glob("*.claimed"))
+            failed = sum(1 for _ in folder.glob("*.failed"))
+        depth.add_metric(["waiting"], waiting)
+        depth.add_metric(["failed"], failed)
+        yield depth
+
+
+# --- this server's HTTP requests ----------------------------------------------------------------------
+
+
+class HttpMetrics:
+    """One server's request counters (a registry of its own: servers started and stopped in one
+    process, as in the tests, do not add up each other's requests)."""
+
+    def __init__(self):
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.requests = Counter(
+            "followup_webhook_requests",
+            "HTTP requests answered by this server, by route and status code.",
+            ["path", "status"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "followup_webhook_request_duration_seconds",
+            "Time to answer an HTTP request, by route.",
+            ["path"],
+            buckets=REQUEST_BUCKETS,
+            registry=self.registry,
+        )
+
+
+class RequestMetrics:
+    """ASGI middleware: counts and times every request by its route's template (`/twilio/sms`), never
+    by its raw path (which may carry a token)."""
+
+    def __init__(self, app, http: HttpMetrics):
+        self.app, self.http = app, http
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = [500]
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            path = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.http.requests.labels(path, str(status[0])).inc()
+            self.http.duration.labels(path).observe(time.perf_counter() - started)
+
+
+def render(engine: Engine, now: Callable[[], datetime], spool_dir: str | None, http: HttpMetrics) -> bytes:
+    """One scrape: runs the database queries, so call it off the event loop."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(DatabaseCollector(engine, now))
+    registry.register(SpoolCollector(spool_dir))
+    if os.environ.get(MULTIPROC_ENV):
+        from prometheus_client import multiprocess
+
+        multiprocess.MultiProcessCollector(registry)  # every server process's files, summed
+    else:
+        registry.register(http.registry)
+    return generate_latest(registry)
