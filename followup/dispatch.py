@@ -58,7 +58,7 @@ ALWAYS_ALLOWED = {
     "completed": {"optout", "optin", "help", "escalation", "reply"},
     "unenrolled": {"optout", "help", "reply"},
 }
-CLINIC_KINDS = ("alert", "review")
+CLINIC_KINDS = ("alert", "review", "event")  # to the clinic (events: its webhook), not to the patient
 
 
 @dataclass
@@ -264,7 +264,21 @@ def _send(
 
 
 def _apply_consequences(session, jobs: list[_Job], now: datetime) -> None:
+    from . import events
+
     for job in jobs:
+        if job.outcome and job.outcome["status"] == "failed":
+            c = job.claimed
+            events.message_failed(
+                session,
+                message_id=c.id,
+                clinic_id=c.clinic_id,
+                patient_id=c.patient_id,
+                kind=c.kind,
+                channel=c.channel,
+                error=job.outcome.get("error"),
+                now=now,
+            )
         if not job.consequence:
             continue
         what, patient_id = job.consequence

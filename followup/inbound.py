@@ -433,6 +433,19 @@ def apply_status(session: Session, sid: str, status: str, error: str | None, now
     """A status callback (the webhook's, or one spooled while the database was away): the message's
     status moves forward; a 21610 opts its patient out."""
     message = outbox.apply_status(session, sid, status, error, now)
+    if message is not None and message.status == "failed":
+        from . import events
+
+        events.message_failed(
+            session,
+            message_id=message.id,
+            clinic_id=message.clinic_id,
+            patient_id=message.patient_id,
+            kind=message.kind,
+            channel=message.channel,
+            error=message.error,
+            now=now,
+        )
     if message is not None and error == "21610" and message.patient_id:
         consent.opt_out(
             session,

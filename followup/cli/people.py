@@ -38,6 +38,14 @@ def clinic() -> None:
 @click.option("--email", help="The clinic's contact email.")
 @click.option("--alert-email", help="Where escalation alerts are emailed.")
 @click.option("--alert-phone", help="Where escalation alerts are texted.")
+@click.option("--alert-webhook", help="Where signed events are posted (https URL; README, Integrations).")
+@click.option(
+    "--alert-webhook-format",
+    type=click.Choice(["standard", "slack"]),
+    default="standard",
+    show_default=True,
+    help="standard: {type, timestamp, data}; slack: {text} for Slack/Teams incoming webhooks.",
+)
 @click.option("--timezone", required=True, help="IANA zone, e.g. America/New_York.")
 @click.option(
     "--quiet-start", default="08:00", show_default=True, help="Sending window opens (patient-local)."
