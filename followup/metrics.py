@@ -86,39 +86,45 @@ class DatabaseCollector(Collector):
 
         sends = CounterMetricFamily(
             "followup_sends",
-            "Outbound messages by outcome: sent (handed to the provider), delivered (its receipt), failed, "
-            "skipped (never sent: why in error_code).",
-            labels=["outcome", "error_code"],
+            "Outbound messages by outcome: sent (handed to the provider or the webhook), delivered (its "
+            "receipt), failed, skipped (never sent: why in error_code); channel sms, email or webhook.",
+            labels=["outcome", "error_code", "channel"],
         )
-        sent = conn.execute(
-            select(func.count()).where(M.direction == "out", M.sent_at.is_not(None))
-        ).scalar_one()
-        sends.add_metric(["sent", ""], sent)
-        totals: dict[tuple[str, str], int] = {}
+        for channel, count in conn.execute(
+            select(M.channel, func.count())
+            .where(M.direction == "out", M.sent_at.is_not(None))
+            .group_by(M.channel)
+        ):
+            sends.add_metric(["sent", "", channel], count)
+        totals: dict[tuple[str, str, str], int] = {}
         rows = conn.execute(
-            select(M.status, M.error, func.count())
+            select(M.status, M.error, M.channel, func.count())
             .where(M.direction == "out", M.status.in_(("delivered", "failed", "skipped")))
-            .group_by(M.status, M.error)
+            .group_by(M.status, M.error, M.channel)
         )
-        for status, error, count in rows:
-            key = (status, error_code(error) if status != "delivered" else "")
+        for status, error, channel, count in rows:
+            key = (status, error_code(error) if status != "delivered" else "", channel)
             totals[key] = totals.get(key, 0) + count
-        for (status, code), count in sorted(totals.items()):
-            sends.add_metric([status, code], count)
+        for labels, count in sorted(totals.items()):
+            sends.add_metric(list(labels), count)
         yield sends
 
-        lateness = _seconds_between(conn.dialect.name, M.sent_at, M.due_at)
-        scheduled = and_(M.direction == "out", M.kind.in_(("reminder", "checkin")), M.sent_at.is_not(None))
-        columns = [func.count(), func.coalesce(func.sum(lateness), 0.0)]
-        columns += [func.coalesce(func.sum(case((lateness <= le, 1), else_=0)), 0) for le in LATENESS_BUCKETS]
-        row = conn.execute(select(*columns).where(scheduled)).one()
-        count, total, below = row[0], float(row[1]), row[2:]
-        yield HistogramMetricFamily(
+        yield _histogram(
+            conn,
             "followup_send_lateness_seconds",
             "Seconds from a reminder's or check-in's due time to its send.",
-            buckets=[(floatToGoString(le), int(n)) for le, n in zip(LATENESS_BUCKETS, below)]
-            + [("+Inf", int(count))],
-            sum_value=total,
+            M.due_at,
+            and_(M.direction == "out", M.kind.in_(("reminder", "checkin")), M.sent_at.is_not(None)),
+            LATENESS_BUCKETS,
+        )
+        yield _histogram(
+            conn,
+            "followup_event_delivery_seconds",
+            "Seconds from an event (escalation.opened, ...) to its acceptance by the clinic's webhook, "
+            "retries included.",
+            M.created_at,
+            and_(M.direction == "out", M.kind == "event", M.sent_at.is_not(None)),
+            LATENESS_BUCKETS,
         )
 
     def _escalations(self, conn) -> Iterator:
@@ -140,6 +146,21 @@ class DatabaseCollector(Collector):
         )
         age.add_metric([], max(0.0, (self.now() - oldest).total_seconds()) if oldest else 0.0)
         yield age
+
+
+def _histogram(conn, name: str, documentation: str, since, where, buckets) -> HistogramMetricFamily:
+    """A histogram of sent_at - `since` over the rows `where` selects, counted in one query."""
+    seconds = _seconds_between(conn.dialect.name, M.sent_at, since)
+    columns = [func.count(), func.coalesce(func.sum(seconds), 0.0)]
+    columns += [func.coalesce(func.sum(case((seconds <= le, 1), else_=0)), 0) for le in buckets]
+    row = conn.execute(select(*columns).where(where)).one()
+    count, total, below = row[0], float(row[1]), row[2:]
+    return HistogramMetricFamily(
+        name,
+        documentation,
+        buckets=[(floatToGoString(le), int(n)) for le, n in zip(buckets, below)] + [("+Inf", int(count))],
+        sum_value=total,
+    )
 
 
 class SpoolCollector(Collector):

@@ -119,6 +119,13 @@ def test_an_event_the_receiver_refused_is_retried_with_back_off_under_the_same_w
     assert len(receiver.posts) == 3  # delivered: never again
     [event] = followup.json("messages", "--kind", "event")
     assert event["status"] == "sent" and event["channel"] == "webhook"
+    from followup import clock, metrics
+    from followup.db import engine_for
+
+    scraped = metrics.render(engine_for(followup.url), clock.now, None, metrics.HttpMetrics()).decode()
+    assert "followup_event_delivery_seconds_count 1.0" in scraped  # refused twice, then accepted:
+    assert 'followup_event_delivery_seconds_bucket{le="300.0"} 1.0' in scraped  # 15:00:00 -> 15:05:00
+    assert 'followup_event_delivery_seconds_bucket{le="120.0"} 0.0' in scraped
 
 
 def test_a_tampered_event_fails_verification_as_a_receiver_would_see_it(followup_sqlite, receiver):

@@ -55,8 +55,13 @@ def test_metrics_count_the_queue_the_sends_by_outcome_lateness_escalations_and_t
         values[("followup_messages_pending", (("channel", "sms"), ("kind", "checkin")))] == 4
     )  # tonight's and tomorrow's, both patients
     # Ana's confirmation and reminder, and the answer to her reply; Bo's two were refused by Twilio.
-    assert values[("followup_sends_total", (("error_code", ""), ("outcome", "sent")))] == 3
-    assert values[("followup_sends_total", (("error_code", "21211"), ("outcome", "failed")))] == 2
+    assert (
+        values[("followup_sends_total", (("channel", "sms"), ("error_code", ""), ("outcome", "sent")))] == 3
+    )
+    assert (
+        values[("followup_sends_total", (("channel", "sms"), ("error_code", "21211"), ("outcome", "failed")))]
+        == 2
+    )
     # The urgent escalation's alerts are queued, not sent yet.
     assert values[("followup_messages_pending", (("channel", "sms"), ("kind", "alert")))] == 1
     assert values[("followup_send_lateness_seconds_count", ())] == 1  # only scheduled kinds count
