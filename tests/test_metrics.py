@@ -86,3 +86,52 @@ def test_metrics_answer_503_when_the_database_is_away(sqlite_url, tmp_path):
     with LiveServer(settings) as server:
         response = httpx.get(f"{server.url}/metrics", timeout=10)
     assert response.status_code == 503
+
+
+def test_with_several_server_processes_every_scrape_counts_the_requests_of_all_of_them(sqlite_url, tmp_path):
+    """`serve --workers 2`: the kernel hands each connection to either process; whichever answers
+    /metrics reports the requests both answered (prometheus-client's multiprocess files)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from pg import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from followup.cli import main; main()", "serve", "--port", str(port)]
+        + ["--workers", "2"],
+        env={
+            **os.environ,
+            "FOLLOWUP_DATABASE_URL": sqlite_url,
+            "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool"),
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        time.sleep(2)  # the second process too
+        for _ in range(30):
+            httpx.get(f"{url}/healthz", headers={"Connection": "close"})  # a new connection each time
+        counts = set()
+        for _ in range(6):
+            text = httpx.get(f"{url}/metrics", headers={"Connection": "close"}).text
+            [line] = [
+                ln
+                for ln in text.splitlines()
+                if ln.startswith('followup_webhook_requests_total{path="/healthz"')
+            ]
+            counts.add(float(line.split()[-1]))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert len(counts) == 1 and counts.pop() >= 31  # the same total from either process
