@@ -16,7 +16,7 @@ from pathlib import Path
 
 from common import ROOT, fresh_sqlite, machine, timed
 from seed import seed_patients
-from sqlalchemy import insert, update
+from sqlalchemy import func, insert, select, update
 
 sys.path.insert(0, str(ROOT / "tests"))
 import pg  # noqa: E402
@@ -53,7 +53,7 @@ def fill(url: str, patients: int) -> int:
                 for i in range(1, patients + 1, 20)
             ],
         )
-        return session.query(Message).count()
+        return session.execute(select(func.count()).select_from(Message)).scalar_one()
 
 
 def main() -> None:
