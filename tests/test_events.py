@@ -199,3 +199,27 @@ def test_a_bad_webhook_secret_is_one_line_exit_2(followup_sqlite):
     assert "FOLLOWUP_WEBHOOK_SECRET must be whsec_" in result.stderr
     result = followup_sqlite("tick", env={"FOLLOWUP_WEBHOOK_SECRET": "whsec_c2hvcnQ="}, expect=2)
     assert "5 bytes" in result.stderr
+
+
+def test_a_delivery_failure_reported_by_twilios_status_callback_is_one_message_failed_event(
+    followup_sqlite, receiver, fake_twilio
+):
+    from channel_fixtures import LiveServer, signed_post
+
+    from followup import config
+
+    followup = followup_sqlite
+    clinic = _clinic(followup, receiver)
+    followup.env = {**followup.env, **twilio_env(fake_twilio)}
+    patient = followup.enrol(clinic)
+    followup("tick", now="2026-12-01T14:00:05Z")
+    sid = fake_twilio.sent()[0].sid
+    settings = config.load({**twilio_env(fake_twilio), "FOLLOWUP_DATABASE_URL": followup.url})
+    form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30005"}
+    with LiveServer(settings) as server:
+        for _ in range(2):  # Twilio may call back twice
+            answer = signed_post(server, "/twilio/status", form, fake_twilio.auth_token, settings.public_url)
+            assert answer.status_code == 204
+    followup("tick", now="2026-12-01T14:01:00Z")
+    [event] = [e for e in receiver.verified() if e["type"] == "message.failed"]
+    assert event["data"]["patient_id"] == patient and event["data"]["error_code"] == "30005"
