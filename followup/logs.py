@@ -39,11 +39,17 @@ class JsonFormatter(logging.Formatter):
 
 
 class _Ours(logging.StreamHandler):
-    """The handler this module installs, so configuring twice replaces it instead of doubling lines."""
+    """The handler this module installs, so configuring twice replaces it instead of doubling lines.
+    It writes to whatever sys.stderr is at the time (a command run in-process may swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
 
 
 def configure(log_format: str) -> None:
-    """Logging for `worker`, `serve` and `run` (and uvicorn's worker processes)."""
+    """Logging for `worker`, `serve` and `run` (and uvicorn's worker processes); in JSON, for every
+    command (a `tick` from cron logs like a worker)."""
     root = logging.getLogger()
     if log_format == "json":
         for handler in [h for h in root.handlers if isinstance(h, _Ours)]:
@@ -59,6 +65,7 @@ def configure(log_format: str) -> None:
     else:
         logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every run of every job
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl …" at every schema check
 
 
 def uvicorn_log_config(log_format: str):

@@ -415,3 +415,12 @@ def test_json_logs_of_a_real_run_are_one_object_a_line_uvicorns_included_with_id
 def test_an_unknown_log_format_is_one_line_exit_2(followup_sqlite):
     result = followup_sqlite("worker", env={"FOLLOWUP_LOG_FORMAT": "yaml"}, expect=2)
     assert "FOLLOWUP_LOG_FORMAT must be one of text, json" in result.stderr
+
+
+def test_with_json_logs_a_commands_error_is_one_json_object_on_stderr(followup_sqlite):
+    import json
+
+    result = followup_sqlite("patient", "show", "99", env={"FOLLOWUP_LOG_FORMAT": "json"}, expect=2)
+    [line] = result.stderr.splitlines()
+    error = json.loads(line)
+    assert error["level"] == "error" and "no patient with id 99" in error["message"]

@@ -30,6 +30,10 @@ class App:
     def __init__(self, db: str | None, now: str | None):
         self.settings = config.load(database_url=db, now=now)
         clock.pin(self.settings.now)
+        if self.settings.log_format == "json":
+            from ..logs import configure
+
+            configure("json")
         self._checked = False
 
     @property
