@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -76,11 +77,11 @@ def message_failed(
     _emit(session, clinic, "message.failed", now, data, f"{message_id}")
 
 
-def _escalation(e: Escalation) -> dict:
+def _escalation(e: Escalation) -> dict[str, Any]:
     return {"escalation_id": e.id, "patient_id": e.patient_id, "tier": e.tier, "rule": e.rule}
 
 
-def body(event_type: str, timestamp: datetime, data: dict, fmt: str) -> str:
+def body(event_type: str, timestamp: datetime, data: dict[str, Any], fmt: str) -> str:
     if fmt == "slack":
         ids = ", ".join(f"{k.removesuffix('_id')} {v}" for k, v in data.items() if k.endswith("_id"))
         tier = f" ({data['tier']})" if "tier" in data else ""
@@ -89,9 +90,14 @@ def body(event_type: str, timestamp: datetime, data: dict, fmt: str) -> str:
 
 
 def _emit(
-    session: Session, clinic: Clinic, event_type: str, now: datetime, data: dict, once_key: str | None
+    session: Session,
+    clinic: Clinic,
+    event_type: str,
+    now: datetime,
+    data: dict[str, Any],
+    once_key: str | None,
 ) -> None:
-    if not clinic.alert_webhook:
+    if not clinic.alert_webhook or clinic.id is None:
         return
     data = {**data, "clinic_id": clinic.id}
     outbox.queue(

@@ -25,16 +25,19 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 from html import escape
+from typing import Any
 
 from sqlmodel import Session
 
 from .clinics import get_clinic
 from .enrolment import enrolment_of, get_patient
 from .localtime import to_utc_z
+from .models import Clinic, Enrolment, Escalation
 from .programs import get_program
 from .records import FORGOTTEN, export
 from .views import list_escalations
 
+JSON = dict[str, Any]  # a FHIR resource or element as plain JSON
 LOINC, SNOMED = "http://loinc.org", "http://snomed.info/sct"
 PAIN = {
     "system": LOINC,
@@ -72,7 +75,7 @@ COMMUNICATED = {"sent", "delivered", "failed", "received"}
 PRIORITY = {"emergency": "stat", "urgent": "asap", "soon": "urgent", "routine": "routine"}
 
 
-def bundle(session: Session, patient_id: int, base_url: str, now: datetime) -> dict:
+def bundle(session: Session, patient_id: int, base_url: str, now: datetime) -> JSON:
     """The patient's record as a FHIR R4 Bundle of type `collection`, as a JSON-ready dict."""
     record = export(session, patient_id)
     patient_row = get_patient(session, patient_id)
@@ -124,21 +127,21 @@ class _Ids:
         self.base_url = base_url
         self.namespace = uuid.uuid5(uuid.NAMESPACE_URL, base_url)
 
-    def uuid(self, kind: str, key) -> str:
+    def uuid(self, kind: str, key: object) -> str:
         return str(uuid.uuid5(self.namespace, f"{kind}/{key}"))
 
-    def ref(self, kind: str, key) -> dict:
+    def ref(self, kind: str, key: object) -> JSON:
         return {"reference": f"urn:uuid:{self.uuid(kind, key)}", "type": kind}
 
-    def identifier(self, what: str, value) -> list[dict]:
+    def identifier(self, what: str, value: object) -> list[JSON]:
         return [{"system": f"{self.base_url}/fhir/{what}", "value": str(value)}]
 
 
-def _narrative(text: str) -> dict:
+def _narrative(text: str) -> JSON:
     return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{escape(text)}</div>'}
 
 
-def _patient(ids: _Ids, p: dict, identified: bool, clinic_ref: dict) -> dict:
+def _patient(ids: _Ids, p: JSON, identified: bool, clinic_ref: JSON) -> JSON:
     resource = {
         "resourceType": "Patient",
         "id": ids.uuid("Patient", p["id"]),
@@ -161,7 +164,7 @@ def _patient(ids: _Ids, p: dict, identified: bool, clinic_ref: dict) -> dict:
     return resource
 
 
-def _organization(ids: _Ids, clinic) -> dict:
+def _organization(ids: _Ids, clinic: Clinic) -> JSON:
     telecom = [{"system": "phone", "value": clinic.phone, "use": "work"}]
     if clinic.email:
         telecom.append({"system": "email", "value": clinic.email, "use": "work"})
@@ -179,7 +182,7 @@ def _time_of_day(hhmm: str) -> str:
     return f"{hhmm}:00"
 
 
-def _careplan(ids: _Ids, p: dict, enrolment, patient_ref: dict, clinic_ref: dict) -> dict:
+def _careplan(ids: _Ids, p: JSON, enrolment: Enrolment, patient_ref: JSON, clinic_ref: JSON) -> JSON:
     program = get_program(enrolment.program)
     plan_status, activity_status = CAREPLAN_STATUS[p["status"]]
     start: date = enrolment.start_date
@@ -257,7 +260,7 @@ def _careplan(ids: _Ids, p: dict, enrolment, patient_ref: dict, clinic_ref: dict
     }
 
 
-def _communication(ids: _Ids, m: dict, patient_ref: dict, clinic_ref: dict) -> dict:
+def _communication(ids: _Ids, m: JSON, patient_ref: JSON, clinic_ref: JSON) -> JSON:
     outbound = m["direction"] == "out"
     if m["status"] == "failed":
         status = "not-done"
@@ -287,8 +290,15 @@ def _communication(ids: _Ids, m: dict, patient_ref: dict, clinic_ref: dict) -> d
 
 
 def _observation(
-    ids, key, reading, patient_ref, careplan_ref, category: str, code: dict, value: dict
-) -> dict:
+    ids: _Ids,
+    key: str,
+    reading: JSON,
+    patient_ref: JSON,
+    careplan_ref: JSON,
+    category: str,
+    code: JSON,
+    value: JSON,
+) -> JSON:
     return {
         "resourceType": "Observation",
         "id": ids.uuid("Observation", f"{key}/{reading['message_id']}"),
@@ -304,7 +314,7 @@ def _observation(
     }
 
 
-def _observations(ids: _Ids, reading: dict, patient_ref: dict, careplan_ref: dict) -> list[dict]:
+def _observations(ids: _Ids, reading: JSON, patient_ref: JSON, careplan_ref: JSON) -> list[JSON]:
     found = []
     if reading["pain"] is not None:
         found.append(
@@ -349,7 +359,7 @@ def _observations(ids: _Ids, reading: dict, patient_ref: dict, careplan_ref: dic
     return found
 
 
-def _provenance(ids: _Ids, reading: dict, observations: list[dict], clinic_ref: dict) -> dict:
+def _provenance(ids: _Ids, reading: JSON, observations: list[JSON], clinic_ref: JSON) -> JSON:
     """What ties each Observation to the reply it was read from."""
     return {
         "resourceType": "Provenance",
@@ -366,7 +376,9 @@ def _provenance(ids: _Ids, reading: dict, observations: list[dict], clinic_ref: 
     }
 
 
-def _task(ids: _Ids, e, source_message_id: int | None, patient_ref: dict, clinic_ref: dict) -> dict:
+def _task(
+    ids: _Ids, e: Escalation, source_message_id: int | None, patient_ref: JSON, clinic_ref: JSON
+) -> JSON:
     created = to_utc_z(e.created_at)
     acknowledged = to_utc_z(e.acknowledged_at)
     task = {
@@ -398,7 +410,7 @@ def _task(ids: _Ids, e, source_message_id: int | None, patient_ref: dict, clinic
     return task
 
 
-def _consent(ids: _Ids, c: dict, index: int, latest: bool, patient_ref: dict, clinic_ref: dict) -> dict:
+def _consent(ids: _Ids, c: JSON, index: int, latest: bool, patient_ref: JSON, clinic_ref: JSON) -> JSON:
     permit = c["action"] != "opted_out"
     return {
         "resourceType": "Consent",

@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 IDS = ("patient_id", "clinic_id", "escalation_id", "message_id", "event")
@@ -38,7 +39,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-class _Ours(logging.StreamHandler):
+class _Ours(logging.StreamHandler):  # type: ignore[type-arg]
     """The handler this module installs, so configuring twice replaces it instead of doubling lines.
     It writes to whatever sys.stderr is at the time (a command run in-process may swap it)."""
 
@@ -68,7 +69,7 @@ def configure(log_format: str) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl …" at every schema check
 
 
-def uvicorn_log_config(log_format: str):
+def uvicorn_log_config(log_format: str) -> dict[str, Any] | None:
     """What to pass uvicorn.run(log_config=…): its own coloured text config, or None (JSON) so that it
     installs no handlers and its loggers propagate to ours."""
     if log_format == "json":

@@ -27,13 +27,15 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from .models import TIERS, Escalation, Message
 
@@ -43,7 +45,8 @@ REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
-M, E = Message.__table__.c, Escalation.__table__.c
+M = Message.__table__.c  # type: ignore[attr-defined]
+E = Escalation.__table__.c  # type: ignore[attr-defined]
 _CODE = re.compile(r"[^a-z0-9 _.-]+")
 
 
@@ -55,7 +58,7 @@ def error_code(error: str | None) -> str:
     return _CODE.sub("", error.split(":", 1)[0].strip().lower())[:40]
 
 
-def _seconds_between(dialect: str, later, earlier):
+def _seconds_between(dialect: str, later: Any, earlier: Any) -> Any:
     if dialect == "sqlite":
         return (func.julianday(later) - func.julianday(earlier)) * 86400.0
     return func.extract("epoch", later - earlier)
@@ -65,7 +68,7 @@ def _seconds_between(dialect: str, later, earlier):
 # SQLite (docs/PERFORMANCE.md). It is recomputed at most this often per server process, whatever the
 # scrape interval; the gauges (queue, escalations, spool) are read at every scrape.
 HISTORY_SECONDS = 30.0
-_history: dict[str, tuple[float, list]] = {}
+_history: dict[str, tuple[float, list[Metric]]] = {}
 _history_lock = threading.Lock()
 
 
@@ -75,13 +78,13 @@ class DatabaseCollector(Collector):
     def __init__(self, engine: Engine, now: Callable[[], datetime], history_seconds: float = HISTORY_SECONDS):
         self.engine, self.now, self.history_seconds = engine, now, history_seconds
 
-    def collect(self) -> Iterator:
+    def collect(self) -> Iterator[Metric]:
         with self.engine.connect() as conn:
             yield from self._pending(conn)
             yield from self._recent_history(conn)
             yield from self._escalations(conn)
 
-    def _recent_history(self, conn) -> list:
+    def _recent_history(self, conn: Connection) -> list[Metric]:
         key = str(self.engine.url)
         with _history_lock:
             cached = _history.get(key)
@@ -92,7 +95,7 @@ class DatabaseCollector(Collector):
             _history[key] = (time.monotonic(), families)
         return families
 
-    def _pending(self, conn) -> Iterator:
+    def _pending(self, conn: Connection) -> Iterator[Metric]:
         pending = GaugeMetricFamily(
             "followup_messages_pending",
             "Outbound messages waiting to go out (pending or being sent), by kind and channel.",
@@ -103,14 +106,14 @@ class DatabaseCollector(Collector):
         # walk ix_message_kind_sent_at for the GROUP BY's order, reading every row ever sent.
         for status, index in (("pending", "ix_message_due"), ("sending", "ix_message_lease")):
             query = select(M.kind, M.channel, func.count()).where(M.status == status)
-            query = query.with_hint(Message.__table__, f"INDEXED BY {index}", "sqlite")
+            query = query.with_hint(M.kind.table, f"INDEXED BY {index}", "sqlite")
             for kind, channel, count in conn.execute(query.group_by(M.kind, M.channel)):
                 counts[kind, channel] = counts.get((kind, channel), 0) + count
         for (kind, channel), count in sorted(counts.items()):
             pending.add_metric([kind, channel], count)
         yield pending
 
-    def _history(self, conn) -> Iterator:
+    def _history(self, conn: Connection) -> Iterator[Metric]:
         sends = CounterMetricFamily(
             "followup_sends",
             "Outbound messages by outcome: sent (handed to the provider or the webhook), delivered (its "
@@ -154,11 +157,11 @@ class DatabaseCollector(Collector):
             LATENESS_BUCKETS,
         )
 
-    def _escalations(self, conn) -> Iterator:
+    def _escalations(self, conn: Connection) -> Iterator[Metric]:
         open_now = GaugeMetricFamily(
             "followup_escalations_open", "Escalations not yet acknowledged, by tier.", labels=["tier"]
         )
-        counts = dict(
+        counts: dict[str, int] = dict(
             conn.execute(
                 select(E.tier, func.count()).where(E.acknowledged_at.is_(None)).group_by(E.tier)
             ).all()
@@ -175,7 +178,9 @@ class DatabaseCollector(Collector):
         yield age
 
 
-def _histogram(conn, name: str, documentation: str, since, where, buckets) -> HistogramMetricFamily:
+def _histogram(
+    conn: Connection, name: str, documentation: str, since: Any, where: Any, buckets: tuple[float, ...]
+) -> HistogramMetricFamily:
     """A histogram of sent_at - `since` over the rows `where` selects: one CASE per row names its
     bucket, one GROUP BY counts them (a SUM per bucket cost four times as much on SQLite)."""
     seconds = _seconds_between(conn.dialect.name, M.sent_at, since).label("seconds")
@@ -199,7 +204,7 @@ class SpoolCollector(Collector):
     def __init__(self, directory: str | None):
         self.directory = directory
 
-    def collect(self) -> Iterator:
+    def collect(self) -> Iterator[Metric]:
         depth = GaugeMetricFamily(
             "followup_spool_depth",
             "Webhook requests kept in the spool while the database was away: waiting, or set aside as "
@@ -223,7 +228,7 @@ class HttpMetrics:
     """One server's request counters (a registry of its own: servers started and stopped in one
     process, as in the tests, do not add up each other's requests)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.requests = Counter(
             "followup_webhook_requests",
@@ -244,16 +249,17 @@ class RequestMetrics:
     """ASGI middleware: counts and times every request by its route's template (`/twilio/sms`), never
     by its raw path (which may carry a token)."""
 
-    def __init__(self, app, http: HttpMetrics):
+    def __init__(self, app: Any, http: HttpMetrics):
         self.app, self.http = app, http
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
         status = [500]
 
-        async def sending(message):
+        async def sending(message: Any) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
             await send(message)
@@ -280,7 +286,8 @@ def render(
     if os.environ.get(MULTIPROC_ENV):
         from prometheus_client import multiprocess
 
-        multiprocess.MultiProcessCollector(registry)  # every server process's files, summed
+        # Every server process's files, summed.
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(http.registry)
     return generate_latest(registry)
