@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine, Row
 
-from . import audit, outbox
+from . import audit, events, outbox
 from .channels.base import Channel, DeliveryError, Outgoing
 from .db import session_scope
 from .localtime import in_window, next_window_open, parse_hhmm, zone
@@ -264,21 +264,7 @@ def _send(
 
 
 def _apply_consequences(session, jobs: list[_Job], now: datetime) -> None:
-    from . import events
-
     for job in jobs:
-        if job.outcome and job.outcome["status"] == "failed":
-            c = job.claimed
-            events.message_failed(
-                session,
-                message_id=c.id,
-                clinic_id=c.clinic_id,
-                patient_id=c.patient_id,
-                kind=c.kind,
-                channel=c.channel,
-                error=job.outcome.get("error"),
-                now=now,
-            )
         if not job.consequence:
             continue
         what, patient_id = job.consequence
@@ -370,6 +356,7 @@ class _Flusher:
             with session_scope(self.engine) as session:
                 outbox.record(session, [j.outcome for j in jobs])
                 _apply_consequences(session, jobs, self.clock())
+                events.sends_failed(session, [(j.claimed, j.outcome) for j in jobs], self.clock())
         except Exception as exc:  # kept, and retried by the next write
             self.error = exc
             return False

@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from . import outbox
 from .localtime import to_utc_z
-from .models import Clinic, Escalation, Patient
+from .models import Clinic, Escalation, Message, Patient
 
 KIND, CHANNEL = "event", "webhook"
 FORMATS = ("standard", "slack")
@@ -47,6 +47,37 @@ def patient_opted(session: Session, patient: Patient, opted: str, now: datetime)
     clinic = session.get(Clinic, patient.clinic_id)
     if clinic is not None:
         _emit(session, clinic, f"patient.{opted}", now, {"patient_id": patient.id}, None)
+
+
+def sends_failed(session: Session, outcomes: list[tuple[Any, dict[str, Any] | None]], now: datetime) -> None:
+    """dispatch: the claimed messages (outbox.Claimed) whose send outcome is `failed`."""
+    for claimed, outcome in outcomes:
+        if outcome is not None and outcome["status"] == "failed":
+            message_failed(
+                session,
+                message_id=claimed.id,
+                clinic_id=claimed.clinic_id,
+                patient_id=claimed.patient_id,
+                kind=claimed.kind,
+                channel=claimed.channel,
+                error=outcome.get("error"),
+                now=now,
+            )
+
+
+def callback_failed(session: Session, message: Message | None, now: datetime) -> None:
+    """A status callback moved `message` (if any) to failed; a repeated callback is one event."""
+    if message is not None and message.status == "failed" and message.id is not None:
+        message_failed(
+            session,
+            message_id=message.id,
+            clinic_id=message.clinic_id,
+            patient_id=message.patient_id,
+            kind=message.kind,
+            channel=message.channel,
+            error=message.error,
+            now=now,
+        )
 
 
 def message_failed(
