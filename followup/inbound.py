@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from . import audit, escalation, outbox, patients, readings, replies, rules
+from . import audit, escalation, events, outbox, patients, readings, replies, rules
 from .channels import twilio_sms
 from .localtime import zone
 from .messages import render
@@ -324,8 +324,9 @@ def apply_status(session: Session, sid: str, status: str, error: str | None, now
     ours = twilio_sms.CALLBACK_STATUS.get(status)
     if ours is None:
         return
-    patient_id = outbox.apply_status(session, sid, ours, twilio_sms.callback_error(status, error), now)
-    if patient_id and twilio_sms.callback_opts_out(error):
+    message = outbox.apply_status(session, sid, ours, twilio_sms.callback_error(status, error), now)
+    events.callback_failed(session, message, now)
+    if message is not None and message.patient_id and twilio_sms.callback_opts_out(error):
         patients.carrier_refused(
-            session, patient_id, "opted_out", now, f"{twilio_sms.OPT_OUT_EVIDENCE} (status callback)"
+            session, message.patient_id, "opted_out", now, f"{twilio_sms.OPT_OUT_EVIDENCE} (status callback)"
         )

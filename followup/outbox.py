@@ -41,7 +41,7 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from .models import Message, table_of
 from .prepared import Prepared
@@ -431,12 +431,12 @@ _RANK = {"pending": -1, "sending": 0, "sent": 1, "delivered": 2, "failed": 2, "s
 
 def apply_status(
     session: Session, provider_id: str, status: str, error: str | None, now: datetime
-) -> int | None:
+) -> Message | None:
     """A provider's later word on a message it accepted (status: one of ours, sent/delivered/failed;
     error: why, for a failure). The message moves forward, never back (delivered stays delivered).
-    Returns the message's patient id (None: no such message, or no patient)."""
-    message = session.execute(
-        select(Message).where(Message.direction == "out", Message.provider_id == provider_id)  # type: ignore[arg-type]
+    Returns the message (None: no outbound message has that provider id)."""
+    message: Message | None = session.execute(
+        select(Message).where(col(Message.direction) == "out", col(Message.provider_id) == provider_id)
     ).scalar_one_or_none()
     if message is None:
         return None
@@ -445,8 +445,7 @@ def apply_status(
         if status == "failed":
             message.error = error
         session.add(message)
-    patient_id: int | None = message.patient_id
-    return patient_id
+    return message
 
 
 # --- the inbox: replies as they arrive, and the answers given inline ----------------------------------

@@ -24,7 +24,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
-from . import audit, outbox, planner
+from . import audit, events, outbox, planner
 from .errors import BadInput, NotFound
 from .messages import render
 from .models import Clinic, ClinicRow, Consent, Enrolment, Patient, PatientRow, stored_id, table_of
@@ -329,6 +329,7 @@ def opt_out(
         clinic_id=patient.clinic_id,
         previous=previous,
     )
+    events.patient_opted(session, patient, "opted_out", now)
     outbox.cancel_pending(session, patient_id, now, "patient opted out")
     if confirm:
         clinic = session.get_one(Clinic, patient.clinic_id)
@@ -356,6 +357,7 @@ def opt_in(session: Session, patient_id: int, now: datetime, *, method: str, evi
     session.add(patient)
     _consent(session, patient_id, "opted_in", method, evidence, now)
     audit.record(session, now, method, "patient.opted_in", patient_id=patient_id, clinic_id=patient.clinic_id)
+    events.patient_opted(session, patient, "opted_in", now)
     session.flush()
     planner.replan(session, patient_id, now)
     return True

@@ -7,13 +7,15 @@ from .base import Channel, DeliveryError, Outgoing  # noqa: F401
 from .console import ConsoleChannel
 from .smtp_email import SmtpEmailChannel
 from .twilio_sms import TwilioSmsChannel
+from .webhook import WebhookChannel
 
 
 def build(settings: Settings) -> dict[str, Channel]:
-    """The configured SMS and email channels, keyed 'sms' and 'email'."""
+    """The configured SMS and email channels, keyed 'sms' and 'email', and the clinics' webhooks."""
     channels: dict[str, Channel] = {"sms": ConsoleChannel("sms"), "email": ConsoleChannel("email")}
     if settings.sms_backend == "twilio":
         channels["sms"] = TwilioSmsChannel(settings)
     if settings.email_backend == "smtp":
         channels["email"] = SmtpEmailChannel(settings)
+    channels["webhook"] = WebhookChannel(settings)  # events to clinics' webhooks (followup/events.py)
     return channels

@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from .. import clock, config, migrate
 from ..db import engine_for, error_reason, session_scope
 from ..errors import BadInput, ConfigError, FollowupError
+from ..logs import configure, error_line
 
 
 class App:
@@ -30,6 +31,8 @@ class App:
     def __init__(self, db: str | None, now: str | None):
         self.settings = config.load(database_url=db, now=now)
         clock.pin(self.settings.now)
+        if self.settings.log_format == "json":
+            configure("json")
         self._checked = False
 
     @property
@@ -175,6 +178,9 @@ class UserError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file=None) -> None:
+        if os.environ.get("FOLLOWUP_LOG_FORMAT") == "json":  # under a log collector: a JSON line too
+            click.echo(error_line(self.format_message()), err=True)
+            return
         click.echo(f"error: {self.format_message()}", err=True)
 
 
