@@ -188,6 +188,8 @@ class Settings:
     allow_unsigned: bool = False
     lease_seconds: float = 120.0
     spool_dir: str | None = None
+    # Who answers STOP/START/HELP: Twilio's own handling, or followup (keywords.py).
+    keyword_answers: str = "followup"
 
 
 def _spool_dir(value: str | None, database_url: str) -> str | None:
@@ -298,6 +300,12 @@ def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
         ),
         # Where the webhook keeps replies that arrive while the database is away ("off": answer 503).
         spool_dir=_spool_dir(g("FOLLOWUP_SPOOL_DIR"), database_url),
+        keyword_answers=_choice(
+            "FOLLOWUP_KEYWORD_ANSWERS",
+            g("FOLLOWUP_KEYWORD_ANSWERS"),
+            ("twilio", "followup"),
+            "twilio" if sms_backend == "twilio" else "followup",
+        ),
     )
 
 

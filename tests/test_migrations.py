@@ -18,6 +18,7 @@ def test_0008_downgrades_and_upgrades_again_keeping_the_outbox(db_url):
     from sqlalchemy import inspect
 
     from alembic import command
+    from alembic.script import ScriptDirectory
     from followup import db, migrate
 
     def columns() -> set[str]:
@@ -28,6 +29,7 @@ def test_0008_downgrades_and_upgrades_again_keeping_the_outbox(db_url):
     command.downgrade(migrate.alembic_config(db_url), "0007")
     assert "lease_token" not in columns() and migrate.current(db_url) == "0007"
     migrate.upgrade(db_url)
-    assert "lease_token" in columns() and migrate.current(db_url) == "0008"
+    head = ScriptDirectory.from_config(migrate.alembic_config(db_url)).get_current_head()
+    assert "lease_token" in columns() and migrate.current(db_url) == head
     with engine_for(db_url).connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
