@@ -15,10 +15,10 @@ def test_the_migrated_schema_matches_the_models_with_every_index(db_url):
 
 
 def test_0008_downgrades_and_upgrades_again_keeping_the_outbox(db_url):
+    from alembic.script import ScriptDirectory
     from sqlalchemy import inspect
 
     from alembic import command
-    from alembic.script import ScriptDirectory
     from followup import db, migrate
 
     def columns() -> set[str]:

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from followup import config, replies
 from followup.db import engine_for, session_scope
-from followup.segments import sms_shape
 from followup.models import Consent, Message, Patient
+from followup.segments import sms_shape
 
 # courier, handlers/twiml/handlers_test.go (see the module docstring)
 COURIER_RECEIVE_VALID = (
