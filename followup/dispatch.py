@@ -190,7 +190,7 @@ def _send(
     owner: str,
     clock: Callable[[], datetime],
     rng: random.Random,
-    pace: Callable[[str], bool] | None,
+    pace: Callable[..., bool] | None,
     blocked: dict[int, str],
     fence: Callable[[_Job], bool],
 ) -> None:
@@ -446,15 +446,15 @@ def run_once(
     lease: timedelta = LEASE,
     stop: threading.Event | None = None,
     rng: random.Random | None = None,
-    pace: Callable[[str], bool] | None = None,
+    pace: Callable[..., bool] | None = None,
     held: Held | None = None,
 ) -> Report:
     """Drain everything due now.
 
     `batch` may differ per channel: a rate-capped channel should claim about what it can send soon.
-    `pace(channel)` blocks until one more send is allowed (False: stop). `held`: this worker's
-    outcomes not yet written (kept across runs); without it, a run that cannot write its outcomes
-    raises after keeping them in a Held of its own, which is then lost with the run.
+    `pace(channel, segments)` blocks until a send of that many segments is allowed (False: stop).
+    `held`: this worker's outcomes not yet written (kept across runs); without it, a run that cannot
+    write its outcomes raises after keeping them in a Held of its own, which is then lost with the run.
     """
     rng = rng or random.Random()
     held = held if held is not None else Held()
@@ -489,7 +489,7 @@ def _drain(
     lease: timedelta,
     stop: threading.Event | None,
     rng: random.Random,
-    pace: Callable[[str], bool] | None,
+    pace: Callable[..., bool] | None,
     flusher: _Flusher,
     heart: _Heartbeat,
     trouble: list,

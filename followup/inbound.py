@@ -268,6 +268,10 @@ def _respond(
 ) -> tuple[str | None, str]:
     if patient is None:
         result.action = "unknown_sender"
+        if inbound.opt_out_type or (
+            inbound.twilio_answers and keyword(inbound.body) in OPT_OUT | OPT_IN | HELP
+        ):
+            return None, "reply"  # Twilio answered the keyword (and blocks ours after a STOP)
         return render("unknown_sender", "sms", "en").body, "reply"
     ctx = {"clinic": escalation.clinic_context(clinic)}
     lang = patient.language

@@ -78,7 +78,7 @@ class Worker:
         now: Callable = clock.now,
         batch: int | dict[str, int] = dispatch.BATCH,
         lease: timedelta = dispatch.LEASE,
-        pace: Callable[[str], None] | None = None,
+        pace: Callable[..., bool] | None = None,  # (channel, segments) -> False when stopping
     ):
         self.engine, self.channels, self.now = engine, channels, now
         self.batch, self.lease, self.pace = batch, lease, pace

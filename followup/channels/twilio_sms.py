@@ -37,6 +37,7 @@ MEANINGS = {
     30005: "unknown destination handset",
     30006: "landline or unreachable carrier",
     30007: "filtered by the carrier",
+    30036: "validity period expired: not sent in time (ValidityPeriod)",
 }
 UNUSABLE = {21211, 21614, 30006}  # 30006: a landline or a carrier that cannot take SMS
 TRANSIENT = {20429, 30003}
