@@ -62,7 +62,11 @@ def latency() -> None:
             for i in range(3300)
         ]
         asyncio.run(run_load(base, forms[:300]))  # warm-up
+        cpu_before = _server_cpu(base)
         elapsed, latencies, errors = asyncio.run(run_load(base, forms[300:]))
+        cpu = (
+            _server_cpu(base) - cpu_before
+        )  # the server's own CPU: steadier than wall time on a busy machine
         # The tracking: every answer carries its action URL. Checked on a sample of fresh replies.
         import httpx
         from twilio.request_validator import RequestValidator
@@ -81,8 +85,25 @@ def latency() -> None:
         f"latency, TwiML answer with action, {label}, {n} signed webhooks, 16 concurrent, a tenth red flags: "
         f"{n / elapsed:.0f} req/s; webhook -> Twilio holds the answer: p50 "
         f"{statistics.median(latencies) * 1000:.0f} ms, p99 {p(latencies, 0.99) * 1000:.0f} ms, "
-        f"max {max(latencies) * 1000:.0f} ms; non-200 {errors}; answers tracked {tracked}/{answered}"
+        f"max {max(latencies) * 1000:.0f} ms; non-200 {errors}; server CPU {cpu / n * 1000:.2f} ms a "
+        f"request; answers tracked {tracked}/{answered}"
     )
+
+
+def _server_cpu(base: str) -> float:
+    """User + system CPU seconds of the `followup serve` process listening at `base`."""
+    import os
+
+    port = base.rsplit(":", 1)[1]
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if b"serve" in cmdline and port.encode() in cmdline:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            continue
+    return float("nan")
 
 
 def _worker(url: str, fake, per_second: float):
