@@ -317,3 +317,53 @@ def test_a_landline_30006_marks_the_number_unusable(followup, patient, fake_twil
         assert session.get(Patient, patient).phone_unusable is True
         row = session.execute(select(Message).where(Message.provider_id == reminder.sid)).scalar_one()
         assert row.status == "failed" and row.error.startswith("30006")
+
+
+# --- the same through the spool (the database was away) ---------------------------------------------
+
+
+def test_a_spooled_advanced_opt_out_and_photo_keep_their_meaning(followup, patient, tmp_path):
+    from datetime import UTC, datetime
+
+    from followup import spool
+
+    arrived = datetime(2026, 12, 2, 0, 30, tzinfo=UTC)
+    arret = courier(COURIER_RECEIVE_VALID, "sp-arret", Body="ARRET", OptOutType="STOP")
+    photo = courier(COURIER_RECEIVE_MEDIA, "sp-photo", MessageSid="MM" + message_sid("sp-photo")[2:])
+    spool.save(str(tmp_path), photo, arrived)
+    spool.save(str(tmp_path), arret, arrived)
+    assert spool.drain(engine_for(followup.url), str(tmp_path), twilio_answers=True) == 2
+    assert followup.json("patients")[0]["status"] == "opted_out"
+    assert consent_history(followup.url, patient)[-1][:2] == ("opted_out", "twilio:STOP")
+    media = [m["media"] for m in followup.json("messages", "--direction", "in") if m["media"]]
+    assert media == [[{"url": "cat.jpg", "type": None}, {"url": "dog.jpg", "type": None}]]
+    # No confirmation queued: Twilio sent its own (and would refuse ours with 21610).
+    assert [m for m in followup.json("messages", "--kind", "optout")] == []
+
+
+def test_an_emergency_answer_sent_by_sms_after_an_outage_that_fails_alerts_the_clinic_again(sqlite_url):
+    from factories import FakeClock, add_clinic, enrol, utc, worker
+
+    from followup import inbound
+    from followup.channels.base import DeliveryError
+
+    clock = FakeClock(utc(2026, 12, 1, 14, 0))
+    enrol(sqlite_url, add_clinic(sqlite_url, clock()), clock())
+    with session_scope(engine_for(sqlite_url)) as session:  # drained from the spool: answered by SMS
+        inbound.handle(
+            session,
+            sender="+16175551000",
+            body="I can't control my bladder",
+            now=clock(),
+            answered_inline=False,
+        )
+    w, sms, _ = worker(sqlite_url, clock)
+    sms.fail_when(
+        lambda m: (
+            DeliveryError("unreachable", permanent=True, code="30005") if m.kind == "escalation" else None
+        )
+    )
+    w.tick()
+    w.tick()  # the new alerts go out
+    again = [s.message for s in sms.sent if "NOT delivered" in s.message.body]
+    assert [m.to for m in again] == ["+16175550199"]
