@@ -227,13 +227,25 @@ def _send(
         return
     # Twilio may hold a queued message for hours: it is told when this one stops being worth sending.
     valid_for = validity_seconds(now, c.expires_at, job.quiet)
-    if valid_for is None:
-        job.outcome = {
-            **base,
-            "status": "skipped",
-            "error": "stale: quiet hours began before it could be sent",
-            "updated_at": now,
-        }
+    if valid_for is None:  # quiet hours began while it waited for its turn: as _prepare would decide
+        opens = next_window_open(now, *job.quiet)
+        if c.expires_at is not None and opens > c.expires_at:
+            job.outcome = {
+                **base,
+                "status": "skipped",
+                "error": "quiet hours: the sending window opens after the message's grace",
+                "updated_at": now,
+            }
+        else:
+            job.outcome = {
+                **base,
+                "status": "pending",
+                "next_attempt_at": opens,
+                "attempts": c.attempts - 1,
+                "error": None,
+                "updated_at": now,
+            }
+        job.outgoing = None  # not sent, and not an attempt: counted as deferred
         return
     job.outgoing = replace(job.outgoing, valid_for=valid_for)
     if not fence(job):

@@ -367,3 +367,22 @@ def test_an_emergency_answer_sent_by_sms_after_an_outage_that_fails_alerts_the_c
     w.tick()  # the new alerts go out
     again = [s.message for s in sms.sent if "NOT delivered" in s.message.body]
     assert [m.to for m in again] == ["+16175550199"]
+
+
+def test_a_message_whose_window_closes_while_it_waits_for_its_send_slot_is_not_sent_in_quiet_hours(
+    sqlite_url,
+):
+    from factories import FakeClock, add_clinic, enrol, utc, worker
+
+    clock = FakeClock(utc(2026, 12, 2, 1, 58))  # 20:58 in New York, the check-in's time
+    enrol(sqlite_url, add_clinic(sqlite_url, clock()), clock(), checkin_time="20:58")
+    # The cap keeps it waiting five minutes: by its turn it is 21:03, inside quiet hours.
+    w, sms, _ = worker(sqlite_url, clock, pace=lambda channel, segments=1: clock.advance(minutes=5) and True)
+    w.tick()
+    assert not [s for s in sms.sent if "check-in" in s.message.body]
+    with session_scope(engine_for(sqlite_url)) as session:
+        checkin = session.execute(select(Message).where(Message.kind == "checkin")).scalars().first()
+    assert (checkin.status, checkin.error) == (
+        "skipped",
+        "quiet hours: the sending window opens after the message's grace",
+    )
