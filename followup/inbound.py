@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, insert, or_, select
 from sqlmodel import Session
 
-from . import audit, escalation, keywords, media, outbox, replies, rules, tracking
+from . import audit, escalation, events, keywords, media, outbox, replies, rules, tracking
 from .localtime import zone
 from .messages import render
 from .models import Clinic, Enrolment, Message, Patient, Reading
@@ -468,4 +468,5 @@ def apply_status(
 ) -> None:
     """A status callback (the webhook's, or one spooled while the database was away): the message's
     status moves forward, and a failure has its consequences (tracking.py)."""
-    tracking.apply_status(session, sid, status, error, now, message_id=message_id)
+    message = tracking.apply_status(session, sid, status, error, now, message_id=message_id)
+    events.callback_failed(session, message, now)
