@@ -7,24 +7,20 @@ the patient's own message is exempt from quiet hours.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
 
-from . import audit, escalation, events, outbox, patients, readings, replies, rules
-from .channels import twilio_sms
+from . import audit, escalation, events, keywords, media, outbox, patients, readings, replies, rules, tracking
 from .localtime import zone
 from .messages import render
 from .models import ClinicRow, PatientRow, stored_id
 from .phones import parse_phone
 from .programs import get_program
 
-OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
-OPT_IN = {"START", "UNSTOP", "YES"}
-HELP = {"HELP", "INFO"}
+OPT_OUT, OPT_IN, HELP, keyword = keywords.OPT_OUT, keywords.OPT_IN, keywords.HELP, keywords.keyword
 HISTORY = timedelta(days=60)
 
 
@@ -32,6 +28,9 @@ HISTORY = timedelta(days=60)
 class Inbound:
     id: int
     body: str
+    media: tuple[media.Media, ...] = ()
+    opt_out_type: str | None = None  # Twilio's, under Advanced Opt-Out: STOP | START | HELP
+    twilio_answers: bool = False  # Twilio answers STOP/START/HELP itself (keywords.py)
 
 
 @dataclass
@@ -42,6 +41,7 @@ class Result:
     duplicate: bool = False
     action: str = ""
     escalations: list[int] = field(default_factory=list)
+    answer_id: int | None = None  # the answer's row, when one went back in the webhook's TwiML
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -54,14 +54,6 @@ class Result:
         }
 
 
-def keyword(body: str) -> str | None:
-    """The body as a single keyword (any case, stray punctuation ignored), or None."""
-    words = re.findall(r"[A-Za-z]+", body or "")
-    if len(words) != 1 or re.sub(r"[\s.!]", "", body) != words[0]:
-        return None
-    return str(words[0]).upper()
-
-
 def handle(
     session: Session,
     *,
@@ -71,6 +63,9 @@ def handle(
     sid: str | None = None,
     to: str | None = None,
     answered_inline: bool = True,
+    attachments: tuple[media.Media, ...] = (),
+    opt_out_type: str | None = None,
+    twilio_answers: bool = False,
 ) -> Result:
     """`answered_inline=False`: the webhook could not answer with the reply (the message was spooled
     while the database was away), so the reply is queued as an outbound SMS instead."""
@@ -78,7 +73,14 @@ def handle(
     if sid:
         earlier = outbox.seen(session, sid)
         if earlier is not None:
-            return Result(earlier.answer, earlier.id, earlier.patient_id, duplicate=True, action="duplicate")
+            return Result(
+                earlier.answer,
+                earlier.id,
+                earlier.patient_id,
+                duplicate=True,
+                action="duplicate",
+                answer_id=earlier.answer_id,
+            )
     try:
         phone = parse_phone(sender)
     except ValueError:
@@ -96,14 +98,19 @@ def handle(
             sid=sid,
             from_addr=phone,
             to_addr=to,
+            media=media.to_column(attachments),
             now=now,
         ),
         body=body,
+        media=tuple(attachments),
+        opt_out_type=opt_out_type,
+        twilio_answers=twilio_answers,
     )
     result = Result(None, inbound.id, patient_id)
     text, kind = _respond(session, patient, clinic, program, inbound, now, result)
+    media.review_media(session, patient, clinic, inbound, now, result)
     if text and answered_inline:
-        outbox.record_answer(
+        result.answer_id = outbox.record_answer(
             session,
             patient_id=patient_id,
             clinic_id=clinic_id,
@@ -151,21 +158,32 @@ def _respond(
 ) -> tuple[str | None, str]:
     if patient is None or clinic is None or program is None:
         result.action = "unknown_sender"
+        if inbound.opt_out_type or (
+            inbound.twilio_answers and keyword(inbound.body) in OPT_OUT | OPT_IN | HELP
+        ):
+            return None, "reply"  # Twilio answered the keyword (and blocks ours after a STOP)
         return render("unknown_sender", "sms", "en").body, "reply"
     ctx = {"clinic": escalation.clinic_context(clinic)}
-    word = keyword(inbound.body)
     lang = patient.language
-    if word in OPT_OUT:
-        patients.opt_out(session, patient.id, now, method="sms", evidence=word, confirm=False)
-        result.action = "opted_out"
-        return render("optout", "sms", lang, **ctx).body, "optout"
-    if word in OPT_IN and patient.status == "opted_out":
-        patients.opt_in(session, patient.id, now, method="sms", evidence=word)
-        result.action = "opted_in"
-        return render("optin", "sms", lang, **ctx).body, "optin"
-    if word in HELP:
-        result.action = "help"
-        return render("help", "sms", lang, **ctx).body, "help"
+    # Keywords, Twilio's OptOutType and opt-out phrases come before the reader (keywords.py).
+    handled = keywords.answer(
+        session,
+        patient,
+        clinic,
+        program,
+        inbound.body,
+        now,
+        result,
+        inbound_id=inbound.id,
+        opt_out_type=inbound.opt_out_type,
+        twilio_answers=inbound.twilio_answers,
+    )
+    if handled is not None:
+        return handled
+    if inbound.media and patient.status != "opted_out":
+        photo = media.photo_only(session, patient, clinic, inbound, now, result)
+        if photo is not None:
+            return photo
     answer = replies.parse(inbound.body, lang, get_program(program).rules)
     if patient.status == "opted_out":
         return _opted_out(session, patient, clinic, program, inbound, answer, now, result)
@@ -195,7 +213,13 @@ def _respond(
     if top and top.tier in escalation.PATIENT_TEMPLATES:
         if not top.suppressed:
             created = escalation.record(
-                session, patient, clinic, top, now, source_message_id=inbound.id, reply=inbound.body
+                session,
+                patient,
+                clinic,
+                top,
+                now,
+                source_message_id=inbound.id,
+                reply=media.described(inbound.body, inbound.media),
             )
             result.escalations.append(stored_id(created))
         result.action = f"escalation:{top.rule}" + (" (already open)" if top.suppressed else "")
@@ -260,7 +284,13 @@ def _opted_out(
     ]
     if decisions and not decisions[0].suppressed:
         created = escalation.record(
-            session, patient, clinic, decisions[0], now, source_message_id=inbound.id, reply=inbound.body
+            session,
+            patient,
+            clinic,
+            decisions[0],
+            now,
+            source_message_id=inbound.id,
+            reply=media.described(inbound.body, inbound.media),
         )
         result.escalations.append(stored_id(created))
         result.action = f"ignored_opted_out, clinic alerted:{decisions[0].rule}"
@@ -294,7 +324,7 @@ def _review(
         rules.Decision(escalation.REVIEW_RULE, "routine", why),
         now,
         source_message_id=inbound.id,
-        reply=inbound.body,
+        reply=media.described(inbound.body, inbound.media),
     )
     result.escalations.append(stored_id(created))
 
@@ -318,15 +348,10 @@ def _not_understood(
     return render("clarify", "sms", patient.language, **ctx).body, "reply"
 
 
-def apply_status(session: Session, sid: str, status: str, error: str | None, now: datetime) -> None:
-    """A Twilio status callback (the webhook's, or one spooled while the database was away): the
-    message's status moves forward; a 21610 opts its patient out."""
-    ours = twilio_sms.CALLBACK_STATUS.get(status)
-    if ours is None:
-        return
-    message = outbox.apply_status(session, sid, ours, twilio_sms.callback_error(status, error), now)
+def apply_status(
+    session: Session, sid: str, status: str, error: str | None, now: datetime, message_id: int | None = None
+) -> None:
+    """A status callback (the webhook's, or one spooled while the database was away): the message's
+    status moves forward, and a failure has its consequences (tracking.py)."""
+    message = tracking.apply_status(session, sid, status, error, now, message_id=message_id)
     events.callback_failed(session, message, now)
-    if message is not None and message.patient_id and twilio_sms.callback_opts_out(error):
-        patients.carrier_refused(
-            session, message.patient_id, "opted_out", now, f"{twilio_sms.OPT_OUT_EVIDENCE} (status callback)"
-        )

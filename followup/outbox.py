@@ -429,6 +429,31 @@ def _bind(name: str) -> BindParameter[Any]:
 _RANK = {"pending": -1, "sending": 0, "sent": 1, "delivered": 2, "failed": 2, "skipped": 2, "cancelled": 2}
 
 
+def get(session: Session, message_id: int) -> Message:
+    """One message, as an ORM row (for code that reads many of its columns)."""
+    return session.get_one(Message, message_id)
+
+
+def status_of(session: Session, provider_id: str) -> str | None:
+    """The status of the outbound message with this provider id (None: there is none)."""
+    status: str | None = session.execute(
+        select(M.status).where(M.direction == "out", M.provider_id == provider_id)
+    ).scalar_one_or_none()
+    return status
+
+
+def attach_provider_id(session: Session, message_id: int, provider_id: str, now: datetime) -> bool:
+    """Give an answer sent in TwiML the SID its first status callback reports (tracking.py). Only a
+    row without one, and only a SID no other outbound row carries."""
+    taken = select(M.id).where(M.direction == "out", M.provider_id == provider_id).exists()
+    result = session.execute(
+        update(_T)
+        .where(M.id == message_id, M.direction == "out", M.provider_id.is_(None), ~taken)
+        .values(provider_id=provider_id, updated_at=now)
+    )
+    return _rowcount(result) == 1
+
+
 def apply_status(
     session: Session, provider_id: str, status: str, error: str | None, now: datetime
 ) -> Message | None:
@@ -466,12 +491,16 @@ _INBOUND_KEYS = (
     "updated_at",
     "attempts",
     "quiet_exempt",
+    "media",
 )
-# Every inbound SMS runs these.
+# Every inbound SMS runs these. The answer's id names it in the TwiML's action URL, where Twilio
+# reports its delivery (tracking.py).
 _INSERT_INBOUND = Prepared(insert(_T).returning(M.id), keys=_INBOUND_KEYS)
-_INSERT_ANSWER = Prepared(insert(_T), keys=_INBOUND_KEYS + ("due_at", "in_reply_to"))
+_INSERT_ANSWER = Prepared(insert(_T).returning(M.id), keys=_INBOUND_KEYS + ("due_at", "in_reply_to"))
 _SEEN = Prepared(select(M.id, M.patient_id).where(M.direction == "in", M.provider_id == bindparam("sid")))
-_ANSWER_TO = Prepared(select(M.body).where(M.in_reply_to == bindparam("id"), M.direction == "out").limit(1))
+_ANSWER_TO = Prepared(
+    select(M.body, M.id).where(M.in_reply_to == bindparam("id"), M.direction == "out").limit(1)
+)
 
 
 @dataclass(frozen=True)
@@ -481,6 +510,7 @@ class Seen:
     id: int
     patient_id: int | None
     answer: str | None  # what it was answered, inline
+    answer_id: int | None  # that answer's row
 
 
 def seen(session: Session, sid: str) -> Seen | None:
@@ -488,7 +518,8 @@ def seen(session: Session, sid: str) -> Seen | None:
     row = _SEEN.first(connection, sid=sid)
     if row is None:
         return None
-    return Seen(row.id, row.patient_id, _ANSWER_TO.scalar(connection, id=row.id))
+    answer = _ANSWER_TO.first(connection, id=row.id)
+    return Seen(row.id, row.patient_id, answer.body if answer else None, answer.id if answer else None)
 
 
 def record_inbound(
@@ -500,9 +531,10 @@ def record_inbound(
     sid: str | None,
     from_addr: str,
     to_addr: str | None,
+    media: str | None = None,
     now: datetime,
 ) -> int:
-    """Store one reply as received; returns its id."""
+    """Store one reply as received; returns its id. `media`: an MMS's attachments (media.to_column)."""
     return _INSERT_INBOUND.scalar(  # type: ignore[no-any-return]
         session.connection(),
         **_sms_row(patient_id, clinic_id, body, now),
@@ -513,6 +545,7 @@ def record_inbound(
         from_addr=from_addr,
         to_addr=to_addr,
         quiet_exempt=False,
+        media=media,
     )
 
 
@@ -540,10 +573,10 @@ def record_answer(
     to_addr: str,
     in_reply_to: int,
     now: datetime,
-) -> None:
+) -> int:
     """The answer that went back in the webhook's own response (TwiML): sent at once, and exempt from
     quiet hours (the patient just wrote)."""
-    _INSERT_ANSWER.run(
+    return _INSERT_ANSWER.scalar(  # type: ignore[no-any-return]
         session.connection(),
         **_sms_row(patient_id, clinic_id, body, now),
         direction="out",
@@ -555,6 +588,7 @@ def record_answer(
         quiet_exempt=True,
         due_at=now,
         in_reply_to=in_reply_to,
+        media=None,
     )
 
 

@@ -333,7 +333,12 @@ def opt_out(
     outbox.cancel_pending(session, patient_id, now, "patient opted out")
     if confirm:
         clinic = session.get_one(Clinic, patient.clinic_id)
-        text = render("optout", "sms", patient.language, clinic={"name": clinic.name, "phone": clinic.phone})
+        text = render(
+            "optout",
+            "sms",
+            patient.language,
+            clinic={"name": clinic.name, "sms_name": clinic.sms_name, "phone": clinic.phone},
+        )
         outbox.queue(
             session,
             patient_id=patient_id,
@@ -364,7 +369,7 @@ def opt_in(session: Session, patient_id: int, now: datetime, *, method: str, evi
 
 
 def carrier_refused(
-    session: Session, patient_id: int, consequence: str, now: datetime, evidence: str
+    session: Session, patient_id: int, consequence: str, now: datetime, evidence: str, actor: str = "dispatch"
 ) -> None:
     """What a provider's refusal means for the patient (channels.base.DeliveryError.consequence):
     "opted_out" (they replied STOP to the carrier) or "unusable" (the number cannot take SMS)."""
@@ -374,9 +379,7 @@ def carrier_refused(
         session.execute(
             update(Patient).where(col(Patient.id) == patient_id).values(phone_unusable=True, updated_at=now)
         )
-        audit.record(
-            session, now, "dispatch", "patient.phone_unusable", patient_id=patient_id, error=evidence
-        )
+        audit.record(session, now, actor, "patient.phone_unusable", patient_id=patient_id, error=evidence)
 
 
 # --- time and erasure -----------------------------------------------------------------------------

@@ -67,6 +67,7 @@ _TO_PLAN = (
         _P.language,
         _C.id.label("clinic_id"),
         _C.name.label("clinic_name"),
+        _C.sms_name.label("clinic_sms_name"),
         _C.quiet_start,
         _C.quiet_end,
         _C.emergency_number,
@@ -130,7 +131,11 @@ def plan(
                             channel,
                             e.language,
                             safety_net=safety_net,
-                            clinic={"name": e.clinic_name, "emergency_number": e.emergency_number},
+                            clinic={
+                                "name": e.clinic_name,
+                                "sms_name": e.clinic_sms_name,
+                                "emergency_number": e.emergency_number,
+                            },
                             exercises=exercise_context(get_program(e.program), e.language),
                         )
                         bodies[key] = (rendered.body, rendered.subject)
@@ -178,7 +183,11 @@ def queue_confirmations(
                 channel,
                 patient.language,
                 weeks=enrolment.weeks,
-                clinic={"name": clinic.name, "emergency_number": clinic.emergency_number},
+                clinic={
+                    "name": clinic.name,
+                    "sms_name": clinic.sms_name,
+                    "emergency_number": clinic.emergency_number,
+                },
             )
             outbox.queue(
                 session,

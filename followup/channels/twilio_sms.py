@@ -1,6 +1,6 @@
 """SMS through the real `twilio` client. TWILIO_API_BASE_URL points it elsewhere (a local fake in tests).
 
-Error policy: 21610 -> the patient opted out (never retried); 21211/21614 -> the number is unusable;
+Error policy: 21610 -> the patient opted out (never retried); 21211/21614/30006 -> the number is unusable;
 429, 5xx, timeouts and 30003 -> retried with back-off (no sooner than a Retry-After header asks);
 any other code fails with its meaning.
 """
@@ -37,9 +37,10 @@ MEANINGS = {
     30005: "unknown destination handset",
     30006: "landline or unreachable carrier",
     30007: "filtered by the carrier",
+    30036: "validity period expired: not sent in time (ValidityPeriod)",
 }
 OPTED_OUT = 21610  # the recipient replied STOP to the carrier: every further message is refused
-UNUSABLE = {21211, 21614}
+UNUSABLE = {21211, 21614, 30006}  # 30006: a landline or a carrier that cannot take SMS
 TRANSIENT = {20429, 30003}
 OPT_OUT_EVIDENCE = f"Twilio {OPTED_OUT}"  # what the consent history records as the carrier's word
 
@@ -64,9 +65,13 @@ def callback_error(twilio_status: str, error_code: str | None) -> str:
     return f"{error_code}: {MEANINGS.get(code or 0, twilio_status)}"
 
 
-def callback_opts_out(error_code: str | None) -> bool:
-    """A status callback carrying 21610: the patient is opted out, as when a send is refused with it."""
-    return error_code == str(OPTED_OUT)
+def consequence_of(error_code: str | None) -> str | None:
+    """What a status callback's error code means for the patient: "opted_out" (21610), "unusable"
+    (the number cannot take SMS), or nothing beyond the message."""
+    code = int(error_code) if (error_code or "").isdigit() else None
+    if code == OPTED_OUT:
+        return "opted_out"
+    return "unusable" if code in UNUSABLE else None
 
 
 # twilio's client logs every request's URL (with the account SID) and headers at INFO: noise in our logs.
@@ -132,8 +137,13 @@ class TwilioSmsChannel:
 
     def send(self, message: Outgoing) -> str:
         try:
+            extra = {"validity_period": message.valid_for} if message.valid_for else {}
             created = self.client.messages.create(
-                to=message.to, body=message.body, status_callback=self.status_callback, **self.sender
+                to=message.to,
+                body=message.body,
+                status_callback=self.status_callback,
+                **self.sender,
+                **extra,
             )
         except TwilioRestException as exc:
             raise classify(
