@@ -94,7 +94,12 @@ class Lexicon:
     clause_breaks: frozenset[str]
     not_typos: frozenset[str]  # real words one letter from a symptom word: "number" is not "numbed"
     clinical: frozenset[str]  # words that may describe a symptom: never left unread as chit-chat
-    everyday: frozenset[str]
+    everyday: frozenset[str]  # the commonest words: never corrected as typos
+    # A wider list, for chit-chat only: a word left unread that is in it is no reason for review
+    # ("lasagne", "netball"), but it stays a typo candidate ("blatter" may be "bladder").
+    chit_chat: frozenset[str]
+    # Spelling variants tried on a word the lists lack: "neighbour" is "neighbor", "centre" "center".
+    variants: tuple[tuple[str, str], ...]
     emoji: dict[str, str]
     context_rules: tuple[dict, ...]
 
@@ -227,8 +232,16 @@ def load(programme: str, language: str) -> Lexicon:
         | {_stemmer(language).stemWord(w) for w in singles}
     )
     top = raw.get("lists", {}).get("everyday_top", 0)
-    if not isinstance(top, int) or top < 0:
-        raise FollowupError(f"{where}: lists.everyday_top must be a whole number")
+    chit_chat_top = raw.get("lists", {}).get("chit_chat_top", top)
+    for key, value in (("everyday_top", top), ("chit_chat_top", chit_chat_top)):
+        if not isinstance(value, int) or value < 0:
+            raise FollowupError(f"{where}: lists.{key} must be a whole number")
+    chit_chat_words = _words(raw.get("lists", {}), "chit_chat", where)
+    variants = raw.get("variants", {})
+    if not isinstance(variants, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) for k, v in variants.items()
+    ):
+        raise FollowupError(f"{where}: variants must map a spelling to another")
     emoji = raw.get("emoji", {})
     rules = tuple(_context_rule(r, where) for r in raw.get("context", []))
     return Lexicon(
@@ -243,6 +256,9 @@ def load(programme: str, language: str) -> Lexicon:
         emoji=dict(emoji),
         context_rules=rules,
         everyday=_everyday(language, top, clinical, tuple(prefixes)),
+        chit_chat=_everyday(language, chit_chat_top, clinical, tuple(prefixes))
+        | frozenset(w for w in chit_chat_words if w not in clinical),
+        variants=tuple(variants.items()),
         clinical=frozenset(clinical),
         **lists,
     )
@@ -263,26 +279,28 @@ def _everyday(language: str, top: int, clinical: set[str], prefixes: tuple[str, 
 
 
 def is_everyday(lexicon: Lexicon, word: str) -> bool:
-    """An everyday word, or another form of one ("tomates" of "tomate", "comimos" of "comer"), that
-    is no word a symptom could be described with."""
-    return word in lexicon.everyday or _everyday_form(lexicon.programme, lexicon.language, word)
+    """An everyday word, or another form or spelling of one ("tomates" of "tomate", "comimos" of
+    "comer", "neighbours" of "neighbors"), that is no word a symptom could be described with."""
+    return word in lexicon.chit_chat or _everyday_form(lexicon.programme, lexicon.language, word)
 
 
 @lru_cache(maxsize=65536)
 def _everyday_form(programme: str, language: str, word: str) -> bool:
     lexicon = load(programme, language)
-    stem = lexicon.stem(word)
-    return (
-        stem in _everyday_stems(lexicon.programme, lexicon.language)
-        and stem not in lexicon.clinical
-        and not word.startswith(tuple(lexicon.prefixes))
-    )
+    if word.startswith(tuple(lexicon.prefixes)):
+        return False
+    stems = _everyday_stems(lexicon.programme, lexicon.language)
+    for form in (word, *(word.replace(a, b) for a, b in lexicon.variants if a in word)):
+        stem = lexicon.stem(form)
+        if (form in lexicon.chit_chat or stem in stems) and stem not in lexicon.clinical:
+            return True
+    return False
 
 
 @cache
 def _everyday_stems(programme: str, language: str) -> frozenset[str]:
     lexicon = load(programme, language)
-    return frozenset(lexicon.stem(w) for w in lexicon.everyday)
+    return frozenset(lexicon.stem(w) for w in lexicon.chit_chat)
 
 
 def _expand(group: str, macros: dict[str, str]) -> str:
