@@ -45,7 +45,7 @@ _CONTEXT_KEYS = {
 }
 # Concepts that report nothing clinical: their words are not typo targets ("tight" must not become
 # "night"), and a word of theirs is not a reason for review.
-PLAIN_CONCEPTS = {"ack", "done", "not_done", "question", "pain_zero", "site_limb", "site_back"}
+PLAIN_CONCEPTS = {"ack", "done", "not_done", "question", "pain_zero", "site_limb", "site_back", "everyday"}
 
 
 @dataclass(frozen=True)

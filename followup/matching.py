@@ -71,8 +71,7 @@ class Doc:
         self.keys = [token_keys(w, lexicon) for w in words]
         self.clause = self._clauses()
         self.excluded: set[int] = set()  # words of an idiom a concept ignores ("fell asleep"): read
-        self.idioms: dict[str, set[int]] = {}
-        self.words_set = set(words)
+        self.idioms: dict[str, set[int]] | None = None
 
     def _clauses(self) -> list[int]:
         clause, out = 0, []
@@ -128,6 +127,9 @@ class Match:
     concept: str
     clause: int
     positions: tuple[int, ...]  # the tokens that matched, each group's
+    # Other tokens of the clause that a group of the same pattern names: "fuerza normal en los
+    # brazos" reads "fuerza" and "brazos" both, "no chest pain or tightness" both findings.
+    related: tuple[int, ...] = ()
 
     @property
     def start(self) -> int:
@@ -166,31 +168,54 @@ def find(doc: Doc) -> list[Match]:
             clauses = set.intersection(*({doc.clause[span[0]] for span in group_hits} for group_hits in hits))
         for clause in sorted(clauses, key=lambda c: -1 if c is None else c):
             used: set[int] = set()
+            first = len(matches)
             while (found := _assign(hits, clause, doc, used)) is not None:
                 used.update(found)
                 matches.append(Match(concept, doc.clause[found[0]] if clause is None else clause, found))
+            for match in matches[first:]:
+                match.related = tuple(
+                    i
+                    for group_hits in hits
+                    for span in group_hits
+                    if doc.clause[span[0]] == match.clause
+                    for i in span
+                    if i not in match.positions
+                )
     return matches
 
 
 def _excluded(doc: Doc, concept: str) -> set[int]:
-    """The positions of the concept's idioms in this reply (once per concept and reply)."""
-    found = doc.idioms.get(concept)
-    if found is None:
-        found = doc.idioms[concept] = _idioms(doc, concept)
-    return found
+    """The positions of the concept's idioms in this reply."""
+    return _all_idioms(doc).get(concept, set())
 
 
-def _idioms(doc: Doc, concept: str) -> set[int]:
-    phrases = doc.lexicon.concepts[concept].exclude
-    out: set[int] = set()
-    if not phrases or doc.words_set.isdisjoint(p[0] for p in phrases):
-        return out
-    for phrase in phrases:
-        n = len(phrase)
-        for i in range(len(doc.words) - n + 1):
-            if tuple(doc.words[i : i + n]) == phrase:
-                out.update(range(i, i + n))
-    return out
+def idioms(doc: Doc) -> set[int]:
+    """Every concept's idioms in this reply, whether or not the concept matched: "walked the dog",
+    "chest of drawers" are read as what they are, not left for the clinic."""
+    return set().union(*_all_idioms(doc).values())
+
+
+def _all_idioms(doc: Doc) -> dict[str, set[int]]:
+    """Each concept's idioms found in the reply (once per reply)."""
+    if doc.idioms is None:
+        found: dict[str, set[int]] = {}
+        index = _idiom_index(doc.lexicon.programme, doc.lexicon.language)
+        words = doc.words
+        for i, word in enumerate(words):
+            for concept, phrase in index.get(word, ()):
+                if tuple(words[i : i + len(phrase)]) == phrase:
+                    found.setdefault(concept, set()).update(range(i, i + len(phrase)))
+        doc.idioms = found
+    return doc.idioms
+
+
+@cache
+def _idiom_index(programme: str, language: str) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    index: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for concept in load(programme, language).concepts.values():
+        for phrase in concept.exclude:
+            index.setdefault(phrase[0], []).append((concept.name, phrase))
+    return index
 
 
 @cache
