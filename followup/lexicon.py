@@ -83,6 +83,7 @@ class Lexicon:
     known: frozenset[str]  # words never corrected as typos: the lexicon's own and the fillers
     fillers: frozenset[str]  # words that say nothing a clinician must read
     yes: frozenset[str]
+    yes_followers: frozenset[str]  # "sí tengo, en la pierna": the yes still answers the question
     no: frozenset[str]
     question_starts: frozenset[str]
     units: frozenset[str]  # a number followed by one of these counts something: not a pain score
@@ -92,6 +93,8 @@ class Lexicon:
     now_words: frozenset[str]
     pain_words: frozenset[str]
     clause_breaks: frozenset[str]
+    skippable: frozenset[str]  # adverbs a phrase may have inside it: "cant really feel"
+    relays: tuple[tuple[str, ...], ...]  # "mi esposo dice que le diga": a relative writes for the patient
     not_typos: frozenset[str]  # real words one letter from a symptom word: "number" is not "numbed"
     clinical: frozenset[str]  # words that may describe a symptom: never left unread as chit-chat
     everyday: frozenset[str]  # the commonest words: never corrected as typos
@@ -100,6 +103,8 @@ class Lexicon:
     chit_chat: frozenset[str]
     # Spelling variants tried on a word the lists lack: "neighbour" is "neighbor", "centre" "center".
     variants: tuple[tuple[str, str], ...]
+    # Spellings by sound, tried on a word that may be a typo: "pexo" is "pecho" (Spanish "x" for "ch").
+    sound_alikes: tuple[tuple[str, str], ...]
     emoji: dict[str, str]
     context_rules: tuple[dict, ...]
 
@@ -211,6 +216,7 @@ def load(programme: str, language: str) -> Lexicon:
         for key in (
             "fillers",
             "yes",
+            "yes_followers",
             "no",
             "question_starts",
             "units",
@@ -220,6 +226,7 @@ def load(programme: str, language: str) -> Lexicon:
             "now_words",
             "pain_words",
             "clause_breaks",
+            "skippable",
             "not_typos",
             "clinical",
         )
@@ -237,11 +244,13 @@ def load(programme: str, language: str) -> Lexicon:
         if not isinstance(value, int) or value < 0:
             raise FollowupError(f"{where}: lists.{key} must be a whole number")
     chit_chat_words = _words(raw.get("lists", {}), "chit_chat", where)
-    variants = raw.get("variants", {})
-    if not isinstance(variants, dict) or not all(
-        isinstance(k, str) and k and isinstance(v, str) for k, v in variants.items()
-    ):
-        raise FollowupError(f"{where}: variants must map a spelling to another")
+    relays = _words(raw.get("lists", {}), "relays", where)
+    variants, sound_alikes = raw.get("variants", {}), raw.get("sound_alikes", {})
+    for key, table in (("variants", variants), ("sound_alikes", sound_alikes)):
+        if not isinstance(table, dict) or not all(
+            isinstance(k, str) and k and isinstance(v, str) for k, v in table.items()
+        ):
+            raise FollowupError(f"{where}: {key} must map a spelling to another")
     emoji = raw.get("emoji", {})
     rules = tuple(_context_rule(r, where) for r in raw.get("context", []))
     return Lexicon(
@@ -259,6 +268,8 @@ def load(programme: str, language: str) -> Lexicon:
         chit_chat=_everyday(language, chit_chat_top, clinical, tuple(prefixes))
         | frozenset(w for w in chit_chat_words if w not in clinical),
         variants=tuple(variants.items()),
+        relays=tuple(tuple(r.split()) for r in sorted(relays)),
+        sound_alikes=tuple(sound_alikes.items()),
         clinical=frozenset(clinical),
         **lists,
     )

@@ -22,7 +22,7 @@ from .lexicon import Lexicon, load
 _TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+|[^\w\s]")
 
 
-_BOUNDARIES = {".", "!", "?", ";", "\n"}
+_BOUNDARIES = {".", "!", "?", ";", "\n", "-", "\u2013", "\u2014"}  # a dash between words ends a clause
 
 
 def fold(text: str) -> str:
@@ -115,6 +115,17 @@ def _keys_cached(word: str, programme: str, language: str) -> frozenset[str]:
             for prefix in lexicon.prefixes:
                 if len(prefix) >= 6 and OSA.distance(word[: len(prefix)], prefix, score_cutoff=1) <= 1:
                     keys.add("p:" + prefix)
+            # Spelt as it sounds ("pexo" for "pecho"), or two words run together ("chestpain").
+            for wrong, right in lexicon.sound_alikes:
+                if wrong in word:
+                    form = word.replace(wrong, right)
+                    if form in lexicon.words:
+                        keys.add("w:" + lexicon.stem(form))
+                    keys.update("p:" + p for p in lexicon.prefixes if len(p) >= 4 and form.startswith(p))
+            for cut in range(4, len(word) - 3):
+                head, tail = word[:cut], word[cut:]
+                if head in lexicon.words and (tail in lexicon.words or tail in lexicon.pain_words):
+                    keys.update(("w:" + lexicon.stem(head), "w:" + lexicon.stem(tail)))
     return frozenset(keys)
 
 
@@ -246,7 +257,24 @@ def _group_hits(doc: Doc, group, where: dict[str, list[int]]) -> list[tuple[int,
                 doc.clause[j] == doc.clause[i] and term.key in doc.keys[j] for term, j in zip(alt, span)
             ):
                 spans.append(span)
+            elif not doc.lexicon.skippable.isdisjoint(doc.words[i + 1 : i + len(alt)]) and (
+                loose := _loose_phrase(doc, alt, i)
+            ):
+                spans.append(loose)
     return sorted(spans, key=lambda span: -len(span))  # "shoulder blades" before "shoulder"
+
+
+def _loose_phrase(doc: Doc, alt, i: int) -> tuple[int, ...] | None:
+    """A phrase with an adverb inside it: "cant really feel", "couldnt quite hold" (the lexicon's
+    `skippable` words, at most two)."""
+    j, skipped = i + 1, 0
+    for term in alt[1:]:
+        while j < len(doc.words) and doc.words[j] in doc.lexicon.skippable and skipped < 2:
+            j, skipped = j + 1, skipped + 1
+        if j >= len(doc.words) or doc.clause[j] != doc.clause[i] or term.key not in doc.keys[j]:
+            return None
+        j += 1
+    return tuple(range(i, j)) if skipped else None
 
 
 def _assign(hits, clause: int | None, doc: Doc, used: set[int]) -> tuple[int, ...] | None:

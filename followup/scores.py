@@ -139,8 +139,12 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
         follows_numb = bool(prev) and prev[-1] in numb_positions and prev[-1] >= i - 2
         alone = all(j in number_positions or words[j] in lex.yes | lex.no for j in content)
         ends_clause = not nxt or doc.clause[nxt[0]] != doc.clause[i]
-        opens_reply = not prev and i + 1 < len(words) and not words[i + 1][0].isalnum()
-        if lex.language == "es" and w == "y" and not ends_clause:
+        opens_reply = (
+            not prev
+            and i + 1 < len(words)
+            and (not words[i + 1][0].isalnum() or words[i + 1] in lex.yes_followers)
+        )
+        if lex.language == "es" and w == "y" and not ends_clause and (prev or not alone):
             continue  # "5 y todavia hormigueo": "and"
         if (
             (follows_number and (ends_clause or w not in ("no",)))
