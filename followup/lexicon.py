@@ -232,11 +232,13 @@ def load(programme: str, language: str) -> Lexicon:
         )
     }
     singles = set(_plain_words(raw, macros, clinical_only=True, single=True))
+    # An exact word ("=gatear") names no other form: its stem ("gat") is no clinical word ("gato").
+    exact = set(_plain_words(raw, macros, clinical_only=True, single=True, exact_only=True))
     clinical = (
         lists.pop("clinical")
         | lists["pain_words"]
         | singles
-        | {_stemmer(language).stemWord(w) for w in singles}
+        | {_stemmer(language).stemWord(w) for w in singles - exact}
     )
     top = raw.get("lists", {}).get("everyday_top", 0)
     chit_chat_top = raw.get("lists", {}).get("chit_chat_top", top)
@@ -326,7 +328,9 @@ def _fold(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
 
 
-def _plain_words(raw: dict, macros: dict[str, str], clinical_only: bool, single: bool = False):
+def _plain_words(
+    raw: dict, macros: dict[str, str], clinical_only: bool, single: bool = False, exact_only: bool = False
+):
     """The folded words that patterns name literally (the typo matcher corrects towards them).
     `single`: only words that are an alternative on their own ("bladder"), not words of a phrase
     ("work" of "wont work"), which are everyday words."""
@@ -356,4 +360,5 @@ def _plain_words(raw: dict, macros: dict[str, str], clinical_only: bool, single:
                     continue
                 for word in words:
                     if not word.startswith("@") and not word.endswith("*"):
-                        yield word.removeprefix("=")
+                        if not exact_only or word.startswith("="):
+                            yield word.removeprefix("=")
