@@ -26,8 +26,9 @@ class _ConText:
         self.context = ConText(self.nlp, rules=None, input_span_type="group", span_group_name="concepts")
         self.context.add([ConTextRule(**rule) for rule in lexicon.context_rules])
 
-    def __call__(self, doc: Doc, matches: list[Match]) -> tuple[list[str], set[int]]:
-        """Each match's status ('present', 'negated' or 'other'), and the tokens the triggers cover."""
+    def __call__(self, doc: Doc, matches: list[Match]) -> tuple[list[str], set[int], set[int]]:
+        """Each match's status ('present', 'negated' or 'other'), the tokens the triggers cover, and
+        the tokens in the scope of a history trigger."""
         sent_starts = [i == 0 or doc.clause[i] != doc.clause[i - 1] for i in range(len(doc.words))]
         sdoc = self._Doc(
             self.nlp.vocab, words=doc.words, spaces=[True] * len(doc.words), sent_starts=sent_starts
@@ -65,7 +66,15 @@ class _ConText:
         for modifier in graph.modifiers if graph is not None else ():
             start, end = modifier.modifier_span
             covered.update(range(start, end))
-        return statuses, covered
+        # The tokens in the scope of a history trigger ("broke my wrist as a kid", "hace 10 años me
+        # fracturé el brazo"): the patient's past, chit-chat for the reader, not unread words.
+        past = {
+            i
+            for m in (graph.modifiers if graph is not None else ())
+            if m.category == "HISTORICAL"
+            for i in range(*m.scope_span)
+        }
+        return statuses, covered, past
 
 
 def _lends_its_negation(span, spans, modifiers) -> bool:

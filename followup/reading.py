@@ -82,12 +82,12 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str]]:
         return Reading(), set()
     doc = Doc(words, lexicon)
     matches = find(doc)
-    statuses, covered = (
-        context_for(lexicon.programme, lexicon.language)(doc, matches) if matches else ([], set())
+    statuses, covered, past = (
+        context_for(lexicon.programme, lexicon.language)(doc, matches) if matches else ([], set(), set())
     )
     present: dict[str, list[Match]] = {}
     negated: dict[str, list[Match]] = {}
-    chat: set[int] = set()  # everyday phrases ("got back from work", "a long walk"): chit-chat
+    chat = set(past)  # everyday phrases ("got back from work", "a long walk") and the past: chit-chat
     for match, status in zip(matches, statuses):
         if status == "present":
             present.setdefault(match.concept, []).append(match)
