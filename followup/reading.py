@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from .context import context_for
 from .lexicon import PLAIN_CONCEPTS, Lexicon, is_everyday, load
@@ -117,6 +118,7 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str]]:
     covered.update(
         p for m in matches if m.concept == "site_back" and m.clause in score_clauses for p in m.positions
     )
+    _said_normal(doc, present, negated, covered)
     flags = {name for name in FLAG_CONCEPTS if present.get(name)}
     if temperature is not None and (temperature >= 37.8 and temperature < 45 or temperature >= 100):
         flags.add("fever")
@@ -199,6 +201,51 @@ def _denied_with(doc: Doc, match: Match) -> set[int]:
         taken += 1
         i += 1
     return out
+
+
+def _said_normal(
+    doc: Doc, present: dict[str, list[Match]], negated: dict[str, list[Match]], covered: set[int]
+) -> None:
+    """ "bladder and bowels normal", "chest is fine", "controlo bien la orina": a finding whose every
+    word an acknowledgement of normal function names is denied, not reported, when nothing else in
+    the reply is left unread ("chest feels ok, just tight" keeps its flag: when in doubt, higher)."""
+    acks = present.get("ack", [])
+    lexicon = doc.lexicon
+    if not acks or "?" in doc.words or doc.words[0] in lexicon.question_starts:
+        return  # "es normal que me duela el pecho?": a question about a finding, not a denial
+    pains = _pain_stems(lexicon.programme, lexicon.language)
+    for name in (*FLAG_CONCEPTS, "numbness"):
+        kept = []
+        for match in present.get(name, []):
+            normal = [
+                a
+                for a in acks
+                if a.clause == match.clause and set(match.positions) <= {*a.positions, *a.related}
+            ]
+            read = {p for a in normal for p in (*a.positions, *a.related)} | set(match.positions)
+            # A pain word in the clause reports the finding ("me duele el pecho, lo demás normal").
+            hurts = any(
+                doc.clause[i] == match.clause and lexicon.stem(w) in pains for i, w in enumerate(doc.words)
+            )
+            others = hurts or any(
+                i not in read
+                and i not in covered
+                and w.isalpha()
+                and w not in lexicon.fillers
+                and (w in lexicon.clinical or not is_everyday(lexicon, w))
+                for i, w in enumerate(doc.words)
+            )
+            (negated.setdefault(name, []) if normal and not others else kept).append(match)
+        if name in present:
+            present[name] = kept
+            if not kept:
+                del present[name]
+
+
+@cache
+def _pain_stems(programme: str, language: str) -> frozenset[str]:
+    lexicon = load(programme, language)
+    return frozenset(lexicon.stem(w) for w in lexicon.pain_words - lexicon.fillers)
 
 
 def _a_measure(doc: Doc, matches: list[Match]) -> bool:

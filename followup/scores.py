@@ -26,7 +26,10 @@ def number_value(token: str, language: str) -> float | None:
     if token.endswith("ish") and len(token) > 3:
         token = token[:-3]  # "fiveish"
     if token[0].isdigit():
-        return float(token.replace(",", "."))
+        try:
+            return float(token.replace(",", "."))
+        except ValueError:
+            return None  # "30s"
     try:
         return float(text2num(token, language))
     except ValueError:
@@ -109,6 +112,9 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
         w in lex.transition_words for w in words[candidates[0][0] : candidates[-1][0]]
     ):
         return candidates[-1][1], temperature, used  # "went from 7 to 3": the current one
+    if len(candidates) == 2 and candidates[1][0] - candidates[0][0] == 2:
+        if words[candidates[0][0] + 1] in ("-", "or", "o", "u"):
+            return max(candidates[0][1], candidates[1][1]), temperature, used  # "6-7": the higher
     labelled = [c for c in candidates if c[2]]
     if labelled:
         return labelled[0][1], temperature, used
