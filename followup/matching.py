@@ -19,8 +19,8 @@ from rapidfuzz.distance import OSA
 
 from .lexicon import Lexicon, load
 
-# "30s", "80s", "under-9s": decades and plurals of a number, one token (no score, no "s" for yes).
-_TOKEN_RE = re.compile(r"\d+s\b|\d+(?:[.,]\d+)?|[^\W\d_]+|[^\w\s]")
+# "30s", "1980s": a decade is one token (no score, no "s" for yes); "4s" stays "4 S" (a score, a yes).
+_TOKEN_RE = re.compile(r"(?:19|20)?[2-9]0s\b|\d+(?:[.,]\d+)?|[^\W\d_]+|[^\w\s]")
 
 
 _BOUNDARIES = {".", "!", "?", ";", "\n", "-", "\u2013", "\u2014"}  # a dash between words ends a clause

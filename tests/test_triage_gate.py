@@ -19,8 +19,8 @@ FLOOR = {
     "urgent": 148,
     "soon": 130,
     "false_reassurance": 8,
-    "benign_escalated": 11,
-    "benign_reviewed": 39,
+    "benign_escalated": 9,
+    "benign_reviewed": 34,
     "scenarios": 30,
 }
 NOT_MET = pytest.mark.xfail(reason="issue 13 goal not met yet: see docs/CLINICAL.md", strict=False)
