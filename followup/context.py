@@ -51,7 +51,9 @@ class _ConText:
             categories = {m.category for m in outside}
             if "NEGATED_EXISTENCE" in categories and not _negative_in_itself(doc, match, outside):
                 statuses.append("negated")
-            elif _lends_its_negation(span, spans, graph_modifiers):
+            elif match.concept not in PLAIN_CONCEPTS and _lends_its_negation(span, spans, graph_modifiers):
+                # (an acknowledgement whose "normal" negates the finding it names is that denial,
+                # and stays an acknowledgement: "bladder and bowels normal")
                 statuses.append("negated")
             elif categories & {"HYPOTHETICAL", "HISTORICAL"} or (
                 "FAMILY" in categories
