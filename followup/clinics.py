@@ -25,6 +25,33 @@ def check_email(field: str, value: str | None, problems: list[str]) -> str | Non
     return value
 
 
+def check_webhook(url: str | None, fmt: str | None, problems: list[str]) -> str | None:
+    """An https URL (http only to this machine, for testing); the body format standard or slack."""
+    from urllib.parse import urlparse
+
+    from .events import FORMATS
+
+    if fmt is not None and fmt not in FORMATS:
+        problems.append(f"alert-webhook-format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    if url is None or not url.strip():
+        return None
+    url = url.strip()
+    parsed = urlparse(url)
+    loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
+    try:
+        parsed.port  # noqa: B018  (urlparse checks the port only when asked)
+    except ValueError:
+        problems.append(f"alert-webhook: the port is not a number in {url!r}")
+        return url
+    if (
+        len(url) > 2048
+        or not parsed.hostname
+        or not (parsed.scheme == "https" or (parsed.scheme == "http" and loopback))
+    ):
+        problems.append(f"alert-webhook: {url!r} is not an https URL (http only to 127.0.0.1 or localhost)")
+    return url
+
+
 def add_clinic(
     session: Session,
     now: datetime,
@@ -35,6 +62,8 @@ def add_clinic(
     email: str | None = None,
     alert_email: str | None = None,
     alert_phone: str | None = None,
+    alert_webhook: str | None = None,
+    alert_webhook_format: str = "standard",
     quiet_start: str = "08:00",
     quiet_end: str = "21:00",
     emergency_number: str = "911",
@@ -51,6 +80,7 @@ def add_clinic(
             alert_phone = parse_phone(alert_phone)
         except ValueError as exc:
             problems.append(f"alert-phone: {exc}")
+    alert_webhook = check_webhook(alert_webhook, alert_webhook_format, problems)
     email = check_email("email", email, problems)
     alert_email = check_email("alert-email", alert_email, problems)
     try:
@@ -79,6 +109,8 @@ def add_clinic(
         email=email,
         alert_email=alert_email,
         alert_phone=alert_phone,
+        alert_webhook=alert_webhook,
+        alert_webhook_format=alert_webhook_format,
         timezone=timezone,
         quiet_start=format_hhmm(parse_hhmm(quiet_start)),
         quiet_end=format_hhmm(parse_hhmm(quiet_end)),
@@ -110,6 +142,8 @@ def clinic_json(c: Clinic) -> dict:
         "email": c.email,
         "alert_email": c.alert_email,
         "alert_phone": c.alert_phone,
+        "alert_webhook": c.alert_webhook,
+        "alert_webhook_format": c.alert_webhook_format,
         "timezone": c.timezone,
         "quiet_start": c.quiet_start,
         "quiet_end": c.quiet_end,

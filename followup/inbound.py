@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, insert, or_, select
 from sqlmodel import Session
 
-from . import audit, consent, escalation, outbox, replies, rules
+from . import audit, consent, escalation, events, outbox, replies, rules
 from .localtime import zone
 from .messages import render
 from .models import Clinic, Enrolment, Message, Patient, Reading
@@ -433,6 +433,7 @@ def apply_status(session: Session, sid: str, status: str, error: str | None, now
     """A status callback (the webhook's, or one spooled while the database was away): the message's
     status moves forward; a 21610 opts its patient out."""
     message = outbox.apply_status(session, sid, status, error, now)
+    events.callback_failed(session, message, now)
     if message is not None and error == "21610" and message.patient_id:
         consent.opt_out(
             session,

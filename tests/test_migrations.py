@@ -24,10 +24,11 @@ def test_0008_downgrades_and_upgrades_again_keeping_the_outbox(db_url):
         db.dispose(db_url)
         return {c["name"] for c in inspect(engine_for(db_url)).get_columns("message")}
 
+    head = migrate.current(db_url)
     assert "lease_token" in columns()
     command.downgrade(migrate.alembic_config(db_url), "0007")
     assert "lease_token" not in columns() and migrate.current(db_url) == "0007"
     migrate.upgrade(db_url)
-    assert "lease_token" in columns() and migrate.current(db_url) == "0008"
+    assert "lease_token" in columns() and migrate.current(db_url) == head
     with engine_for(db_url).connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
