@@ -73,6 +73,7 @@ class Doc:
         self.clause = self._clauses()
         self.excluded: set[int] = set()  # words of an idiom a concept ignores ("fell asleep"): read
         self.idioms: dict[str, set[int]] | None = None
+        self.skippable = not lexicon.skippable.isdisjoint(words)  # most replies have no such adverb
 
     def _clauses(self) -> list[int]:
         clause, out = 0, []
@@ -258,9 +259,7 @@ def _group_hits(doc: Doc, group, where: dict[str, list[int]]) -> list[tuple[int,
                 doc.clause[j] == doc.clause[i] and term.key in doc.keys[j] for term, j in zip(alt, span)
             ):
                 spans.append(span)
-            elif not doc.lexicon.skippable.isdisjoint(doc.words[i + 1 : i + len(alt)]) and (
-                loose := _loose_phrase(doc, alt, i)
-            ):
+            elif doc.skippable and (loose := _loose_phrase(doc, alt, i)):
                 spans.append(loose)
     return sorted(spans, key=lambda span: -len(span))  # "shoulder blades" before "shoulder"
 
