@@ -245,10 +245,11 @@ LABELS = [
 def evaluate(part: str) -> tuple[Figures, list[Outcome], list[tuple[dict, list[Outcome]]]]:
     # train.jsonl and train3.jsonl were written later, by more writers, for tuning only: never held
     # out. fresh.jsonl came last, from one more writer, and was run once, after the reader was done:
-    # a second held-out set ("fresh"), with no scenarios.
+    # a second held-out set ("fresh"), with no scenarios. fresh2.jsonl, from an eighth writer, was run
+    # once at the end of the second tuning round, in the same way.
     singles = [i for name in TRAINING for i in load(name) if i["part"] == part]
-    if part == "fresh":
-        singles = load("fresh.jsonl")
+    if part in ("fresh", "fresh2"):
+        singles = load(f"{part}.jsonl")
     scenarios = [s for s in load("scenarios.jsonl") if s["part"] == part]
     with tempfile.TemporaryDirectory(prefix="followup-triage-") as directory:
         harness = Harness(directory)
@@ -333,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         print_failures(singles, scenarios)
         print_table({"dev": figs})
         return 0
-    results = {part: evaluate(part)[0] for part in ("dev", "heldout", "fresh")}
+    results = {part: evaluate(part)[0] for part in ("dev", "heldout", "fresh", "fresh2")}
     missed = misses(results["heldout"])
     if args.json:
         print(
