@@ -34,10 +34,12 @@ TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; ec
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_JOBS) $(PYTEST_ARGS)
 
-# ruff (lint and format, settings in pyproject.toml). `ruff format .` fixes the formatting.
+# ruff (lint and format) and mypy (strict on followup/), settings in pyproject.toml.
+# `ruff format .` fixes the formatting.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The triage corpus (tests/triage/) through the real inbound handler: both halves' figures (docs/CLINICAL.md).
 triage-eval: $(STAMP)

@@ -25,7 +25,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(ROOT / "tests"))
 import pg  # noqa: E402
 
-from followup import migrate, outbox  # noqa: E402
+from followup import migrate, outbox, planner  # noqa: E402
 from followup.db import engine_for, session_scope  # noqa: E402
 
 NOW = datetime(2027, 3, 1, 5, 0, tzinfo=UTC)
@@ -79,7 +79,7 @@ def main() -> None:
     try:
         seed_patients(url, args.patients, NOW, start=NOW.date(), weeks=2)
         with session_scope(engine_for(url)) as session:
-            planned = outbox.plan(session, NOW)
+            planned = planner.plan(session, NOW)
         analyse(url)
         print(f"machine: {machine()}\n{args.db}: {args.patients} patients, {planned} messages pending")
         for round_ in (1, 2):  # twice each, alternating, so drift on a shared machine shows

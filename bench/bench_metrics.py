@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, select, update
 sys.path.insert(0, str(ROOT / "tests"))
 import pg  # noqa: E402
 
-from followup import metrics, migrate, outbox  # noqa: E402
+from followup import metrics, migrate, planner  # noqa: E402
 from followup.db import engine_for, session_scope  # noqa: E402
 from followup.models import Escalation, Message  # noqa: E402
 
@@ -36,7 +36,7 @@ def fill(url: str, patients: int) -> int:
     for day in range(8):
         at = start + timedelta(days=day)
         with session_scope(engine) as session:
-            outbox.plan(session, at, horizon=timedelta(days=1) if day < 7 else timedelta(hours=48))
+            planner.plan(session, at, horizon=timedelta(days=1) if day < 7 else timedelta(hours=48))
         if day < 7:
             m = Message.__table__.c
             with session_scope(engine) as session:

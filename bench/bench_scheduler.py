@@ -23,7 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler  # noqa: E402
 from seed import seed_patients  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
-from followup import outbox, service  # noqa: E402
+from followup import planner, service  # noqa: E402
 from followup.channels.fake import FakeChannel  # noqa: E402
 from followup.db import dispose, engine_for, session_scope  # noqa: E402
 from followup.models import Message  # noqa: E402
@@ -73,11 +73,11 @@ def plan_rate(patients: int) -> tuple[float, int, float]:
     seed_patients(url, patients, NOW)
     start = time.perf_counter()
     with session_scope(engine_for(url)) as session:
-        written = outbox.plan(session, NOW)
+        written = planner.plan(session, NOW)
     seconds = time.perf_counter() - start
     start = time.perf_counter()
     with session_scope(engine_for(url)) as session:
-        again = outbox.plan(session, NOW + timedelta(minutes=1))
+        again = planner.plan(session, NOW + timedelta(minutes=1))
     replan = time.perf_counter() - start
     assert again == 0
     dispose(url)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert
-from sqlmodel import Session
+from sqlalchemy import insert, update
+from sqlmodel import Session, col
 
-from .models import AuditEvent
+from .models import AuditEvent, table_of
 from .prepared import Prepared
 
 
@@ -20,7 +21,7 @@ def record(
     *,
     patient_id: int | None = None,
     clinic_id: int | None = None,
-    **detail,
+    **detail: Any,
 ) -> None:
     # Prepared: audit rows are written on hot paths (every inbound SMS), and a SQLModel object would
     # be validated by pydantic for nothing.
@@ -36,5 +37,10 @@ def record(
 
 
 _INSERT = Prepared(
-    insert(AuditEvent.__table__), keys=("at", "actor", "action", "patient_id", "clinic_id", "detail")
+    insert(table_of(AuditEvent)), keys=("at", "actor", "action", "patient_id", "clinic_id", "detail")
 )
+
+
+def forget(session: Session, patient_id: int) -> None:
+    """Erasure: the patient's events keep who did what and when, without their details."""
+    session.execute(update(AuditEvent).where(col(AuditEvent.patient_id) == patient_id).values(detail=""))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from urllib.parse import urlparse
 
 from sqlmodel import Session, select
 
 from . import audit, segments
 from .errors import BadInput, NotFound
+from .events import FORMATS
 from .localtime import LEGACY_ZONE, format_hhmm, parse_hhmm, zone
 from .models import Clinic
 from .phones import parse_phone
@@ -27,10 +29,6 @@ def check_email(field: str, value: str | None, problems: list[str]) -> str | Non
 
 def check_webhook(url: str | None, fmt: str | None, problems: list[str]) -> str | None:
     """An https URL (http only to this machine, for testing); the body format standard or slack."""
-    from urllib.parse import urlparse
-
-    from .events import FORMATS
-
     if fmt is not None and fmt not in FORMATS:
         problems.append(f"alert-webhook-format: {fmt!r} is not one of {', '.join(FORMATS)}")
     if url is None or not url.strip():

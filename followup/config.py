@@ -5,6 +5,8 @@ Any setting may instead be given as NAME_FILE, the path of a file holding it (fo
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import os
 import re
@@ -15,6 +17,7 @@ from email.utils import getaddresses
 from pathlib import Path
 from urllib.parse import urlparse
 
+from .clock import parse_instant
 from .errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///followup.db"
@@ -196,9 +199,6 @@ class Settings:
 
 def _webhook_secret(text: str | None) -> str | None:
     """Standard Webhooks: `whsec_` and the base64 of 24 to 64 random bytes."""
-    import base64
-    import binascii
-
     if text is None:
         return None
     problem = "FOLLOWUP_WEBHOOK_SECRET must be whsec_ followed by the base64 of 24 to 64 random bytes"
@@ -243,8 +243,6 @@ def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
 
     now = overrides.get("now") or g("FOLLOWUP_NOW")
     if now:
-        from .clock import parse_instant
-
         try:
             parse_instant(now)
         except ValueError as exc:

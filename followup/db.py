@@ -12,47 +12,15 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, date, datetime
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from .errors import FollowupError
-
-
-def _sqlite_value(value):
-    """What SQLAlchemy would store in SQLite for this value (models.UTCDateTime, Date, Boolean)."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return int(value)
-    return value
-
-
-def driver_value(dialect: str):
-    """A converter for values passed straight to the driver (bulk paths that bypass SQLAlchemy types).
-
-    Memoised per converter: bulk rows repeat the same instants and dates many times over.
-    """
-    if dialect != "sqlite":
-        return lambda value: value
-    memo: dict = {}
-
-    def convert(value):
-        if value is None or type(value) in (int, str):
-            return value
-        try:
-            return memo[value]
-        except KeyError:
-            memo[value] = converted = _sqlite_value(value)
-            return converted
-
-    return convert
 
 
 def _prepare_sqlite_file(url: str) -> None:
@@ -166,6 +134,8 @@ class Cutter:
         _shut(connection)  # cut already: the next statement fails instead of waiting
 
     def cut(self) -> None:
+        # psycopg is imported only where a PostgreSQL connection exists: a tenth of a second that every
+        # SQLite command would pay at start-up otherwise. (No cycle.)
         import psycopg
 
         with self._lock:
@@ -192,7 +162,7 @@ _cuttable_class = None
 def _cuttable_connect(_dialect, _record, cargs, cparams):
     global _cuttable_class
     if _cuttable_class is None:
-        import psycopg
+        import psycopg  # PostgreSQL only: see Cutter.cut
 
         class CuttableConnection(psycopg.Connection):
             def cursor(self, *args, **kwargs):  # every statement SQLAlchemy and prepared.py run comes here
@@ -271,8 +241,6 @@ def checkpoint_truncate(engine: Engine, wait: float = 30.0, attempt: float = 0.2
     log cannot be reset under it. Each attempt waits at most `attempt` seconds (it holds the write lock
     meanwhile, so writers elsewhere are held up no longer than that); attempts repeat for `wait` seconds.
     """
-    import time
-
     if engine.dialect.name != "sqlite" or make_url(str(engine.url)).database in (None, "", ":memory:"):
         return True
     deadline = time.monotonic() + wait

@@ -25,10 +25,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Engine, Row
+from sqlmodel import Session
 
-from . import audit, events, outbox
+from . import events, outbox, patients, tracking
 from .channels.base import Channel, DeliveryError, Outgoing
 from .db import session_scope
 from .localtime import in_window, next_window_open, parse_hhmm, zone
@@ -46,8 +47,8 @@ LEASE = timedelta(seconds=120)
 RECORD_MAX = 200
 RECORD_SECONDS = 0.5
 # A channel that sends one message at a time with no pacing (console, fakes: no network) fences this
-# many rows in one statement before sending them, instead of one statement per send, which cost a
-# sixth of `simulate`. A worker frozen among them may send that many again.
+# many rows in one statement before sending them, instead of one statement per send (docs/PERFORMANCE.md).
+# A worker frozen among them may send that many again.
 FENCE_GROUP = 16
 # A retry that back-off would put past the deadline is moved to this long before it: a last chance.
 LAST_CALL = timedelta(minutes=1)
@@ -94,7 +95,8 @@ class _Job:
     claimed: outbox.Claimed
     outgoing: Outgoing | None = None
     outcome: dict | None = None
-    consequence: tuple[str, int] | None = None  # ("opted_out" | "unusable", patient_id)
+    # ("opted_out" | "unusable", patient_id, the provider's word for it): patients.carrier_refused
+    consequence: tuple[str, int, str] | None = None
     quiet: tuple | None = None  # (zone, window start, window end) when it respects quiet hours
 
 
@@ -103,7 +105,7 @@ _PATIENTS, _CLINICS = Patient.__table__, Clinic.__table__
 
 def _recipients(session, claimed: list[outbox.Claimed]) -> dict[int, tuple[Row | None, Row | None]]:
     """Read-only rows of each claimed message's patient and clinic (None when there is none).
-    Core rows, not ORM objects: loading entities was a fifth of a dispatch run."""
+    Core rows, not ORM objects, which cost more than the send on a fake channel (docs/PERFORMANCE.md)."""
     patient_ids = {c.patient_id for c in claimed if c.patient_id}
     clinic_ids = {c.clinic_id for c in claimed if c.clinic_id}
     connection = session.connection()
@@ -256,7 +258,7 @@ def _send(
         now = clock()
         reason = f"{exc.code}: {exc.reason}" if exc.code else exc.reason
         if exc.consequence and c.patient_id:
-            job.consequence = (exc.consequence, c.patient_id)
+            job.consequence = (exc.consequence, c.patient_id, exc.evidence or reason)
             blocked[c.patient_id] = exc.consequence
         if exc.permanent:
             job.outcome = {**base, "status": "failed", "error": reason, "updated_at": now}
@@ -291,33 +293,14 @@ def _send(
     }
 
 
-def _apply_consequences(session, jobs: list[_Job], now: datetime) -> None:
+def _apply_consequences(session: Session, jobs: list[_Job], now: datetime) -> None:
     for job in jobs:
         if job.claimed.kind == "escalation" and job.outcome and job.outcome["status"] == "failed":
-            from . import tracking
-            from .models import Message
-
             code = (job.outcome.get("error") or "").split(":")[0]
-            tracking.realert_undelivered(session, session.get(Message, job.claimed.id), code, now)
-        if not job.consequence:
-            continue
-        what, patient_id = job.consequence
-        if what == "opted_out":
-            from .consent import opt_out
-
-            opt_out(session, patient_id, now, method="carrier", evidence="Twilio 21610", confirm=False)
-        elif what == "unusable":
-            session.execute(
-                update(Patient).where(Patient.id == patient_id).values(phone_unusable=True, updated_at=now)
-            )
-            audit.record(
-                session,
-                now,
-                "dispatch",
-                "patient.phone_unusable",
-                patient_id=patient_id,
-                error=job.outcome.get("error") if job.outcome else None,
-            )
+            tracking.realert_undelivered(session, outbox.get(session, job.claimed.id), code, now)
+        if job.consequence:
+            what, patient_id, evidence = job.consequence
+            patients.carrier_refused(session, patient_id, what, now, evidence)
 
 
 def _tally(report: Report, jobs: list[_Job]) -> None:

@@ -1,6 +1,5 @@
-"""Enrolment: validate one patient or a whole CSV (every problem, with its row), then create them.
-
-Nothing is written until every row is valid, so a bad CSV changes nothing.
+"""Enrolment: validate one patient or a whole CSV (every problem, with its row), then create them
+(patients.create). Nothing is written until every row is valid, so a bad CSV changes nothing.
 """
 
 from __future__ import annotations
@@ -14,12 +13,12 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from . import audit, outbox
+from . import patients
 from .clinics import check_email
-from .errors import BadInput, NotFound
+from .errors import BadInput
 from .localtime import LEGACY_ZONE, format_hhmm, in_window, local_to_utc, parse_hhmm, zone
 from .messages import LANGUAGES
-from .models import Clinic, Consent, Enrolment, Patient
+from .models import Clinic, Patient
 from .phones import parse_phone, region_of
 from .programs import all_programs
 
@@ -41,7 +40,6 @@ FIELDS = (
 REQUIRED = ("name", "phone", "timezone", "consent")
 CHANNELS = ("sms", "email", "both")
 CONSENT_YES = ("yes", "true", "1", "y")
-CONSENT_WORDING = "enrol-v1"  # the consent wording the clinic read out; bump when it changes
 MAX_NAME = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -256,53 +254,22 @@ def enrol(
 def _create(
     session: Session, clinic: Clinic, items: list[NewPatient], now: datetime, method: str
 ) -> list[Patient]:
-    patients = [
-        Patient(
-            clinic_id=clinic.id,
-            name=i.name,
-            phone=i.phone,
-            email=i.email,
-            timezone=i.timezone,
-            language=i.language,
-            channel=i.channel,
-            status="active",
-            created_at=now,
-            updated_at=now,
+    people = [
+        (
+            patients.Person(i.name, i.phone, i.email, i.timezone, i.language, i.channel),
+            patients.Programme(
+                program=i.program,
+                start_date=i.start,
+                weeks=i.weeks,
+                reminder_times=",".join(format_hhmm(t) for t in i.reminder_times),
+                checkin_time=format_hhmm(i.checkin_time),
+                checkin_every_days=i.checkin_every_days,
+                ends_at=programme_end(i.start, i.weeks, i.timezone),
+            ),
         )
         for i in items
     ]
-    session.add_all(patients)
-    session.flush()
-    enrolments = []
-    for patient, item in zip(patients, items):
-        enrolment = Enrolment(
-            patient_id=patient.id,
-            program=item.program,
-            start_date=item.start,
-            weeks=item.weeks,
-            reminder_times=",".join(format_hhmm(t) for t in item.reminder_times),
-            checkin_time=format_hhmm(item.checkin_time),
-            checkin_every_days=item.checkin_every_days,
-            created_at=now,
-            ends_at=programme_end(item.start, item.weeks, item.timezone),
-        )
-        enrolments.append(enrolment)
-        session.add(enrolment)
-        session.add(
-            Consent(
-                patient_id=patient.id,
-                action="granted",
-                method=method,
-                wording_version=CONSENT_WORDING,
-                evidence="--consent" if method == "cli" else "consent column",
-                at=now,
-            )
-        )
-        audit.record(session, now, method, "patient.enrol", patient_id=patient.id, clinic_id=clinic.id)
-    session.flush()
-    outbox.queue_confirmations(session, clinic, list(zip(patients, enrolments)), now)
-    outbox.plan(session, now, enrolment_ids=[e.id for e in enrolments])
-    return patients
+    return [patient for patient, _ in patients.create(session, clinic, people, now, method)]
 
 
 def read_csv(path: str) -> list[tuple[str, dict[str, str]]]:
@@ -342,90 +309,3 @@ def read_csv(path: str) -> list[tuple[str, dict[str, str]]]:
     if not rows:
         raise BadInput(f"csv: {path} has a header but no patients")
     return rows
-
-
-def get_patient(session: Session, patient_id: int) -> Patient:
-    patient = session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound(f"patient: no patient with id {patient_id}")
-    return patient
-
-
-def enrolment_of(session: Session, patient_id: int) -> Enrolment:
-    return session.exec(select(Enrolment).where(Enrolment.patient_id == patient_id)).one()
-
-
-def _transition(
-    session: Session,
-    patient_id: int,
-    now: datetime,
-    allowed: tuple[str, ...],
-    target: str,
-    actor: str,
-    reason: str | None,
-) -> Patient:
-    patient = get_patient(session, patient_id)
-    if patient.status == target:
-        return patient
-    if patient.status not in allowed:
-        raise BadInput(
-            f"patient {patient_id} is {patient.status}; cannot make it {target}"
-            + (
-                " (only the patient can opt back in, by replying START)"
-                if patient.status == "opted_out"
-                else ""
-            )
-        )
-    previous = patient.status
-    patient.status, patient.status_reason, patient.updated_at = target, reason, now
-    session.add(patient)
-    audit.record(
-        session,
-        now,
-        actor,
-        f"patient.{target}",
-        patient_id=patient.id,
-        clinic_id=patient.clinic_id,
-        previous=previous,
-        reason=reason,
-    )
-    return patient
-
-
-def pause(
-    session: Session, patient_id: int, now: datetime, reason: str | None = None, actor: str = "cli"
-) -> Patient:
-    patient = _transition(session, patient_id, now, ("active",), "paused", actor, reason)
-    outbox.cancel_pending(session, patient.id, now, "patient paused", kinds=outbox.SCHEDULED_KINDS)
-    return patient
-
-
-def resume(
-    session: Session, patient_id: int, now: datetime, reason: str | None = None, actor: str = "cli"
-) -> Patient:
-    """Resume a paused patient, or release exercise reminders held after an escalation."""
-    enrolment = enrolment_of(session, patient_id)
-    held = enrolment.reminders_held
-    if get_patient(session, patient_id).status == "active" and not held:
-        raise BadInput(f"patient {patient_id} is active and nothing is held; nothing to resume")
-    patient = _transition(session, patient_id, now, ("paused",), "active", actor, reason)
-    if held:
-        enrolment.reminders_held = False
-        session.add(enrolment)
-        audit.record(session, now, actor, "patient.reminders_released", patient_id=patient.id, reason=reason)
-    session.flush()
-    outbox.replan(session, patient.id, now)
-    return patient
-
-
-def unenroll(
-    session: Session, patient_id: int, now: datetime, reason: str | None = None, actor: str = "cli"
-) -> Patient:
-    patient = _transition(
-        session, patient_id, now, ("active", "paused", "opted_out", "completed"), "unenrolled", actor, reason
-    )
-    enrolment = enrolment_of(session, patient.id)
-    enrolment.ended_at = now
-    session.add(enrolment)
-    outbox.cancel_pending(session, patient.id, now, "patient unenrolled", kinds=outbox.PATIENT_KINDS)
-    return patient

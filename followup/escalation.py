@@ -1,18 +1,20 @@
-"""Applying rule decisions: record the escalation, alert the clinic through the outbox, hold exercise
-reminders on emergency/urgent, acknowledge, and re-alert once when nobody acknowledges in time."""
+"""Escalations, the one door: record the escalation, alert the clinic through the outbox, hold exercise
+reminders on emergency/urgent, acknowledge, and re-alert once when nobody acknowledges in time.
+The only module that writes the `escalation` table. Whoever decided (inbound replies, the R1 time
+rule), the patient and clinic come as read-only rows (models.PatientRow, ClinicRow)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from . import audit, events, outbox
+from . import audit, events, outbox, patients
 from .errors import BadInput, NotFound
 from .messages import render
-from .models import Clinic, Enrolment, Escalation, Patient
-from .rules import Decision, rules_for_program
+from .models import Clinic, ClinicRow, Enrolment, Escalation, Patient, PatientRow, table_of
+from .rules import REASONS, Decision, rules_for_program
 
 PATIENT_TEMPLATES = {
     "emergency": "escalation_emergency",
@@ -23,7 +25,7 @@ IMMEDIATE = ("emergency", "urgent")
 REVIEW_RULE = "REVIEW"  # a reply nobody could read, queued for a person
 
 
-def clinic_context(clinic: Clinic) -> dict:
+def clinic_context(clinic: ClinicRow) -> dict[str, str | None]:
     return {
         "name": clinic.name,
         "sms_name": clinic.sms_name,
@@ -32,7 +34,7 @@ def clinic_context(clinic: Clinic) -> dict:
     }
 
 
-def patient_text(decision: Decision, patient: Patient, clinic: Clinic) -> str:
+def patient_text(decision: Decision, patient: PatientRow, clinic: ClinicRow) -> str:
     return render(
         PATIENT_TEMPLATES[decision.tier],
         "sms",
@@ -42,7 +44,7 @@ def patient_text(decision: Decision, patient: Patient, clinic: Clinic) -> str:
     ).body
 
 
-_E = Escalation.__table__.c
+_E = table_of(Escalation).c
 _RECENT_OPEN = select(_E.rule, _E.created_at).where(
     _E.patient_id == bindparam("patient"), _E.acknowledged_at.is_(None), _E.created_at > bindparam("since")
 )
@@ -61,8 +63,8 @@ def recent_open(session: Session, patient_id: int, now: datetime, dedupe_days: i
 
 def record(
     session: Session,
-    patient: Patient,
-    clinic: Clinic,
+    patient: PatientRow,
+    clinic: ClinicRow,
     decision: Decision,
     now: datetime,
     *,
@@ -91,22 +93,16 @@ def record(
         tier=decision.tier,
     )
     if decision.tier in IMMEDIATE:
-        hold_reminders(session, patient, now)
+        patients.hold_reminders(session, patient.id, now)
     alert_clinic(session, patient, clinic, escalation, now, reply=reply)
     events.escalation_opened(session, clinic, escalation, now)
     return escalation
 
 
-def hold_reminders(session: Session, patient: Patient, now: datetime) -> None:
-    """Exercise reminders stop (check-ins go on) until a clinician runs `followup resume`."""
-    session.execute(update(Enrolment).where(Enrolment.patient_id == patient.id).values(reminders_held=True))
-    outbox.cancel_pending(session, patient.id, now, "reminders held after an escalation", kinds=("reminder",))
-
-
 def alert_clinic(
     session: Session,
-    patient: Patient,
-    clinic: Clinic,
+    patient: PatientRow,
+    clinic: ClinicRow,
     escalation: Escalation,
     now: datetime,
     *,
@@ -202,15 +198,15 @@ def acknowledge(session: Session, escalation_id: int, by: str, note: str | None,
 def realert_unacknowledged(session: Session, now: datetime) -> int:
     """Alerts nobody acknowledged within their tier's window are re-sent once to the alert phone."""
     rows = session.execute(
-        select(Escalation, Patient, Clinic, Enrolment.program)
-        .join(Patient, Patient.id == Escalation.patient_id)
-        .join(Clinic, Clinic.id == Patient.clinic_id)
-        .join(Enrolment, Enrolment.patient_id == Patient.id)
+        select(Escalation, Patient, Clinic, col(Enrolment.program))
+        .join(Patient, col(Patient.id) == Escalation.patient_id)
+        .join(Clinic, col(Clinic.id) == Patient.clinic_id)
+        .join(Enrolment, col(Enrolment.patient_id) == Patient.id)
         .where(
-            Escalation.acknowledged_at.is_(None),
-            Escalation.realerted_at.is_(None),
-            Escalation.tier.in_(("emergency", "urgent", "soon")),
-            Escalation.created_at > now - timedelta(days=7),
+            col(Escalation.acknowledged_at).is_(None),
+            col(Escalation.realerted_at).is_(None),
+            col(Escalation.tier).in_(("emergency", "urgent", "soon")),
+            col(Escalation.created_at) > now - timedelta(days=7),
         )
     ).all()
     count = 0
@@ -221,6 +217,19 @@ def realert_unacknowledged(session: Session, now: datetime) -> int:
         escalation.realerted_at = now
         session.add(escalation)
         if clinic.alert_phone:
-            alert_clinic(session, patient, clinic, escalation, now, again=True)
+            alert_clinic(session, PatientRow.of(patient), ClinicRow.of(clinic), escalation, now, again=True)
         count += 1
     return count
+
+
+def forget(session: Session, patient_id: int) -> None:
+    """Erasure: a reason quotes readings ("persistent pain: 6/10 on 2026-12-03, ..."); keep the rule's
+    own words, and no note. The rows stay (rule, tier, times: no patient text)."""
+    for escalation_id, rule in session.execute(
+        select(col(Escalation.id), col(Escalation.rule)).where(col(Escalation.patient_id) == patient_id)
+    ).all():
+        session.execute(
+            update(Escalation)
+            .where(col(Escalation.id) == escalation_id)
+            .values(note=None, reason=REASONS.get(rule, "reason deleted with the patient's data"))
+        )

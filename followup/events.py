@@ -22,7 +22,8 @@ from sqlmodel import Session
 
 from . import outbox
 from .localtime import to_utc_z
-from .models import Clinic, Escalation, Message, Patient
+from .metrics import error_code
+from .models import Clinic, ClinicRow, Escalation, Message, Patient
 
 KIND, CHANNEL = "event", "webhook"
 FORMATS = ("standard", "slack")
@@ -31,7 +32,9 @@ FORMATS = ("standard", "slack")
 DEADLINE = timedelta(days=3)
 
 
-def escalation_opened(session: Session, clinic: Clinic, escalation: Escalation, now: datetime) -> None:
+def escalation_opened(
+    session: Session, clinic: Clinic | ClinicRow, escalation: Escalation, now: datetime
+) -> None:
     _emit(session, clinic, "escalation.opened", now, _escalation(escalation), f"{escalation.id}")
 
 
@@ -96,8 +99,6 @@ def message_failed(
     clinic = session.get(Clinic, clinic_id)
     if clinic is None:
         return
-    from .metrics import error_code
-
     data = {
         "message_id": message_id,
         "patient_id": patient_id,
@@ -122,7 +123,7 @@ def body(event_type: str, timestamp: datetime, data: dict[str, Any], fmt: str) -
 
 def _emit(
     session: Session,
-    clinic: Clinic,
+    clinic: Clinic | ClinicRow,
     event_type: str,
     now: datetime,
     data: dict[str, Any],

@@ -30,11 +30,11 @@ from typing import Any
 from sqlmodel import Session
 
 from .clinics import get_clinic
-from .enrolment import enrolment_of, get_patient
 from .localtime import to_utc_z
 from .models import Clinic, Enrolment, Escalation
+from .patients import FORGOTTEN, enrolment_of, get_patient
 from .programs import get_program
-from .records import FORGOTTEN, export
+from .records import export
 from .views import list_escalations
 
 JSON = dict[str, Any]  # a FHIR resource or element as plain JSON

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from . import consent, escalation, optout, replies, rules
+from . import escalation, optout, patients, replies, rules
 from .messages import render
 from .models import Escalation
 from .programs import get_program
@@ -73,13 +73,13 @@ def answer(
     method = f"twilio:{kind}" if opt_out_type and kind else "sms"
     evidence = word or body.strip()[:60]
     if kind == "STOP":
-        changed = consent.opt_out(session, patient.id, now, method=method, evidence=evidence, confirm=False)
+        changed = patients.opt_out(session, patient.id, now, method=method, evidence=evidence, confirm=False)
         result.action = "opted_out" if changed else "already opted out"
         if not changed or twilio_answered:
             return None, "optout"  # never a second confirmation; Twilio's own is the one
         return render("optout", "sms", lang, **ctx).body, "optout"
     if kind == "START":
-        changed = patient.status == "opted_out" and consent.opt_in(
+        changed = patient.status == "opted_out" and patients.opt_in(
             session, patient.id, now, method=method, evidence=evidence
         )
         if not changed:
@@ -93,7 +93,9 @@ def answer(
         return None  # nothing more to stop; a red flag still reaches the clinic through the reader
     verdict = optout.classify(body)
     if verdict == optout.STOP:
-        consent.opt_out(session, patient.id, now, method="sms", evidence=f"phrase: {evidence}", confirm=False)
+        patients.opt_out(
+            session, patient.id, now, method="sms", evidence=f"phrase: {evidence}", confirm=False
+        )
         result.action = "opted_out (phrase)"
         return render("optout", "sms", lang, **ctx).body, "optout"
     if verdict == optout.AMBIGUOUS:

@@ -13,6 +13,10 @@ import json
 from datetime import datetime
 from typing import NamedTuple
 
+from . import escalation, rules
+from .escalation import clinic_context
+from .messages import render
+
 MAX_MEDIA = 10  # Twilio delivers at most 10 media per MMS
 MAX_URL = 1024
 PHOTO_REASON = "photo received"
@@ -81,12 +85,8 @@ def photo_only(session, patient, clinic, inbound, now: datetime, result) -> tupl
     has words (the reader reads them, and the media still goes to the clinic: see review_media)."""
     if inbound.body.strip():
         return None
-    from .messages import render
-
     _review(session, patient, clinic, inbound, now, result)
     result.action = PHOTO_REASON
-    from .escalation import clinic_context
-
     return render("review", "sms", patient.language, clinic=clinic_context(clinic)).body, "reply"
 
 
@@ -97,8 +97,6 @@ def review_media(session, patient, clinic, inbound, now: datetime, result) -> No
 
 
 def _review(session, patient, clinic, inbound, now, result) -> None:
-    from . import escalation, rules
-
     created = escalation.record(
         session,
         patient,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 
 from alembic import command
 
+from .db import engine_for
 from .resources import resource_dir
 
 
@@ -21,9 +23,5 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def current(url: str) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    from .db import engine_for
-
     with engine_for(url).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

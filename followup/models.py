@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Column,
@@ -11,11 +14,13 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
     text,
 )
+from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 # Stable constraint names, so Alembic batch migrations on SQLite can find them again.
@@ -27,17 +32,31 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A model's Core table, typed: SQLModel declares no `__table__` for type checkers."""
+    return model.__table__  # type: ignore[attr-defined, no-any-return]
+
+
+def stored_id(row: SQLModel) -> int:
+    """The id of a row already flushed to the database (an ORM id is None only before that)."""
+    value = getattr(row, "id", None)
+    if not isinstance(value, int):
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return value
+
+
 PATIENT_STATUSES = ("active", "paused", "opted_out", "completed", "unenrolled")
 TIERS = ("emergency", "urgent", "soon", "routine")
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC in Python; naive UTC text on SQLite (sorts correctly), timestamptz on PostgreSQL."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -45,7 +64,7 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -53,11 +72,11 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def _utc(nullable: bool = True, index: bool = False):
+def _utc(nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
-def _fk(target: str, nullable: bool = False, index: bool = True, unique: bool = False):
+def _fk(target: str, nullable: bool = False, index: bool = True, unique: bool = False) -> Any:
     return Field(
         default=None,
         sa_column=Column(
@@ -251,3 +270,57 @@ class RateLimit(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     next_free_at: float = 0.0  # Unix seconds (wall clock: rate limits are physical, not fake-clock time)
+
+
+# --- read-only rows -----------------------------------------------------------------------------------
+# What the hot paths read of a patient and their clinic: plain rows, not ORM objects (whose loading
+# and validation cost more than the rest of an inbound SMS: docs/PERFORMANCE.md). One type whoever
+# read them, so that code given "a patient" knows what it holds.
+
+
+class PatientRow(NamedTuple):
+    id: int
+    clinic_id: int
+    name: str
+    phone: str
+    email: str | None
+    timezone: str
+    language: str
+    channel: str
+    status: str
+    status_reason: str | None
+    phone_unusable: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, source: Any, prefix: str = "") -> PatientRow:
+        """From an ORM Patient, or a row whose columns are named `prefix` + the column's name."""
+        return cls._make(_getter(cls._fields, prefix)(source))
+
+
+class ClinicRow(NamedTuple):
+    id: int
+    name: str
+    phone: str
+    email: str | None
+    alert_email: str | None
+    alert_phone: str | None
+    alert_webhook: str | None
+    alert_webhook_format: str
+    timezone: str
+    quiet_start: str
+    quiet_end: str
+    emergency_number: str
+    sms_name: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, source: Any, prefix: str = "") -> ClinicRow:
+        return cls._make(_getter(cls._fields, prefix)(source))
+
+
+@lru_cache(maxsize=8)
+def _getter(fields: tuple[str, ...], prefix: str) -> attrgetter[Any]:
+    """Reads each field by its (prefixed) name, in one call: every inbound SMS builds two rows."""
+    return attrgetter(*(prefix + name for name in fields))

@@ -1,47 +1,76 @@
-"""The outbox: the database *is* the schedule.
+"""The outbox and the inbox: the only module that reads or writes the `message` table.
 
-plan()   writes every reminder/check-in due within a rolling horizon, keyed enrolment:kind:date:slot:channel,
-         so re-planning never duplicates (a cancelled row for the same key is revived instead).
+The database *is* the schedule. Rows arrive three ways: planned (planner.py, through write_planned),
+queued (confirmations, alerts, answers that could not go back inline: queue), and inbound replies
+with their inline answers (record_inbound, record_answer). Then:
+
 claim()  leases due rows to one worker (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: BEGIN IMMEDIATE),
          under the worker's name and a fresh token. An expired lease (a worker that died or stalled)
          makes the row claimable again, with a new token.
 fence()  right before each provider call: extend the lease of one row, only if it still carries this
          claim. A worker that lost its claim updates nothing and does not send.
+record() the send outcomes; apply_status() a provider's later word on delivery.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any, TypedDict
 
-from sqlalchemy import and_, bindparam, func, literal, or_, select, update
-from sqlmodel import Session
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Result
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
+from sqlmodel import Session, col
 
-from .db import driver_value, one_at_a_time
-from .localtime import parse_hhmm
-from .messages import exercise_context, render
-from .models import Clinic, Enrolment, Message, Patient
+from .models import Message, table_of
 from .prepared import Prepared
-from .programs import get_program
-from .schedule import Plan, slots
 
 SCHEDULED_KINDS = ("reminder", "checkin")
 PATIENT_KINDS = SCHEDULED_KINDS + ("confirmation", "nudge")
-HORIZON = timedelta(hours=48)
-GRACE = timedelta(hours=2)  # a scheduled message not out within this is skipped, never sent late
 UNSCHEDULED_EXPIRY = timedelta(hours=24)
-PLAN_BATCH = 1000
 
-M = Message.__table__.c
-
-
-def channels_for(patient_channel: str) -> tuple[str, ...]:
-    return ("sms", "email") if patient_channel == "both" else (patient_channel,)
+_T = table_of(Message)
+M = _T.c
 
 
-_COLUMNS = (
+class Planned(TypedDict):
+    """One scheduled reminder or check-in, as the planner writes it."""
+
+    patient_id: int
+    clinic_id: int
+    kind: str
+    channel: str
+    dedupe_key: str
+    local_date: date
+    slot: str
+    due_at: datetime
+    expires_at: datetime
+    body: str
+    subject: str | None
+
+
+_UPSERT_KEYS = (
     "patient_id",
     "clinic_id",
     "direction",
@@ -62,192 +91,48 @@ _COLUMNS = (
     "created_at",
     "updated_at",
 )
-_REVIVED = (
-    "due_at",
-    "next_attempt_at",
-    "expires_at",
-    "body",
-    "subject",
-    "local_date",
-    "slot",
-    "channel",
-    "updated_at",
-)
+# What a re-plan may change in a row it revives.
+_REVIVED = ("due_at", "next_attempt_at", "expires_at", "body", "subject", "local_date", "slot", "channel")
 
 
-@lru_cache(maxsize=4)
-def _upsert_sql(dialect: str) -> str:
-    mark = "?" if dialect == "sqlite" else "%s"
-    revive = ", ".join(f"{c} = excluded.{c}" for c in _REVIVED)
-    return (
-        f"INSERT INTO message ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))}) "
-        f"ON CONFLICT (dedupe_key) DO UPDATE SET {revive}, status = 'pending', error = NULL, attempts = 0 "
-        f"WHERE message.status = 'cancelled'"
+def _upsert_statement(dialect: str) -> Executable:
+    """Insert; on a dedupe_key clash revive a cancelled row, leave any other row alone."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_T)
+    return statement.on_conflict_do_update(
+        index_elements=[M.dedupe_key],
+        set_={
+            **{c: statement.excluded[c] for c in _REVIVED + ("updated_at",)},
+            # Constants written into the SQL, as the rest of the statement's are (prepared.py).
+            "status": literal_column("'pending'"),
+            "error": null(),
+            "attempts": literal_column("0"),
+        },
+        where=M.status == "cancelled",
     )
 
 
-def _upsert(session: Session, rows: list[dict]) -> None:
-    """Insert; on a dedupe_key clash revive a cancelled row, leave any other row alone.
-
-    The planner's hot path: one driver-level executemany with values converted once, instead of
-    SQLAlchemy's per-row type processing (which cost more than half of planning time).
-    """
-    if not rows:
-        return
-    convert = driver_value(session.get_bind().dialect.name)
-    _upsert_tuples(session, [tuple(convert(row.get(c)) for c in _COLUMNS) for row in rows])
+_UPSERT = Prepared(_upsert_statement, keys=_UPSERT_KEYS)
+_PLANNED_COMMON = {
+    "direction": "out",
+    "status": "pending",
+    "to_addr": None,
+    "attempts": 0,
+    "quiet_exempt": False,
+}
 
 
-def _upsert_tuples(session: Session, rows: list[tuple]) -> None:
-    """Rows already in _COLUMNS order with driver values."""
-    if not rows:
-        return  # an empty executemany would run the statement once, with no parameters
-    session.connection().exec_driver_sql(_upsert_sql(session.get_bind().dialect.name), rows)
-
-
-def _plan_of(row) -> Plan:
-    return Plan(
-        timezone=row.timezone,
-        start=row.start_date,
-        weeks=row.weeks,
-        reminder_times=tuple(parse_hhmm(t) for t in row.reminder_times.split(",")),
-        checkin_time=parse_hhmm(row.checkin_time),
-        checkin_every_days=row.checkin_every_days,
-        window_start=parse_hhmm(row.quiet_start),
-        window_end=parse_hhmm(row.quiet_end),
-    )
-
-
-_E, _P, _C = Enrolment.__table__.c, Patient.__table__.c, Clinic.__table__.c
-# What planning reads of an enrolment, its patient and clinic: plain rows (loading three ORM
-# entities per enrolment was a fifth of planning).
-_TO_PLAN = (
-    select(
-        _E.id,
-        _E.program,
-        _E.start_date,
-        _E.weeks,
-        _E.reminder_times,
-        _E.checkin_time,
-        _E.checkin_every_days,
-        _E.reminders_held,
-        _P.id.label("patient_id"),
-        _P.timezone,
-        _P.channel,
-        _P.language,
-        _C.id.label("clinic_id"),
-        _C.name.label("clinic_name"),
-        _C.sms_name.label("clinic_sms_name"),
-        _C.quiet_start,
-        _C.quiet_end,
-        _C.emergency_number,
-    )
-    .join_from(Enrolment.__table__, Patient.__table__, _P.id == _E.patient_id)
-    .join(Clinic.__table__, _C.id == _P.clinic_id)
-    .where(
-        _P.status == "active",
-        _E.ended_at.is_(None),
-        _E.id > bindparam("last_id"),
-        or_(_E.planned_until.is_(None), _E.planned_until < bindparam("refresh_before")),
-    )
-    .order_by(_E.id)
-    .limit(PLAN_BATCH)
-)
-
-
-def plan(
-    session: Session, now: datetime, *, horizon: timedelta = HORIZON, enrolment_ids: list[int] | None = None
-) -> int:
-    """Write the messages due in [now, now + horizon) for enrolments that need it. Returns rows written.
-
-    Each enrolment remembers how far it is planned; only those within half a horizon of running out
-    are visited, so a re-plan with nothing new is one indexed query.
-    """
-    if enrolment_ids is None and not one_at_a_time(session, "followup.plan"):
-        # Another worker is planning the same enrolments right now; waiting on its upserts gains nothing.
-        return 0
-    written = 0
-    refresh_before = now + horizon / 2
-    planned_until = now + horizon
-    bodies: dict[tuple, tuple[str, str | None]] = {}
-    c = driver_value(session.get_bind().dialect.name)
-    c_now = c(now)
-    last_id = 0
-    session.flush()  # enrolments just added in this session (enrol) are read through Core below
-    connection = session.connection()
-    while True:
-        query = _TO_PLAN if enrolment_ids is None else _TO_PLAN.where(_E.id.in_(enrolment_ids))
-        batch = connection.execute(query, {"last_id": last_id, "refresh_before": refresh_before}).all()
-        if not batch:
-            return written
-        rows: list[tuple] = []
-        for e in batch:
-            for slot in slots(_plan_of(e), now, planned_until):
-                if slot.kind == "reminder" and e.reminders_held:
-                    continue  # held after an emergency/urgent escalation until a clinician resumes
-                # The first check-in of each programme week names the emergency signs (safety-netting,
-                # CLINICAL_RULES.md); the others stay one short question.
-                safety_net = (
-                    slot.kind == "checkin"
-                    and (slot.local_date - e.start_date).days % 7 < e.checkin_every_days
-                )
-                for channel in channels_for(e.channel):
-                    key = (slot.kind, channel, e.language, e.clinic_id, e.program, safety_net)
-                    if key not in bodies:
-                        rendered = render(
-                            slot.kind,
-                            channel,
-                            e.language,
-                            safety_net=safety_net,
-                            clinic={
-                                "name": e.clinic_name,
-                                "sms_name": e.clinic_sms_name,
-                                "emergency_number": e.emergency_number,
-                            },
-                            exercises=exercise_context(get_program(e.program), e.language),
-                        )
-                        bodies[key] = (rendered.body, rendered.subject)
-                    body, subject = bodies[key]
-                    due = c(slot.due)
-                    # In _COLUMNS order.
-                    rows.append(
-                        (
-                            e.patient_id,
-                            e.clinic_id,
-                            "out",
-                            slot.kind,
-                            channel,
-                            "pending",
-                            f"{e.id}:{slot.kind}:{slot.local_date}:{slot.slot}:{channel}",
-                            c(slot.local_date),
-                            slot.slot,
-                            due,
-                            due,
-                            c(slot.due + GRACE),
-                            body,
-                            subject,
-                            None,
-                            0,
-                            c(False),
-                            c_now,
-                            c_now,
-                        )
-                    )
-        _upsert_tuples(session, rows)
-        written += len(rows)
-        connection.execute(
-            update(Enrolment.__table__)
-            .where(_E.id.in_([e.id for e in batch]))
-            .values(planned_until=planned_until)
-        )
-        last_id = batch[-1].id
+def write_planned(session: Session, rows: Sequence[Planned], now: datetime) -> None:
+    """The planner's rows, in one executemany (its hot path). Each is first due at its due_at."""
+    for row in rows:
+        row["next_attempt_at"] = row["due_at"]  # type: ignore[typeddict-unknown-key]
+    _UPSERT.run_many(session.connection(), rows, **_PLANNED_COMMON, created_at=now, updated_at=now)
 
 
 def queue(
     session: Session,
     *,
     patient_id: int | None,
-    clinic_id: int,
+    clinic_id: int | None,
     kind: str,
     channel: str,
     body: str,
@@ -259,87 +144,44 @@ def queue(
     expires_in: timedelta = UNSCHEDULED_EXPIRY,
 ) -> None:
     """Queue one unscheduled message (confirmation, escalation, alert ...) to go out as soon as allowed."""
-    _upsert(
-        session,
-        [
-            {
-                "patient_id": patient_id,
-                "clinic_id": clinic_id,
-                "direction": "out",
-                "kind": kind,
-                "channel": channel,
-                "status": "pending",
-                "dedupe_key": dedupe_key,
-                "local_date": None,
-                "slot": None,
-                "due_at": now,
-                "next_attempt_at": now,
-                "expires_at": now + expires_in,
-                "body": body,
-                "subject": subject,
-                "to_addr": to_addr,
-                "attempts": 0,
-                "quiet_exempt": quiet_exempt,
-                "created_at": now,
-                "updated_at": now,
-            }
-        ],
+    _UPSERT.run(
+        session.connection(),
+        patient_id=patient_id,
+        clinic_id=clinic_id,
+        direction="out",
+        kind=kind,
+        channel=channel,
+        status="pending",
+        dedupe_key=dedupe_key,
+        local_date=None,
+        slot=None,
+        due_at=now,
+        next_attempt_at=now,
+        expires_at=now + expires_in,
+        body=body,
+        subject=subject,
+        to_addr=to_addr,
+        attempts=0,
+        quiet_exempt=quiet_exempt,
+        created_at=now,
+        updated_at=now,
     )
-
-
-def queue_confirmations(
-    session: Session, clinic: Clinic, enrolled: list[tuple[Patient, Enrolment]], now: datetime
-) -> None:
-    for patient, enrolment in enrolled:
-        for channel in channels_for(patient.channel):
-            rendered = render(
-                "confirmation",
-                channel,
-                patient.language,
-                weeks=enrolment.weeks,
-                clinic={
-                    "name": clinic.name,
-                    "sms_name": clinic.sms_name,
-                    "emergency_number": clinic.emergency_number,
-                },
-            )
-            queue(
-                session,
-                patient_id=patient.id,
-                clinic_id=clinic.id,
-                kind="confirmation",
-                channel=channel,
-                body=rendered.body,
-                subject=rendered.subject,
-                now=now,
-                dedupe_key=f"{enrolment.id}:confirmation:{channel}",
-            )
 
 
 def cancel_pending(
     session: Session, patient_id: int, now: datetime, reason: str, kinds: tuple[str, ...] = PATIENT_KINDS
 ) -> int:
     result = session.execute(
-        update(Message.__table__)
+        update(_T)
         .where(M.patient_id == patient_id, M.direction == "out", M.status == "pending", M.kind.in_(kinds))
         .values(status="cancelled", error=reason, updated_at=now)
     )
-    return result.rowcount
-
-
-def replan(session: Session, patient_id: int, now: datetime) -> int:
-    """After a change of times, zone, channel or status: cancel what is pending and plan afresh."""
-    cancel_pending(session, patient_id, now, "re-planned", kinds=SCHEDULED_KINDS)
-    enrolment_id = session.execute(
-        select(Enrolment.id).where(Enrolment.patient_id == patient_id)
-    ).scalar_one()
-    session.execute(update(Enrolment).where(Enrolment.id == enrolment_id).values(planned_until=None))
-    return plan(session, now, enrolment_ids=[enrolment_id])
+    return _rowcount(result)
 
 
 # Every dispatch run (once a second per worker) expires, claims and records: prepared (prepared.py).
 _EXPIRE = Prepared(
-    update(Message.__table__)
+    update(_T)
     .where(
         or_(M.status == "pending", and_(M.status == "sending", M.lease_until < bindparam("now"))),
         M.expires_at < bindparam("now"),
@@ -355,6 +197,15 @@ _EXPIRE = Prepared(
         + func.coalesce(literal(" (last error: ") + M.error + literal(")"), ""),
     )
 )
+
+
+_NEXT_DUE = Prepared(select(func.min(M.next_attempt_at)).where(M.status == "pending"))
+
+
+def next_due(connection: Connection) -> datetime | None:
+    """When the earliest pending message is next due (None: nothing is pending). `followup simulate`
+    jumps its clock there."""
+    return _NEXT_DUE.scalar(connection)  # type: ignore[no-any-return]
 
 
 def expire_stale(session: Session, now: datetime) -> int:
@@ -379,17 +230,30 @@ class Claimed:
     token: str  # this claim's; fence() and record() act only while the row still carries it
 
 
+def _not_indexed(column: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """The column, in a form SQLite will not answer from an index: its documented unary `+`
+    (sqlite.org/optoverview.html, "Disqualifying WHERE Clause Terms"). PostgreSQL's planner weighs
+    the index by its statistics and does not need telling."""
+    if dialect != "sqlite":
+        return column
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
+
+
 @lru_cache(maxsize=2)
 def _claim(by_channel: bool) -> Prepared:
-    now = bindparam("now")
+    return Prepared(lambda dialect: _claim_statement(by_channel, dialect))
+
+
+def _claim_statement(by_channel: bool, dialect: str) -> Executable:
+    now: BindParameter[Any] = bindparam("now")
     due = or_(
         and_(M.status == "pending", M.next_attempt_at <= now),
         and_(M.status == "sending", M.lease_until < now),
     )
-    # The grace check is wrapped so that no planner picks the grace index for it: every pending row
-    # is within its grace, so that index reads the whole 48-hour plan to find the few rows due now.
-    # SQLite chose it once migration 0005 added one, which made every claim read ~6 rows per patient.
-    within_grace = func.coalesce(M.expires_at, M.expires_at) >= now
+    # Every pending row is within its grace, so the grace index (ix_message_grace, for expire_stale)
+    # would read the whole 48-hour plan to find the few rows due now: SQLite chose it once it existed,
+    # and every claim read ~6 rows per patient. The due and lease indexes find them directly.
+    within_grace = _not_indexed(M.expires_at, dialect) >= now
     pick = (
         select(M.id)
         .where(due, within_grace)
@@ -399,8 +263,8 @@ def _claim(by_channel: bool) -> Prepared:
     )  # PostgreSQL; SQLite has no FOR UPDATE (BEGIN IMMEDIATE instead)
     if by_channel:
         pick = pick.where(M.channel == bindparam("channel"))
-    return Prepared(
-        update(Message.__table__)
+    return (
+        update(_T)
         .where(M.id.in_(pick.scalar_subquery()))
         .values(
             status="sending",
@@ -441,11 +305,11 @@ def claim(
         channel=channel,
         token=token,
     )
-    return [Claimed(*row, token=token) for row in rows]
+    return [Claimed(**row._asdict(), token=token) for row in rows]
 
 
 _FENCE = Prepared(
-    update(Message.__table__)
+    update(_T)
     .where(
         M.id == bindparam("id"),
         M.lease_owner == bindparam("owner"),
@@ -479,7 +343,7 @@ def fence_many(
     if not claimed:
         return set()
     result = session.execute(
-        update(Message.__table__)
+        update(_T)
         .where(
             M.id.in_([c.id for c in claimed]),
             M.lease_owner == owner,
@@ -498,21 +362,23 @@ def heartbeat(session: Session, owner: str, tokens: set[str], now: datetime, lea
     if not tokens:
         return 0
     result = session.execute(
-        update(Message.__table__)
+        update(_T)
         .where(M.status == "sending", M.lease_owner == owner, M.lease_token.in_(sorted(tokens)))
         .values(lease_until=now + lease)
     )
-    return result.rowcount
+    return _rowcount(result)
 
 
-def release(session: Session, owner: str, now: datetime, keep: set[int] = frozenset()) -> int:
+def release(
+    session: Session, owner: str, now: datetime, keep: frozenset[int] | set[int] = frozenset()
+) -> int:
     """Give back rows still leased to `owner` (graceful shutdown), so another worker sends them now.
     `keep`: rows whose outcome is decided but not yet recorded (sent ones among them): never handed back."""
     where = [M.status == "sending", M.lease_owner == owner]
     if keep:
         where.append(M.id.not_in(sorted(keep)))
     result = session.execute(
-        update(Message.__table__)
+        update(_T)
         .where(*where)
         .values(
             status="pending",
@@ -523,16 +389,21 @@ def release(session: Session, owner: str, now: datetime, keep: set[int] = frozen
             updated_at=now,
         )
     )
-    return result.rowcount
+    return _rowcount(result)
 
 
-def record(session: Session, outcomes: list[dict]) -> None:
+def _rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE changed (a CursorResult's; Session.execute types it as a Result)."""
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def record(session: Session, outcomes: Sequence[Mapping[str, Any]]) -> None:
     """Write send outcomes in one round trip. Each dict: id, owner and the columns to set.
 
     Only a row still leased to this owner (and, when the outcome names it, under the same claim
     `token`) is updated: if our lease expired and another worker took the row over, its outcome wins.
     """
-    by_shape: dict[tuple, list[dict]] = {}
+    by_shape: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for outcome in outcomes:
         by_shape.setdefault(tuple(sorted(outcome)), []).append(outcome)
     for shape, group in by_shape.items():
@@ -547,36 +418,28 @@ def _record(shape: tuple[str, ...]) -> Prepared:
     where = [M.id == _bind("id"), M.lease_owner == _bind("owner"), M.status == "sending"]
     if "token" in shape:
         where.append(M.lease_token == _bind("token"))
-    return Prepared(update(Message.__table__).where(*where).values({c: _bind(c) for c in columns}))
+    return Prepared(update(_T).where(*where).values({c: _bind(c) for c in columns}))
 
 
-def _bind(name: str):
+def _bind(name: str) -> BindParameter[Any]:
     return bindparam(f"b_{name}")
 
 
-# Twilio's callback statuses, in the order a message moves through them; a callback never moves back.
-_PROGRESS = {
-    "queued": 0,
-    "accepted": 0,
-    "scheduled": 0,
-    "sending": 1,
-    "sent": 1,
-    "delivered": 2,
-    "read": 2,
-    "undelivered": 2,
-    "failed": 2,
-    "canceled": 2,
-}
-_OURS = {
-    "sent": "sent",
-    "sending": "sent",
-    "delivered": "delivered",
-    "read": "delivered",
-    "undelivered": "failed",
-    "failed": "failed",
-    "canceled": "failed",
-}
+# How far along each of our statuses is: a provider's callback moves a message forward, never back.
 _RANK = {"pending": -1, "sending": 0, "sent": 1, "delivered": 2, "failed": 2, "skipped": 2, "cancelled": 2}
+
+
+def get(session: Session, message_id: int) -> Message:
+    """One message, as an ORM row (for code that reads many of its columns)."""
+    return session.get_one(Message, message_id)
+
+
+def status_of(session: Session, provider_id: str) -> str | None:
+    """The status of the outbound message with this provider id (None: there is none)."""
+    status: str | None = session.execute(
+        select(M.status).where(M.direction == "out", M.provider_id == provider_id)
+    ).scalar_one_or_none()
+    return status
 
 
 def attach_provider_id(session: Session, message_id: int, provider_id: str, now: datetime) -> bool:
@@ -584,30 +447,184 @@ def attach_provider_id(session: Session, message_id: int, provider_id: str, now:
     row without one, and only a SID no other outbound row carries."""
     taken = select(M.id).where(M.direction == "out", M.provider_id == provider_id).exists()
     result = session.execute(
-        update(Message.__table__)
+        update(_T)
         .where(M.id == message_id, M.direction == "out", M.provider_id.is_(None), ~taken)
         .values(provider_id=provider_id, updated_at=now)
     )
-    return result.rowcount == 1
+    return _rowcount(result) == 1
 
 
 def apply_status(
-    session: Session, provider_id: str, twilio_status: str, error_code: str | None, now: datetime
+    session: Session, provider_id: str, status: str, error: str | None, now: datetime
 ) -> Message | None:
-    """A Twilio status callback: move the message forward, never back (delivered stays delivered)."""
-    message = session.execute(
-        select(Message).where(Message.direction == "out", Message.provider_id == provider_id)
+    """A provider's later word on a message it accepted (status: one of ours, sent/delivered/failed;
+    error: why, for a failure). The message moves forward, never back (delivered stays delivered).
+    Returns the message (None: no outbound message has that provider id)."""
+    message: Message | None = session.execute(
+        select(Message).where(col(Message.direction) == "out", col(Message.provider_id) == provider_id)
     ).scalar_one_or_none()
-    if message is None or twilio_status not in _OURS:
+    if message is None:
         return None
-    new = _OURS[twilio_status]
-    if _RANK.get(new, -1) <= _RANK.get(message.status, -1):
-        return message
-    message.status, message.updated_at = new, now
-    if new == "failed":
-        from .channels.twilio_sms import MEANINGS
-
-        code = int(error_code) if (error_code or "").isdigit() else None
-        message.error = f"{error_code}: {MEANINGS.get(code, twilio_status)}" if error_code else twilio_status
-    session.add(message)
+    if _RANK.get(status, -1) > _RANK.get(message.status, -1):
+        message.status, message.updated_at = status, now
+        if status == "failed":
+            message.error = error
+        session.add(message)
     return message
+
+
+# --- the inbox: replies as they arrive, and the answers given inline ----------------------------------
+
+_INBOUND_KEYS = (
+    "patient_id",
+    "clinic_id",
+    "direction",
+    "kind",
+    "channel",
+    "status",
+    "body",
+    "provider_id",
+    "from_addr",
+    "to_addr",
+    "sent_at",
+    "created_at",
+    "updated_at",
+    "attempts",
+    "quiet_exempt",
+    "media",
+)
+# Every inbound SMS runs these. The answer's id names it in the TwiML's action URL, where Twilio
+# reports its delivery (tracking.py).
+_INSERT_INBOUND = Prepared(insert(_T).returning(M.id), keys=_INBOUND_KEYS)
+_INSERT_ANSWER = Prepared(insert(_T).returning(M.id), keys=_INBOUND_KEYS + ("due_at", "in_reply_to"))
+_SEEN = Prepared(select(M.id, M.patient_id).where(M.direction == "in", M.provider_id == bindparam("sid")))
+_ANSWER_TO = Prepared(
+    select(M.body, M.id).where(M.in_reply_to == bindparam("id"), M.direction == "out").limit(1)
+)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """An inbound message already stored under this provider id (a retried webhook)."""
+
+    id: int
+    patient_id: int | None
+    answer: str | None  # what it was answered, inline
+    answer_id: int | None  # that answer's row
+
+
+def seen(session: Session, sid: str) -> Seen | None:
+    connection = session.connection()
+    row = _SEEN.first(connection, sid=sid)
+    if row is None:
+        return None
+    answer = _ANSWER_TO.first(connection, id=row.id)
+    return Seen(row.id, row.patient_id, answer.body if answer else None, answer.id if answer else None)
+
+
+def record_inbound(
+    session: Session,
+    *,
+    patient_id: int | None,
+    clinic_id: int | None,
+    body: str,
+    sid: str | None,
+    from_addr: str,
+    to_addr: str | None,
+    media: str | None = None,
+    now: datetime,
+) -> int:
+    """Store one reply as received; returns its id. `media`: an MMS's attachments (media.to_column)."""
+    return _INSERT_INBOUND.scalar(  # type: ignore[no-any-return]
+        session.connection(),
+        **_sms_row(patient_id, clinic_id, body, now),
+        direction="in",
+        kind="reply",
+        status="received",
+        provider_id=sid,
+        from_addr=from_addr,
+        to_addr=to_addr,
+        quiet_exempt=False,
+        media=media,
+    )
+
+
+def _sms_row(patient_id: int | None, clinic_id: int | None, body: str, now: datetime) -> dict[str, Any]:
+    """What a reply and its inline answer have alike: one SMS, handled at once."""
+    return dict(
+        patient_id=patient_id,
+        clinic_id=clinic_id,
+        channel="sms",
+        body=body,
+        sent_at=now,
+        created_at=now,
+        updated_at=now,
+        attempts=0,
+    )
+
+
+def record_answer(
+    session: Session,
+    *,
+    patient_id: int | None,
+    clinic_id: int | None,
+    kind: str,
+    body: str,
+    to_addr: str,
+    in_reply_to: int,
+    now: datetime,
+) -> int:
+    """The answer that went back in the webhook's own response (TwiML): sent at once, and exempt from
+    quiet hours (the patient just wrote)."""
+    return _INSERT_ANSWER.scalar(  # type: ignore[no-any-return]
+        session.connection(),
+        **_sms_row(patient_id, clinic_id, body, now),
+        direction="out",
+        kind=kind,
+        status="sent",
+        provider_id=None,
+        from_addr=None,
+        to_addr=to_addr,
+        quiet_exempt=True,
+        due_at=now,
+        in_reply_to=in_reply_to,
+        media=None,
+    )
+
+
+def last_answerable(patient: Any, now: Any) -> Any:
+    """The reminder or check-in a reply from `patient` at `now` answers (the latest one sent before
+    it), as a scalar subquery: the reading's INSERT names it in the same statement, one round trip less
+    on every reply. `patient`, `now`: the bind parameters (or values) to compare with."""
+    return (
+        select(M.id)
+        .where(
+            M.patient_id == patient,
+            M.direction == "out",
+            or_(M.kind == "checkin", M.kind == "reminder"),
+            or_(M.status == "sent", M.status == "delivered"),
+            M.sent_at <= now,
+        )
+        .order_by(M.sent_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# --- erasure --------------------------------------------------------------------------------------
+
+
+def forget(session: Session, patient_id: int) -> Counter[str]:
+    """Delete every message to or from the patient; returns how many there were by
+    direction:kind:status (the anonymised counts that are kept)."""
+    counts = Counter(
+        f"{d}:{k}:{s}"
+        for d, k, s in session.execute(
+            select(M.direction, M.kind, M.status).where(M.patient_id == patient_id)
+        )
+    )
+    session.execute(
+        update(_T).where(M.in_reply_to.is_not(None), M.patient_id == patient_id).values(in_reply_to=None)
+    )
+    session.execute(delete(_T).where(M.patient_id == patient_id))
+    return counts

@@ -1,45 +1,66 @@
-"""Statements run on the driver's own cursor: for the few that every reply and every message runs.
+"""Statements run on the driver's own cursor: the few that every reply and every message runs.
 
-SQLAlchemy's execution path (cache key, parameter and result processing, events, result objects)
-cost several times what SQLite took to run these statements: a simple indexed SELECT took 21 µs
-through Core and 2 µs on the sqlite3 cursor. A Prepared statement is still SQLAlchemy's: written
-in Core, compiled by SQLAlchemy once per dialect, its values passed through the columns' own bind
-processors and its results through their result processors, so it stores and reads exactly what
-the ORM would. It runs inside the SQLAlchemy connection's transaction, and a driver error comes out
-as SQLAlchemy's (OperationalError, IntegrityError), which is what callers catch.
+A Prepared statement is written in Core and compiled by SQLAlchemy once per dialect; each call
+skips SQLAlchemy's per-execution work (cache key, events, result objects: docs/PERFORMANCE.md has
+the figures). Its values still go through the columns' own bind processors and its results
+through their result processors, so it stores and reads exactly what the ORM would. Rows come
+back as named tuples (row.status), never to be read by position. It runs inside the SQLAlchemy
+connection's transaction, and a driver error comes out as SQLAlchemy's (OperationalError,
+IntegrityError), which is what callers catch.
 
 Not for statements whose shape varies with their values (an IN list): those stay on Core.
+The compiler attributes read here are SQLAlchemy internals: tests/test_prepared.py has a canary
+for each, and pyproject.toml pins SQLAlchemy to the minor version tested.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import literal_column
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.base import Executable
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, ClauseElement
 from sqlalchemy.sql.visitors import replacement_traverse
 
 _REQUIRED = object()
+Processor = Callable[[Any], Any]
+# A statement, or a function of the dialect's name that builds it (a dialect's own INSERT ... ON CONFLICT).
+Statement = Executable | Callable[[str], Executable]
 
 
 class _Form(NamedTuple):
     sql: str
-    binds: tuple[tuple[str, Any, Any], ...]  # (name, default or _REQUIRED, bind processor or None)
+    names: tuple[str, ...]  # the bind parameters, in the driver's order
+    defaults: dict[str, Any]  # the values of those not required
+    take: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # a call's values, in that order
+    processed: tuple[tuple[int, Processor], ...]  # (bind, bind processor) for the binds that have one
     positional: bool
-    results: tuple[tuple[int, Any], ...]  # (column, result processor) for the columns that have one
+    results: tuple[tuple[int, Processor], ...]  # (column, result processor) for the columns that have one
+    row: Any  # the named-tuple class of a fetched row (None: the statement fetches nothing)
+
+
+def _taker(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    if not names:
+        return lambda _params: ()
+    if len(names) == 1:
+        (name,) = names
+        return lambda params: (params[name],)
+    return itemgetter(*names)
 
 
 def _constants_inline(statement: Executable, dialect: Dialect) -> Executable:
     """The statement's own constants ('pending', 'out', LIMIT 1) written into its SQL, not bound.
 
     SQLite plans around a bound value that a partial index's condition names (status = ?) by
-    reading the value, and then prepares the statement again at every execution: 35 us on each
-    reading's INSERT. Written inline, the condition is plain to both databases' planners."""
+    reading the value, and then prepares the statement again at every execution. Written inline,
+    the condition is plain to both databases' planners."""
 
-    def inline(element):
+    def inline(element: Any, **_kw: Any) -> ClauseElement | None:
         if (
             isinstance(element, BindParameter)
             and not element.required
@@ -51,14 +72,25 @@ def _constants_inline(statement: Executable, dialect: Dialect) -> Executable:
                 return literal_column(render(element.value), element.type)
         return None
 
-    return replacement_traverse(statement, {}, inline)
+    inlined: Executable = replacement_traverse(statement, {}, inline)  # type: ignore[call-overload]
+    return inlined
+
+
+def _row_class(names: Sequence[str]) -> Any:
+    try:
+        return namedtuple("Row", names)
+    except ValueError:
+        raise TypeError(f"result columns need distinct names (label them): {list(names)}") from None
 
 
 class Prepared:
-    def __init__(self, statement: Executable, *, keys: tuple[str, ...] | None = None):
+    def __init__(self, statement: Statement, *, keys: tuple[str, ...] | None = None):
         """`keys`: for an INSERT or UPDATE without .values(), the columns each call supplies."""
         self.statement, self.keys = statement, keys
         self._forms: dict[str, _Form] = {}
+
+    def statement_for(self, dialect: str) -> Executable:
+        return self.statement if isinstance(self.statement, Executable) else self.statement(dialect)
 
     def _form(self, dialect: Dialect) -> _Form:
         form = self._forms.get(dialect.name)
@@ -67,10 +99,13 @@ class Prepared:
         return form
 
     def _compile(self, dialect: Dialect) -> _Form:
-        statement = _constants_inline(self.statement, dialect)
-        compiled = statement.compile(dialect=dialect, column_keys=list(self.keys) if self.keys else None)
+        original = self.statement_for(dialect.name)
+        statement = _constants_inline(original, dialect)
+        compiled: Any = statement.compile(  # type: ignore[attr-defined]
+            dialect=dialect, column_keys=list(self.keys) if self.keys else None
+        )
         if "__[POSTCOMPILE" in compiled.string:
-            raise TypeError(f"an IN list or expanding parameter cannot be prepared: {self.statement}")
+            raise TypeError(f"an IN list or expanding parameter cannot be prepared: {original}")
         if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
             raise TypeError("a column default would be skipped: name every column in `keys`")
         if getattr(compiled, "escaped_bind_names", None):
@@ -84,28 +119,82 @@ class Prepared:
             default = _REQUIRED if bind.required else bind.effective_value
             described[name] = (name, default, bind.type.dialect_impl(dialect).bind_processor(dialect))
         ordered = tuple(described[n] for n in names)
-        columns = getattr(self.statement, "exported_columns", ())
+        columns = list(getattr(original, "exported_columns", ()))
         processors = (c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
         results = tuple((i, p) for i, p in enumerate(processors) if p is not None)
-        return _Form(compiled.string, ordered, dialect.positional, results)
+        # An unnamed expression (min(...)) is read as row[0] by scalar(); the rest go by name.
+        row = _row_class([c.key or f"column{i}" for i, c in enumerate(columns)]) if columns else None
+        bind_names = tuple(name for name, _, _ in ordered)
+        return _Form(
+            sql=compiled.string,
+            names=bind_names,
+            defaults={name: default for name, default, _ in ordered if default is not _REQUIRED},
+            take=_taker(bind_names),
+            processed=tuple((i, process) for i, (_, _, process) in enumerate(ordered) if process is not None),
+            positional=dialect.positional,
+            results=results,
+            row=row,
+        )
 
-    def _values(self, form: _Form, params: dict) -> tuple | dict:
-        values = []
-        for name, default, process in form.binds:
-            value = params.get(name, default)
-            if value is _REQUIRED:
-                raise TypeError(f"no value for {name!r} in {form.sql!r}")
-            values.append(process(value) if process is not None and value is not None else value)
-        return tuple(values) if form.positional else {b[0]: v for b, v in zip(form.binds, values)}
+    @staticmethod
+    def _values(
+        form: _Form, rows: Sequence[Mapping[str, Any]], common: Mapping[str, Any]
+    ) -> list[tuple[Any, ...] | dict[str, Any]]:
+        base = {**form.defaults, **common} if common else form.defaults
+        if base and form.processed:
+            # Values every row shares (defaults, `common`) go through their bind processor once.
+            base = dict(base)
+            for i, process in form.processed:
+                name = form.names[i]
+                if base.get(name) is not None:
+                    base[name] = process(base[name])
+        # Rows of one executemany repeat the same instants and dates many times over: each distinct
+        # value of a column goes through its bind processor once.
+        memos: list[dict[Any, Any]] = [{} for _ in form.processed]
+        shape: Any = None
+        mine: list[tuple[int, Processor, dict[Any, Any]]] = []
+        out: list[tuple[Any, ...] | dict[str, Any]] = []
+        for params in rows:
+            try:
+                values: Any = form.take({**base, **params} if base else params)
+            except KeyError as exc:
+                raise TypeError(f"no value for {exc.args[0]!r} in {form.sql!r}") from None
+            if form.processed:
+                if params.keys() != shape:  # the binds this row supplies itself (rows share a shape)
+                    shape = params.keys()
+                    mine = [
+                        (i, process, memo)
+                        for (i, process), memo in zip(form.processed, memos)
+                        if form.names[i] in shape
+                    ]
+                values = list(values)
+                for i, process, memo in mine:
+                    value = values[i]
+                    if value is None:
+                        continue
+                    try:
+                        values[i] = memo[value]
+                    except KeyError:
+                        values[i] = memo[value] = process(value)
+                    except TypeError:  # unhashable: processed every time
+                        values[i] = process(value)
+            out.append(tuple(values) if form.positional else dict(zip(form.names, values)))
+        return out
 
-    def _execute(self, connection: Connection, rows: list[dict], fetch: bool) -> list[tuple] | int:
+    def _execute(
+        self,
+        connection: Connection,
+        rows: Sequence[Mapping[str, Any]],
+        fetch: bool,
+        common: Mapping[str, Any] | None = None,
+    ) -> Any:
         """The rows fetched, or without `fetch` the number of rows changed."""
         if not connection.in_transaction():
             connection.begin()  # what Core's autobegin would do: the "begin" event runs BEGIN IMMEDIATE
         dialect = connection.dialect
         form = self._form(dialect)
-        values = [self._values(form, row) for row in rows]
-        cursor = connection.connection.cursor()
+        values = self._values(form, rows, common or {})
+        cursor: Any = connection.connection.cursor()
         try:
             if len(values) == 1:
                 cursor.execute(form.sql, values[0])
@@ -127,31 +216,36 @@ class Prepared:
             ) from exc
         finally:
             cursor.close()
-        if not fetch or not form.results:
+        if not fetch:
             return fetched
+        make = form.row._make
+        if not form.results:
+            return [make(row) for row in fetched]
         processed = []
         for row in fetched:
             row = list(row)
             for i, process in form.results:  # SQLAlchemy's processors take None themselves
                 row[i] = process(row[i])
-            processed.append(tuple(row))
+            processed.append(make(row))
         return processed
 
-    def rows(self, connection: Connection, **params) -> list[tuple]:
-        return self._execute(connection, [params], fetch=True)
+    def rows(self, connection: Connection, **params: Any) -> list[Any]:
+        """Named tuples, one per row: row.id, row.status."""
+        return self._execute(connection, [params], fetch=True)  # type: ignore[no-any-return]
 
-    def first(self, connection: Connection, **params) -> tuple | None:
+    def first(self, connection: Connection, **params: Any) -> Any | None:
         rows = self.rows(connection, **params)
         return rows[0] if rows else None
 
-    def scalar(self, connection: Connection, **params) -> Any:
+    def scalar(self, connection: Connection, **params: Any) -> Any:
         row = self.first(connection, **params)
         return row[0] if row else None
 
-    def run(self, connection: Connection, **params) -> int:
+    def run(self, connection: Connection, **params: Any) -> int:
         """Returns the number of rows changed."""
-        return self._execute(connection, [params], fetch=False)
+        return self._execute(connection, [params], fetch=False)  # type: ignore[no-any-return]
 
-    def run_many(self, connection: Connection, rows: list[dict]) -> None:
+    def run_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]], **common: Any) -> None:
+        """One executemany; `common`: values shared by every row (a row's own value wins)."""
         if rows:  # an empty executemany would still run the statement once
-            self._execute(connection, rows, fetch=False)
+            self._execute(connection, rows, fetch=False, common=common)

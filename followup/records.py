@@ -3,32 +3,31 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from . import audit, outbox
+from . import audit, escalation, outbox, patients, readings
 from .db import checkpoint_truncate
-from .enrolment import enrolment_of, get_patient
 from .errors import BadInput, FollowupError
 from .localtime import to_utc_z
-from .models import AuditEvent, Consent, Escalation, Message, Patient, Reading
-from .rules import REASONS
+from .models import AuditEvent, Consent
+from .patients import FORGOTTEN, enrolment_of, get_patient
 from .views import escalation_json, list_escalations, list_messages, message_json, patient_json, readings_json
 
 
-def export(session: Session, patient_id: int) -> dict:
+def export(session: Session, patient_id: int) -> dict[str, Any]:
     patient = get_patient(session, patient_id)
     consent = session.execute(
-        select(Consent).where(Consent.patient_id == patient_id).order_by(Consent.id)
+        select(Consent).where(col(Consent.patient_id) == patient_id).order_by(col(Consent.id))
     ).scalars()
     messages = list_messages(session, patient_id=patient_id)
     escalations = list_escalations(session, patient_id)
     events = session.execute(
-        select(AuditEvent).where(AuditEvent.patient_id == patient_id).order_by(AuditEvent.id)
+        select(AuditEvent).where(col(AuditEvent.patient_id) == patient_id).order_by(col(AuditEvent.id))
     ).scalars()
     return {
         "patient": patient_json(patient, enrolment_of(session, patient_id)),
@@ -57,7 +56,6 @@ def export(session: Session, patient_id: int) -> dict:
     }
 
 
-FORGOTTEN = "(forgotten)"
 CHECKPOINT_WAIT = 30.0  # seconds: how long forget waits for another connection's read to end
 
 
@@ -65,56 +63,23 @@ def is_forgotten(session: Session, patient_id: int) -> bool:
     return get_patient(session, patient_id).name == FORGOTTEN
 
 
-def forget(session: Session, patient_id: int, now: datetime, actor: str = "cli") -> dict:
+def forget(session: Session, patient_id: int, now: datetime, actor: str = "cli") -> dict[str, Any]:
     """Erase what identifies the patient and what they wrote; keep anonymised counts.
 
     Kept: the patient row as a tombstone (so ids in escalations and audit stay meaningful), the
     consent actions without evidence, escalations (rule, tier, times: no patient text), and the
-    message counts by kind, direction and status in the audit trail.
+    message counts by kind, direction and status in the audit trail. Each table's own module
+    erases its part.
     """
     patient = get_patient(session, patient_id)
     if is_forgotten(session, patient_id):
         raise BadInput(f"patient {patient_id} was already forgotten")
     outbox.cancel_pending(session, patient_id, now, "patient data deleted")
-    counts = Counter(
-        f"{d}:{k}:{s}"
-        for d, k, s in session.execute(
-            select(Message.direction, Message.kind, Message.status).where(Message.patient_id == patient_id)
-        )
-    )
-    session.execute(delete(Reading).where(Reading.patient_id == patient_id))
-    session.execute(
-        update(Message)
-        .where(Message.in_reply_to.is_not(None), Message.patient_id == patient_id)
-        .values(in_reply_to=None)
-    )
-    session.execute(delete(Message).where(Message.patient_id == patient_id))
-    session.execute(update(Consent).where(Consent.patient_id == patient_id).values(evidence=None))
-    # A reason quotes readings ("persistent pain: 6/10 on 2026-12-03, ..."): keep the rule's own words.
-    for escalation_id, rule in session.execute(
-        select(Escalation.id, Escalation.rule).where(Escalation.patient_id == patient_id)
-    ).all():
-        session.execute(
-            update(Escalation)
-            .where(Escalation.id == escalation_id)
-            .values(note=None, reason=REASONS.get(rule, "reason deleted with the patient's data"))
-        )
-    session.execute(update(AuditEvent).where(AuditEvent.patient_id == patient_id).values(detail=""))
-    session.execute(
-        update(Patient)
-        .where(Patient.id == patient_id)
-        .values(
-            name=FORGOTTEN,
-            phone=f"forgotten-{patient_id}",
-            email=None,
-            status="unenrolled",
-            status_reason="personal data deleted on request",
-            updated_at=now,
-        )
-    )
-    enrolment = enrolment_of(session, patient_id)
-    enrolment.ended_at = enrolment.ended_at or now
-    session.add(enrolment)
+    readings.forget(session, patient_id)
+    counts = outbox.forget(session, patient_id)
+    escalation.forget(session, patient_id)
+    audit.forget(session, patient_id)
+    patients.forget(session, patient_id, now)
     audit.record(
         session,
         now,

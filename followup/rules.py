@@ -13,6 +13,7 @@ from functools import cache
 from typing import NamedTuple
 
 from .errors import FollowupError
+from .programs import get_program
 from .replies import FLAGS
 from .resources import data_dir
 
@@ -103,8 +104,6 @@ def load_rules(name: str) -> Rules:
 
 
 def rules_for_program(program: str) -> Rules:
-    from .programs import get_program
-
     return load_rules(get_program(program).rules)
 
 

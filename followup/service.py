@@ -24,9 +24,11 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from . import clock, dispatch, outbox, timerules
+from . import channels as channel_registry
+from . import clock, dispatch, outbox, planner, timerules
 from .channels.base import Channel
 from .db import error_reason, session_scope
+from .ratecap import RateCap
 
 log = logging.getLogger("followup.service")
 
@@ -88,7 +90,7 @@ class Worker:
 
     def plan(self) -> int:
         with session_scope(self.engine) as session:
-            return outbox.plan(session, self.now())
+            return planner.plan(session, self.now())
 
     def dispatch(self) -> dispatch.Report:
         return dispatch.run_once(
@@ -131,9 +133,6 @@ class Worker:
 
 def build_worker(settings, engine: Engine, channels: dict[str, Channel] | None = None) -> Worker:
     """A Worker as configured: real channels, the deployment-wide SMS cap, batches sized to the lease."""
-    from . import channels as channel_registry
-    from .ratecap import RateCap
-
     channels = channels if channels is not None else channel_registry.build(settings)
     lease = timedelta(seconds=settings.lease_seconds)
     worker = Worker(engine, channels, lease=lease)

@@ -20,19 +20,17 @@ from pathlib import Path
 
 from sqlalchemy import event, func, select
 
-from . import clinics, enrolment, inbound, migrate
+from . import clinics, enrolment, inbound, migrate, outbox
 from .channels.base import Outgoing
 from .channels.fake import FakeChannel
 from .db import dispose, engine_for, session_scope
 from .localtime import zone
 from .models import Escalation, Message, Patient
-from .prepared import Prepared
 from .service import Worker
 
 BEHAVIOURS = ("adherent", "forgetful", "worsening", "red flag", "opts out")
 ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London")
 START = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-_NEXT_DUE = Prepared(select(func.min(Message.next_attempt_at)).where(Message.status == "pending"))
 
 
 @dataclass
@@ -158,10 +156,9 @@ class Simulation:
         @event.listens_for(engine, "connect")
         def _throwaway(dbapi_conn, _record):
             # A scratch database with one connection at a time: durability across a power cut is
-            # worth nothing here, and waiting for the disk on each of tens of thousands of commits
-            # was an eighth of the run. A journal in memory instead of the WAL file and a 128 MiB
-            # page cache took 470,000 of its 520,000 system calls away at 200 patients (strace):
-            # 26.8 -> 23.4 s at 1,000 patients. The report run on it afterwards sets the WAL again.
+            # worth nothing here, so no waiting for the disk at each of tens of thousands of commits,
+            # and a journal in memory (docs/PERFORMANCE.md has the figures). The report run on it
+            # afterwards sets the WAL again.
             for pragma in ("synchronous=OFF", "journal_mode=MEMORY", "cache_size=-131072"):
                 dbapi_conn.execute(f"PRAGMA {pragma}")
 
@@ -272,7 +269,7 @@ class Simulation:
             self._say(pid, tz, "←", body)
             if answer.reply:
                 self._say(pid, tz, "→", f"reply: {answer.reply[:70]}")
-        return _NEXT_DUE.scalar(session.connection())
+        return outbox.next_due(session.connection())
 
     def _settle(self, error: BaseException | None = None) -> None:
         """Commit the replies taken so far (roll them back on `error`) before anything else runs."""
@@ -283,7 +280,7 @@ class Simulation:
     @staticmethod
     def _next_due(engine) -> datetime | None:
         with engine.connect() as conn:  # a plain connection: no ORM session for one number
-            return _NEXT_DUE.scalar(conn)
+            return outbox.next_due(conn)
 
     def _summary(self, engine) -> dict:
         with session_scope(engine) as session:

@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlch
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from . import inbound, media
-from .db import session_scope
+from .db import error_reason, session_scope
 
 log = logging.getLogger("followup.spool")
 STALE_CLAIM_SECONDS = 300  # a claimed file this old belongs to a drainer that died
@@ -152,8 +152,6 @@ def is_outage(exc: BaseException) -> bool:
 
 def drain(engine: Engine, directory: str, twilio_answers: bool = False) -> int:
     """Process every kept webhook, oldest first; stops (keeping the rest) if the database is still away."""
-    from .db import error_reason
-
     folder = Path(directory)
     if not folder.is_dir():
         return 0

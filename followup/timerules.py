@@ -1,4 +1,5 @@
-"""Rules that fire because time passed, not because a message arrived. Run after every cycle."""
+"""Rules that fire because time passed, not because a message arrived (R1, re-alerts), and programmes
+that end (patients.complete_finished). Run after every cycle."""
 
 from __future__ import annotations
 
@@ -7,30 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select
 from sqlmodel import Session
 
-from . import audit, outbox
+from . import escalation, outbox, patients, planner
 from .db import one_at_a_time
-from .models import Clinic, Enrolment, Message, Patient
-
-
-def complete_finished(session: Session, now: datetime) -> int:
-    """Patients whose last programme day has ended become `completed`; nothing more is planned."""
-    rows = session.execute(
-        select(Enrolment, Patient)
-        .join(Patient, Patient.id == Enrolment.patient_id)
-        .where(
-            Enrolment.ends_at <= now, Enrolment.ended_at.is_(None), Patient.status.in_(("active", "paused"))
-        )
-    ).all()
-    for enrolment, patient in rows:
-        enrolment.ended_at = now
-        patient.status, patient.updated_at = "completed", now
-        session.add_all([enrolment, patient])
-        outbox.cancel_pending(session, patient.id, now, "programme completed", kinds=outbox.SCHEDULED_KINDS)
-        audit.record(
-            session, now, "scheduler", "patient.completed", patient_id=patient.id, clinic_id=patient.clinic_id
-        )
-    return len(rows)
-
+from .messages import render
+from .models import Clinic, ClinicRow, Enrolment, Message, Patient, PatientRow
+from .rules import Decision, missed_checkins_decision, rules_for_program
 
 MISSED_AFTER = timedelta(hours=24)  # a check-in with no reply within this is missed
 LOOKBACK = timedelta(minutes=30)  # rules run every minute; this tolerates a stopped scheduler for that long
@@ -43,10 +25,6 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
     in one short window; the nudge's dedupe key and the escalation's de-duplication make a second
     look harmless.
     """
-    from . import escalation
-    from .messages import render
-    from .rules import Decision, missed_checkins_decision, rules_for_program
-
     became_missed = session.execute(
         _BECAME_MISSED, {"after": now - MISSED_AFTER - LOOKBACK, "until": now - MISSED_AFTER}
     ).all()
@@ -59,16 +37,17 @@ def missed_checkins(session: Session, now: datetime) -> dict[str, int]:
         session, {pid: rules.review_after_missed for pid, rules in rule_sets.items()}, now - MISSED_AFTER
     )
     seen: set[int] = set()
-    for checkin_id, patient, clinic, _ in became_missed:
+    for checkin_id, patient_orm, clinic_orm, _ in became_missed:
         if checkin_id in seen:
             continue
         seen.add(checkin_id)
+        patient, clinic = PatientRow.of(patient_orm), ClinicRow.of(clinic_orm)
         patient_id = patient.id
         rule_set = rule_sets[patient_id]
         missed = streaks[patient_id]
         verdict = missed_checkins_decision(missed, rule_set)
         if verdict == "nudge":
-            for channel in outbox.channels_for(patient.channel):
+            for channel in planner.channels_for(patient.channel):
                 text = render("nudge", channel, patient.language, clinic=escalation.clinic_context(clinic))
                 outbox.queue(
                     session,
@@ -121,9 +100,9 @@ def _missed_in_a_row(session: Session, last_n: dict[int, int], before: datetime)
 
 
 # Built once, with bind parameters: the rules run every minute, and building these statements
-# (and their cache keys) each time cost more than running them.
+# (and their cache keys) each time would cost more than running them.
 _reply = Message.__table__.alias("reply")
-# Only check-ins nobody answered: most are answered, and looking at each one cost a query or four.
+# Only check-ins nobody answered: most are answered, and need no look.
 _slot_row = Message.__table__.alias("slot_row")
 _FIRST_OF_SLOT = (
     select(func.min(_slot_row.c.id))
@@ -191,16 +170,14 @@ _LAST_REPLY = (
 
 def run(session: Session, now: datetime) -> dict[str, int]:
     """Every time-based rule, in order. Returns what each did (for the tick summary)."""
-    from .escalation import realert_unacknowledged
-
     if not one_at_a_time(session, "followup.rules"):
         # Another worker is running these rules for the same minute; running them beside it could
         # open the same review twice (neither sees the other's uncommitted escalation).
         return {"completed": 0, "nudged": 0, "review": 0, "realerted": 0}
     missed = missed_checkins(session, now)
     return {
-        "completed": complete_finished(session, now),
+        "completed": patients.complete_finished(session, now),
         "nudged": missed["nudged"],
         "review": missed["review"],
-        "realerted": realert_unacknowledged(session, now),
+        "realerted": escalation.realert_unacknowledged(session, now),
     }

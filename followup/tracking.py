@@ -18,18 +18,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel import Session
 
-from . import audit, outbox
+from . import audit, outbox, patients
+from .channels import twilio_sms
 from .escalation import IMMEDIATE
 from .messages import render
 from .models import Clinic, Escalation, Message, Patient
 
 log = logging.getLogger("followup.tracking")
-
-OPTED_OUT = "21610"
-UNUSABLE = {"21211", "21614", "30006"}
 
 
 def action_url(public_url: str, message_id: int) -> str:
@@ -48,10 +46,11 @@ def apply_status(
     `message_id`: the row named by a TwiML answer's action URL (it has no SID until this callback)."""
     if message_id is not None:
         outbox.attach_provider_id(session, message_id, sid, now)
-    before = session.execute(
-        select(Message.status).where(Message.direction == "out", Message.provider_id == sid)
-    ).scalar_one_or_none()
-    message = outbox.apply_status(session, sid, status, error, now)
+    ours = twilio_sms.CALLBACK_STATUS.get(status)  # Twilio's statuses as ours
+    if ours is None:
+        return None
+    before = outbox.status_of(session, sid)
+    message = outbox.apply_status(session, sid, ours, twilio_sms.callback_error(status, error), now)
     if message is None or message.status != "failed" or before == "failed":
         return message
     failed(session, message, error, now)
@@ -59,27 +58,14 @@ def apply_status(
 
 
 def failed(session: Session, message: Message, error: str | None, now: datetime) -> None:
-    """What a message that will never reach its patient means (once per message)."""
-    from . import consent
-
-    if message.patient_id and error == OPTED_OUT:
-        consent.opt_out(
-            session,
-            message.patient_id,
-            now,
-            method="carrier",
-            evidence="Twilio 21610 (status callback)",
-            confirm=False,
-        )
-    elif message.patient_id and error in UNUSABLE and message.kind not in ("alert", "review"):
-        session.execute(
-            update(Patient)
-            .where(Patient.id == message.patient_id)
-            .values(phone_unusable=True, updated_at=now)
-        )
-        audit.record(
-            session, now, "twilio", "patient.phone_unusable", patient_id=message.patient_id, error=error
-        )
+    """What a message that will never reach its patient means (once per message): the patient's side
+    through patients.carrier_refused, as for a refused send (Twilio's codes: channels/twilio_sms.py)."""
+    consequence = twilio_sms.consequence_of(error)
+    if message.patient_id and consequence == "opted_out":
+        evidence = f"{twilio_sms.OPT_OUT_EVIDENCE} (status callback)"
+        patients.carrier_refused(session, message.patient_id, "opted_out", now, evidence)
+    elif message.patient_id and consequence == "unusable" and message.kind not in ("alert", "review"):
+        patients.carrier_refused(session, message.patient_id, "unusable", now, error or "", actor="twilio")
     if message.kind == "escalation":
         realert_undelivered(session, message, error, now)
 

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from twilio.request_validator import RequestValidator
 
-from . import clock, inbound, media, metrics, spool, tracking
+from . import clock, config, inbound, logs, media, metrics, spool, tracking
 from .config import Settings
 from .db import Cutter, engine_for, error_reason, session_scope
 from .messages import render
@@ -136,7 +136,9 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         stop.set()
         if drainer is not None:
-            drainer.join(timeout=10)
+            # Waiting for the drainer's last write is blocking work: not on the event loop, which
+            # may still be answering other requests while the server shuts down.
+            await asyncio.to_thread(drainer.join, 10)
         executor.shutdown(wait=False)
 
     app = FastAPI(title="followup", version="0.1.0", lifespan=lifespan)
@@ -362,8 +364,6 @@ def _start_spool_drainer(
 
 def app_from_environment() -> FastAPI:
     """For uvicorn's worker processes (`followup serve --workers N`): settings from the environment."""
-    from . import config, logs
-
     settings = config.load()
     logs.configure(settings.log_format)  # a process of its own: the parent's logging is not inherited
     clock.pin(settings.now)

@@ -8,7 +8,7 @@ import pytest
 from factories import FakeClock, add_clinic, enrol, utc, worker
 from sqlalchemy import select, text
 
-from followup import dispatch, outbox
+from followup import dispatch, outbox, planner
 from followup.channels.base import DeliveryError
 from followup.db import engine_for, session_scope
 from followup.models import Message, Patient
@@ -239,9 +239,9 @@ def test_replanning_never_duplicates_a_message(db_url):
     [patient] = enrol(db_url, add_clinic(db_url, clock()), clock())
     before = len(messages(db_url))
     with session_scope(engine_for(db_url)) as session:
-        assert outbox.plan(session, clock()) == 0  # planned at enrolment; nothing to do
-        outbox.replan(session, patient, clock())
-        outbox.replan(session, patient, clock())
+        assert planner.plan(session, clock()) == 0  # planned at enrolment; nothing to do
+        planner.replan(session, patient, clock())
+        planner.replan(session, patient, clock())
     rows = messages(db_url)
     assert len(rows) == before
     assert len({m.dedupe_key for m in rows}) == len(rows)
@@ -254,12 +254,12 @@ def test_a_second_worker_skips_planning_while_another_plans_instead_of_waiting_o
     enrol(pg_url, add_clinic(pg_url, clock()), clock(), n=20)
     later = clock.advance(days=1, hours=12)  # the first 48 h are half used up: time to plan again
     with session_scope(engine_for(pg_url)) as first:
-        assert outbox.plan(first, later) > 0  # still uncommitted
+        assert planner.plan(first, later) > 0  # still uncommitted
         with session_scope(engine_for(pg_url)) as second:
             second.execute(text("SET LOCAL lock_timeout = '2s'"))  # without the fix: a lock error, not a hang
-            assert outbox.plan(second, later) == 0
+            assert planner.plan(second, later) == 0
     with session_scope(engine_for(pg_url)) as third:
-        assert outbox.plan(third, later) == 0  # the first one's work is done and committed
+        assert planner.plan(third, later) == 0  # the first one's work is done and committed
 
 
 @pytest.mark.postgres

@@ -81,3 +81,38 @@ def test_a_missing_value_is_named_and_an_in_list_is_refused(db_url):
             Prepared(select(M.id).where(M.kind.in_(("a", "b")))).rows(session.connection())
         with pytest.raises(TypeError, match="column default"):
             Prepared(insert(Reading.__table__), keys=("patient_id",)).run(session.connection(), patient_id=1)
+
+
+@pytest.mark.parametrize("dialect_name", ["sqlite", "postgresql"])
+def test_the_sqlalchemy_internals_prepared_relies_on_still_mean_what_they_did(dialect_name):
+    """A canary: a SQLAlchemy release that renames or reshapes any of these fails here, by name,
+    instead of as wrong values somewhere in a reply or a send (pyproject.toml pins the minor version)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.sql.visitors import replacement_traverse
+
+    dialect = sqlite.dialect() if dialect_name == "sqlite" else postgresql.psycopg.dialect()
+    statement = select(M.id, M.due_at).where(M.dedupe_key == bindparam("key"), M.due_at < bindparam("at"))
+    compiled = statement.compile(dialect=dialect)
+    names = compiled.positiontup if dialect.positional else list(compiled.params)
+    assert names == ["key", "at"]
+    assert compiled.binds["key"].required and compiled.binds["at"].required
+    stored = compiled.binds["at"].type.dialect_impl(dialect).bind_processor(dialect)
+    read = M.due_at.type.dialect_impl(dialect).result_processor(dialect, None)
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=NEW_YORK)
+    if dialect_name == "sqlite":
+        assert stored(at) == "2026-12-01 14:00:00.000000"
+        assert read("2026-12-01 14:00:00.000000") == datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+    else:
+        assert stored(at) == datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+    constant = select(M.id).where(M.status == "pending").compile(dialect=dialect).binds
+    bind = constant["status_1"]
+    assert (bind.required, bind.callable, bind.effective_value) == (False, None, "pending")
+    assert bind.type.literal_processor(dialect)("pending") == "'pending'"
+    assert "__[POSTCOMPILE" in select(M.id).where(M.kind.in_(("a", "b"))).compile(dialect=dialect).string
+    defaulted = insert(Reading.__table__).compile(dialect=dialect, column_keys=["patient_id"])
+    assert defaulted.insert_prefetch  # the columns whose Python-side defaults a raw cursor would skip
+    assert hasattr(compiled, "escaped_bind_names")
+    assert replacement_traverse(statement, {}, lambda element, **kw: None) is not None
+    assert all(hasattr(dialect, a) for a in ("positional", "is_disconnect")) and hasattr(
+        type(dialect), "loaded_dbapi"
+    )

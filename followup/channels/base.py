@@ -27,6 +27,7 @@ class DeliveryError(FollowupError):
     `consequence` says what the failure means beyond this message: "opted_out" (the carrier says the
     recipient replied STOP) or "unusable" (the number cannot receive SMS). `retry_after`: seconds the
     provider asked us to wait before trying again (Retry-After on a 429 or 503), if it said.
+    `evidence`: the provider's word for the consequence, as the patient's record keeps it.
     """
 
     def __init__(
@@ -37,6 +38,7 @@ class DeliveryError(FollowupError):
         code: str | None = None,
         consequence: str | None = None,
         retry_after: float | None = None,
+        evidence: str | None = None,
     ):
         super().__init__(reason)
         self.reason = reason
@@ -44,6 +46,7 @@ class DeliveryError(FollowupError):
         self.code = code
         self.consequence = consequence
         self.retry_after = retry_after
+        self.evidence = evidence
 
 
 class Channel(Protocol):

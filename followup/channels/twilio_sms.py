@@ -39,8 +39,40 @@ MEANINGS = {
     30007: "filtered by the carrier",
     30036: "validity period expired: not sent in time (ValidityPeriod)",
 }
+OPTED_OUT = 21610  # the recipient replied STOP to the carrier: every further message is refused
 UNUSABLE = {21211, 21614, 30006}  # 30006: a landline or a carrier that cannot take SMS
 TRANSIENT = {20429, 30003}
+OPT_OUT_EVIDENCE = f"Twilio {OPTED_OUT}"  # what the consent history records as the carrier's word
+
+# Twilio's status callback: its statuses as ours. A status not here (queued, accepted, scheduled)
+# changes nothing.
+CALLBACK_STATUS = {
+    "sent": "sent",
+    "sending": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "failed",
+    "failed": "failed",
+    "canceled": "failed",
+}
+
+
+def callback_error(twilio_status: str, error_code: str | None) -> str:
+    """A failed message's error as stored: the code and its meaning, or Twilio's status alone."""
+    if not error_code:
+        return twilio_status
+    code = int(error_code) if error_code.isdigit() else None
+    return f"{error_code}: {MEANINGS.get(code or 0, twilio_status)}"
+
+
+def consequence_of(error_code: str | None) -> str | None:
+    """What a status callback's error code means for the patient: "opted_out" (21610), "unusable"
+    (the number cannot take SMS), or nothing beyond the message."""
+    code = int(error_code) if (error_code or "").isdigit() else None
+    if code == OPTED_OUT:
+        return "opted_out"
+    return "unusable" if code in UNUSABLE else None
+
 
 # twilio's client logs every request's URL (with the account SID) and headers at INFO: noise in our logs.
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
@@ -134,10 +166,14 @@ def classify(status: int, code: int | None, message: str, retry_after: float | N
     """Twilio's answer -> what followup does about it."""
     meaning = MEANINGS.get(code or 0, message)
     label = str(code or status)
-    if code == 21610:
-        return DeliveryError(meaning, permanent=True, code=label, consequence="opted_out")
+    if code == OPTED_OUT:
+        return DeliveryError(
+            meaning, permanent=True, code=label, consequence="opted_out", evidence=OPT_OUT_EVIDENCE
+        )
     if code in UNUSABLE:
-        return DeliveryError(meaning, permanent=True, code=label, consequence="unusable")
+        return DeliveryError(
+            meaning, permanent=True, code=label, consequence="unusable", evidence=f"{label}: {meaning}"
+        )
     if code in TRANSIENT or status == 429 or status >= 500:
         return DeliveryError(meaning or f"HTTP {status}", code=label, retry_after=retry_after)
     return DeliveryError(meaning, permanent=True, code=label)

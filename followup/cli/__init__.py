@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from .. import clock, config, migrate
 from ..db import engine_for, error_reason, session_scope
 from ..errors import BadInput, ConfigError, FollowupError
+from ..logs import configure, error_line
 
 
 class App:
@@ -31,8 +32,6 @@ class App:
         self.settings = config.load(database_url=db, now=now)
         clock.pin(self.settings.now)
         if self.settings.log_format == "json":
-            from ..logs import configure
-
             configure("json")
         self._checked = False
 
@@ -180,8 +179,6 @@ class UserError(click.ClickException):
 
     def show(self, file=None) -> None:
         if os.environ.get("FOLLOWUP_LOG_FORMAT") == "json":  # under a log collector: a JSON line too
-            from ..logs import error_line
-
             click.echo(error_line(self.format_message()), err=True)
             return
         click.echo(f"error: {self.format_message()}", err=True)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy import select
 
-from .. import clinics, clock, enrolment, views
+from .. import clinics, clock, escalation, inbound, reports, views
+from ..models import Clinic, Patient
+from ..patients import get_patient
+from ..phones import parse_phone, region_of
 from . import (
     App,
     check_writable,
@@ -34,8 +38,6 @@ def reply(app: App, sender: str, body: str, sid: str | None, as_json: bool) -> N
     """Process one inbound SMS as the webhook does.
 
     Prints the reply sent back."""
-    from .. import inbound
-
     with app.session() as session:
         result = inbound.handle(
             session,
@@ -51,11 +53,6 @@ def reply(app: App, sender: str, body: str, sid: str | None, as_json: bool) -> N
 def _international(session, sender: str) -> str:
     """A number written without its country code takes the country of the clinic's phone, as in
     `enroll`; with clinics in several countries, the first under which a patient has that number."""
-    from sqlalchemy import select
-
-    from ..models import Clinic, Patient
-    from ..phones import parse_phone, region_of
-
     if sender.strip().startswith("+"):
         return sender
     candidates = []
@@ -101,8 +98,6 @@ def escalations(ctx: click.Context, open_only: bool, patient_id: int | None, as_
 @pass_app
 def escalations_ack(app: App, escalation_id: int, by: str, note: str | None, as_json: bool) -> None:
     """Acknowledge an escalation (stops its re-alert)."""
-    from .. import escalation
-
     with app.session() as session:
         data = views.escalation_json(escalation.acknowledge(session, escalation_id, by, note, clock.now()))
     emit(data, as_json, lambda d: click.echo(f"escalation {d['id']} acknowledged by {d['acknowledged_by']}"))
@@ -123,15 +118,13 @@ def escalations_ack(app: App, escalation_id: int, by: str, note: str | None, as_
 @pass_app
 def report(app: App, clinic_id: int | None, patient_id: int | None, fmt: str, out: str | None) -> None:
     """Adherence and symptom trends per patient and for the clinic."""
-    from .. import reports
-
     if out:
         check_writable(out)  # before the work, which may take a while
     with app.session() as session:
         if clinic_id is not None:
             clinics.get_clinic(session, clinic_id)
         if patient_id is not None:
-            enrolment.get_patient(session, patient_id)
+            get_patient(session, patient_id)
         many = patient_id is None and reports.count_patients(session, clinic_id) >= LARGE_REPORT
         with progress(reports.STAGES + 1, "building the report", quiet=not many) as advance:
             data = reports.build(session, clock.now(), clinic_id, patient_id, step=advance)

@@ -6,9 +6,11 @@ import json
 
 import click
 
-from .. import clinics, clock, enrolment, spool, views
+from .. import clinics, clock, enrolment, fhir, records, spool, views
 from ..errors import BadInput
 from ..localtime import zone
+from ..models import Message
+from ..patients import enrolment_of, get_patient, pause, resume, unenroll
 from ..programs import all_programs, get_program
 from . import (
     App,
@@ -162,7 +164,7 @@ def enroll(app: App, clinic_id: int, csv_path: str | None, consent: bool, as_jso
             patients = enrolment.enrol(
                 session, target, rows, clock.now(), method="csv" if csv_path else "cli", progress=advance
             )
-        data = [views.patient_json(p, enrolment.enrolment_of(session, p.id)) for p in patients]
+        data = [views.patient_json(p, enrolment_of(session, p.id)) for p in patients]
     if as_json:
         emit(data if csv_path else data[0], True)
     elif csv_path:
@@ -206,8 +208,8 @@ def patient_show(app: App, patient_id: int, as_json: bool) -> None:
 
     The timeline: messages, replies (with what each said) and escalations, patient-local."""
     with app.session() as session:
-        p = enrolment.get_patient(session, patient_id)
-        data = views.patient_json(p, enrolment.enrolment_of(session, patient_id))
+        p = get_patient(session, patient_id)
+        data = views.patient_json(p, enrolment_of(session, patient_id))
         data["messages"] = [
             views.message_json(m) for m in views.list_messages(session, patient_id=patient_id)
         ]
@@ -247,8 +249,6 @@ def patient_export(app: App, patient_id: int, fmt: str, out: str | None) -> None
     """The patient's full record as JSON or as a FHIR R4 Bundle.
 
     Profile, consent history, messages, readings, escalations and audit trail."""
-    from .. import fhir, records
-
     if out:
         check_writable(out)
     with app.session() as session:
@@ -271,13 +271,11 @@ def patient_forget(app: App, patient_id: int, yes: bool) -> None:
     """Delete a patient's personal data on request.
 
     Messages are kept only as anonymised counts."""
-    from .. import records
-
     if not yes:
         raise BadInput("forget cannot be undone: add --yes (export the record first if the clinic keeps it)")
     with app.session() as session:
         already = records.is_forgotten(session, patient_id)
-        phone = None if already else records.get_patient(session, patient_id).phone
+        phone = None if already else get_patient(session, patient_id).phone
         done = None if already else records.forget(session, patient_id, clock.now())
     if phone:  # replies kept while the database was away hold the number and the text too
         spool.forget(app.settings.spool_dir, {phone})
@@ -296,16 +294,16 @@ def _status_command(name: str, action, help_text: str):
     @pass_app
     def command(app: App, patient_id: int, reason: str | None) -> None:
         with app.session() as session:
-            enrolment.get_patient(session, patient_id)  # an unknown id: one line, exit 2
+            get_patient(session, patient_id)  # an unknown id: one line, exit 2
             p = action(session, patient_id, clock.now(), reason)
             click.echo(f"patient {p.id} is {p.status}")
 
     return command
 
 
-_status_command("pause", enrolment.pause, "Pause a patient: pending reminders and check-ins are cancelled.")
-_status_command("resume", enrolment.resume, "Resume a paused patient: messages are planned again from now.")
-_status_command("unenroll", enrolment.unenroll, "End a patient's programme: pending messages are cancelled.")
+_status_command("pause", pause, "Pause a patient: pending reminders and check-ins are cancelled.")
+_status_command("resume", resume, "Resume a paused patient: messages are planned again from now.")
+_status_command("unenroll", unenroll, "End a patient's programme: pending messages are cancelled.")
 
 
 @cli.command()
@@ -321,11 +319,9 @@ def messages(app: App, patient_id, direction, status, kind, channel, limit, as_j
     """The message log, in time order.
 
     Outbound messages at their due time, inbound ones where they arrived."""
-    from ..models import Message
-
     with app.session() as session:
         if patient_id is not None:
-            enrolment.get_patient(session, patient_id)
+            get_patient(session, patient_id)
         for option, value, column, listed in (
             ("--status", status, Message.status, views.MESSAGE_STATUSES),
             ("--kind", kind, Message.kind, views.MESSAGE_KINDS),

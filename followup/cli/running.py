@@ -3,32 +3,34 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
+import os
+import shutil
+import socket
 import sys
+import tempfile
+import time
 
 import click
+from sqlalchemy.exc import OperationalError
 
-from .. import clock
+from .. import clock, config, logs, metrics, service
 from ..db import error_reason
 from ..errors import BadInput
-from . import App, cli, configuration_problem, emit, json_option, pass_app, progress
+from ..simulate import simulate as run_simulation
+from . import App, check_writable, cli, configuration_problem, emit, json_option, pass_app, progress
 
 # --- the scheduler and the service ---------------------------------------------------------------
 
 
 def _worker(app: App):
-    from .. import service
-
     return service.build_worker(app.settings, app.engine)
 
 
 def _await_database(app: App, every: float = 2.0) -> None:
     """A service started while the database is away waits for it, saying so once, instead of
     exiting: under systemd an exit becomes a crash loop, and then a unit that gives up."""
-    import logging
-    import time
-
-    from sqlalchemy.exc import OperationalError
-
     log = logging.getLogger("followup.service")
     # As text, these two lines are the command's own words on stderr; as JSON, log lines like the rest.
     say = click.echo if app.settings.log_format == "text" else lambda line, err: log.warning(line)
@@ -52,8 +54,6 @@ def _await_database(app: App, every: float = 2.0) -> None:
 
 
 def _service_logging(app: App) -> None:
-    from .. import logs
-
     logs.configure(app.settings.log_format)
 
 
@@ -79,8 +79,6 @@ def tick(app: App, as_json: bool) -> None:
 @pass_app
 def worker(app: App) -> None:
     """The scheduler alone (many may share one PostgreSQL database). Stops cleanly on SIGINT/SIGTERM."""
-    from .. import service
-
     _service_logging(app)
     _await_database(app)
     if app.settings.now:
@@ -91,9 +89,6 @@ def worker(app: App) -> None:
 def _check_port(host: str, port: int) -> None:
     """Bind the address once before anything starts: a port in use is one line and exit 2, not
     uvicorn's start-up and shut-down logs and exit 3."""
-    import errno
-    import socket
-
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
@@ -113,11 +108,11 @@ def _check_port(host: str, port: int) -> None:
 
 
 def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 1) -> None:
-    import os
-
+    # Not at the top: the web server's imports (FastAPI, uvicorn) are half a second that every other
+    # command would pay at start-up. Only `run` and `serve` come here. (No cycle.)
     import uvicorn
 
-    from .. import config, logs, metrics, service, web
+    from .. import web
 
     _check_port(host, port)
     config.check_spool_dir(app.settings)  # now, not when the first outage needs it
@@ -133,8 +128,6 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
         if not os.environ.get(metrics.MULTIPROC_ENV):
             # /metrics lands on any one of the processes: they share their request counters through
             # prometheus-client's multiprocess files, in a directory of this server's own.
-            import tempfile
-
             own_metrics_dir = os.environ[metrics.MULTIPROC_ENV] = tempfile.mkdtemp(prefix="followup-metrics-")
         uvicorn.run(
             "followup.web:app_from_environment",
@@ -146,8 +139,6 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
             log_config=log_config,
         )
         if own_metrics_dir:
-            import shutil
-
             shutil.rmtree(own_metrics_dir, ignore_errors=True)
         return
     if app.settings.now:
@@ -211,9 +202,6 @@ def simulate(patients: int, days: int, seed: int, keep: str | None, as_json: boo
 
     Fake channels and scripted patients, in a temporary database. A transcript for up to 5
     patients, a summary for more. Deterministic for a seed."""
-    from ..simulate import simulate as run_simulation
-    from . import check_writable
-
     if keep:
         check_writable(keep)
 

@@ -18,6 +18,8 @@ import json
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from array import array
 from dataclasses import dataclass, field
@@ -160,8 +162,6 @@ class FakeTwilio:
         """Post a status callback for `request` as Twilio does, to the followup server at `server`
         (its base URL): signed over the callback URL as given, less any user:pass@, which goes in
         the Authorization header instead. Returns the HTTP status of the answer."""
-        import urllib.error
-        import urllib.request
         from urllib.parse import urlencode, urlsplit, urlunsplit
 
         from twilio.request_validator import RequestValidator
