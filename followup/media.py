@@ -91,8 +91,9 @@ def photo_only(session, patient, clinic, inbound, now: datetime, result) -> tupl
 
 
 def review_media(session, patient, clinic, inbound, now: datetime, result) -> None:
-    """Media beside words the reader took care of: a person still sees the attachment."""
-    if inbound.media and patient is not None and not result.escalations and patient.status != "opted_out":
+    """Media beside words the reader took care of: a person still sees the attachment (from a patient
+    who opted out too: nobody answers them, but a photo of a swollen arm must reach a clinician)."""
+    if inbound.media and patient is not None and not result.escalations:
         _review(session, patient, clinic, inbound, now, result)
 
 

@@ -200,6 +200,70 @@ def test_an_ambiguous_phrase_gets_one_stop_hint_and_a_review(followup, live):
     assert followup.json("patients")[0]["status"] == "active"
 
 
+def test_an_opt_out_phrase_beside_a_red_flag_opts_out_and_still_alerts_the_clinic_at_its_tier(
+    followup, live, patient
+):
+    body = "stop texting me, I can't feel my legs and wet myself"
+    response = post(live, courier(COURIER_RECEIVE_VALID, "p-e1", Body=body))
+    assert "unsubscribed" in said(response)  # the one confirmation; nothing else goes to them
+    assert followup.json("patients")[0]["status"] == "opted_out"
+    [alarm] = followup.json("escalations")
+    assert alarm["tier"] == "emergency" and alarm["rule"].startswith("E")
+    alerts = followup.json("messages", "--kind", "alert")
+    assert {a["channel"] for a in alerts} == {"sms", "email"}
+    assert [m for m in followup.json("messages", "--kind", "escalation")] == []  # the patient opted out
+
+
+def test_ordinary_replies_naming_a_list_a_time_or_a_session_keep_the_patient_and_their_pain_score(
+    followup, patient, fake_twilio
+):
+    bodies = {
+        "take me off the 3pm appointment, pain 2": 2,
+        "Please remove me from Thursday's class list, pain 3 N": 3,
+        "I will opt out of the group session, pain 4 N": 4,
+        "don't text me before 9, pain 3": 3,
+    }
+    with serve(followup, fake_twilio, FOLLOWUP_KEYWORD_ANSWERS="followup") as live:
+        answers = [
+            said(post(live, courier(COURIER_RECEIVE_VALID, f"o{i}", Body=b))) for i, b in enumerate(bodies)
+        ]
+    assert not any("unsubscribed" in (a or "") for a in answers)
+    assert followup.json("patients")[0]["status"] == "active"
+    shown = followup.json("patient", "show", patient)
+    assert [r["pain"] for r in shown["readings"]] == list(bodies.values())
+
+
+def test_start_from_a_subscribed_patient_gets_twilios_answer_only_and_yes_is_not_numbness(followup, live):
+    for label, body, opt_out_type in (
+        ("st1", "START", "START"),
+        ("st2", "YES", "START"),
+        ("st3", "start", None),
+    ):
+        form = courier(COURIER_RECEIVE_VALID, label, Body=body)
+        if opt_out_type:
+            form["OptOutType"] = opt_out_type
+        assert said(post(live, form)) is None  # Twilio sent its own re-subscribe text
+    assert followup.json("escalations") == []  # no "could not read", no S3 numbness
+    assert followup.json("messages", "--kind", "alert") == []
+    assert followup.json("patients")[0]["status"] == "active"
+
+
+def test_a_photo_from_a_patient_who_opted_out_reaches_the_clinics_review(followup, live, patient):
+    assert said(post(live, courier(COURIER_RECEIVE_VALID, "ph-stop", Body="STOP"))) is None
+    form = courier(
+        COURIER_RECEIVE_MEDIA,
+        "ph-in",
+        MessageSid="MM" + message_sid("ph-in")[2:],
+        Body="see photo, my arm is swollen and red",
+        MediaContentType0="image/jpeg",
+    )
+    assert said(post(live, form)) is None  # nothing goes to a patient who opted out
+    [review] = followup.json("escalations")
+    assert review["reason"] == "photo received"
+    [email] = [a for a in followup.json("messages", "--kind", "alert") if a["channel"] == "email"]
+    assert "cat.jpg (image/jpeg)" in email["body"]
+
+
 # --- 5. and 6. ValidityPeriod and segments ---------------------------------------------------------
 
 
