@@ -293,12 +293,12 @@ def _send(
 
 def _apply_consequences(session, jobs: list[_Job], now: datetime) -> None:
     for job in jobs:
-        if job.claimed.kind == "escalation" and job.outcome and job.outcome["status"] == "failed":
+        if job.claimed.kind == "escalation" and job.outcome:
             from . import tracking
-            from .models import Message
 
-            code = (job.outcome.get("error") or "").split(":")[0]
-            tracking.realert_undelivered(session, session.get(Message, job.claimed.id), code, now)
+            tracking.skipped_or_failed(
+                session, job.claimed.id, job.outcome["status"], job.outcome.get("error"), now
+            )
         if not job.consequence:
             continue
         what, patient_id = job.consequence
@@ -476,7 +476,9 @@ def run_once(
     if not flusher.flush():
         raise flusher.error  # nothing new is claimed while earlier outcomes cannot be written
     with session_scope(engine) as session:
-        report.stale += outbox.expire_stale(session, clock())
+        from . import tracking  # noqa: PLC0415 (imported where used, as in _apply_consequences)
+
+        report.stale += tracking.expire_stale(session, clock())
     trouble: list[Exception] = []  # a fence that met a database error: the run stops claiming
     with _Heartbeat(engine, owner, clock, lease, held) as heart:
         for name, channel in channels.items():

@@ -50,7 +50,10 @@ _NARROWED = (
     r"today|tonight|tomorrow|this (?:morning|evening|week)|antes|despues|durante|por la|en la|a las|"
     r"tan temprano|tan tarde|hoy|manana)\b)"
 )
-_LIST = r"(?:(?:your|the|this|that|my|all|these) )?(?:(?:text|texting|sms|message|mailing|contact) )?(?:list|texts|messages|reminders|programme|program|sms|notifications)\b"
+_LIST = (
+    r"(?:(?:your|the|this|that|my|all|these) )?(?:(?:text|texting|sms|message|mailing|contact) )?"
+    r"(?:list|texts|messages|reminders|programme|program|sms|notifications)\b"
+)
 ABOUT_MESSAGES: dict[str, tuple[str, ...]] = {
     "en": (
         # "opt out", "opt me out", but not "opt out of the group session"

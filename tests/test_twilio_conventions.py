@@ -18,6 +18,7 @@ from channel_fixtures import LiveServer, message_sid, signed_post, twilio_env
 from sqlalchemy import select
 
 from followup import config, replies
+from followup.channels.base import DeliveryError
 from followup.db import engine_for, session_scope
 from followup.models import Consent, Message, Patient
 from followup.segments import sms_shape
@@ -431,6 +432,57 @@ def test_an_emergency_answer_sent_by_sms_after_an_outage_that_fails_alerts_the_c
     w.tick()  # the new alerts go out
     again = [s.message for s in sms.sent if "NOT delivered" in s.message.body]
     assert [m.to for m in again] == ["+16175550199"]
+
+
+@pytest.mark.parametrize("why", ["phone unusable", "stale"])
+def test_an_emergency_answer_queued_after_an_outage_that_is_never_sent_alerts_the_clinic_again(
+    sqlite_url, why
+):
+    from datetime import timedelta
+
+    from factories import FakeClock, add_clinic, enrol, utc, worker
+    from sqlalchemy import update
+
+    from followup import inbound
+
+    clock = FakeClock(utc(2026, 12, 1, 14, 0))
+    [patient_id] = enrol(sqlite_url, add_clinic(sqlite_url, clock()), clock())
+    with session_scope(engine_for(sqlite_url)) as session:  # drained from the spool: answered by SMS
+        inbound.handle(
+            session, sender="+16175551000", body="I wet myself", now=clock(), answered_inline=False
+        )
+        if why == "phone unusable":
+            session.execute(update(Patient).where(Patient.id == patient_id).values(phone_unusable=True))
+    w, sms, _ = worker(sqlite_url, clock)
+    if why == "stale":
+        sms.fail_when(lambda m: DeliveryError("outage", permanent=False) if m.kind == "escalation" else None)
+        w.tick()
+        clock.t += timedelta(hours=25)  # a day of Twilio outage: past the answer's grace
+        sms.fail_when(lambda m: None)
+    w.tick()
+    w.tick()  # the new alerts go out
+    with session_scope(engine_for(sqlite_url)) as session:
+        answer = session.execute(select(Message).where(Message.kind == "escalation")).scalar_one()
+        assert answer.status == "skipped"
+    again = [s.message for s in sms.sent if "NOT delivered" in s.message.body]
+    assert [m.to for m in again] == ["+16175550199"]
+
+
+def test_the_answer_to_a_second_red_flag_while_the_first_is_open_alerts_the_clinic_when_undelivered(
+    followup, live, fake_twilio
+):
+    first = post(live, courier(COURIER_RECEIVE_VALID, "e1a", Body="I wet myself"))
+    [one] = fake_twilio.accept_twiml(first.text, to=PATIENT)
+    assert fake_twilio.report(one, "undelivered", 30007, server=live.url) == 204
+    alerts = followup.json("messages", "--kind", "alert")
+    second = post(live, courier(COURIER_RECEIVE_VALID, "e1b", Body="I wet myself again"))
+    assert "Call 911" in said(second)
+    assert len(followup.json("escalations")) == 1  # E1 is open: nothing new recorded
+    [two] = fake_twilio.accept_twiml(second.text, to=PATIENT)
+    assert fake_twilio.report(two, "undelivered", 30005, server=live.url) == 204
+    again = [a for a in followup.json("messages", "--kind", "alert") if a not in alerts]
+    assert {a["channel"] for a in again} == {"sms", "email"}
+    assert all("not delivered" in a["body"].lower() for a in again)
 
 
 def test_a_message_whose_window_closes_while_it_waits_for_its_send_slot_is_not_sent_in_quiet_hours(
