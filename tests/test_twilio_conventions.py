@@ -265,6 +265,27 @@ def test_a_photo_from_a_patient_who_opted_out_reaches_the_clinics_review(followu
     assert "cat.jpg (image/jpeg)" in email["body"]
 
 
+def test_serve_loads_the_reader_of_every_language_before_it_accepts_the_first_reply(
+    followup, patient, fake_twilio
+):
+    from followup import context, lexicon
+    from followup.messages import LANGUAGES
+
+    context.context_for.cache_clear()  # as in a fresh process: nothing of the reader loaded yet
+    lexicon.load.cache_clear()
+    settings = config.load(
+        {"FOLLOWUP_DATABASE_URL": followup.url, "FOLLOWUP_NOW": NIGHT, **twilio_env(fake_twilio)}
+    )
+    with LiveServer(settings, lifespan="on") as live:
+        # Up, and not one request yet: the ConText pipeline of every language is already built.
+        assert context.context_for.cache_info().currsize == len(LANGUAGES)
+        assert lexicon.load.cache_info().currsize >= len(LANGUAGES)
+        response = post(
+            live, courier(COURIER_RECEIVE_VALID, "first", Body="I wet myself and can't feel my legs")
+        )
+    assert "Call 911" in said(response)
+
+
 # --- 5. and 6. ValidityPeriod and segments ---------------------------------------------------------
 
 
