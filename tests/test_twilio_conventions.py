@@ -353,6 +353,24 @@ def test_clinic_add_warns_when_the_name_forces_ucs2_and_the_sms_name_keeps_texts
     assert "sms-name" in bad.stderr and followup.json("clinic", "list")[-1]["id"] == 2
 
 
+@pytest.mark.parametrize(
+    "name", ["診療所", "Ελληνική Κλινική", "Fisioterapia y Rehabilitación Integral de la Comunidad"]
+)
+def test_the_sms_name_clinic_add_suggests_is_one_it_accepts_or_it_says_to_choose_one(followup_sqlite, name):
+    import re
+
+    added = followup_sqlite(
+        "clinic", "add", "--name", name, "--phone", "+16175550100", "--timezone", "America/New_York"
+    )
+    offered = re.search(r"--sms-name '([^']*)'", added.stderr)
+    if offered is None:
+        assert "choose one in Latin letters by hand" in added.stderr
+        return
+    sms_name = offered.group(1)
+    followup_sqlite("clinic", "add", "--name", name, "--sms-name", sms_name, "--phone", "+16175550101",
+                    "--timezone", "America/New_York")  # fmt: skip
+
+
 # --- 8. MMS ----------------------------------------------------------------------------------------
 
 
