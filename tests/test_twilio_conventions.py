@@ -15,6 +15,7 @@ from xml.etree import ElementTree
 
 import pytest
 from channel_fixtures import LiveServer, message_sid, signed_post, twilio_env
+from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select
 
 from followup import config, replies
@@ -399,6 +400,33 @@ def test_a_photo_without_words_is_stored_reviewed_and_shown_without_a_clarifying
     assert [m["media"] for m in exported["messages"] if m["direction"] == "in"] == [inbound["media"]]
     [email] = [a for a in followup.json("messages", "--kind", "alert") if a["channel"] == "email"]
     assert "cat.jpg (image/jpeg)" in email["body"]
+    fhir = json.loads(followup("patient", "export", patient, "--format", "fhir").stdout)
+    Bundle.model_validate(fhir)
+    [photo] = [
+        e["resource"]
+        for e in fhir["entry"]
+        if e["resource"]["resourceType"] == "Communication" and e["resource"]["sender"]["type"] == "Patient"
+    ]
+    assert photo["payload"] == [
+        {"contentAttachment": {"url": "cat.jpg", "contentType": "image/jpeg"}},
+        {"contentAttachment": {"url": "dog.jpg", "contentType": "image/jpeg"}},
+    ]
+
+
+def test_media_fields_twilio_never_sends_are_refused_and_nothing_is_stored(followup, live):
+    for i, field in enumerate(
+        [
+            {"MediaContentType0": "image/" + "x" * 30_000},
+            {"MediaContentType0": "<script>"},
+            {"MediaUrl0": "javascript:alert(1)"},
+            {"MediaUrl0": "file:///etc/passwd"},
+        ]
+    ):
+        form = courier(
+            COURIER_RECEIVE_MEDIA, f"bad{i}", MessageSid="MM" + message_sid(f"bad{i}")[2:], **field
+        )
+        assert post(live, form).status_code == 400, field
+    assert followup.json("messages", "--direction", "in") == []
 
 
 # --- 9. the smaller mismatches ---------------------------------------------------------------------
