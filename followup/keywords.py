@@ -67,8 +67,13 @@ def answer(
     lang = patient.language
     word = keyword(body)
     kind = (opt_out_type or "").upper() if (opt_out_type or "").upper() in OPT_OUT_TYPES else None
-    # Twilio answered when it says so (OptOutType), or when it handles its standard words itself.
-    twilio_answered = kind is not None or (twilio_answers and word in OPT_OUT | OPT_IN | HELP)
+    # Twilio answered when it says so (OptOutType), or when it handles its standard words itself. For
+    # an opt-out without OptOutType only the bare word is taken as Twilio's ("Stop!" might not be):
+    # followup confirms anything else, and if Twilio had opted the number out after all it refuses
+    # that answer (21610), so exactly one confirmation arrives either way.
+    twilio_answered = kind is not None or (
+        twilio_answers and (word in OPT_IN | HELP or (word in OPT_OUT and body.strip().upper() == word))
+    )
     if kind is None:
         if word in OPT_OUT:
             kind = "STOP"

@@ -166,6 +166,13 @@ def test_with_twilio_answering_keywords_followup_sends_no_confirmation_of_its_ow
     assert followup.json("patients")[0]["status"] == "opted_out"
 
 
+def test_with_twilio_answering_keywords_a_stop_with_punctuation_is_confirmed_by_followup(followup, live):
+    # Without OptOutType, "Stop!" may or may not be Twilio's keyword: followup's confirmation is sent,
+    # and Twilio refuses it (21610) if it did opt the number out, so one confirmation arrives either way.
+    assert "unsubscribed" in said(post(live, courier(COURIER_RECEIVE_VALID, "s!", Body="Stop!")))
+    assert followup.json("patients")[0]["status"] == "opted_out"
+
+
 def test_with_followup_answering_keywords_one_confirmation_and_none_for_a_second_stop(
     followup, patient, fake_twilio
 ):
