@@ -295,9 +295,10 @@ def _send(
 
 def _apply_consequences(session: Session, jobs: list[_Job], now: datetime) -> None:
     for job in jobs:
-        if job.claimed.kind == "escalation" and job.outcome and job.outcome["status"] == "failed":
-            code = (job.outcome.get("error") or "").split(":")[0]
-            tracking.realert_undelivered(session, outbox.get(session, job.claimed.id), code, now)
+        if job.claimed.kind == "escalation" and job.outcome:
+            tracking.skipped_or_failed(
+                session, job.claimed.id, job.outcome["status"], job.outcome.get("error"), now
+            )
         if job.consequence:
             what, patient_id, evidence = job.consequence
             patients.carrier_refused(session, patient_id, what, now, evidence)
@@ -459,7 +460,9 @@ def run_once(
     if not flusher.flush():
         raise flusher.error  # nothing new is claimed while earlier outcomes cannot be written
     with session_scope(engine) as session:
-        report.stale += outbox.expire_stale(session, clock())
+        from . import tracking  # noqa: PLC0415 (imported where used, as in _apply_consequences)
+
+        report.stale += tracking.expire_stale(session, clock())
     trouble: list[Exception] = []  # a fence that met a database error: the run stops claiming
     with _Heartbeat(engine, owner, clock, lease, held) as heart:
         for name, channel in channels.items():

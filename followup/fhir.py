@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from . import media
 from .clinics import get_clinic
 from .localtime import to_utc_z
 from .models import Clinic, Enrolment, Escalation
@@ -278,7 +279,7 @@ def _communication(ids: _Ids, m: JSON, patient_ref: JSON, clinic_ref: JSON) -> J
         "subject": patient_ref,
         "sender": clinic_ref if outbound else patient_ref,
         "recipient": [patient_ref if outbound else clinic_ref],
-        "payload": [{"contentString": m["body"]}],
+        "payload": media.fhir_payload(m["body"], m.get("media")),
     }
     if m["status"] == "failed":
         resource["statusReason"] = {"text": m["error"] or "failed"}

@@ -177,6 +177,16 @@ def _respond(
         inbound_id=inbound.id,
         opt_out_type=inbound.opt_out_type,
         twilio_answers=inbound.twilio_answers,
+        read_first=lambda: _opted_out(
+            session,
+            patient,
+            clinic,
+            program,
+            inbound,
+            replies.parse(inbound.body, lang, get_program(program).rules),
+            now,
+            result,
+        ),
     )
     if handled is not None:
         return handled

@@ -16,6 +16,7 @@ followup opts the patient out and confirms itself (optout.py). A phrase that mig
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -29,6 +30,7 @@ from .programs import get_program
 OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 OPT_IN = {"START", "UNSTOP", "YES"}
 HELP = {"HELP", "INFO"}
+RESUBSCRIBE = {"START", "UNSTOP"}  # "YES" is also an answer to "numbness Y/N?": only with OptOutType
 OPT_OUT_TYPES = {"STOP", "START", "HELP"}  # Twilio's OptOutType values
 ANSWERED_BY = ("twilio", "followup")
 HINT_REASON = "possible opt-out request"
@@ -54,14 +56,24 @@ def answer(
     inbound_id: int,
     opt_out_type: str | None = None,
     twilio_answers: bool = False,
+    read_first: Callable[[], object] | None = None,
 ) -> tuple[str | None, str] | None:
-    """(reply text or None, kind) when the message is a keyword or an opt-out phrase; None for the reader."""
+    """(reply text or None, kind) when the message is a keyword or an opt-out phrase; None for the reader.
+
+    `read_first`: reads the message and alerts the clinic at its tier as for an opted-out patient
+    (inbound._opted_out). Only a bare keyword has nothing else in it; an opt-out phrase may sit beside
+    a red flag ("stop texting me, I wet myself"), so it is read before the patient is opted out."""
     ctx = {"clinic": escalation.clinic_context(clinic)}
     lang = patient.language
     word = keyword(body)
     kind = (opt_out_type or "").upper() if (opt_out_type or "").upper() in OPT_OUT_TYPES else None
-    # Twilio answered when it says so (OptOutType), or when it handles its standard words itself.
-    twilio_answered = kind is not None or (twilio_answers and word in OPT_OUT | OPT_IN | HELP)
+    # Twilio answered when it says so (OptOutType), or when it handles its standard words itself. For
+    # an opt-out without OptOutType only the bare word is taken as Twilio's ("Stop!" might not be):
+    # followup confirms anything else, and if Twilio had opted the number out after all it refuses
+    # that answer (21610), so exactly one confirmation arrives either way.
+    twilio_answered = kind is not None or (
+        twilio_answers and (word in OPT_IN | HELP or (word in OPT_OUT and body.strip().upper() == word))
+    )
     if kind is None:
         if word in OPT_OUT:
             kind = "STOP"
@@ -78,7 +90,12 @@ def answer(
         if not changed or twilio_answered:
             return None, "optout"  # never a second confirmation; Twilio's own is the one
         return render("optout", "sms", lang, **ctx).body, "optout"
-    if kind == "START":
+    if kind == "START" or (kind is None and word in RESUBSCRIBE):
+        if patient.status != "opted_out" and (opt_out_type or word in RESUBSCRIBE):
+            # Nothing to change: Twilio answered its START (and "YES" with OptOutType=START is that
+            # keyword, not a numbness answer); a bare START from a subscribed patient needs no answer.
+            result.action = "already subscribed"
+            return None, "optin"
         changed = patient.status == "opted_out" and patients.opt_in(
             session, patient.id, now, method=method, evidence=evidence
         )
@@ -93,10 +110,13 @@ def answer(
         return None  # nothing more to stop; a red flag still reaches the clinic through the reader
     verdict = optout.classify(body)
     if verdict == optout.STOP:
+        if read_first is not None:
+            read_first()
+        alerted = result.action if result.action.startswith("ignored_opted_out, clinic alerted") else ""
         patients.opt_out(
             session, patient.id, now, method="sms", evidence=f"phrase: {evidence}", confirm=False
         )
-        result.action = "opted_out (phrase)"
+        result.action = "opted_out (phrase)" + (alerted and ", " + alerted.split(", ", 1)[1])
         return render("optout", "sms", lang, **ctx).body, "optout"
     if verdict == optout.AMBIGUOUS:
         parsed = replies.parse(body, lang, get_program(program).rules)

@@ -10,6 +10,7 @@ the clinic will look, never asked to explain what the reader could not read.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import NamedTuple
 
@@ -19,6 +20,12 @@ from .messages import render
 
 MAX_MEDIA = 10  # Twilio delivers at most 10 media per MMS
 MAX_URL = 1024
+MAX_TYPE = 255  # RFC 6838: type and subtype at most 127 characters each
+# A MIME type as Twilio reports it ("image/jpeg"); anything else is not from Twilio.
+_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*")
+# A URL Twilio could send: https (or, in tests and courier's fixtures, a bare name). Never javascript:,
+# file: or data:, which a clinician's mail client or browser might act on.
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 PHOTO_REASON = "photo received"
 
 
@@ -52,7 +59,31 @@ def problem(form: dict) -> str | None:
     for key, value in form.items():
         if key.startswith("MediaUrl") and len(value) > MAX_URL:
             return f"{key} is at most {MAX_URL} characters"
+        if (
+            key.startswith("MediaUrl")
+            and _SCHEME.match(value)
+            and not value.lower().startswith(("https:", "http:"))
+        ):
+            return f"{key} must be an http(s) URL"
+        if (
+            key.startswith("MediaContentType")
+            and value
+            and (len(value) > MAX_TYPE or not _TYPE.fullmatch(value))
+        ):
+            return f"{key} must be a MIME type such as image/jpeg, at most {MAX_TYPE} characters"
     return None
+
+
+def fhir_payload(body: str, items) -> list[dict]:
+    """A FHIR Communication's payload: the words, then each attachment as a contentAttachment (its URL
+    and type), so a photo-only reply carries its photo and no empty string."""
+    payload: list[dict] = [{"contentString": body}] if body or not items else []
+    for item in items or ():
+        attachment = {"url": item["url"]}
+        if item.get("type"):
+            attachment["contentType"] = item["type"]
+        payload.append({"contentAttachment": attachment})
+    return payload
 
 
 def to_column(items) -> str | None:
@@ -91,8 +122,9 @@ def photo_only(session, patient, clinic, inbound, now: datetime, result) -> tupl
 
 
 def review_media(session, patient, clinic, inbound, now: datetime, result) -> None:
-    """Media beside words the reader took care of: a person still sees the attachment."""
-    if inbound.media and patient is not None and not result.escalations and patient.status != "opted_out":
+    """Media beside words the reader took care of: a person still sees the attachment (from a patient
+    who opted out too: nobody answers them, but a photo of a swollen arm must reach a clinician)."""
+    if inbound.media and patient is not None and not result.escalations:
         _review(session, patient, clinic, inbound, now, result)
 
 

@@ -34,25 +34,73 @@ WHOLE: dict[str, tuple[str, ...]] = {
     "es": ("parar", "para ya", "baja", "de baja", "cancelar", "alto ya", "ya basta de mensajes"),
 }
 # Anywhere in the message: phrases that are about the messages themselves, so they count even beside
-# words about pain ("pain is better, please stop texting me").
+# words about pain ("pain is better, please stop texting me"). General forms: a verb of sending with
+# the messages as its object, negated or stopped ("don't send me any more messages", "paren los
+# mensajes"). What follows must not narrow it to a time or an occasion ("don't text me before 9"
+# asks for other times, not for no texts), and "take me off" / "opt out of" must name the messages
+# or the list, not an appointment or a class ("take me off the 3pm appointment, pain 2").
+_NOUN = r"(?:texts?|messages?|msgs?|reminders?|sms|notifications?|check-?ins?)"
+_NOUN_ES = r"(?:mensajes?|textos?|sms|recordatorios?|avisos?|notificaciones)"
+_NOT = r"(?:don't|do not|dont|never|please don't|no)"
+_FILLER = r"(?: (?:me|us|any|anymore|any more|more|these|those|the|your|all|no|of|texting|text))*"
+_FILLER_ES = r"(?: (?:mas|los|las|sus|estos|esos|esas|estas|ningun|ninguno|otro|otros))*"
+# "... before 9", "... while driving", "... antes de las 9": about when, not whether.
+_NARROWED = (
+    r"(?! (?:before|after|at|until|till|on|during|while|between|in the|so early|so late|early|late|"
+    r"today|tonight|tomorrow|this (?:morning|evening|week)|antes|despues|durante|por la|en la|a las|"
+    r"tan temprano|tan tarde|hoy|manana)\b)"
+)
+_LIST = (
+    r"(?:(?:your|the|this|that|my|all|these) )?(?:(?:text|texting|sms|message|mailing|contact) )?"
+    r"(?:list|texts|messages|reminders|programme|program|sms|notifications)\b"
+)
 ABOUT_MESSAGES: dict[str, tuple[str, ...]] = {
     "en": (
-        r"\bopt(?: me)?[ -]?out\b",
+        # "opt out", "opt me out", but not "opt out of the group session"
+        r"\bopt(?: me)?[ -]?out\b(?! of (?!" + _LIST + r"))",
         r"\bunsubscribe\b",
-        r"\bstop (?:texting|messaging|sending|contacting|emailing)\b",
-        r"\bstop (?:the|these|all|your|those) (?:texts|messages|reminders|sms)\b",
+        r"\bstop (?:texting|messaging|sending|contacting|emailing)\b" + _NARROWED,
+        r"\b(?:stop|quit|cease|end) (?:the|these|all|your|those|all the|sending the|sending me) "
+        + _NOUN
+        + r"\b",
         r"\bstop all messages\b",
-        r"\bno more (?:texts|messages|reminders|sms|texting)\b",
-        r"\b(?:don't|do not|dont) (?:text|message|contact|sms) me\b",
-        r"\b(?:remove|take) me off\b",
-        r"\bremove me from\b",
-        r"\b(?:don't|do not|dont) want (?:these|the|any|your) (?:texts|messages|reminders)\b",
+        r"\bno more (?:" + _NOUN + r"|texting)\b" + _NARROWED,
+        r"\b"
+        + _NOT
+        + r" (?:send|text|message|sms|contact|email)"
+        + _FILLER
+        + r"(?: "
+        + _NOUN
+        + r")?"
+        + r"(?: (?:any ?more|again|ever|please))*\s*$",
+        r"\b" + _NOT + r" (?:send|text|message|sms|email)" + _FILLER + r" " + _NOUN + r"\b" + _NARROWED,
+        r"\b(?:don't|do not|dont|no longer) (?:want|need|wish)(?: to (?:get|receive))?"
+        + _FILLER
+        + r" "
+        + _NOUN
+        + r"\b"
+        + _NARROWED,
+        r"\b(?:remove|take) me (?:off|from|out of) " + _LIST,
     ),
     "es": (
         r"\bdar(?:me|nos)? de baja\b",
-        r"\bno (?:me )?(?:envien|manden|escriban|mande|envie) mas\b",
+        r"\bno (?:me |nos )?(?:envien|manden|escriban|mande|envie|mandes|envies|manda|envia) mas\b",
+        r"\bno (?:me |nos )?(?:envien|manden|escriban|mande|envie|mandes|envies|manda|envia)"
+        + _FILLER_ES
+        + r" "
+        + _NOUN_ES
+        + r"\b"
+        + _NARROWED,
         r"\bdej(?:en|e|a) de (?:enviar|mandar|escribir)",
+        r"\b(?:paren|pare|parar|detengan|detenga|detener|suspendan|suspenda|cancelen|cancele)"
+        r"(?: de (?:enviar|mandar))?(?: (?:los|las|sus|estos|esos|mis|el|todos los))? " + _NOUN_ES + r"\b",
         r"\bno (?:quiero )?(?:recibir )?mas mensajes\b",
+        r"\b(?:ya )?no (?:quiero|deseo|necesito)(?: (?:recibir|que me (?:envien|manden)))?"
+        + _FILLER_ES
+        + r" "
+        + _NOUN_ES
+        + r"\b"
+        + _NARROWED,
         r"\bno mas (?:mensajes|textos|recordatorios)\b",
         r"\bcancelar (?:los|mis|la) (?:mensajes|suscripcion|recordatorios)\b",
     ),

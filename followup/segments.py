@@ -70,11 +70,30 @@ def name_warning(name: str, sms_name: str | None = None) -> str | None:
     if sms_name is not None or not non_gsm(name):
         return None
     chars = " ".join(non_gsm(name))
+    suggestion = suggested_sms_name(name)
+    offer = (
+        f"--sms-name {suggestion!r}"
+        if suggestion
+        else "none can be spelled from it: choose one in Latin letters by hand (--sms-name NAME)"
+    )
     return (
         f"warning: the clinic's name has characters outside GSM-7 ({chars}): every SMS would be sent "
-        f"as UCS-2, about twice the segments. Give texts a name to use instead: "
-        f"--sms-name {gsm_spelling(name)!r}"
+        f"as UCS-2, about twice the segments. Give texts a name to use instead: {offer}"
     )
+
+
+def suggested_sms_name(name: str) -> str | None:
+    """The GSM-7 spelling of a name, when `--sms-name` accepts it and it still reads as the name:
+    None for a name in another script ("診療所", "Ελληνική Κλινική": nothing, or a few Greek capitals
+    GSM-7 happens to have, would be left), which a person must transliterate."""
+    spelled = gsm_spelling(name)
+    if len(spelled) > 40:
+        spelled = spelled[:41].rsplit(" ", 1)[0] if " " in spelled[:41] else spelled[:40]
+    letters = [c for c in name if c.isalpha()]
+    kept = [c for c in spelled if c.isascii() and c.isalpha()]
+    if sms_name_problem(spelled) or len(kept) * 2 < len(letters):
+        return None
+    return spelled
 
 
 def sms_name_problem(sms_name: str) -> str | None:

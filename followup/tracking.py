@@ -70,6 +70,37 @@ def failed(session: Session, message: Message, error: str | None, now: datetime)
         realert_undelivered(session, message, error, now)
 
 
+def expire_stale(session: Session, now: datetime) -> int:
+    """outbox.expire_stale, and an emergency or urgent answer that never went out within its grace
+    (a Twilio outage of a day) re-alerts the clinic like one that failed."""
+    M = Message.__table__.c
+    dying = session.execute(
+        select(M.id).where(
+            M.kind == "escalation",
+            M.status.in_(("pending", "sending")),
+            M.expires_at < now,
+        )
+    ).scalars()
+    dying = list(dying)
+    expired = outbox.expire_stale(session, now)
+    for message_id in dying:
+        message = session.get(Message, message_id)
+        if message is not None and message.status == "skipped":
+            realert_undelivered(session, message, message.error, now)
+    return expired
+
+
+def skipped_or_failed(
+    session: Session, message_id: int, status: str, error: str | None, now: datetime
+) -> None:
+    """The dispatcher's outcome for an emergency or urgent answer that will never reach the patient
+    (failed, or skipped: the number cannot take SMS, the grace ran out): the clinic hears at once."""
+    if status not in ("failed", "skipped"):
+        return
+    code = (error or "").split(":")[0] if status == "failed" else error
+    realert_undelivered(session, session.get(Message, message_id), code, now)
+
+
 def _answered_inbound(message: Message) -> int | None:
     if message.in_reply_to:
         return message.in_reply_to
@@ -80,17 +111,26 @@ def _answered_inbound(message: Message) -> int | None:
 def realert_undelivered(session: Session, message: Message, error: str | None, now: datetime) -> int:
     """The clinic hears at once, by every alert route, that the patient never got the emergency or
     urgent advice: the first alert told them the patient had been told."""
-    inbound_id = _answered_inbound(message)
-    if inbound_id is None:
+    if message is None:
         return 0
-    row = session.execute(
-        select(Escalation, Patient, Clinic)
-        .join(Patient, Patient.id == Escalation.patient_id)
-        .join(Clinic, Clinic.id == Patient.clinic_id)
-        .where(Escalation.source_message_id == inbound_id, Escalation.tier.in_(IMMEDIATE))
-        .order_by(Escalation.id)
-        .limit(1)
-    ).first()
+    inbound_id = _answered_inbound(message)
+    found = select(Escalation, Patient, Clinic).join(Patient, Patient.id == Escalation.patient_id)
+    found = found.join(Clinic, Clinic.id == Patient.clinic_id).where(Escalation.tier.in_(IMMEDIATE))
+    row = (
+        session.execute(
+            found.where(Escalation.source_message_id == inbound_id).order_by(Escalation.id).limit(1)
+        ).first()
+        if inbound_id is not None
+        else None
+    )
+    if row is None and message.patient_id:
+        # A second red flag while the first emergency is open records nothing new (the rule is
+        # suppressed), yet its answer is just as urgent: the open escalation is the one to raise.
+        row = session.execute(
+            found.where(Escalation.patient_id == message.patient_id, Escalation.acknowledged_at.is_(None))
+            .order_by(Escalation.id.desc())
+            .limit(1)
+        ).first()
     if row is None:
         return 0
     escalation, patient, clinic = row
@@ -121,7 +161,8 @@ def realert_undelivered(session: Session, message: Message, error: str | None, n
             to_addr=address,
             now=now,
             quiet_exempt=True,
-            dedupe_key=f"alert:{escalation.id}:undelivered:{channel}",
+            # Once per answer: a second SID for the same row alerts nobody twice, a second answer does.
+            dedupe_key=f"alert:{escalation.id}:undelivered:{message.id}:{channel}",
             expires_in=timedelta(hours=48),
         )
         queued += 1

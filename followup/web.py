@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from twilio.request_validator import RequestValidator
 
-from . import clock, config, inbound, logs, media, metrics, spool, tracking
+from . import clock, config, inbound, logs, media, metrics, spool, tracking, warmup
 from .config import Settings
 from .db import Cutter, engine_for, error_reason, session_scope
 from .messages import render
@@ -127,6 +127,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(_app):
         # The spool drainer lives as long as the server: stopped on shutdown, so servers started and
         # stopped in one process (the tests) do not leave a thread each behind.
+        # Before the first request: a reader loaded on first use could cost that reply its deadline.
+        await run_in_threadpool(warmup.reader)
         stop = threading.Event()
         drainer = (
             _start_spool_drainer(engine, settings.spool_dir, stop, twilio_answers=twilio_answers)

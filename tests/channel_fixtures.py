@@ -91,7 +91,7 @@ class LiveServer:
         import time
 
         self.thread.start()
-        for _ in range(500):
+        for _ in range(3000):  # with lifespan="on", startup loads the reader first (seconds)
             if self.server.started:
                 return self
             time.sleep(0.01)

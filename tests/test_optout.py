@@ -25,6 +25,16 @@ CASES = [
     ("quiero darme de baja", STOP),
     ("Dejen de enviarme mensajes", STOP),
     ("no me envíen más", STOP),
+    # verb + messages, negated or stopped (review of issue 15, 2)
+    ("ya no me manden mensajes", STOP),
+    ("ya no me manden mensajes por favor", STOP),
+    ("no me envíen mensajes", STOP),
+    ("paren los mensajes", STOP),
+    ("ya no quiero mensajes", STOP),
+    ("please don't send me any more messages", STOP),
+    ("I don't want texts anymore", STOP),
+    ("please don't message me again", STOP),
+    ("opt out of the texts", STOP),
     # about pain, numbness, exercises or an appointment: never an opt-out
     ("the pain won't stop", None),
     ("The pain doesn't stop at night", None),
@@ -38,6 +48,14 @@ CASES = [
     ("6 N", None),
     ("done", None),
     ("", None),
+    # ordinary replies that name a list, a time or a session: the reader reads their pain score
+    ("take me off the 3pm appointment, pain 2", None),
+    ("remove me from Thursday's class list, pain 3 N", None),
+    ("I will opt out of the group session", None),
+    ("don't text me before 9", None),
+    ("don't send me messages before 9 am", None),
+    ("no me manden mensajes antes de las 9", None),
+    ("thanks for the messages", None),
     # might mean it: ask once
     ("can you stop", AMBIGUOUS),
     ("I want to quit", AMBIGUOUS),
@@ -45,6 +63,7 @@ CASES = [
     ("no more", AMBIGUOUS),
     ("basta", AMBIGUOUS),
     ("ya no quiero", AMBIGUOUS),
+    ("Stop it please", AMBIGUOUS),
 ]
 
 

@@ -15,9 +15,11 @@ from xml.etree import ElementTree
 
 import pytest
 from channel_fixtures import LiveServer, message_sid, signed_post, twilio_env
+from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select
 
 from followup import config, replies
+from followup.channels.base import DeliveryError
 from followup.db import engine_for, session_scope
 from followup.models import Consent, Message, Patient
 from followup.segments import sms_shape
@@ -164,6 +166,13 @@ def test_with_twilio_answering_keywords_followup_sends_no_confirmation_of_its_ow
     assert followup.json("patients")[0]["status"] == "opted_out"
 
 
+def test_with_twilio_answering_keywords_a_stop_with_punctuation_is_confirmed_by_followup(followup, live):
+    # Without OptOutType, "Stop!" may or may not be Twilio's keyword: followup's confirmation is sent,
+    # and Twilio refuses it (21610) if it did opt the number out, so one confirmation arrives either way.
+    assert "unsubscribed" in said(post(live, courier(COURIER_RECEIVE_VALID, "s!", Body="Stop!")))
+    assert followup.json("patients")[0]["status"] == "opted_out"
+
+
 def test_with_followup_answering_keywords_one_confirmation_and_none_for_a_second_stop(
     followup, patient, fake_twilio
 ):
@@ -198,6 +207,91 @@ def test_an_ambiguous_phrase_gets_one_stop_hint_and_a_review(followup, live):
     reviews = followup.json("escalations")
     assert [e["reason"] for e in reviews] == ["possible opt-out request"] * 2
     assert followup.json("patients")[0]["status"] == "active"
+
+
+def test_an_opt_out_phrase_beside_a_red_flag_opts_out_and_still_alerts_the_clinic_at_its_tier(
+    followup, live, patient
+):
+    body = "stop texting me, I can't feel my legs and wet myself"
+    response = post(live, courier(COURIER_RECEIVE_VALID, "p-e1", Body=body))
+    assert "unsubscribed" in said(response)  # the one confirmation; nothing else goes to them
+    assert followup.json("patients")[0]["status"] == "opted_out"
+    [alarm] = followup.json("escalations")
+    assert alarm["tier"] == "emergency" and alarm["rule"].startswith("E")
+    alerts = followup.json("messages", "--kind", "alert")
+    assert {a["channel"] for a in alerts} == {"sms", "email"}
+    assert [m for m in followup.json("messages", "--kind", "escalation")] == []  # the patient opted out
+
+
+def test_ordinary_replies_naming_a_list_a_time_or_a_session_keep_the_patient_and_their_pain_score(
+    followup, patient, fake_twilio
+):
+    bodies = {
+        "take me off the 3pm appointment, pain 2": 2,
+        "Please remove me from Thursday's class list, pain 3 N": 3,
+        "I will opt out of the group session, pain 4 N": 4,
+        "don't text me before 9, pain 3": 3,
+    }
+    with serve(followup, fake_twilio, FOLLOWUP_KEYWORD_ANSWERS="followup") as live:
+        answers = [
+            said(post(live, courier(COURIER_RECEIVE_VALID, f"o{i}", Body=b))) for i, b in enumerate(bodies)
+        ]
+    assert not any("unsubscribed" in (a or "") for a in answers)
+    assert followup.json("patients")[0]["status"] == "active"
+    shown = followup.json("patient", "show", patient)
+    assert [r["pain"] for r in shown["readings"]] == list(bodies.values())
+
+
+def test_start_from_a_subscribed_patient_gets_twilios_answer_only_and_yes_is_not_numbness(followup, live):
+    for label, body, opt_out_type in (
+        ("st1", "START", "START"),
+        ("st2", "YES", "START"),
+        ("st3", "start", None),
+    ):
+        form = courier(COURIER_RECEIVE_VALID, label, Body=body)
+        if opt_out_type:
+            form["OptOutType"] = opt_out_type
+        assert said(post(live, form)) is None  # Twilio sent its own re-subscribe text
+    assert followup.json("escalations") == []  # no "could not read", no S3 numbness
+    assert followup.json("messages", "--kind", "alert") == []
+    assert followup.json("patients")[0]["status"] == "active"
+
+
+def test_a_photo_from_a_patient_who_opted_out_reaches_the_clinics_review(followup, live, patient):
+    assert said(post(live, courier(COURIER_RECEIVE_VALID, "ph-stop", Body="STOP"))) is None
+    form = courier(
+        COURIER_RECEIVE_MEDIA,
+        "ph-in",
+        MessageSid="MM" + message_sid("ph-in")[2:],
+        Body="see photo, my arm is swollen and red",
+        MediaContentType0="image/jpeg",
+    )
+    assert said(post(live, form)) is None  # nothing goes to a patient who opted out
+    [review] = followup.json("escalations")
+    assert review["reason"] == "photo received"
+    [email] = [a for a in followup.json("messages", "--kind", "alert") if a["channel"] == "email"]
+    assert "cat.jpg (image/jpeg)" in email["body"]
+
+
+def test_serve_loads_the_reader_of_every_language_before_it_accepts_the_first_reply(
+    followup, patient, fake_twilio
+):
+    from followup import context, lexicon
+    from followup.messages import LANGUAGES
+
+    context.context_for.cache_clear()  # as in a fresh process: nothing of the reader loaded yet
+    lexicon.load.cache_clear()
+    settings = config.load(
+        {"FOLLOWUP_DATABASE_URL": followup.url, "FOLLOWUP_NOW": NIGHT, **twilio_env(fake_twilio)}
+    )
+    with LiveServer(settings, lifespan="on") as live:
+        # Up, and not one request yet: the ConText pipeline of every language is already built.
+        assert context.context_for.cache_info().currsize == len(LANGUAGES)
+        assert lexicon.load.cache_info().currsize >= len(LANGUAGES)
+        response = post(
+            live, courier(COURIER_RECEIVE_VALID, "first", Body="I wet myself and can't feel my legs")
+        )
+    assert "Call 911" in said(response)
 
 
 # --- 5. and 6. ValidityPeriod and segments ---------------------------------------------------------
@@ -267,6 +361,24 @@ def test_clinic_add_warns_when_the_name_forces_ucs2_and_the_sms_name_keeps_texts
     assert "sms-name" in bad.stderr and followup.json("clinic", "list")[-1]["id"] == 2
 
 
+@pytest.mark.parametrize(
+    "name", ["診療所", "Ελληνική Κλινική", "Fisioterapia y Rehabilitación Integral de la Comunidad"]
+)
+def test_the_sms_name_clinic_add_suggests_is_one_it_accepts_or_it_says_to_choose_one(followup_sqlite, name):
+    import re
+
+    added = followup_sqlite(
+        "clinic", "add", "--name", name, "--phone", "+16175550100", "--timezone", "America/New_York"
+    )
+    offered = re.search(r"--sms-name '([^']*)'", added.stderr)
+    if offered is None:
+        assert "choose one in Latin letters by hand" in added.stderr
+        return
+    sms_name = offered.group(1)
+    followup_sqlite("clinic", "add", "--name", name, "--sms-name", sms_name, "--phone", "+16175550101",
+                    "--timezone", "America/New_York")  # fmt: skip
+
+
 # --- 8. MMS ----------------------------------------------------------------------------------------
 
 
@@ -295,6 +407,33 @@ def test_a_photo_without_words_is_stored_reviewed_and_shown_without_a_clarifying
     assert [m["media"] for m in exported["messages"] if m["direction"] == "in"] == [inbound["media"]]
     [email] = [a for a in followup.json("messages", "--kind", "alert") if a["channel"] == "email"]
     assert "cat.jpg (image/jpeg)" in email["body"]
+    fhir = json.loads(followup("patient", "export", patient, "--format", "fhir").stdout)
+    Bundle.model_validate(fhir)
+    [photo] = [
+        e["resource"]
+        for e in fhir["entry"]
+        if e["resource"]["resourceType"] == "Communication" and e["resource"]["sender"]["type"] == "Patient"
+    ]
+    assert photo["payload"] == [
+        {"contentAttachment": {"url": "cat.jpg", "contentType": "image/jpeg"}},
+        {"contentAttachment": {"url": "dog.jpg", "contentType": "image/jpeg"}},
+    ]
+
+
+def test_media_fields_twilio_never_sends_are_refused_and_nothing_is_stored(followup, live):
+    for i, field in enumerate(
+        [
+            {"MediaContentType0": "image/" + "x" * 30_000},
+            {"MediaContentType0": "<script>"},
+            {"MediaUrl0": "javascript:alert(1)"},
+            {"MediaUrl0": "file:///etc/passwd"},
+        ]
+    ):
+        form = courier(
+            COURIER_RECEIVE_MEDIA, f"bad{i}", MessageSid="MM" + message_sid(f"bad{i}")[2:], **field
+        )
+        assert post(live, form).status_code == 400, field
+    assert followup.json("messages", "--direction", "in") == []
 
 
 # --- 9. the smaller mismatches ---------------------------------------------------------------------
@@ -367,6 +506,57 @@ def test_an_emergency_answer_sent_by_sms_after_an_outage_that_fails_alerts_the_c
     w.tick()  # the new alerts go out
     again = [s.message for s in sms.sent if "NOT delivered" in s.message.body]
     assert [m.to for m in again] == ["+16175550199"]
+
+
+@pytest.mark.parametrize("why", ["phone unusable", "stale"])
+def test_an_emergency_answer_queued_after_an_outage_that_is_never_sent_alerts_the_clinic_again(
+    sqlite_url, why
+):
+    from datetime import timedelta
+
+    from factories import FakeClock, add_clinic, enrol, utc, worker
+    from sqlalchemy import update
+
+    from followup import inbound
+
+    clock = FakeClock(utc(2026, 12, 1, 14, 0))
+    [patient_id] = enrol(sqlite_url, add_clinic(sqlite_url, clock()), clock())
+    with session_scope(engine_for(sqlite_url)) as session:  # drained from the spool: answered by SMS
+        inbound.handle(
+            session, sender="+16175551000", body="I wet myself", now=clock(), answered_inline=False
+        )
+        if why == "phone unusable":
+            session.execute(update(Patient).where(Patient.id == patient_id).values(phone_unusable=True))
+    w, sms, _ = worker(sqlite_url, clock)
+    if why == "stale":
+        sms.fail_when(lambda m: DeliveryError("outage", permanent=False) if m.kind == "escalation" else None)
+        w.tick()
+        clock.t += timedelta(hours=25)  # a day of Twilio outage: past the answer's grace
+        sms.fail_when(lambda m: None)
+    w.tick()
+    w.tick()  # the new alerts go out
+    with session_scope(engine_for(sqlite_url)) as session:
+        answer = session.execute(select(Message).where(Message.kind == "escalation")).scalar_one()
+        assert answer.status == "skipped"
+    again = [s.message for s in sms.sent if "NOT delivered" in s.message.body]
+    assert [m.to for m in again] == ["+16175550199"]
+
+
+def test_the_answer_to_a_second_red_flag_while_the_first_is_open_alerts_the_clinic_when_undelivered(
+    followup, live, fake_twilio
+):
+    first = post(live, courier(COURIER_RECEIVE_VALID, "e1a", Body="I wet myself"))
+    [one] = fake_twilio.accept_twiml(first.text, to=PATIENT)
+    assert fake_twilio.report(one, "undelivered", 30007, server=live.url) == 204
+    alerts = followup.json("messages", "--kind", "alert")
+    second = post(live, courier(COURIER_RECEIVE_VALID, "e1b", Body="I wet myself again"))
+    assert "Call 911" in said(second)
+    assert len(followup.json("escalations")) == 1  # E1 is open: nothing new recorded
+    [two] = fake_twilio.accept_twiml(second.text, to=PATIENT)
+    assert fake_twilio.report(two, "undelivered", 30005, server=live.url) == 204
+    again = [a for a in followup.json("messages", "--kind", "alert") if a not in alerts]
+    assert {a["channel"] for a in again} == {"sms", "email"}
+    assert all("not delivered" in a["body"].lower() for a in again)
 
 
 def test_a_message_whose_window_closes_while_it_waits_for_its_send_slot_is_not_sent_in_quiet_hours(
