@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine, Row
 
-from . import audit, outbox
+from . import alerts, audit, outbox
 from .channels.base import Channel, DeliveryError, Outgoing
 from .db import session_scope
 from .localtime import in_window, next_window_open, parse_hhmm, zone
@@ -54,8 +54,8 @@ DEFAULT_DEADLINE = timedelta(hours=24)  # a row without expires_at (none are wri
 # What a patient who is not active may still receive.
 ALWAYS_ALLOWED = {
     "opted_out": {"optout"},
-    "paused": {"optout", "optin", "help", "escalation", "reply", "confirmation"},
-    "completed": {"optout", "optin", "help", "escalation", "reply"},
+    "paused": {"optout", "optin", "help", "escalation", "reply", "confirmation", "staff"},
+    "completed": {"optout", "optin", "help", "escalation", "reply", "staff"},
     "unenrolled": {"optout", "help", "reply"},
 }
 CLINIC_KINDS = ("alert", "review")
@@ -356,6 +356,9 @@ class _Flusher:
             with session_scope(self.engine) as session:
                 outbox.record(session, [j.outcome for j in jobs])
                 _apply_consequences(session, jobs, self.clock())
+                alerts.after_outcomes(
+                    session, [(j.claimed.id, j.claimed.kind, j.outcome) for j in jobs], self.clock()
+                )
         except Exception as exc:  # kept, and retried by the next write
             self.error = exc
             return False

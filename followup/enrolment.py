@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from . import audit, outbox
+from . import audit, episodes, outbox
 from .clinics import check_email
 from .errors import BadInput, NotFound
 from .localtime import LEGACY_ZONE, format_hhmm, in_window, local_to_utc, parse_hhmm, zone
@@ -241,8 +241,11 @@ def enrol(
         if progress:
             progress(1)
     existing = _existing_phones(session, clinic.id, (v.phone for v in valid))
+    # An ended enrolment (completed, unenrolled) is no obstacle: a new episode of the same patient.
+    returning = {phone: session.get(Patient, pid) for phone, pid in existing.items()}
+    returning = {ph: p for ph, p in returning.items() if episodes.can_return(p.status, p.name)}
     for item in valid:
-        if item.phone in existing:
+        if item.phone in existing and item.phone not in returning:
             problems.append(
                 f"{seen[item.phone]}{': ' if seen[item.phone] else ''}phone: {item.phone} is already "
                 f"enrolled at this clinic (patient {existing[item.phone]})"
@@ -250,14 +253,22 @@ def enrol(
     if problems:
         what = "no patients enrolled" if len(rows) > 1 else "patient not enrolled"
         raise BadInput(what, problems)
-    return _create(session, clinic, valid, now, method)
+    return _create(session, clinic, valid, now, method, returning)
 
 
 def _create(
-    session: Session, clinic: Clinic, items: list[NewPatient], now: datetime, method: str
+    session: Session,
+    clinic: Clinic,
+    items: list[NewPatient],
+    now: datetime,
+    method: str,
+    returning: dict[str, Patient] | None = None,
 ) -> list[Patient]:
+    returning = returning or {}
     patients = [
-        Patient(
+        _return(session, returning[i.phone], i, now, method)
+        if i.phone in returning
+        else Patient(
             clinic_id=clinic.id,
             name=i.name,
             phone=i.phone,
@@ -303,6 +314,20 @@ def _create(
     outbox.queue_confirmations(session, clinic, list(zip(patients, enrolments)), now)
     outbox.plan(session, now, enrolment_ids=[e.id for e in enrolments])
     return patients
+
+
+def _return(session: Session, patient: Patient, item: NewPatient, now: datetime, method: str) -> Patient:
+    """The patient of an ended enrolment, as enrolled again now (episodes.py keeps the old one)."""
+    episodes.close(session, patient, now, method)
+    for field in ("name", "email", "channel", "timezone", "language"):
+        setattr(patient, field, getattr(item, field))
+    patient.status, patient.status_reason, patient.phone_unusable, patient.updated_at = (
+        "active",
+        None,
+        False,
+        now,
+    )
+    return patient
 
 
 def read_csv(path: str) -> list[tuple[str, dict[str, str]]]:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
-from . import audit, outbox
+from . import acks, alerts, audit, outbox
 from .errors import BadInput, NotFound
 from .messages import render
 from .models import Clinic, Enrolment, Escalation, Patient
@@ -34,6 +34,7 @@ def patient_text(decision: Decision, patient: Patient, clinic: Clinic) -> str:
         patient.language,
         clinic=clinic_context(clinic),
         appointment=decision.rule == "S4",
+        told=alerts.alerted(clinic),  # only when an alert was queued (alert_clinic)
     ).body
 
 
@@ -119,6 +120,7 @@ def alert_clinic(
         "patient_name": patient.name,
         "patient_phone": patient.phone,
         "reply": reply,
+        "ack_url": acks.link(escalation.id, clinic.alert_email),
     }
     queued = 0
     if clinic.alert_email and not again:

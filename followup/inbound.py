@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, insert, or_, select
 from sqlmodel import Session
 
-from . import audit, consent, escalation, outbox, replies, rules
+from . import acks, alerts, audit, consent, escalation, outbox, replies, rules, staff
 from .localtime import zone
 from .messages import render
 from .models import Clinic, Enrolment, Message, Patient, Reading
@@ -112,6 +112,7 @@ class Result:
     duplicate: bool = False
     action: str = ""
     escalations: list[int] = field(default_factory=list)
+    to_staff: bool = False  # it answers a message from the clinic's staff: a person reads it
 
     def as_json(self) -> dict:
         return {
@@ -185,14 +186,15 @@ def handle(
         phone = parse_phone(sender)
     except ValueError:
         phone = (sender or "").strip()[:32]
-    sender_row = _find_sender(connection, phone)
+    ack = acks.from_sms(session, phone, body, now)  # ACK N from a clinic's alert phone, else None
+    sender_row = _find_sender(connection, phone) if ack is None else None
     patient, clinic, program = sender_row if sender_row else (None, None, None)
     # No SQLModel objects on this hot path: each would cost a pydantic validation.
     row = {
         "patient_id": patient.id if patient else None,
-        "clinic_id": clinic.id if clinic else None,
+        "clinic_id": ack.clinic_id if ack else clinic.id if clinic else None,
         "direction": "in",
-        "kind": "reply",
+        "kind": "ack" if ack else "reply",
         "channel": "sms",
         "status": "received",
         "body": body,
@@ -207,7 +209,12 @@ def handle(
     }
     inbound = Inbound(id=_INSERT_INBOUND.scalar(connection, **row), body=body)
     result = Result(None, inbound.id, row["patient_id"])
-    text, kind = _respond(session, patient, clinic, program, inbound, now, result)
+    if ack is not None:
+        text, kind, result.action = ack.reply, "ack", "ack" if ack.escalation_id else "ack refused"
+    else:
+        result.to_staff = patient is not None and staff.answers_staff(session, patient.id, now)
+        text, kind = _respond(session, patient, clinic, program, inbound, now, result)
+        text = staff.review_if_answering(session, patient, clinic, inbound.id, body, now, result) or text
     if text and answered_inline:
         _INSERT_ANSWER.run(
             connection,
@@ -225,11 +232,11 @@ def handle(
                 "in_reply_to": inbound.id,
             },
         )
-    elif text and clinic is not None:
+    elif text and row["clinic_id"] is not None:
         outbox.queue(
             session,
             patient_id=row["patient_id"],
-            clinic_id=clinic.id,
+            clinic_id=row["clinic_id"],
             kind=kind,
             channel="sms",
             body=text,
@@ -391,6 +398,7 @@ def _decide(session: Session, patient, program: str, now: datetime) -> list[rule
 def _review(
     session: Session, patient, clinic, inbound: Inbound, now: datetime, result: Result, why: str
 ) -> None:
+    why = staff.REVIEW_REASON if result.to_staff else why
     created = escalation.record(
         session,
         patient,
@@ -406,6 +414,9 @@ def _review(
 def _not_understood(session, patient, clinic, inbound, now, result, ctx) -> tuple[str | None, str]:
     """Never reassurance: queue it for a person, and ask once (not again for a second unreadable text)."""
     _review(session, patient, clinic, inbound, now, result, "reply not understood")
+    if result.to_staff:  # an answer to the clinic's own words, not a check-in: no "pain 0-10?"
+        result.action = "review (reply to staff)"
+        return render("review", "sms", patient.language, **ctx).body, "reply"
     previous = _PREVIOUS.scalar(
         session.connection(), patient=patient.id, id=inbound.id, since=now - timedelta(days=1)
     )
@@ -433,6 +444,8 @@ def apply_status(session: Session, sid: str, status: str, error: str | None, now
     """A status callback (the webhook's, or one spooled while the database was away): the message's
     status moves forward; a 21610 opts its patient out."""
     message = outbox.apply_status(session, sid, status, error, now)
+    if message is not None and message.kind == "alert" and message.status == "failed":
+        alerts.fall_back(session, message.id, message.error, now)  # undelivered: the other route
     if message is not None and error == "21610" and message.patient_id:
         consent.opt_out(
             session,

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from . import audit, outbox
 from .db import checkpoint_truncate
 from .enrolment import enrolment_of, get_patient
+from .episodes import episodes_json
 from .errors import BadInput, FollowupError
 from .localtime import to_utc_z
 from .models import AuditEvent, Consent, Escalation, Message, Patient, Reading
@@ -44,6 +45,7 @@ def export(session: Session, patient_id: int) -> dict:
         ],
         "messages": [message_json(m) for m in messages],
         "readings": readings_json(session, patient_id),
+        "episodes": episodes_json(session, patient_id, enrolment_of(session, patient_id)),
         "escalations": [escalation_json(e) for e in escalations],
         "audit": [
             {

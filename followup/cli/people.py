@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .. import clinics, clock, enrolment, spool, views
+from .. import clinics, clock, enrolment, episodes, spool, views
 from ..errors import BadInput
 from ..localtime import zone
 from ..programs import all_programs, get_program
@@ -38,6 +38,7 @@ def clinic() -> None:
 @click.option("--email", help="The clinic's contact email.")
 @click.option("--alert-email", help="Where escalation alerts are emailed.")
 @click.option("--alert-phone", help="Where escalation alerts are texted.")
+@click.option("--alert-webhook", help="Where escalation events are posted (an http(s) URL).")
 @click.option("--timezone", required=True, help="IANA zone, e.g. America/New_York.")
 @click.option(
     "--quiet-start", default="08:00", show_default=True, help="Sending window opens (patient-local)."
@@ -49,7 +50,9 @@ def clinic() -> None:
 @json_option
 @pass_app
 def clinic_add(app: App, as_json: bool, **fields) -> None:
-    """Add a clinic; prints its id."""
+    """Add a clinic; prints its id.
+
+    It needs at least one alert route: --alert-email, --alert-phone or --alert-webhook."""
     with app.session() as session:
         added = clinics.add_clinic(session, clock.now(), **fields)
         data = clinics.clinic_json(added)
@@ -63,7 +66,13 @@ def clinic_list(app: App, as_json: bool) -> None:
     """List clinics."""
     with app.session() as session:
         data = [clinics.clinic_json(c) for c in clinics.list_clinics(session)]
-    emit(data, as_json, lambda d: table(d, ["id", "name", "phone", "timezone", "quiet_start", "quiet_end"]))
+    for c in data:  # clinics from before migration 0009 may have none: say so where it is seen
+        c["alert_routes"] = [r for r in clinics.ROUTES if c[r]] or "NONE: clinic update ID --alert-..."
+    emit(
+        data,
+        as_json,
+        lambda d: table(d, ["id", "name", "phone", "timezone", "quiet_start", "quiet_end", "alert_routes"]),
+    )
 
 
 # --- programmes -----------------------------------------------------------------------------------
@@ -197,6 +206,9 @@ def patient_show(app: App, patient_id: int, as_json: bool) -> None:
         ]
         data["escalations"] = [views.escalation_json(e) for e in views.list_escalations(session, patient_id)]
         data["readings"] = views.readings_json(session, patient_id)
+        data["episodes"] = episodes.episodes_json(
+            session, patient_id, enrolment.enrolment_of(session, patient_id)
+        )
 
     def human(d):
         tz = zone(d["timezone"])
@@ -207,6 +219,13 @@ def patient_show(app: App, patient_id: int, as_json: bool) -> None:
             f"{', '.join(e.get('reminder_times', []))}; check-in {e.get('checkin_time')} every "
             f"{e.get('checkin_every_days')} day(s)"
         )
+        if len(d["episodes"]) > 1:
+            click.echo("Episodes:")
+            for ep in d["episodes"]:
+                ended = f", ended {ep['ended_at'][:10]} ({ep['outcome']})" if ep["ended_at"] else " (current)"
+                click.echo(
+                    f"  {ep['episode']}. {ep['program']} from {ep['start']} for {ep['weeks']} weeks{ended}"
+                )
         click.echo("Timeline (patient-local):")
         for when, line in views.timeline(d):
             local = clock.parse_instant(when).astimezone(tz).strftime("%a %Y-%m-%d %H:%M") if when else "?"
