@@ -12,13 +12,14 @@ import re
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlmodel import Session
 
 from . import audit, outbox
 from .errors import BadInput
 from .messages import render
 from .models import Clinic, Message
+from .prepared import Prepared
 
 MAX_BODY = 1600  # Twilio's limit for one SMS body
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -80,21 +81,27 @@ REVIEW_REASON = "a reply to a message from the clinic's staff"
 REVIEW_REASON = "a reply to a message from the clinic's staff"
 
 
+_M = Message.__table__.c
+# Every inbound SMS from a patient asks this: prepared (prepared.py), and walking the index on
+# (patient, direction, sent_at) backwards from now, so it stops at the first prompt it meets.
+_LATEST_PROMPT = Prepared(
+    select(_M.kind)
+    .where(
+        _M.patient_id == bindparam("patient"),
+        _M.direction == "out",
+        _M.sent_at <= bindparam("now"),
+        _M.sent_at > bindparam("since"),
+        or_(*(_M.kind == kind for kind in PROMPTS)),  # no IN lists in a prepared statement
+        or_(_M.status == "sent", _M.status == "delivered"),
+    )
+    .order_by(_M.sent_at.desc())
+    .limit(1)
+)
+
+
 def answers_staff(session: Session, patient_id: int, now: datetime) -> bool:
     """Whether the latest message sent to the patient (of those a reply can answer) is from staff."""
-    kind = session.execute(
-        select(Message.kind)
-        .where(
-            Message.patient_id == patient_id,
-            Message.direction == "out",
-            Message.kind.in_(PROMPTS),
-            Message.status.in_(("sent", "delivered")),
-            Message.sent_at <= now,
-            Message.sent_at > now - ANSWER_WINDOW,
-        )
-        .order_by(Message.sent_at.desc(), Message.id.desc())
-        .limit(1)
-    ).scalar()
+    kind = _LATEST_PROMPT.scalar(session.connection(), patient=patient_id, now=now, since=now - ANSWER_WINDOW)
     return kind == "staff"
 
 
