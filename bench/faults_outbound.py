@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,7 +38,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 import pg  # noqa: E402
 import psycopg  # noqa: E402
 from factories import FakeClock, add_clinic, enrol  # noqa: E402
-from sqlalchemy import insert, select, text  # noqa: E402
+from load import scalar, seed_nudges, start_worker  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from followup import config, migrate, outbox  # noqa: E402
 from followup.db import engine_for, session_scope  # noqa: E402
@@ -69,39 +69,6 @@ def new_database(cluster: pg.Cluster, name: str) -> str:
     return url
 
 
-def seed_load(url: str, n: int) -> None:
-    now = datetime.now(UTC)
-    clinic = add_clinic(url, now)
-    patients = enrol(url, clinic, now, n=50, start=(now + timedelta(days=30)).date().isoformat())
-    rows = [
-        {
-            "patient_id": patients[i % len(patients)],
-            "clinic_id": clinic,
-            "direction": "out",
-            "kind": "nudge",
-            "channel": "sms",
-            "status": "pending",
-            "dedupe_key": f"load:{i}",
-            "due_at": now,
-            "next_attempt_at": now,
-            "expires_at": now + timedelta(hours=2),
-            "body": f"load {i:05d}",
-            "attempts": 0,
-            "quiet_exempt": True,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for i in range(n)
-    ]
-    with session_scope(engine_for(url)) as session:
-        session.execute(insert(Message.__table__), rows)
-
-
-def scalar(url: str, sql: str) -> int:
-    with session_scope(engine_for(url)) as session:
-        return session.execute(text(sql)).scalar()
-
-
 def figures(fake: FakeTwilio, url: str, expected: set[str], prefix: str = "load ") -> dict:
     sends = Counter((r.to, r.body) for r in fake.sent() if r.body.startswith(prefix) or not prefix)
     bodies = {b for _, b in sends}
@@ -118,22 +85,14 @@ def figures(fake: FakeTwilio, url: str, expected: set[str], prefix: str = "load 
 
 def workers_run(cluster: pg.Cluster, name: str, workers: int, n: int, freeze: bool, logs: Path) -> dict:
     url = new_database(cluster, name)
-    seed_load(url, n)
+    seed_nudges(url, n, datetime.now(UTC))
     fake = FakeTwilio().start()
     env = {**os.environ, **twilio_env(fake), "FOLLOWUP_DATABASE_URL": url}
     for setting in ("FOLLOWUP_NOW", "FOLLOWUP_SMS_MAX_PER_SECOND", "FOLLOWUP_LEASE_SECONDS"):
         env.pop(setting, None)  # the defaults: 1/s, 120 s
     lease = config.load(env).lease_seconds
     rate = config.load(env).sms_max_per_second
-    procs = [
-        subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "followup"), "worker"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(logs / f"{name}-worker{i}.log").open("w"),
-        )
-        for i in range(workers)
-    ]
+    procs = [start_worker(env, stderr=(logs / f"{name}-worker{i}.log").open("w")) for i in range(workers)]
     started, held, frozen_for = time.monotonic(), 0, 0.0
     try:
         if freeze:

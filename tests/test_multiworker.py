@@ -5,68 +5,35 @@ go out when the lease expires), with duplicates only from what it had sent but n
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
 
+import load
 import pytest
-from factories import add_clinic, enrol, utc
-from sqlalchemy import insert, text
+from factories import utc
+from load import console_bodies, count_nudges, seed_nudges
 
-from followup.db import engine_for, session_scope
 from followup.dispatch import RECORD_MAX
-from followup.models import Message
 
 N = 20_000
 NOW = utc(2026, 12, 1, 14, 0)
 
 
 def seed(url: str, n: int = N) -> None:
-    clinic = add_clinic(url, NOW)
-    patients = enrol(url, clinic, NOW, n=200, start="2027-01-04")  # future start: nothing else is due
-    rows = [
-        {
-            "patient_id": patients[i % len(patients)],
-            "clinic_id": clinic,
-            "direction": "out",
-            "kind": "nudge",
-            "channel": "sms",
-            "status": "pending",
-            "dedupe_key": f"load:{i}",
-            "due_at": NOW,
-            "next_attempt_at": NOW,
-            "expires_at": NOW + timedelta(hours=24),
-            "body": f"load {i:05d}",
-            "attempts": 0,
-            "quiet_exempt": False,
-            "created_at": NOW,
-            "updated_at": NOW,
-        }
-        for i in range(n)
-    ]
-    with session_scope(engine_for(url)) as session:
-        session.execute(insert(Message.__table__), rows)
+    # Not quiet-exempt: 09:00 in Boston is inside the window, so the workers' quiet-hours check runs too.
+    seed_nudges(url, n, NOW, patients=200, grace=timedelta(hours=24), quiet_exempt=False)
 
 
 def count(url: str, where: str) -> int:
-    with session_scope(engine_for(url)) as session:
-        return session.execute(
-            text(f"SELECT count(*) FROM message WHERE kind = 'nudge' AND {where}")
-        ).scalar()
+    return count_nudges(url, where)
 
 
 def start_worker(env: dict, out) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", "from followup.cli import main; main()", "worker"],
-        env=env,
-        stdout=out.open("w"),
-        stderr=subprocess.DEVNULL,
-    )
+    return load.start_worker(env, stdout=out.open("w"))
 
 
-def sent_bodies(path) -> list[str]:
-    return [line.strip() for line in path.read_text().splitlines() if line.startswith("load ")]
+sent_bodies = console_bodies
 
 
 @pytest.mark.slow

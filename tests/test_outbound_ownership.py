@@ -16,54 +16,22 @@ within its lease) is the same as at the defaults. bench/faults_outbound.py runs 
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from channel_fixtures import twilio_env
-from factories import add_clinic, enrol
-from sqlalchemy import insert, text
+from load import count_nudges, seed_nudges, start_worker
 
 from followup.channels.twilio_sms import CONCURRENCY
-from followup.db import engine_for, session_scope
-from followup.models import Message
 
 
 def seed(url: str, n: int) -> None:
-    now = datetime.now(UTC)  # the workers run on the real clock
-    clinic = add_clinic(url, now)
-    patients = enrol(url, clinic, now, n=50, start=(now + timedelta(days=30)).date().isoformat())
-    rows = [
-        {
-            "patient_id": patients[i % len(patients)],
-            "clinic_id": clinic,
-            "direction": "out",
-            "kind": "nudge",
-            "channel": "sms",
-            "status": "pending",
-            "dedupe_key": f"load:{i}",
-            "due_at": now,
-            "next_attempt_at": now,
-            "expires_at": now + timedelta(hours=2),
-            "body": f"load {i:05d}",
-            "attempts": 0,
-            "quiet_exempt": True,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for i in range(n)
-    ]
-    with session_scope(engine_for(url)) as session:
-        session.execute(insert(Message.__table__), rows)
+    seed_nudges(url, n, datetime.now(UTC))  # the workers run on the real clock
 
 
-def count(url: str, where: str) -> int:
-    with session_scope(engine_for(url)) as session:
-        return session.execute(
-            text(f"SELECT count(*) FROM message WHERE kind = 'nudge' AND {where}")
-        ).scalar()
+count = count_nudges
 
 
 def start_workers(url: str, fake, tmp_path, n: int, rate: str, lease: str) -> list[subprocess.Popen]:
@@ -75,15 +43,7 @@ def start_workers(url: str, fake, tmp_path, n: int, rate: str, lease: str) -> li
         "FOLLOWUP_LEASE_SECONDS": lease,
     }
     env.pop("FOLLOWUP_NOW", None)
-    return [
-        subprocess.Popen(
-            [sys.executable, "-c", "from followup.cli import main; main()", "worker"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp_path / f"worker{i}.log").open("w"),
-        )
-        for i in range(n)
-    ]
+    return [start_worker(env, stderr=(tmp_path / f"worker{i}.log").open("w")) for i in range(n)]
 
 
 def wait_all_sent(url: str, n: int, seconds: float) -> None:
