@@ -156,6 +156,27 @@ def test_an_alert_email_refused_for_good_falls_back_to_a_text(followup_sqlite, f
     assert escalation["alert"] == "email failed, sms sent, sms sent (fallback)"
 
 
+def test_an_alert_text_reported_undelivered_by_twilio_falls_back_to_email(
+    followup_sqlite, fake_twilio, smtp_server
+):
+    """Twilio accepts the send, then reports 30003 on the status callback: through a real serve."""
+    f = followup_sqlite
+    f.env = {**twilio_env(fake_twilio), **smtp_env(smtp_server)}
+    f.enrol(f.clinic())
+    f("reply", "--from", "+16175550123", "--body", "pain 8")
+    f("tick")
+    [sms] = [m for m in f.json("messages", "--kind", "alert") if m["channel"] == "sms"]
+    settings = config.load({"FOLLOWUP_DATABASE_URL": f.url, **twilio_env(fake_twilio)})
+    with LiveServer(settings) as server:
+        form = {"MessageSid": sms["provider_id"], "MessageStatus": "undelivered", "ErrorCode": "30003"}
+        answer = signed_post(server, "/twilio/status", form, fake_twilio.auth_token, settings.public_url)
+        assert answer.status_code == 204
+    f("tick", now="2026-12-01T14:01:00Z")
+    assert sum("(the text alert failed)" in m["Subject"] for _, m in smtp_server.messages) == 1
+    [escalation] = f.json("escalations")
+    assert escalation["alert"] == "email sent, sms failed, email sent (fallback)"
+
+
 # --- 3. acknowledging where the alert lands --------------------------------------------------------
 
 
