@@ -12,6 +12,11 @@ from . import acks, clock
 from .db import session_scope
 from .messages import html_environment
 
+UNAVAILABLE = (
+    "followup cannot reach its database right now; nothing was changed. Try again in a minute, or "
+    "text ACK and the escalation's number from the clinic's alert phone."
+)
+
 
 def add_routes(app, settings, run) -> None:
     """GET shows the escalation (id, tier, rule, opened, state) and one button; POST acknowledges.
@@ -59,6 +64,8 @@ def add_routes(app, settings, run) -> None:
             return show(200, escalation=await run(view, token), token=token)
         except acks.LinkProblem as problem:
             return show(problem.status, problem=problem.text)
+        except Exception:  # the database is away or not answering (web.within_deadline): nothing changed
+            return show(503, problem=UNAVAILABLE)
 
     @app.post("/ack/{token}", response_class=HTMLResponse)
     async def ack_post(token: str, request: Request):
@@ -72,3 +79,5 @@ def add_routes(app, settings, run) -> None:
             return show(200, escalation=await run(post, token, name), done=True)
         except acks.LinkProblem as problem:
             return show(problem.status, problem=problem.text)
+        except Exception:  # the database is away or not answering (web.within_deadline): nothing changed
+            return show(503, problem=UNAVAILABLE)
