@@ -185,8 +185,8 @@ def _server_settings(f, fake):
     return config.load(env)
 
 
-def test_ack_n_texted_from_the_alert_phone_acknowledges_through_the_webhook(followup_sqlite, fake_twilio):
-    f = followup_sqlite
+def test_ack_n_texted_from_the_alert_phone_acknowledges_through_the_webhook(followup, fake_twilio):
+    f = followup
     clinic = f.clinic()
     f.enrol(clinic)
     f("reply", "--from", "+16175550123", "--body", "pain 8")
