@@ -26,7 +26,8 @@ OTHER = {"sms": "email", "email": "sms"}
 
 def alerted(clinic) -> bool:
     """Whether escalation.alert_clinic queues an alert for this clinic (an email or an SMS route):
-    only then is the patient told that the clinic has been told."""
+    only then is the patient told that the clinic has been told. (A webhook route alerts once issue
+    18's events deliver escalation.opened: then it counts here too.)"""
     return bool(clinic.alert_email or clinic.alert_phone)
 
 

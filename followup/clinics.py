@@ -79,12 +79,24 @@ def check_fields(fields: dict, problems: list[str]) -> dict:
 
 
 def _webhook(value: str | None, problems: list[str]) -> str | None:
+    """An https URL; plain http only to this machine (testing). The same rule as issue 18's events."""
     if value is None or not value.strip():
         return None
-    parsed = urlparse(value.strip())
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        problems.append(f"alert-webhook: {value!r} is not an http(s) URL")
-    return value.strip()
+    url = value.strip()
+    parsed = urlparse(url)
+    try:
+        parsed.port  # noqa: B018  (urlparse checks the port only when asked)
+    except ValueError:
+        problems.append(f"alert-webhook: the port is not a number in {url!r}")
+        return url
+    loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
+    if (
+        len(url) > 2048
+        or not parsed.hostname
+        or not (parsed.scheme == "https" or (parsed.scheme == "http" and loopback))
+    ):
+        problems.append(f"alert-webhook: {url!r} is not an https URL (http only to 127.0.0.1 or localhost)")
+    return url
 
 
 def _check_window(clinic_like: dict, problems: list[str]) -> None:
