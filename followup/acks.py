@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from . import clock
 from .config import _get
@@ -46,14 +47,14 @@ def from_sms(session: Session, phone: str, body: str, now: datetime) -> SmsAck |
     match = ACK.fullmatch(body or "")
     if match is None:
         return None
-    clinics = list(session.execute(select(Clinic).where(Clinic.alert_phone == phone)).scalars())
+    clinics = list(session.execute(select(Clinic).where(col(Clinic.alert_phone) == phone)).scalars())
     if not clinics:
         return None
     number = int(match.group(1))
     found = session.execute(
-        select(Escalation, Patient.clinic_id)
-        .join(Patient, Patient.id == Escalation.patient_id)
-        .where(Escalation.id == number)
+        select(Escalation, col(Patient.clinic_id))
+        .join(Patient, col(Patient.id) == Escalation.patient_id)
+        .where(col(Escalation.id) == number)
     ).first()
     ours = {c.id: c for c in clinics}
     if found is None:
@@ -94,7 +95,7 @@ def acknowledge(session: Session, escalation_id: int, by: str, now: datetime) ->
     return record_acknowledgement(session, escalation_id, by, None, now)
 
 
-def _local(at: datetime, clinic) -> str:
+def _local(at: datetime, clinic: Clinic) -> str:
     return at.astimezone(zone(clinic.timezone)).strftime("%a %d %b %H:%M")
 
 
@@ -108,7 +109,7 @@ class _ClockSigner(TimestampSigner):
         return int(clock.now().timestamp())
 
 
-def secret(env=None) -> str | None:
+def secret(env: Mapping[str, str] | None = None) -> str | None:
     """FOLLOWUP_ACK_SECRET (or _FILE). Checked at start by config.load; None: no links."""
     return _get(os.environ if env is None else env, "FOLLOWUP_ACK_SECRET")
 
@@ -161,7 +162,7 @@ def read_token(key: str | None, token: str) -> tuple[int, str]:
     return payload["e"], str(payload.get("to") or "")
 
 
-def _escalation_of(serializer: URLSafeTimedSerializer, raw) -> str:
+def _escalation_of(serializer: URLSafeTimedSerializer, raw: Any) -> str:
     try:  # the signature was good (it only expired), so the payload is ours
         return str(serializer.load_payload(raw)["e"])
     except Exception:
@@ -187,6 +188,6 @@ def by_link(session: Session, escalation_id: int, to: str, name: str | None, now
     name = re.sub(r"[\x00-\x1f\x7f]", "", (name or "")).strip()[:100]
     who = f"{name} ({to}, email link)" if name else f"{to or 'unknown'} (email link)"
     try:
-        return acknowledge(session, escalation.id, who, now)
+        return acknowledge(session, escalation_id, who, now)
     except BadInput as exc:
         raise LinkProblem(409, str(exc)) from None

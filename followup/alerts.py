@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from . import acks, audit, outbox
 from .messages import render
@@ -24,7 +25,7 @@ HANDSET = ("30003", "30005", "30006", "30007")
 OTHER = {"sms": "email", "email": "sms"}
 
 
-def alerted(clinic) -> bool:
+def alerted(clinic: Any) -> bool:  # a Clinic, or inbound's read-only row of one
     """Whether escalation.alert_clinic queues an alert for this clinic (an email or an SMS route):
     only then is the patient told that the clinic has been told. (A webhook route alerts once issue
     18's events deliver escalation.opened: then it counts here too.)"""
@@ -37,7 +38,9 @@ def is_lost(status: str, error: str | None) -> bool:
     return status == "failed" or (status == "pending" and (error or "").split(":")[0] in HANDSET)
 
 
-def after_outcomes(session: Session, outcomes: list[tuple[int, str, dict | None]], now: datetime) -> int:
+def after_outcomes(
+    session: Session, outcomes: list[tuple[int, str, dict[str, Any] | None]], now: datetime
+) -> int:
     """Dispatch's recorded outcomes (message id, kind, outcome): a lost alert falls back."""
     return sum(
         fall_back(session, message_id, outcome.get("error"), now)
@@ -50,26 +53,26 @@ def fall_back(session: Session, message_id: int, error: str | None, now: datetim
     """The alert `message_id` failed for good: queue it on the clinic's other route (once per
     escalation), or record that no other route exists. Returns whether a fallback was queued."""
     row = session.execute(
-        select(Message.dedupe_key, Message.kind, Message.to_addr, Message.quiet_exempt).where(
-            Message.id == message_id
-        )
+        select(
+            col(Message.dedupe_key), col(Message.kind), col(Message.to_addr), col(Message.quiet_exempt)
+        ).where(col(Message.id) == message_id)
     ).first()
     match = _KEY.fullmatch(row.dedupe_key or "") if row is not None and row.kind == "alert" else None
-    if match is None or match.group(3) == "fallback":
+    if row is None or match is None or match.group(3) == "fallback":
         return False  # not an alert, or already the fallback: the first route is the one that failed
     escalation_id, failed_channel = int(match.group(1)), match.group(2)
     found = session.execute(
         select(Escalation, Patient, Clinic)
-        .join(Patient, Patient.id == Escalation.patient_id)
-        .join(Clinic, Clinic.id == Patient.clinic_id)
-        .where(Escalation.id == escalation_id)
+        .join(Patient, col(Patient.id) == Escalation.patient_id)
+        .join(Clinic, col(Clinic.id) == Patient.clinic_id)
+        .where(col(Escalation.id) == escalation_id)
     ).first()
     if found is None:
         return False
     escalation, patient, clinic = found
     channel = OTHER[failed_channel]
     key = f"alert:{escalation.id}:{channel}:fallback"
-    if session.execute(select(Message.id).where(Message.dedupe_key == key)).first():
+    if session.execute(select(col(Message.id)).where(col(Message.dedupe_key) == key)).first():
         return False  # fallen back already (a retried alert that failed again)
     to = clinic.alert_email if channel == "email" else clinic.alert_phone
     what = "text" if failed_channel == "sms" else "email"
@@ -120,16 +123,26 @@ def fall_back(session: Session, message_id: int, error: str | None, now: datetim
     return True
 
 
-def summaries(session: Session, escalation_ids: list[int]) -> dict[int, list[dict]]:
+def summaries(session: Session, escalation_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """escalation id -> its alerts, oldest first: channel, to, status, error, and which they were."""
-    found: dict[int, list[dict]] = {i: [] for i in escalation_ids}
+    found: dict[int, list[dict[str, Any]]] = {i: [] for i in escalation_ids}
     if not escalation_ids:
         return found
     rows = session.execute(
-        select(Message.dedupe_key, Message.channel, Message.to_addr, Message.status, Message.error)
-        .where(Message.kind == "alert", Message.dedupe_key.like("alert:%"))
-        .where(Message.patient_id.in_(select(Escalation.patient_id).where(Escalation.id.in_(escalation_ids))))
-        .order_by(Message.id)
+        select(
+            col(Message.dedupe_key),
+            col(Message.channel),
+            col(Message.to_addr),
+            col(Message.status),
+            col(Message.error),
+        )
+        .where(col(Message.kind) == "alert", col(Message.dedupe_key).like("alert:%"))
+        .where(
+            col(Message.patient_id).in_(
+                select(col(Escalation.patient_id)).where(col(Escalation.id).in_(escalation_ids))
+            )
+        )
+        .order_by(col(Message.id))
     ).all()
     for key, channel, to, status, error in rows:
         match = _KEY.fullmatch(key or "")
@@ -146,7 +159,7 @@ def summaries(session: Session, escalation_ids: list[int]) -> dict[int, list[dic
     return found
 
 
-def in_words(alerts: list[dict]) -> str:
+def in_words(alerts: list[dict[str, Any]]) -> str:
     """One column of `escalations`: 'sms sent, email failed', 'email sent (fallback)', 'none'."""
     if not alerts:
         return "none"

@@ -11,9 +11,10 @@ Messages, replies, readings, escalations, consent and audit stay with the patien
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from . import audit
 from .localtime import to_utc_z
@@ -30,12 +31,13 @@ def can_return(patient_status: str, name: str) -> bool:
 def close(session: Session, patient: Patient, now: datetime, method: str) -> int:
     """Keep the patient's ended enrolment as an episode and remove its row; returns the number the
     new episode will have. The caller then creates the new enrolment (enrolment._create)."""
-    old = session.execute(select(Enrolment).where(Enrolment.patient_id == patient.id)).scalar_one()
-    number = (
+    old = session.execute(select(Enrolment).where(col(Enrolment.patient_id) == patient.id)).scalar_one()
+    assert patient.id is not None
+    number: int = (
         session.execute(
             select(func.count())
             .select_from(EnrolmentEpisode)
-            .where(EnrolmentEpisode.patient_id == patient.id)
+            .where(col(EnrolmentEpisode.patient_id) == patient.id)
         ).scalar_one()
         + 1
     )
@@ -55,7 +57,7 @@ def close(session: Session, patient: Patient, now: datetime, method: str) -> int
             ended_at=old.ended_at or now,
         )
     )
-    session.execute(delete(Enrolment).where(Enrolment.id == old.id))
+    session.execute(delete(Enrolment).where(col(Enrolment.id) == old.id))
     audit.record(
         session,
         now,
@@ -69,12 +71,12 @@ def close(session: Session, patient: Patient, now: datetime, method: str) -> int
     return number + 1
 
 
-def episodes_json(session: Session, patient_id: int, current: Enrolment | None) -> list[dict]:
+def episodes_json(session: Session, patient_id: int, current: Enrolment | None) -> list[dict[str, Any]]:
     """Every enrolment of the patient, oldest first; the last one is the current."""
     past = session.execute(
         select(EnrolmentEpisode)
-        .where(EnrolmentEpisode.patient_id == patient_id)
-        .order_by(EnrolmentEpisode.number)
+        .where(col(EnrolmentEpisode.patient_id) == patient_id)
+        .order_by(col(EnrolmentEpisode.number))
     ).scalars()
     rows = [
         {

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from . import audit, outbox
 from .errors import BadInput
@@ -48,6 +49,7 @@ def send(session: Session, patient_id: int, body: str, now: datetime, actor: str
     if patient.status == "unenrolled":
         raise BadInput(f"patient {patient_id} is unenrolled: enrol them again first")
     clinic = session.get(Clinic, patient.clinic_id)
+    assert clinic is not None and clinic.id is not None  # a patient's clinic (foreign key)
     ids = []
     batch = uuid.uuid4().hex[:12]
     for channel in outbox.channels_for(patient.channel):
@@ -71,7 +73,9 @@ def send(session: Session, patient_id: int, body: str, now: datetime, actor: str
     )
     session.flush()
     return list(
-        session.execute(select(Message).where(Message.dedupe_key.in_(ids)).order_by(Message.id)).scalars()
+        session.execute(
+            select(Message).where(col(Message.dedupe_key).in_(ids)).order_by(col(Message.id))
+        ).scalars()
     )
 
 
@@ -81,7 +85,7 @@ REVIEW_REASON = "a reply to a message from the clinic's staff"
 REVIEW_REASON = "a reply to a message from the clinic's staff"
 
 
-_M = Message.__table__.c
+_M = Message.__table__.c  # type: ignore[attr-defined]  # SQLModel declares no __table__
 # Every inbound SMS from a patient asks this: prepared (prepared.py), and walking the index on
 # (patient, direction, sent_at) backwards from now, so it stops at the first prompt it meets.
 _LATEST_PROMPT = Prepared(
@@ -102,14 +106,15 @@ _LATEST_PROMPT = Prepared(
 def answers_staff(session: Session, patient_id: int, now: datetime) -> bool:
     """Whether the latest message sent to the patient (of those a reply can answer) is from staff."""
     kind = _LATEST_PROMPT.scalar(session.connection(), patient=patient_id, now=now, since=now - ANSWER_WINDOW)
-    return kind == "staff"
+    return bool(kind == "staff")
 
 
 def review_if_answering(
-    session: Session, patient, clinic, inbound_id: int, body: str, now: datetime, result
+    session: Session, patient: Any, clinic: Any, inbound_id: int, body: str, now: datetime, result: Any
 ) -> str | None:
     """A reply to a staff message that nothing else sent to a person: queue it for review, and
-    return the answer that says so. None: leave the answer as it was."""
+    return the answer that says so. None: leave the answer as it was. `patient`, `clinic`: inbound's
+    read-only rows; `result`: its Result."""
     if (
         not result.to_staff
         or result.escalations

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from . import audit, outbox
 from .clinics import NO_ROUTE, ROUTES, check_fields, get_clinic
@@ -30,9 +30,11 @@ def _one_line(problems: list[str], what: str) -> BadInput:
     return BadInput(problems[0]) if len(problems) == 1 else BadInput(what, problems)
 
 
-def update_patient(session: Session, patient_id: int, now: datetime, actor: str = "cli", **given) -> Patient:
-    """`given`: the options the user passed, as text (None: not given)."""
-    given = {k: str(v) for k, v in given.items() if v is not None}
+def update_patient(
+    session: Session, patient_id: int, now: datetime, actor: str = "cli", **options: object
+) -> Patient:
+    """`options`: what the user passed (None: not given), validated as text like a CSV row."""
+    given: dict[str, str | None] = {k: str(v) for k, v in options.items() if v is not None}
     patient = get_patient(session, patient_id)
     if not given:
         raise BadInput(f"patient {patient_id}: nothing to change (give at least one option)")
@@ -65,15 +67,17 @@ def update_patient(session: Session, patient_id: int, now: datetime, actor: str 
     ]
     if item is not None and item.phone != patient.phone:
         other = session.execute(
-            select(Patient.id).where(
-                Patient.clinic_id == clinic.id, Patient.phone == item.phone, Patient.id != patient.id
+            select(col(Patient.id)).where(
+                col(Patient.clinic_id) == clinic.id,
+                col(Patient.phone) == item.phone,
+                col(Patient.id) != patient.id,
             )
         ).scalar()
         if other is not None:
             problems.append(f"phone: {item.phone} is already enrolled at this clinic (patient {other})")
-    if problems:
+    if problems or item is None:
         raise _one_line(problems, f"patient {patient_id} not updated")
-    new = {
+    new: dict[str, object] = {
         "name": item.name,
         "phone": item.phone,
         "email": item.email,
@@ -111,7 +115,7 @@ def update_patient(session: Session, patient_id: int, now: datetime, actor: str 
     )
     session.flush()
     if patient.status == "active":
-        outbox.replan(session, patient.id, now)
+        outbox.replan(session, patient_id, now)
     return patient
 
 
@@ -133,7 +137,7 @@ REPLAN_ON = ("timezone", "quiet_start", "quiet_end", "name", "emergency_number")
 
 
 def update_clinic(
-    session: Session, clinic_id: int, now: datetime, actor: str = "cli", **given
+    session: Session, clinic_id: int, now: datetime, actor: str = "cli", **given: str | None
 ) -> tuple[Clinic, int]:
     """`given`: the options passed (None: not given; "" clears an optional field). Returns the clinic
     and how many patients' messages were planned again."""
@@ -149,7 +153,7 @@ def update_clinic(
     if not problems and not any(merged[r] for r in ROUTES):
         problems.append(NO_ROUTE)
     if not problems and ("quiet_start" in fields or "quiet_end" in fields):
-        outside = _outside_window(session, clinic.id, merged["quiet_start"], merged["quiet_end"])
+        outside = _outside_window(session, clinic_id, merged["quiet_start"], merged["quiet_end"])
         if outside:
             problems.append(
                 f"quiet hours: {merged['quiet_start']}-{merged['quiet_end']} would leave the times of "
@@ -178,7 +182,9 @@ def update_clinic(
     replanned = 0
     if any(f in REPLAN_ON for f in changed):
         active = session.execute(
-            select(Patient.id).where(Patient.clinic_id == clinic.id, Patient.status == "active")
+            select(col(Patient.id)).where(
+                col(Patient.clinic_id) == clinic_id, col(Patient.status) == "active"
+            )
         ).scalars()
         for patient_id in list(active):
             outbox.replan(session, patient_id, now)
@@ -190,10 +196,12 @@ def _outside_window(session: Session, clinic_id: int, start: str, end: str) -> l
     """Patients (not ended) of the clinic with a reminder or check-in time outside start-end."""
     window = parse_hhmm(start), parse_hhmm(end)
     rows = session.execute(
-        select(Patient.id, Enrolment.reminder_times, Enrolment.checkin_time)
-        .join(Enrolment, Enrolment.patient_id == Patient.id)
-        .where(Patient.clinic_id == clinic_id, Patient.status.in_(("active", "paused", "opted_out")))
-        .order_by(Patient.id)
+        select(col(Patient.id), col(Enrolment.reminder_times), col(Enrolment.checkin_time))
+        .join(Enrolment, col(Enrolment.patient_id) == Patient.id)
+        .where(
+            col(Patient.clinic_id) == clinic_id, col(Patient.status).in_(("active", "paused", "opted_out"))
+        )
+        .order_by(col(Patient.id))
     ).all()
     return [
         pid
