@@ -116,7 +116,8 @@ def test_the_patient_hears_the_clinic_has_been_told_only_when_an_alert_was_queue
     [escalation] = f.json("escalations", "--patient", untold["patient_id"])
     assert escalation["alerts"] == [] and escalation["alert"] == "none"
     listed = {c["name"]: c["alert_routes"] for c in f.json("clinic", "list")}
-    assert listed["Old Physio"].startswith("NONE")
+    assert listed == {"Elm Street Physio": ["email", "phone"], "Old Physio": []}
+    assert "NONE (clinic update ID --alert-…)" in f("clinic", "list").stdout
 
 
 def test_an_alert_text_to_an_unreachable_handset_falls_back_to_email(

@@ -67,11 +67,17 @@ def clinic_list(app: App, as_json: bool) -> None:
     with app.session() as session:
         data = [clinics.clinic_json(c) for c in clinics.list_clinics(session)]
     for c in data:  # clinics from before migration 0009 may have none: say so where it is seen
-        c["alert_routes"] = [r for r in clinics.ROUTES if c[r]] or "NONE: clinic update ID --alert-..."
+        c["alert_routes"] = [r.removeprefix("alert_") for r in clinics.ROUTES if c[r]]
     emit(
         data,
         as_json,
-        lambda d: table(d, ["id", "name", "phone", "timezone", "quiet_start", "quiet_end", "alert_routes"]),
+        lambda d: table(
+            [
+                {**c, "alert_routes": ", ".join(c["alert_routes"]) or "NONE (clinic update ID --alert-…)"}
+                for c in d
+            ],
+            ["id", "name", "phone", "timezone", "quiet_start", "quiet_end", "alert_routes"],
+        ),
     )
 
 
