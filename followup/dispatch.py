@@ -444,6 +444,7 @@ def run_once(
     if not flusher.flush():
         raise flusher.error  # nothing new is claimed while earlier outcomes cannot be written
     with session_scope(engine) as session:
+        alerts.before_expiry(session, clock())  # an alert that never got out falls back first
         report.stale += outbox.expire_stale(session, clock())
     trouble: list[Exception] = []  # a fence that met a database error: the run stops claiming
     with _Heartbeat(engine, owner, clock, lease, held) as heart:

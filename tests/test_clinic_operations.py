@@ -178,6 +178,24 @@ def test_an_alert_text_reported_undelivered_by_twilio_falls_back_to_email(
     assert escalation["alert"] == "email sent, sms failed, email sent (fallback)"
 
 
+def test_an_alert_text_that_never_gets_out_falls_back_to_email_at_its_deadline(
+    followup_sqlite, fake_twilio, smtp_server
+):
+    f = followup_sqlite
+    f.env = {**twilio_env(fake_twilio), **smtp_env(smtp_server)}
+    f.enrol(f.clinic())
+    f("reply", "--from", "+16175550123", "--body", "pain 8")
+    fake_twilio.outage = 20500  # Twilio answers 500 for two days: retried, never sent
+    f("tick")
+    f("tick", now="2026-12-03T14:01:00Z")  # past the alert's 48 h deadline
+    [escalation] = f.json("escalations", now="2026-12-03T14:01:00Z")
+    # (and the unacknowledged urgent alert's re-alert text, still queued behind the outage)
+    assert escalation["alert"] == "email sent, sms skipped, email sent (fallback), sms pending (again)"
+    assert escalation["alerts"][1]["error"].startswith("stale: not sent within its grace")
+    fallback = [m for _, m in smtp_server.messages if "(the text alert failed)" in m["Subject"]]
+    assert "not sent within 48 h (20500" in fallback[0].get_body(("plain",)).get_content()
+
+
 # --- 3. acknowledging where the alert lands --------------------------------------------------------
 
 
