@@ -27,10 +27,9 @@ OTHER = {"sms": "email", "email": "sms"}
 
 
 def alerted(clinic: Any) -> bool:  # a Clinic, or inbound's read-only row of one
-    """Whether escalation.alert_clinic queues an alert for this clinic (an email or an SMS route):
-    only then is the patient told that the clinic has been told. (A webhook route alerts once issue
-    18's events deliver escalation.opened: then it counts here too.)"""
-    return bool(clinic.alert_email or clinic.alert_phone)
+    """Whether escalation.alert_clinic queues an alert for this clinic (an email, an SMS, or the
+    webhook's escalation.opened event): only then is the patient told that the clinic has been told."""
+    return bool(clinic.alert_email or clinic.alert_phone or clinic.alert_webhook)
 
 
 def is_lost(status: str, error: str | None) -> bool:

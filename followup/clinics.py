@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from urllib.parse import urlparse
 
 from sqlmodel import Session, select
 
@@ -52,8 +51,10 @@ def check_fields(fields: dict, problems: list[str]) -> dict:
     for field in ("email", "alert_email"):
         if field in fields:
             out[field] = check_email(field.replace("_", "-"), fields[field], problems)
-    if "alert_webhook" in fields:
-        out["alert_webhook"] = _webhook(fields["alert_webhook"], problems)
+    if "alert_webhook" in fields or "alert_webhook_format" in fields:
+        url = check_webhook(fields.get("alert_webhook"), fields.get("alert_webhook_format"), problems)
+        if "alert_webhook" in fields:
+            out["alert_webhook"] = url
     if "timezone" in fields:
         timezone = fields["timezone"]
         try:
@@ -78,18 +79,24 @@ def check_fields(fields: dict, problems: list[str]) -> dict:
     return out
 
 
-def _webhook(value: str | None, problems: list[str]) -> str | None:
-    """An https URL; plain http only to this machine (testing). The same rule as issue 18's events."""
-    if value is None or not value.strip():
+def check_webhook(url: str | None, fmt: str | None, problems: list[str]) -> str | None:
+    """An https URL (http only to this machine, for testing); the body format standard or slack."""
+    from urllib.parse import urlparse
+
+    from .events import FORMATS
+
+    if fmt is not None and fmt not in FORMATS:
+        problems.append(f"alert-webhook-format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    if url is None or not url.strip():
         return None
-    url = value.strip()
+    url = url.strip()
     parsed = urlparse(url)
+    loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
     try:
         parsed.port  # noqa: B018  (urlparse checks the port only when asked)
     except ValueError:
         problems.append(f"alert-webhook: the port is not a number in {url!r}")
         return url
-    loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
     if (
         len(url) > 2048
         or not parsed.hostname
@@ -115,6 +122,7 @@ def add_clinic(
     alert_email: str | None = None,
     alert_phone: str | None = None,
     alert_webhook: str | None = None,
+    alert_webhook_format: str = "standard",
     quiet_start: str = "08:00",
     quiet_end: str = "21:00",
     emergency_number: str = "911",
@@ -128,6 +136,7 @@ def add_clinic(
             alert_email=alert_email,
             alert_phone=alert_phone,
             alert_webhook=alert_webhook,
+            alert_webhook_format=alert_webhook_format,
             timezone=timezone,
             quiet_start=quiet_start,
             quiet_end=quiet_end,
@@ -167,6 +176,7 @@ def clinic_json(c: Clinic) -> dict:
         "alert_email": c.alert_email,
         "alert_phone": c.alert_phone,
         "alert_webhook": c.alert_webhook,
+        "alert_webhook_format": c.alert_webhook_format,
         "timezone": c.timezone,
         "quiet_start": c.quiet_start,
         "quiet_end": c.quiet_end,

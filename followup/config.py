@@ -189,6 +189,27 @@ class Settings:
     lease_seconds: float = 120.0
     spool_dir: str | None = None
     ack_secret: str | None = field(default=None, repr=False)
+    log_format: str = "text"  # text | json (FOLLOWUP_LOG_FORMAT, followup/logs.py)
+    webhook_secret: str | None = field(default=None, repr=False)  # whsec_… (FOLLOWUP_WEBHOOK_SECRET)
+
+
+def _webhook_secret(text: str | None) -> str | None:
+    """Standard Webhooks: `whsec_` and the base64 of 24 to 64 random bytes."""
+    import base64
+    import binascii
+
+    if text is None:
+        return None
+    problem = "FOLLOWUP_WEBHOOK_SECRET must be whsec_ followed by the base64 of 24 to 64 random bytes"
+    if not text.startswith("whsec_"):
+        raise ConfigError(f"{problem} (it does not start with whsec_)")
+    try:
+        key = base64.b64decode(text[len("whsec_") :], validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigError(f"{problem} (what follows whsec_ is not base64)") from None
+    if not 24 <= len(key) <= 64:
+        raise ConfigError(f"{problem} (it holds {len(key)} bytes)")
+    return text
 
 
 def _spool_dir(value: str | None, database_url: str) -> str | None:
@@ -300,6 +321,8 @@ def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
         # Where the webhook keeps replies that arrive while the database is away ("off": answer 503).
         spool_dir=_spool_dir(g("FOLLOWUP_SPOOL_DIR"), database_url),
         ack_secret=_ack_secret(g("FOLLOWUP_ACK_SECRET")),
+        log_format=_choice("FOLLOWUP_LOG_FORMAT", g("FOLLOWUP_LOG_FORMAT"), ("text", "json"), "text"),
+        webhook_secret=_webhook_secret(g("FOLLOWUP_WEBHOOK_SECRET")),
     )
 
 

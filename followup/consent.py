@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from . import audit, outbox
+from . import audit, events, outbox
 from .enrolment import CONSENT_WORDING, get_patient
 from .messages import render
 from .models import Clinic, Consent
@@ -45,6 +45,7 @@ def opt_out(
         clinic_id=patient.clinic_id,
         previous=previous,
     )
+    events.patient_opted(session, patient, "opted_out", now)
     outbox.cancel_pending(session, patient.id, now, "patient opted out")
     if confirm:
         clinic = session.get(Clinic, patient.clinic_id)
@@ -81,6 +82,7 @@ def opt_in(session: Session, patient_id: int, now: datetime, *, method: str, evi
         )
     )
     audit.record(session, now, method, "patient.opted_in", patient_id=patient.id, clinic_id=patient.clinic_id)
+    events.patient_opted(session, patient, "opted_in", now)
     session.flush()
     outbox.replan(session, patient.id, now)
     return True

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine, Row
 
-from . import alerts, audit, outbox
+from . import alerts, audit, events, outbox
 from .channels.base import Channel, DeliveryError, Outgoing
 from .db import session_scope
 from .localtime import in_window, next_window_open, parse_hhmm, zone
@@ -58,7 +58,7 @@ ALWAYS_ALLOWED = {
     "completed": {"optout", "optin", "help", "escalation", "reply", "staff"},
     "unenrolled": {"optout", "help", "reply"},
 }
-CLINIC_KINDS = ("alert", "review")
+CLINIC_KINDS = ("alert", "review", "event")  # to the clinic (events: its webhook), not to the patient
 
 
 @dataclass
@@ -359,6 +359,7 @@ class _Flusher:
                 alerts.after_outcomes(
                     session, [(j.claimed.id, j.claimed.kind, j.outcome) for j in jobs], self.clock()
                 )
+                events.sends_failed(session, [(j.claimed, j.outcome) for j in jobs], self.clock())
         except Exception as exc:  # kept, and retried by the next write
             self.error = exc
             return False

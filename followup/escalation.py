@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
-from . import acks, alerts, audit, outbox
+from . import acks, alerts, audit, events, outbox
 from .errors import BadInput, NotFound
 from .messages import render
 from .models import Clinic, Enrolment, Escalation, Patient
@@ -89,6 +89,7 @@ def record(
     if decision.tier in IMMEDIATE:
         hold_reminders(session, patient, now)
     alert_clinic(session, patient, clinic, escalation, now, reply=reply)
+    events.escalation_opened(session, clinic, escalation, now)
     return escalation
 
 
@@ -140,6 +141,8 @@ def alert_clinic(
             expires_in=timedelta(hours=48),
         )
         queued += 1
+    if clinic.alert_webhook:
+        queued += 1  # the escalation.opened event (events.py) is this route's alert
     if clinic.alert_phone:
         outbox.queue(
             session,
@@ -189,6 +192,7 @@ def acknowledge(session: Session, escalation_id: int, by: str, note: str | None,
         patient_id=escalation.patient_id,
         escalation_id=escalation.id,
     )
+    events.escalation_acknowledged(session, escalation, now)
     return escalation
 
 

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, insert, or_, select
 from sqlmodel import Session
 
-from . import acks, alerts, audit, consent, escalation, outbox, replies, rules, staff
+from . import acks, alerts, audit, consent, escalation, events, outbox, replies, rules, staff
 from .localtime import zone
 from .messages import render
 from .models import Clinic, Enrolment, Message, Patient, Reading
@@ -446,6 +446,7 @@ def apply_status(session: Session, sid: str, status: str, error: str | None, now
     message = outbox.apply_status(session, sid, status, error, now)
     if message is not None and message.kind == "alert" and message.status == "failed":
         alerts.fall_back(session, message.id, message.error, now)  # undelivered: the other route
+    events.callback_failed(session, message, now)
     if message is not None and error == "21610" and message.patient_id:
         consent.opt_out(
             session,

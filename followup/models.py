@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    String,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -73,6 +74,10 @@ class Clinic(SQLModel, table=True):
     alert_email: str | None = None
     alert_phone: str | None = None  # E.164
     alert_webhook: str | None = None  # an https URL (migration 0009); a clinic needs one route at least
+    # The events' body (migration 0011): "standard" ({"type", "timestamp", "data"}) or "slack" ({"text"}).
+    alert_webhook_format: str = Field(
+        default="standard", sa_column=Column(String, nullable=False, server_default="standard")
+    )
     timezone: str
     # The sending window in the patient's local time; outside it nothing scheduled goes out.
     quiet_start: str = "08:00"

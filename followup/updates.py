@@ -126,6 +126,7 @@ CLINIC_FIELDS = (
     "alert_email",
     "alert_phone",
     "alert_webhook",
+    "alert_webhook_format",
     "timezone",
     "quiet_start",
     "quiet_end",

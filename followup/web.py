@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from twilio.request_validator import RequestValidator
 
-from . import ack_pages, clock, inbound, spool
+from . import ack_pages, clock, inbound, metrics, spool
 from .config import Settings
 from .db import Cutter, engine_for, error_reason, session_scope
 from .messages import render
@@ -135,6 +135,8 @@ def create_app(settings: Settings) -> FastAPI:
         executor.shutdown(wait=False)
 
     app = FastAPI(title="followup", version="0.1.0", lifespan=lifespan)
+    http_metrics = metrics.HttpMetrics()
+    app.add_middleware(metrics.RequestMetrics, http=http_metrics)
     token = settings.twilio_auth_token
     validator = RequestValidator(token or "")
     if settings.allow_unsigned:
@@ -208,6 +210,11 @@ def create_app(settings: Settings) -> FastAPI:
             if refused is not None:
                 return refused
             return Response(twiml(render("received_offline", "sms", "en").body), media_type="application/xml")
+        log.info(
+            "inbound SMS: %s",
+            result.action,
+            extra={"patient_id": result.patient_id, "message_id": result.inbound_id},
+        )
         return Response(twiml(result.reply), media_type="application/xml")
 
     @app.post("/twilio/status")
@@ -236,6 +243,15 @@ def create_app(settings: Settings) -> FastAPI:
         return Response(status_code=204)
 
     ack_pages.add_routes(app, settings, lambda fn, *args: within_deadline(executor, fn, engine, *args))
+
+    @app.get("/metrics")
+    async def prometheus_metrics():
+        try:  # the queries run in a worker thread, bounded like every database call here
+            body = await within_deadline(executor, _metrics, engine, settings.spool_dir, http_metrics)
+        except Exception as exc:  # the database is away: no figures rather than wrong ones
+            log.warning("metrics: database unavailable (%s)", _reason(exc))
+            return Response("database unavailable\n", status_code=503, media_type="text/plain")
+        return Response(body, media_type=metrics.CONTENT_TYPE)
 
     @app.get("/healthz")
     async def healthz():
@@ -321,9 +337,10 @@ def _start_spool_drainer(
 
 def app_from_environment() -> FastAPI:
     """For uvicorn's worker processes (`followup serve --workers N`): settings from the environment."""
-    from . import config
+    from . import config, logs
 
     settings = config.load()
+    logs.configure(settings.log_format)  # a process of its own: the parent's logging is not inherited
     clock.pin(settings.now)
     if settings.now:
         clock.start_ticking()
@@ -357,6 +374,10 @@ def _handle_status(attempt: _Attempt, engine, sid: str, status: str, error: str 
         attempt.check()
         inbound.apply_status(session, sid, status, error, clock.now())
         attempt.begin_commit()
+
+
+def _metrics(attempt: _Attempt, engine, spool_dir: str | None, http_metrics) -> bytes:
+    return metrics.render(engine, clock.now, spool_dir, http_metrics)
 
 
 def _ping(attempt: _Attempt, engine) -> None:

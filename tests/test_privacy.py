@@ -40,6 +40,7 @@ def test_nothing_logged_while_sending_and_receiving_carries_a_number_text_or_tok
 # --- forget leaves no copy on disk (issue 14) ------------------------------------------------------
 
 import os  # noqa: E402
+import signal  # noqa: E402
 import sqlite3  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -348,3 +349,78 @@ def test_a_spool_directory_left_readable_by_others_is_made_owner_only_at_start(t
         )
     )
     assert folder.stat().st_mode & 0o777 == 0o700
+
+
+# --- FOLLOWUP_LOG_FORMAT=json (issue 18) -----------------------------------------------------------
+
+
+def test_json_logs_of_a_real_run_are_one_object_a_line_uvicorns_included_with_ids_and_no_number_or_text(
+    followup_sqlite, tmp_path
+):
+    import json
+
+    import httpx
+    from pg import free_port
+
+    patient = followup_sqlite.enrol(followup_sqlite.clinic())
+    port, token = free_port(), "json-log-token"
+    stderr = tmp_path / "stderr.log"
+    with open(stderr, "wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from followup.cli import main; main()", "run", "--port", str(port)],
+            env={
+                **os.environ,
+                "FOLLOWUP_DATABASE_URL": followup_sqlite.url,
+                "FOLLOWUP_NOW": "2026-12-01T14:00:00Z",  # 09:00 in New York: the reminder goes out
+                "FOLLOWUP_LOG_FORMAT": "json",
+                "TWILIO_AUTH_TOKEN": token,
+                "FOLLOWUP_PUBLIC_URL": "https://followup.example",
+                "FOLLOWUP_SPOOL_DIR": str(tmp_path / "spool"),
+            },
+            stdout=subprocess.DEVNULL,  # the console channel prints the messages themselves there
+            stderr=err,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        from twilio.request_validator import RequestValidator
+
+        form = {"From": PHONE, "Body": BODY, "MessageSid": message_sid("json log")}
+        signature = RequestValidator(token).compute_signature("https://followup.example/twilio/sms", form)
+        answer = httpx.post(f"{url}/twilio/sms", data=form, headers={"X-Twilio-Signature": signature})
+        assert answer.status_code == 200
+        for _ in range(100):  # the scheduler's first dispatch logs what it sent
+            if '"followup.service"' in stderr.read_text() and "dispatch" in stderr.read_text():
+                break
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    text = stderr.read_text()
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]  # every line: one object
+    loggers = {line["logger"] for line in lines}
+    assert {"uvicorn.error", "uvicorn.access", "followup.service", "followup.web"} <= loggers
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    [inbound] = [line for line in lines if line["message"].startswith("inbound SMS")]
+    assert inbound["patient_id"] == patient
+    for secret in (PHONE, "6175550123", BODY, "Prone head lift", "Ana Diaz", token):
+        assert secret not in text, f"{secret!r} was logged"
+
+
+def test_an_unknown_log_format_is_one_line_exit_2(followup_sqlite):
+    result = followup_sqlite("worker", env={"FOLLOWUP_LOG_FORMAT": "yaml"}, expect=2)
+    assert "FOLLOWUP_LOG_FORMAT must be one of text, json" in result.stderr
+
+
+def test_with_json_logs_a_commands_error_is_one_json_object_on_stderr(followup_sqlite):
+    import json
+
+    result = followup_sqlite("patient", "show", "99", env={"FOLLOWUP_LOG_FORMAT": "json"}, expect=2)
+    [line] = result.stderr.splitlines()
+    error = json.loads(line)
+    assert error["level"] == "error" and "no patient with id 99" in error["message"]

@@ -1,14 +1,17 @@
-"""clinic.alert_webhook and enrolment_episode: alert routes, and re-enrolment with the history kept
+"""enrolment_episode, and a required alert route: re-enrolment with the history kept
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0011
 Create Date: 2026-12-01
 
-- clinic.alert_webhook: a third alert route beside alert_email and alert_phone. `clinic add` now
-  refuses a clinic with no route at all. Clinics added before this revision without any route are
-  left as they are (nothing is guessed for them): their escalations are still recorded and shown by
-  `followup escalations`, the patient is not told "the clinic has been told", `clinic list` marks
-  them, and `followup clinic update ID --alert-email/--alert-phone/--alert-webhook` gives them one.
+Chained after issue 18's 0011, which added clinic.alert_webhook (a third alert route beside
+alert_email and alert_phone).
+
+- `clinic add` now refuses a clinic with no alert route at all. Clinics added before this revision
+  without any route are left as they are (nothing is guessed for them): their escalations are still
+  recorded and shown by `followup escalations`, the patient is not told "the clinic has been told",
+  `clinic list` marks them, and `followup clinic update ID --alert-email/--alert-phone/--alert-webhook`
+  gives them one.
 - enrolment ids are never reused (AUTOINCREMENT on SQLite), see upgrade().
 - enrolment_episode: an enrolment that ended (completed or unenrolled), kept when the same patient
   is enrolled again. The enrolment table keeps one row per patient, the current one, so every query
@@ -22,13 +25,14 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0008"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column("clinic", sa.Column("alert_webhook", sa.String(), nullable=True))
+    if "alert_webhook" not in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("clinic")}:
+        op.add_column("clinic", sa.Column("alert_webhook", sa.String(), nullable=True))  # 0011 adds it
     op.create_table(
         "enrolment_episode",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -65,4 +69,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_enrolment_episode_patient_id", table_name="enrolment_episode")
     op.drop_table("enrolment_episode")
-    op.drop_column("clinic", "alert_webhook")
+    # clinic.alert_webhook stays: 0011 (issue 18's events) added it, and its downgrade drops it.

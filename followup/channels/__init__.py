@@ -7,7 +7,7 @@ from .base import Channel, DeliveryError, Outgoing  # noqa: F401
 
 
 def build(settings: Settings) -> dict[str, Channel]:
-    """The configured SMS and email channels, keyed 'sms' and 'email'."""
+    """The configured SMS and email channels, keyed 'sms' and 'email', and the clinics' webhooks."""
     from .console import ConsoleChannel
 
     channels: dict[str, Channel] = {"sms": ConsoleChannel("sms"), "email": ConsoleChannel("email")}
@@ -19,4 +19,7 @@ def build(settings: Settings) -> dict[str, Channel]:
         from .smtp_email import SmtpEmailChannel
 
         channels["email"] = SmtpEmailChannel(settings)
+    from .webhook import WebhookChannel
+
+    channels["webhook"] = WebhookChannel(settings)  # events to clinics' webhooks (followup/events.py)
     return channels

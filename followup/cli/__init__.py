@@ -30,6 +30,10 @@ class App:
     def __init__(self, db: str | None, now: str | None):
         self.settings = config.load(database_url=db, now=now)
         clock.pin(self.settings.now)
+        if self.settings.log_format == "json":
+            from ..logs import configure
+
+            configure("json")
         self._checked = False
 
     @property
@@ -175,6 +179,11 @@ class UserError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file=None) -> None:
+        if os.environ.get("FOLLOWUP_LOG_FORMAT") == "json":  # under a log collector: a JSON line too
+            from ..logs import error_line
+
+            click.echo(error_line(self.format_message()), err=True)
+            return
         click.echo(f"error: {self.format_message()}", err=True)
 
 

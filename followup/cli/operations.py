@@ -41,7 +41,12 @@ def patient_update(app: App, patient_id: int, as_json: bool, **fields) -> None:
 @click.option("--email", help='The clinic\'s contact email ("" removes it).')
 @click.option("--alert-email", help='Where escalation alerts are emailed ("" removes it).')
 @click.option("--alert-phone", help='Where escalation alerts are texted ("" removes it).')
-@click.option("--alert-webhook", help='Where escalation events are posted ("" removes it).')
+@click.option("--alert-webhook", help='Where signed events are posted, an https URL ("" removes it).')
+@click.option(
+    "--alert-webhook-format",
+    type=click.Choice(["standard", "slack"]),
+    help="standard: {type, timestamp, data}; slack: {text} for Slack/Teams incoming webhooks.",
+)
 @click.option("--timezone", help="IANA zone, e.g. America/New_York.")
 @click.option("--quiet-start", help="Sending window opens (patient-local), HH:MM.")
 @click.option("--quiet-end", help="Sending window closes (patient-local), HH:MM.")

@@ -38,7 +38,14 @@ def clinic() -> None:
 @click.option("--email", help="The clinic's contact email.")
 @click.option("--alert-email", help="Where escalation alerts are emailed.")
 @click.option("--alert-phone", help="Where escalation alerts are texted.")
-@click.option("--alert-webhook", help="Where escalation events are posted (an http(s) URL).")
+@click.option("--alert-webhook", help="Where signed events are posted (https URL; README, Integrations).")
+@click.option(
+    "--alert-webhook-format",
+    type=click.Choice(["standard", "slack"]),
+    default="standard",
+    show_default=True,
+    help="standard: {type, timestamp, data}; slack: {text} for Slack/Teams incoming webhooks.",
+)
 @click.option("--timezone", required=True, help="IANA zone, e.g. America/New_York.")
 @click.option(
     "--quiet-start", default="08:00", show_default=True, help="Sending window opens (patient-local)."
@@ -242,18 +249,30 @@ def patient_show(app: App, patient_id: int, as_json: bool) -> None:
 
 @patient.command("export")
 @click.argument("patient_id", type=int)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "fhir"]),
+    default="json",
+    show_default=True,
+    help="json: followup's own shape; fhir: a FHIR R4 Bundle (type collection).",
+)
 @out_option
 @pass_app
-def patient_export(app: App, patient_id: int, out: str | None) -> None:
-    """The patient's full record as JSON.
+def patient_export(app: App, patient_id: int, fmt: str, out: str | None) -> None:
+    """The patient's full record as JSON or as a FHIR R4 Bundle.
 
     Profile, consent history, messages, readings, escalations and audit trail."""
-    from .. import records
+    from .. import fhir, records
 
     if out:
         check_writable(out)
     with app.session() as session:
-        text = json.dumps(records.export(session, patient_id), indent=2, ensure_ascii=False) + "\n"
+        if fmt == "fhir":
+            data = fhir.bundle(session, patient_id, app.settings.public_url, clock.now())
+        else:
+            data = records.export(session, patient_id)
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if out:
         write_private(out, text)
     else:

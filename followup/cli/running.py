@@ -24,10 +24,14 @@ def _worker(app: App):
 def _await_database(app: App, every: float = 2.0) -> None:
     """A service started while the database is away waits for it, saying so once, instead of
     exiting: under systemd an exit becomes a crash loop, and then a unit that gives up."""
+    import logging
     import time
 
     from sqlalchemy.exc import OperationalError
 
+    log = logging.getLogger("followup.service")
+    # As text, these two lines are the command's own words on stderr; as JSON, log lines like the rest.
+    say = click.echo if app.settings.log_format == "text" else lambda line, err: log.warning(line)
     waiting = False
     while True:
         try:
@@ -38,20 +42,19 @@ def _await_database(app: App, every: float = 2.0) -> None:
             if problem is not None:
                 raise problem from None  # a database that does not exist will not appear by waiting
             if not waiting:
-                click.echo(f"database unavailable ({error_reason(exc)}); waiting for it", err=True)
+                say(f"database unavailable ({error_reason(exc)}); waiting for it", err=True)
                 waiting = True
             time.sleep(every)
             continue
         if waiting:
-            click.echo("database available; starting", err=True)
+            say("database available; starting", err=True)
         return
 
 
-def _service_logging() -> None:
-    import logging
+def _service_logging(app: App) -> None:
+    from .. import logs
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every run of every job
+    logs.configure(app.settings.log_format)
 
 
 @cli.command()
@@ -78,8 +81,8 @@ def worker(app: App) -> None:
     """The scheduler alone (many may share one PostgreSQL database). Stops cleanly on SIGINT/SIGTERM."""
     from .. import service
 
+    _service_logging(app)
     _await_database(app)
-    _service_logging()
     if app.settings.now:
         clock.start_ticking()
     service.run_worker(_worker(app))
@@ -114,17 +117,25 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
 
     import uvicorn
 
-    from .. import config, service, web
+    from .. import config, logs, metrics, service, web
 
     _check_port(host, port)
     config.check_spool_dir(app.settings)  # now, not when the first outage needs it
+    _service_logging(app)
     _await_database(app)
-    _service_logging()
+    log_config = logs.uvicorn_log_config(app.settings.log_format)
     if workers > 1:
         # Each worker process reads its settings from the environment; pass on what options changed.
         os.environ["FOLLOWUP_DATABASE_URL"] = app.settings.database_url
         if app.settings.now:
             os.environ["FOLLOWUP_NOW"] = app.settings.now
+        own_metrics_dir = None
+        if not os.environ.get(metrics.MULTIPROC_ENV):
+            # /metrics lands on any one of the processes: they share their request counters through
+            # prometheus-client's multiprocess files, in a directory of this server's own.
+            import tempfile
+
+            own_metrics_dir = os.environ[metrics.MULTIPROC_ENV] = tempfile.mkdtemp(prefix="followup-metrics-")
         uvicorn.run(
             "followup.web:app_from_environment",
             factory=True,
@@ -132,7 +143,12 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
             port=port,
             workers=workers,
             log_level="info",
+            log_config=log_config,
         )
+        if own_metrics_dir:
+            import shutil
+
+            shutil.rmtree(own_metrics_dir, ignore_errors=True)
         return
     if app.settings.now:
         clock.start_ticking()
@@ -141,7 +157,9 @@ def _serve(app: App, host: str, port: int, with_scheduler: bool, workers: int = 
         worker = _worker(app)
         scheduler = service.start_scheduler(worker)
     try:
-        uvicorn.run(web.create_app(app.settings), host=host, port=port, log_level="info")
+        uvicorn.run(
+            web.create_app(app.settings), host=host, port=port, log_level="info", log_config=log_config
+        )
     finally:
         if scheduler is not None:
             service.stop_scheduler(scheduler, worker)
