@@ -17,6 +17,7 @@ BENCHES = [
     "bench_webhook.py",
     "bench_inbound.py",
     "bench_simulate.py",
+    "bench_twilio_layer.py",
 ]
 
 failed = []

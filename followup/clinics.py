@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from . import audit
+from . import audit, segments
 from .errors import BadInput, NotFound
 from .localtime import LEGACY_ZONE, format_hhmm, parse_hhmm, zone
 from .models import Clinic
@@ -72,6 +72,11 @@ def check_fields(fields: dict, problems: list[str]) -> dict:
                 out[field] = format_hhmm(parse_hhmm(fields[field]))
             except ValueError as exc:
                 problems.append(f"{field.replace('_', '-')}: {exc}")
+    if fields.get("sms_name") is not None:  # what SMS call the clinic (issue 15)
+        trouble = segments.sms_name_problem(fields["sms_name"])
+        if trouble:
+            problems.append(trouble)
+        out["sms_name"] = fields["sms_name"].strip() or None
     if "emergency_number" in fields and not re.fullmatch(r"\d{2,6}", fields["emergency_number"] or ""):
         problems.append(
             f"emergency-number: {fields['emergency_number']!r} is not a short dialling code like 911"
@@ -126,6 +131,7 @@ def add_clinic(
     quiet_start: str = "08:00",
     quiet_end: str = "21:00",
     emergency_number: str = "911",
+    sms_name: str | None = None,
 ) -> Clinic:
     problems: list[str] = []
     fields = check_fields(
@@ -141,6 +147,7 @@ def add_clinic(
             quiet_start=quiet_start,
             quiet_end=quiet_end,
             emergency_number=emergency_number,
+            sms_name=sms_name,
         ),
         problems,
     )
@@ -154,6 +161,11 @@ def add_clinic(
     session.flush()
     audit.record(session, now, "cli", "clinic.add", clinic_id=clinic.id)
     return clinic
+
+
+def name_warning(clinic: Clinic) -> str | None:
+    """For `clinic add` and `clinic update`: a warning when the name would make every SMS UCS-2."""
+    return segments.name_warning(clinic.name, clinic.sms_name)
 
 
 def get_clinic(session: Session, clinic_id: int) -> Clinic:
@@ -181,4 +193,5 @@ def clinic_json(c: Clinic) -> dict:
         "quiet_start": c.quiet_start,
         "quiet_end": c.quiet_end,
         "emergency_number": c.emergency_number,
+        "sms_name": c.sms_name,
     }

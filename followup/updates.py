@@ -131,10 +131,11 @@ CLINIC_FIELDS = (
     "quiet_start",
     "quiet_end",
     "emergency_number",
+    "sms_name",
 )
 # What pending messages depend on: their sending window, and the clinic's name and emergency number
 # in their text.
-REPLAN_ON = ("timezone", "quiet_start", "quiet_end", "name", "emergency_number")
+REPLAN_ON = ("timezone", "quiet_start", "quiet_end", "name", "emergency_number", "sms_name")
 
 
 def update_clinic(

@@ -41,7 +41,7 @@ def test_0009_downgrades_and_upgrades_again_keeping_clinics_without_an_alert_rou
     from alembic import command
     from followup import db, migrate
 
-    command.downgrade(migrate.alembic_config(db_url), "0011")  # the revision before 0009
+    command.downgrade(migrate.alembic_config(db_url), "0010")  # the revision before 0009
     db.dispose(db_url)
     with engine_for(db_url).begin() as conn:
         conn.execute(

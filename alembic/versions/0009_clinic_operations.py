@@ -1,11 +1,11 @@
 """enrolment_episode, and a required alert route: re-enrolment with the history kept
 
 Revision ID: 0009
-Revises: 0011
+Revises: 0010
 Create Date: 2026-12-01
 
-Chained after issue 18's 0011, which added clinic.alert_webhook (a third alert route beside
-alert_email and alert_phone).
+Chained after issue 15's 0010, itself after issue 18's 0011, which added clinic.alert_webhook (a
+third alert route beside alert_email and alert_phone).
 
 - `clinic add` now refuses a clinic with no alert route at all. Clinics added before this revision
   without any route are left as they are (nothing is guessed for them): their escalations are still
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

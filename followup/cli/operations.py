@@ -51,6 +51,7 @@ def patient_update(app: App, patient_id: int, as_json: bool, **fields) -> None:
 @click.option("--quiet-start", help="Sending window opens (patient-local), HH:MM.")
 @click.option("--quiet-end", help="Sending window closes (patient-local), HH:MM.")
 @click.option("--emergency-number", help="Named in emergency answers.")
+@click.option("--sms-name", help="The name texts start with, in GSM-7 only (see clinic add --help).")
 @json_option
 @pass_app
 def clinic_update(app: App, clinic_id: int, as_json: bool, **fields) -> None:
@@ -61,6 +62,9 @@ def clinic_update(app: App, clinic_id: int, as_json: bool, **fields) -> None:
     with app.session() as session:
         changed, replanned = updates.update_clinic(session, clinic_id, clock.now(), **fields)
         data = {**clinics.clinic_json(changed), "replanned_patients": replanned}
+        warning = clinics.name_warning(changed)
+    if warning:
+        click.echo(warning, err=True)
     emit(
         data,
         as_json,
