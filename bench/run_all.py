@@ -15,6 +15,7 @@ BENCHES = [
     "bench_expiry.py",
     "bench_twilio.py",
     "bench_webhook.py",
+    "bench_inbound.py",
     "bench_simulate.py",
     "bench_twilio_layer.py",
 ]

@@ -27,6 +27,65 @@ def check_email(field: str, value: str | None, problems: list[str]) -> str | Non
     return value
 
 
+ROUTES = ("alert_email", "alert_phone", "alert_webhook")
+NO_ROUTE = (
+    "alert route: a clinic needs at least one of --alert-email, --alert-phone or --alert-webhook "
+    "(escalations would otherwise alert nobody)"
+)
+
+
+def check_fields(fields: dict, problems: list[str]) -> dict:
+    """The clinic's fields as given -> as stored, with every problem found added to `problems`.
+    Shared by add and update, so both accept and refuse the same values."""
+    out = dict(fields)
+    if "name" in fields and (not fields["name"] or not fields["name"].strip()):
+        problems.append("name: a clinic name is required")
+    elif "name" in fields:
+        out["name"] = fields["name"].strip()
+    for field in ("phone", "alert_phone"):
+        if fields.get(field):
+            try:
+                out[field] = parse_phone(fields[field])
+            except ValueError as exc:
+                problems.append(f"{field.replace('_', '-')}: {exc}")
+        elif field in fields:
+            out[field] = None
+    for field in ("email", "alert_email"):
+        if field in fields:
+            out[field] = check_email(field.replace("_", "-"), fields[field], problems)
+    if "alert_webhook" in fields or "alert_webhook_format" in fields:
+        url = check_webhook(fields.get("alert_webhook"), fields.get("alert_webhook_format"), problems)
+        if "alert_webhook" in fields:
+            out["alert_webhook"] = url
+    if "timezone" in fields:
+        timezone = fields["timezone"]
+        try:
+            zone(timezone)
+            if LEGACY_ZONE.fullmatch(timezone or ""):
+                problems.append(
+                    f"timezone: {timezone!r} is a legacy zone (a fixed offset or a rule shared by a "
+                    f"region), not a place: give the clinic's IANA zone, e.g. America/New_York"
+                )
+        except ValueError as exc:
+            problems.append(f"timezone: {exc}")
+    for field in ("quiet_start", "quiet_end"):
+        if field in fields:
+            try:
+                out[field] = format_hhmm(parse_hhmm(fields[field]))
+            except ValueError as exc:
+                problems.append(f"{field.replace('_', '-')}: {exc}")
+    if fields.get("sms_name") is not None:  # what SMS call the clinic (issue 15)
+        trouble = segments.sms_name_problem(fields["sms_name"])
+        if trouble:
+            problems.append(trouble)
+        out["sms_name"] = fields["sms_name"].strip() or None
+    if "emergency_number" in fields and not re.fullmatch(r"\d{2,6}", fields["emergency_number"] or ""):
+        problems.append(
+            f"emergency-number: {fields['emergency_number']!r} is not a short dialling code like 911"
+        )
+    return out
+
+
 def check_webhook(url: str | None, fmt: str | None, problems: list[str]) -> str | None:
     """An https URL (http only to this machine, for testing); the body format standard or slack."""
     if fmt is not None and fmt not in FORMATS:
@@ -50,6 +109,11 @@ def check_webhook(url: str | None, fmt: str | None, problems: list[str]) -> str 
     return url
 
 
+def _check_window(clinic_like: dict, problems: list[str]) -> None:
+    if not problems and parse_hhmm(clinic_like["quiet_start"]) == parse_hhmm(clinic_like["quiet_end"]):
+        problems.append("quiet-end: the sending window is empty (quiet-start equals quiet-end)")
+
+
 def add_clinic(
     session: Session,
     now: datetime,
@@ -68,64 +132,40 @@ def add_clinic(
     sms_name: str | None = None,
 ) -> Clinic:
     problems: list[str] = []
-    if sms_name is not None:
-        trouble = segments.sms_name_problem(sms_name)
-        if trouble:
-            problems.append(trouble)
-        sms_name = sms_name.strip()
-    if not name or not name.strip():
-        problems.append("name: a clinic name is required")
-    try:
-        phone = parse_phone(phone)
-    except ValueError as exc:
-        problems.append(f"phone: {exc}")
-    if alert_phone:
-        try:
-            alert_phone = parse_phone(alert_phone)
-        except ValueError as exc:
-            problems.append(f"alert-phone: {exc}")
-    alert_webhook = check_webhook(alert_webhook, alert_webhook_format, problems)
-    email = check_email("email", email, problems)
-    alert_email = check_email("alert-email", alert_email, problems)
-    try:
-        zone(timezone)
-        if LEGACY_ZONE.fullmatch(timezone or ""):
-            problems.append(
-                f"timezone: {timezone!r} is a legacy zone (a fixed offset or a rule shared by a region), "
-                f"not a place: give the clinic's IANA zone, e.g. America/New_York"
-            )
-    except ValueError as exc:
-        problems.append(f"timezone: {exc}")
-    for field, value in (("quiet-start", quiet_start), ("quiet-end", quiet_end)):
-        try:
-            parse_hhmm(value)
-        except ValueError as exc:
-            problems.append(f"{field}: {exc}")
-    if not problems and parse_hhmm(quiet_start) == parse_hhmm(quiet_end):
-        problems.append("quiet-end: the sending window is empty (quiet-start equals quiet-end)")
-    if not re.fullmatch(r"\d{2,6}", emergency_number or ""):
-        problems.append(f"emergency-number: {emergency_number!r} is not a short dialling code like 911")
-    if problems:
-        raise BadInput("clinic not added", problems)
-    clinic = Clinic(
-        name=name.strip(),
-        phone=phone,
-        email=email,
-        alert_email=alert_email,
-        alert_phone=alert_phone,
-        alert_webhook=alert_webhook,
-        alert_webhook_format=alert_webhook_format,
-        timezone=timezone,
-        quiet_start=format_hhmm(parse_hhmm(quiet_start)),
-        quiet_end=format_hhmm(parse_hhmm(quiet_end)),
-        emergency_number=emergency_number,
-        sms_name=sms_name,
-        created_at=now,
+    fields = check_fields(
+        dict(
+            name=name,
+            phone=phone,
+            email=email,
+            alert_email=alert_email,
+            alert_phone=alert_phone,
+            alert_webhook=alert_webhook,
+            alert_webhook_format=alert_webhook_format,
+            timezone=timezone,
+            quiet_start=quiet_start,
+            quiet_end=quiet_end,
+            emergency_number=emergency_number,
+            sms_name=sms_name,
+        ),
+        problems,
     )
+    _check_window(fields, problems)
+    if not problems and not any(fields[r] for r in ROUTES):
+        problems.append(NO_ROUTE)
+    if problems:
+        raise BadInput("clinic not added", problems) if len(problems) > 1 else BadInput(problems[0])
+    clinic = Clinic(**fields, created_at=now)
     session.add(clinic)
     session.flush()
     audit.record(session, now, "cli", "clinic.add", clinic_id=clinic.id)
     return clinic
+
+
+def change(session: Session, clinic: Clinic, changes: dict[str, object]) -> None:
+    """`clinic update`'s new values, validated by updates.py: this module writes the clinic table."""
+    for name, value in changes.items():
+        setattr(clinic, name, value)
+    session.add(clinic)
 
 
 def name_warning(clinic: Clinic) -> str | None:

@@ -191,6 +191,7 @@ class Settings:
     allow_unsigned: bool = False
     lease_seconds: float = 120.0
     spool_dir: str | None = None
+    ack_secret: str | None = field(default=None, repr=False)
     # Who answers STOP/START/HELP: Twilio's own handling, or followup (keywords.py).
     keyword_answers: str = "followup"
     log_format: str = "text"  # text | json (FOLLOWUP_LOG_FORMAT, followup/logs.py)
@@ -319,6 +320,7 @@ def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
         ),
         # Where the webhook keeps replies that arrive while the database is away ("off": answer 503).
         spool_dir=_spool_dir(g("FOLLOWUP_SPOOL_DIR"), database_url),
+        ack_secret=_ack_secret(g("FOLLOWUP_ACK_SECRET")),
         keyword_answers=_choice(
             "FOLLOWUP_KEYWORD_ANSWERS",
             g("FOLLOWUP_KEYWORD_ANSWERS"),
@@ -328,6 +330,13 @@ def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
         log_format=_choice("FOLLOWUP_LOG_FORMAT", g("FOLLOWUP_LOG_FORMAT"), ("text", "json"), "text"),
         webhook_secret=_webhook_secret(g("FOLLOWUP_WEBHOOK_SECRET")),
     )
+
+
+def _ack_secret(text: str | None) -> str | None:
+    """The key that signs the one-click acknowledgement links in alert emails (followup/acks.py)."""
+    if text is not None and len(text) < 16:
+        raise ConfigError("FOLLOWUP_ACK_SECRET must be at least 16 characters (e.g. `openssl rand -hex 32`)")
+    return text
 
 
 def check_spool_dir(settings: Settings) -> None:

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine, Row
 from sqlmodel import Session
 
-from . import events, outbox, patients, tracking
+from . import alerts, events, outbox, patients, tracking
 from .channels.base import Channel, DeliveryError, Outgoing
 from .db import session_scope
 from .localtime import in_window, next_window_open, parse_hhmm, zone
@@ -57,8 +57,8 @@ DEFAULT_DEADLINE = timedelta(hours=24)  # a row without expires_at (none are wri
 # What a patient who is not active may still receive.
 ALWAYS_ALLOWED = {
     "opted_out": {"optout"},
-    "paused": {"optout", "optin", "help", "escalation", "reply", "confirmation"},
-    "completed": {"optout", "optin", "help", "escalation", "reply"},
+    "paused": {"optout", "optin", "help", "escalation", "reply", "confirmation", "staff"},
+    "completed": {"optout", "optin", "help", "escalation", "reply", "staff"},
     "unenrolled": {"optout", "help", "reply"},
 }
 CLINIC_KINDS = ("alert", "review", "event")  # to the clinic (events: its webhook), not to the patient
@@ -374,6 +374,9 @@ class _Flusher:
             with session_scope(self.engine) as session:
                 outbox.record(session, [j.outcome for j in jobs])
                 _apply_consequences(session, jobs, self.clock())
+                alerts.after_outcomes(
+                    session, [(j.claimed.id, j.claimed.kind, j.outcome) for j in jobs], self.clock()
+                )
                 events.sends_failed(session, [(j.claimed, j.outcome) for j in jobs], self.clock())
         except Exception as exc:  # kept, and retried by the next write
             self.error = exc
@@ -460,8 +463,7 @@ def run_once(
     if not flusher.flush():
         raise flusher.error  # nothing new is claimed while earlier outcomes cannot be written
     with session_scope(engine) as session:
-        from . import tracking  # noqa: PLC0415 (imported where used, as in _apply_consequences)
-
+        alerts.before_expiry(session, clock())  # an alert that never got out falls back first
         report.stale += tracking.expire_stale(session, clock())
     trouble: list[Exception] = []  # a fence that met a database error: the run stops claiming
     with _Heartbeat(engine, owner, clock, lease, held) as heart:

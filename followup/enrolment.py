@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from . import patients
+from . import episodes, patients
 from .clinics import check_email
 from .errors import BadInput
 from .localtime import LEGACY_ZONE, format_hhmm, in_window, local_to_utc, parse_hhmm, zone
@@ -239,8 +239,11 @@ def enrol(
         if progress:
             progress(1)
     existing = _existing_phones(session, clinic.id, (v.phone for v in valid))
+    # An ended enrolment (completed, unenrolled) is no obstacle: a new episode of the same patient.
+    returning = {phone: session.get(Patient, pid) for phone, pid in existing.items()}
+    returning = {ph: p for ph, p in returning.items() if episodes.can_return(p.status, p.name)}
     for item in valid:
-        if item.phone in existing:
+        if item.phone in existing and item.phone not in returning:
             problems.append(
                 f"{seen[item.phone]}{': ' if seen[item.phone] else ''}phone: {item.phone} is already "
                 f"enrolled at this clinic (patient {existing[item.phone]})"
@@ -248,11 +251,16 @@ def enrol(
     if problems:
         what = "no patients enrolled" if len(rows) > 1 else "patient not enrolled"
         raise BadInput(what, problems)
-    return _create(session, clinic, valid, now, method)
+    return _create(session, clinic, valid, now, method, returning)
 
 
 def _create(
-    session: Session, clinic: Clinic, items: list[NewPatient], now: datetime, method: str
+    session: Session,
+    clinic: Clinic,
+    items: list[NewPatient],
+    now: datetime,
+    method: str,
+    returning: dict[str, Patient] | None = None,
 ) -> list[Patient]:
     people = [
         (
@@ -269,7 +277,7 @@ def _create(
         )
         for i in items
     ]
-    return [patient for patient, _ in patients.create(session, clinic, people, now, method)]
+    return [patient for patient, _ in patients.create(session, clinic, people, now, method, returning)]
 
 
 def read_csv(path: str) -> list[tuple[str, dict[str, str]]]:

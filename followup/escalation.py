@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
-from . import audit, events, outbox, patients
+from . import acks, alerts, audit, events, outbox, patients
 from .errors import BadInput, NotFound
 from .messages import render
-from .models import Clinic, ClinicRow, Enrolment, Escalation, Patient, PatientRow, table_of
+from .models import Clinic, ClinicRow, Enrolment, Escalation, Patient, PatientRow, stored_id, table_of
 from .rules import REASONS, Decision, rules_for_program
 
 PATIENT_TEMPLATES = {
@@ -41,6 +41,7 @@ def patient_text(decision: Decision, patient: PatientRow, clinic: ClinicRow) -> 
         patient.language,
         clinic=clinic_context(clinic),
         appointment=decision.rule == "S4",
+        told=alerts.alerted(clinic),  # only when an alert was queued (alert_clinic)
     ).body
 
 
@@ -121,6 +122,7 @@ def alert_clinic(
         "patient_name": patient.name,
         "patient_phone": patient.phone,
         "reply": reply,
+        "ack_url": acks.link(stored_id(escalation), clinic.alert_email),
     }
     queued = 0
     if clinic.alert_email and not again:

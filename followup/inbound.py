@@ -13,7 +13,22 @@ from typing import Any
 
 from sqlmodel import Session
 
-from . import audit, escalation, events, keywords, media, outbox, patients, readings, replies, rules, tracking
+from . import (
+    acks,
+    alerts,
+    audit,
+    escalation,
+    events,
+    keywords,
+    media,
+    outbox,
+    patients,
+    readings,
+    replies,
+    rules,
+    staff,
+    tracking,
+)
 from .localtime import zone
 from .messages import render
 from .models import ClinicRow, PatientRow, stored_id
@@ -41,6 +56,7 @@ class Result:
     duplicate: bool = False
     action: str = ""
     escalations: list[int] = field(default_factory=list)
+    to_staff: bool = False  # it answers a message from the clinic's staff: a person reads it
     answer_id: int | None = None  # the answer's row, when one went back in the webhook's TwiML
 
     def as_json(self) -> dict[str, Any]:
@@ -85,10 +101,11 @@ def handle(
         phone = parse_phone(sender)
     except ValueError:
         phone = (sender or "").strip()[:32]
-    found = patients.find_sender(session, phone)
+    ack = acks.from_sms(session, phone, body, now)  # ACK N from a clinic's alert phone, else None
+    found = patients.find_sender(session, phone) if ack is None else None
     patient, clinic, program = found if found else (None, None, None)
     patient_id = patient.id if patient else None
-    clinic_id = clinic.id if clinic else None
+    clinic_id = ack.clinic_id if ack else clinic.id if clinic else None
     inbound = Inbound(
         id=outbox.record_inbound(
             session,
@@ -99,6 +116,7 @@ def handle(
             from_addr=phone,
             to_addr=to,
             media=media.to_column(attachments),
+            kind="ack" if ack else "reply",
             now=now,
         ),
         body=body,
@@ -107,8 +125,14 @@ def handle(
         twilio_answers=twilio_answers,
     )
     result = Result(None, inbound.id, patient_id)
-    text, kind = _respond(session, patient, clinic, program, inbound, now, result)
-    media.review_media(session, patient, clinic, inbound, now, result)
+    text: str | None
+    if ack is not None:
+        text, kind, result.action = ack.reply, "ack", "ack" if ack.escalation_id else "ack refused"
+    else:
+        result.to_staff = patient is not None and staff.answers_staff(session, patient.id, now)
+        text, kind = _respond(session, patient, clinic, program, inbound, now, result)
+        media.review_media(session, patient, clinic, inbound, now, result)
+        text = staff.review_if_answering(session, patient, clinic, inbound.id, body, now, result) or text
     if text and answered_inline:
         result.answer_id = outbox.record_answer(
             session,
@@ -120,11 +144,11 @@ def handle(
             in_reply_to=inbound.id,
             now=now,
         )
-    elif text and clinic is not None:
+    elif text and clinic_id is not None:
         outbox.queue(
             session,
             patient_id=patient_id,
-            clinic_id=clinic.id,
+            clinic_id=clinic_id,
             kind=kind,
             channel="sms",
             body=text,
@@ -327,6 +351,7 @@ def _review(
     result: Result,
     why: str,
 ) -> None:
+    why = staff.REVIEW_REASON if result.to_staff else why
     created = escalation.record(
         session,
         patient,
@@ -350,6 +375,9 @@ def _not_understood(
 ) -> tuple[str | None, str]:
     """Never reassurance: queue it for a person, and ask once (not again for a second unreadable text)."""
     _review(session, patient, clinic, inbound, now, result, "reply not understood")
+    if result.to_staff:  # an answer to the clinic's own words, not a check-in: no "pain 0-10?"
+        result.action = "review (reply to staff)"
+        return render("review", "sms", patient.language, **ctx).body, "reply"
     previous = readings.previous_understood(session, patient.id, inbound.id, now - timedelta(days=1))
     if previous is False:
         result.action = "review (no second clarification)"
@@ -364,4 +392,6 @@ def apply_status(
     """A status callback (the webhook's, or one spooled while the database was away): the message's
     status moves forward, and a failure has its consequences (tracking.py)."""
     message = tracking.apply_status(session, sid, status, error, now, message_id=message_id)
+    if message is not None and message.kind == "alert" and message.status == "failed":
+        alerts.fall_back(session, stored_id(message), message.error, now)  # undelivered: the other route
     events.callback_failed(session, message, now)

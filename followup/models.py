@@ -129,6 +129,10 @@ class Patient(SQLModel, table=True):
 
 
 class Enrolment(SQLModel, table=True):
+    # Ids are never reused (migration 0009): messages' dedupe keys name them, and a re-enrolment
+    # replaces the patient's row with a new one (episodes.py).
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = _fk("patient.id", unique=True)
     program: str
@@ -143,6 +147,27 @@ class Enrolment(SQLModel, table=True):
     ends_at: datetime = _utc(nullable=False, index=True)
     # Emergency/urgent escalations hold exercise reminders (check-ins go on) until a clinician resumes.
     reminders_held: bool = False
+    created_at: datetime = _utc(nullable=False)
+    ended_at: datetime | None = _utc()
+
+
+class EnrolmentEpisode(SQLModel, table=True):
+    """An enrolment that ended (completed or unenrolled), kept when the patient is enrolled again
+    (migration 0009). The enrolment table holds only the current one: one row per patient."""
+
+    __tablename__ = "enrolment_episode"
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = _fk("patient.id")
+    number: int  # 1 for the first enrolment
+    enrolment_id: int  # the enrolment row it was (its messages' dedupe keys name it)
+    program: str
+    start_date: date
+    weeks: int
+    reminder_times: str
+    checkin_time: str
+    checkin_every_days: int
+    outcome: str  # completed | unenrolled
     created_at: datetime = _utc(nullable=False)
     ended_at: datetime | None = _utc()
 

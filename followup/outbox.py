@@ -532,14 +532,16 @@ def record_inbound(
     from_addr: str,
     to_addr: str | None,
     media: str | None = None,
+    kind: str = "reply",
     now: datetime,
 ) -> int:
-    """Store one reply as received; returns its id. `media`: an MMS's attachments (media.to_column)."""
+    """Store one reply as received; returns its id. `media`: an MMS's attachments (media.to_column);
+    `kind`: "ack" for a clinic's ACK N text (acks.py)."""
     return _INSERT_INBOUND.scalar(  # type: ignore[no-any-return]
         session.connection(),
         **_sms_row(patient_id, clinic_id, body, now),
         direction="in",
-        kind="reply",
+        kind=kind,
         status="received",
         provider_id=sid,
         from_addr=from_addr,

@@ -21,10 +21,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlmodel import Session, col
 
-from . import audit, events, outbox, planner
+from . import audit, episodes, events, outbox, planner
 from .errors import BadInput, NotFound
 from .messages import render
 from .models import Clinic, ClinicRow, Consent, Enrolment, Patient, PatientRow, stored_id, table_of
@@ -49,6 +49,7 @@ class By(StrEnum):
     CARRIER = "carrier"  # Twilio error 21610: the number replied STOP to the carrier
     SCHEDULER = "scheduler"  # the programme's last day has ended
     ERASURE = "erasure"  # the patient's data deleted on request (records.forget)
+    ENROLMENT = "enrolment"  # the clinic enrols again a patient whose programme ended (episodes.py)
 
 
 _S = Status
@@ -62,6 +63,8 @@ TRANSITIONS: Mapping[tuple[Status, Status], frozenset[By]] = {
         for s in (_S.ACTIVE, _S.PAUSED, _S.COMPLETED, _S.UNENROLLED)
     },
     **{(s, _S.COMPLETED): frozenset({By.SCHEDULER}) for s in (_S.ACTIVE, _S.PAUSED)},
+    # A new episode of the same patient; `resume` cannot bring back an ended programme.
+    **{(s, _S.ACTIVE): frozenset({By.ENROLMENT}) for s in (_S.COMPLETED, _S.UNENROLLED)},
     **{
         (s, _S.UNENROLLED): frozenset({By.CLINIC, By.ERASURE})
         for s in (_S.ACTIVE, _S.PAUSED, _S.OPTED_OUT, _S.COMPLETED)
@@ -170,11 +173,16 @@ def create(
     people: list[tuple[Person, Programme]],
     now: datetime,
     method: str,
+    returning: Mapping[str, Patient] | None = None,
 ) -> list[tuple[Patient, Enrolment]]:
     """New active patients with their enrolment and consent granted; confirmations queued and the
-    first two days planned."""
+    first two days planned. A phone in `returning` is that ended patient enrolled again: the same
+    patient, a new episode (episodes.py keeps the one that ended)."""
+    returning = returning or {}
     patients = [
-        Patient(
+        _return(session, returning[p.phone], p, now, method)
+        if p.phone in returning
+        else Patient(
             clinic_id=stored_id(clinic),
             name=p.name,
             phone=p.phone,
@@ -213,6 +221,41 @@ def create(
     planner.queue_confirmations(session, clinic, enrolled, now)
     planner.plan(session, now, enrolment_ids=[e.id for e in enrolments if e.id is not None])
     return enrolled
+
+
+def _return(session: Session, patient: Patient, person: Person, now: datetime, method: str) -> Patient:
+    episodes.close(session, patient, now, method)
+    _move(patient, Status.ACTIVE, By.ENROLMENT, now, None)
+    patient.name, patient.email, patient.channel = person.name, person.email, person.channel
+    patient.timezone, patient.language, patient.phone_unusable = person.timezone, person.language, False
+    return patient
+
+
+def change(
+    session: Session,
+    patient: Patient,
+    enrolment: Enrolment,
+    changes: Mapping[str, object],
+    ends_at: datetime | None,
+    now: datetime,
+) -> None:
+    """`patient update`'s new values (validated by updates.py), written to the patient and its
+    enrolment; a status is never among them: statuses move only through the state machine."""
+    assert "status" not in changes
+    patient_fields = set(table_of(Patient).c.keys())
+    for name, value in changes.items():
+        setattr(patient if name in patient_fields else enrolment, name, value)
+    if "phone" in changes:
+        patient.phone_unusable = False  # a new number has not failed yet
+    if ends_at is not None:
+        enrolment.ends_at = ends_at
+    patient.updated_at = now
+    session.add_all([patient, enrolment])
+
+
+def drop_enrolment(session: Session, enrolment_id: int) -> None:
+    """An ended enrolment's row, once episodes.py has kept it as an episode."""
+    session.execute(delete(Enrolment).where(col(Enrolment.id) == enrolment_id))
 
 
 # --- a clinician's moves ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 
 from . import audit, escalation, outbox, patients, readings
 from .db import checkpoint_truncate
+from .episodes import episodes_json
 from .errors import BadInput, FollowupError
 from .localtime import to_utc_z
 from .models import AuditEvent, Consent
@@ -43,6 +44,7 @@ def export(session: Session, patient_id: int) -> dict[str, Any]:
         ],
         "messages": [message_json(m) for m in messages],
         "readings": readings_json(session, patient_id),
+        "episodes": episodes_json(session, patient_id, enrolment_of(session, patient_id)),
         "escalations": [escalation_json(e) for e in escalations],
         "audit": [
             {

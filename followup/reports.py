@@ -12,13 +12,13 @@ import json
 import statistics
 from collections import defaultdict
 from contextlib import redirect_stdout
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from .localtime import to_utc_z
+from .localtime import to_utc_z, zone
 from .messages import html_environment
 from .models import Escalation, Message, Patient, Reading
 from .rules import TIER_ORDER
@@ -100,6 +100,7 @@ def build(
             day = entry["days"].setdefault(r.local_date.isoformat(), {"pain": None, "numbness": None})
             day["pain"] = r.pain if r.pain is not None else day["pain"]
             day["numbness"] = r.numbness if r.numbness is not None else day["numbness"]
+    data_days = _data_days(session, patients, now)
     step(1)
     escalations = list(session.execute(select(Escalation).where(Escalation.patient_id.in_(ids))).scalars())
     step(1)
@@ -127,6 +128,7 @@ def build(
                 "first_pain": pains[0] if pains else None,
                 "last_pain": pains[-1] if pains else None,
                 "numb_days": sum(1 for _, d in days if d["numbness"]),
+                "data_days_30": data_days.get(p.id, 0),
                 "escalations": dict(by_patient_tier[p.id]),
                 "pain_trend": [
                     {"date": day, "pain": d["pain"], "numbness": d["numbness"]} for day, d in days
@@ -176,7 +178,29 @@ CSV_COLUMNS = [
     "first_pain",
     "last_pain",
     "numb_days",
+    "data_days_30",
 ]
+
+
+DATA_WINDOW = timedelta(days=30)
+
+
+def _data_days(session: Session, patients: list[Patient], now: datetime) -> dict[int, int]:
+    """Remote-monitoring data days: distinct days, in the patient's own zone, with at least one
+    reply from them in the 30 days up to now (a day that began more than 30 days ago counts when a
+    reply in the window fell on it)."""
+    zones = {p.id: zone(p.timezone) for p in patients}
+    days: dict[int, set] = defaultdict(set)
+    for pid, at in session.execute(
+        select(Message.patient_id, Message.sent_at).where(
+            Message.patient_id.in_(list(zones)),
+            Message.direction == "in",
+            Message.sent_at > now - DATA_WINDOW,
+            Message.sent_at <= now,
+        )
+    ):
+        days[pid].add(at.astimezone(zones[pid]).date())
+    return {pid: len(found) for pid, found in days.items()}
 
 
 def as_csv(report: dict) -> str:

@@ -87,6 +87,7 @@ MESSAGE_KINDS = (
     "optout",
     "optin",
     "staff",
+    "ack",
 )
 MESSAGE_STATUSES = ("pending", "sending", "sent", "delivered", "failed", "skipped", "cancelled", "received")
 MESSAGE_CHANNELS = ("sms", "email")

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from twilio.request_validator import RequestValidator
 
-from . import clock, config, inbound, logs, media, metrics, spool, tracking, warmup
+from . import ack_pages, clock, config, inbound, logs, media, metrics, spool, tracking, warmup
 from .config import Settings
 from .db import Cutter, engine_for, error_reason, session_scope
 from .messages import render
@@ -267,6 +267,8 @@ def create_app(settings: Settings) -> FastAPI:
             if refused is not None:
                 return refused
         return Response(status_code=204)
+
+    ack_pages.add_routes(app, settings, lambda fn, *args: within_deadline(executor, fn, engine, *args))
 
     @app.get("/metrics")
     async def prometheus_metrics():

@@ -312,7 +312,7 @@ def test_a_read_only_command_on_a_mistyped_sqlite_path_creates_nothing(tmp_path,
 
 
 def test_the_readme_day_in_the_clinic_is_real_output(tmp_path, monkeypatch):
-    """Every command of README's "A day in the clinic", run in a fresh directory, prints exactly what
+    """Every command of README's "A week in the clinic", run in a fresh directory, prints exactly what
     the README shows (stdout and stderr as a terminal shows them, console blocks included)."""
     import shlex
     from pathlib import Path
@@ -323,7 +323,7 @@ def test_the_readme_day_in_the_clinic_is_real_output(tmp_path, monkeypatch):
     from followup.cli import cli
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = readme.split("## A day in the clinic", 1)[1].split("```text\n", 1)[1].split("\n```", 1)[0]
+    section = readme.split("## A week in the clinic", 1)[1].split("```text\n", 1)[1].split("\n```", 1)[0]
     steps = [step.split("\n", 1) for step in section.split("$ followup ")[1:]]
     assert len(steps) > 10 and "--- console email to alerts@elm.example" in section
     monkeypatch.chdir(tmp_path)

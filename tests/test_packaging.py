@@ -60,7 +60,18 @@ def test_an_installed_wheel_migrates_and_renders_from_another_directory(tmp_path
 
     followup("db", "upgrade")
     followup("db", "upgrade")  # idempotent
-    followup("clinic", "add", "--name", "Elm", "--phone", "+16175550100", "--timezone", "America/New_York")
+    followup(
+        "clinic",
+        "add",
+        "--name",
+        "Elm",
+        "--phone",
+        "+16175550100",
+        "--timezone",
+        "America/New_York",
+        "--alert-email",
+        "alerts@elm.test",
+    )
     followup(
         "enroll",
         "--clinic",

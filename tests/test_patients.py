@@ -23,6 +23,8 @@ ALLOWED = {
         for s in ("active", "paused", "completed", "unenrolled")
         for who in ("patient", "carrier")
     ),
+    ("completed", "active", "enrolment"),  # enrolled again: a new episode of the same patient
+    ("unenrolled", "active", "enrolment"),
     ("active", "completed", "scheduler"),
     ("paused", "completed", "scheduler"),
     *(

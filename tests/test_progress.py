@@ -85,6 +85,8 @@ def test_a_large_csv_import_shows_progress_on_a_terminal(tmp_path):
             "+1 617 555 0100",
             "--timezone",
             "America/New_York",
+            "--alert-email",
+            "alerts@elm.test",
         ],
         env=env,
         check=True,

@@ -348,7 +348,8 @@ def test_clinic_add_warns_when_the_name_forces_ucs2_and_the_sms_name_keeps_texts
                      "--timezone", "America/New_York", "--alert-email", "a@b.test")  # fmt: skip
     assert "outside GSM-7 (í)" in added.stderr and "--sms-name 'Clinica San José'" in added.stderr
     named = followup("clinic", "add", "--name", "Clínica San José", "--sms-name", "Clinica San Jose",
-                     "--phone", "+16175550101", "--timezone", "America/New_York", "--json")  # fmt: skip
+                     "--phone", "+16175550101", "--timezone", "America/New_York", "--alert-email", "a@b.test",
+                     "--json")  # fmt: skip
     assert json.loads(named.stdout)["sms_name"] == "Clinica San Jose" and "warning" not in named.stderr
     followup.env = twilio_env(fake_twilio)
     followup.enrol(2, language="es")

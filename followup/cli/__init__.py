@@ -250,4 +250,4 @@ def main() -> None:
     cli(prog_name="followup")
 
 
-from . import messaging, people, running  # noqa: E402,F401  (importing registers the commands)
+from . import messaging, operations, people, running  # noqa: E402,F401  (importing registers the commands)

@@ -81,12 +81,19 @@ def escalations(ctx: click.Context, open_only: bool, patient_id: int | None, as_
     if ctx.invoked_subcommand:
         return
 
+    from .. import alerts
+
     with ctx.obj.session() as session:
         data = [views.escalation_json(e) for e in views.list_escalations(session, patient_id, open_only)]
+        sent = alerts.summaries(session, [e["id"] for e in data])
+    for e in data:  # where each alert went, and whether it got there (a failed one falls back)
+        e["alerts"], e["alert"] = sent[e["id"]], alerts.in_words(sent[e["id"]])
     emit(
         data,
         as_json,
-        lambda d: table(d, ["id", "patient_id", "rule", "tier", "reason", "created_at", "acknowledged_by"]),
+        lambda d: table(
+            d, ["id", "patient_id", "rule", "tier", "reason", "created_at", "acknowledged_by", "alert"]
+        ),
     )
 
 

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .. import clinics, clock, enrolment, fhir, records, spool, views
+from .. import clinics, clock, enrolment, episodes, fhir, records, spool, views
 from ..errors import BadInput
 from ..localtime import zone
 from ..models import Message
@@ -64,7 +64,9 @@ def clinic() -> None:
 @json_option
 @pass_app
 def clinic_add(app: App, as_json: bool, **fields) -> None:
-    """Add a clinic; prints its id."""
+    """Add a clinic; prints its id.
+
+    It needs at least one alert route: --alert-email, --alert-phone or --alert-webhook."""
     with app.session() as session:
         added = clinics.add_clinic(session, clock.now(), **fields)
         data = clinics.clinic_json(added)
@@ -81,7 +83,19 @@ def clinic_list(app: App, as_json: bool) -> None:
     """List clinics."""
     with app.session() as session:
         data = [clinics.clinic_json(c) for c in clinics.list_clinics(session)]
-    emit(data, as_json, lambda d: table(d, ["id", "name", "phone", "timezone", "quiet_start", "quiet_end"]))
+    for c in data:  # clinics from before migration 0009 may have none: say so where it is seen
+        c["alert_routes"] = [r.removeprefix("alert_") for r in clinics.ROUTES if c[r]]
+    emit(
+        data,
+        as_json,
+        lambda d: table(
+            [
+                {**c, "alert_routes": ", ".join(c["alert_routes"]) or "NONE (clinic update ID --alert-…)"}
+                for c in d
+            ],
+            ["id", "name", "phone", "timezone", "quiet_start", "quiet_end", "alert_routes"],
+        ),
+    )
 
 
 # --- programmes -----------------------------------------------------------------------------------
@@ -215,6 +229,7 @@ def patient_show(app: App, patient_id: int, as_json: bool) -> None:
         ]
         data["escalations"] = [views.escalation_json(e) for e in views.list_escalations(session, patient_id)]
         data["readings"] = views.readings_json(session, patient_id)
+        data["episodes"] = episodes.episodes_json(session, patient_id, enrolment_of(session, patient_id))
 
     def human(d):
         tz = zone(d["timezone"])
@@ -225,6 +240,13 @@ def patient_show(app: App, patient_id: int, as_json: bool) -> None:
             f"{', '.join(e.get('reminder_times', []))}; check-in {e.get('checkin_time')} every "
             f"{e.get('checkin_every_days')} day(s)"
         )
+        if len(d["episodes"]) > 1:
+            click.echo("Episodes:")
+            for ep in d["episodes"]:
+                ended = f", ended {ep['ended_at'][:10]} ({ep['outcome']})" if ep["ended_at"] else " (current)"
+                click.echo(
+                    f"  {ep['episode']}. {ep['program']} from {ep['start']} for {ep['weeks']} weeks{ended}"
+                )
         click.echo("Timeline (patient-local):")
         for when, line in views.timeline(d):
             local = clock.parse_instant(when).astimezone(tz).strftime("%a %Y-%m-%d %H:%M") if when else "?"
