@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
 
-from . import acks, clock
+from . import ack_links, acks, clock
 from .config import Settings
 from .db import session_scope
 from .messages import html_environment
@@ -53,19 +53,19 @@ def add_routes(app: FastAPI, settings: Settings, run: Run) -> None:
         return HTMLResponse(html, status_code=status)
 
     def view(_attempt: object, engine: Engine, token: str) -> dict[str, Any]:
-        escalation_id, _to = acks.read_token(key, token)
+        escalation_id, _to = ack_links.read_token(key, token)
         with session_scope(engine) as session:
             return _shown(acks.page(session, escalation_id))
 
     def post(_attempt: object, engine: Engine, token: str, name: str | None) -> dict[str, Any]:
-        escalation_id, to = acks.read_token(key, token)
+        escalation_id, to = ack_links.read_token(key, token)
         with session_scope(engine) as session:
             return _shown(acks.by_link(session, escalation_id, to, name, clock.now()))
 
     async def ack_page(token: str) -> HTMLResponse:
         try:
             return show(200, escalation=await run(view, token), token=token)
-        except acks.LinkProblem as problem:
+        except ack_links.LinkProblem as problem:
             return show(problem.status, problem=problem.text)
         except Exception:  # the database is away or not answering (web.within_deadline): nothing changed
             return show(503, problem=UNAVAILABLE)
@@ -79,7 +79,7 @@ def add_routes(app: FastAPI, settings: Settings, run: Run) -> None:
         names = parse_qs(body.decode("utf-8", "replace")).get("by")
         try:
             return show(200, escalation=await run(post, token, names[0] if names else None), done=True)
-        except acks.LinkProblem as problem:
+        except ack_links.LinkProblem as problem:
             return show(problem.status, problem=problem.text)
         except Exception:  # the database is away or not answering (web.within_deadline): nothing changed
             return show(503, problem=UNAVAILABLE)

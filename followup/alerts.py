@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
-from . import acks, audit, outbox
+from . import ack_links, audit, outbox
 from .messages import render
 from .models import Clinic, Escalation, Message, Patient
 from .prepared import Prepared
@@ -120,7 +120,7 @@ def fall_back(session: Session, message_id: int, error: str | None, now: datetim
         "patient_name": patient.name,
         "patient_phone": patient.phone,
         "reply": None,
-        "ack_url": acks.link(escalation.id, to) if channel == "email" else None,
+        "ack_url": ack_links.link(escalation.id, to) if channel == "email" else None,
         "failed": {"what": what, "to": row.to_addr, "error": error or "failed"},
     }
     rendered = render("alert", channel, "en", **context)

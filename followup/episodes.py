@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from . import audit, patients
+from . import audit
 from .localtime import to_utc_z
-from .models import Enrolment, EnrolmentEpisode, Patient, stored_id
+from .models import Enrolment, EnrolmentEpisode, Patient
 
 ENDED = ("completed", "unenrolled")
 FORGOTTEN = "(forgotten)"
@@ -29,8 +29,8 @@ def can_return(patient_status: str, name: str) -> bool:
 
 
 def close(session: Session, patient: Patient, now: datetime, method: str) -> int:
-    """Keep the patient's ended enrolment as an episode and remove its row; returns the number the
-    new episode will have. The caller then creates the new enrolment (enrolment._create)."""
+    """Keep the patient's ended enrolment as an episode; returns the number the new episode will
+    have. The caller (patients.create) then drops the old row and creates the new enrolment."""
     old = session.execute(select(Enrolment).where(col(Enrolment.patient_id) == patient.id)).scalar_one()
     assert patient.id is not None
     number: int = (
@@ -57,7 +57,6 @@ def close(session: Session, patient: Patient, now: datetime, method: str) -> int
             ended_at=old.ended_at or now,
         )
     )
-    patients.drop_enrolment(session, stored_id(old))
     audit.record(
         session,
         now,

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
-from . import acks, alerts, audit, events, outbox, patients
+from . import ack_links, alerts, audit, events, outbox, patients
 from .errors import BadInput, NotFound
 from .messages import render
 from .models import Clinic, ClinicRow, Enrolment, Escalation, Patient, PatientRow, stored_id, table_of
@@ -122,7 +122,7 @@ def alert_clinic(
         "patient_name": patient.name,
         "patient_phone": patient.phone,
         "reply": reply,
-        "ack_url": acks.link(stored_id(escalation), clinic.alert_email),
+        "ack_url": ack_links.link(stored_id(escalation), clinic.alert_email),
     }
     queued = 0
     if clinic.alert_email and not again:

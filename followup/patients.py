@@ -224,7 +224,8 @@ def create(
 
 
 def _return(session: Session, patient: Patient, person: Person, now: datetime, method: str) -> Patient:
-    episodes.close(session, patient, now, method)
+    episodes.close(session, patient, now, method)  # kept as an episode: its row makes way
+    drop_enrolment(session, stored_id(enrolment_of(session, stored_id(patient))))
     _move(patient, Status.ACTIVE, By.ENROLMENT, now, None)
     patient.name, patient.email, patient.channel = person.name, person.email, person.channel
     patient.timezone, patient.language, patient.phone_unusable = person.timezone, person.language, False
