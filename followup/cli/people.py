@@ -323,7 +323,7 @@ def _status_command(name: str, action, help_text: str):
     return command
 
 
-_status_command("pause", pause, "Pause a patient: pending reminders and check-ins are cancelled.")
+_status_command("pause", pause, "Pause a patient: pending reminders and check-ins are dropped.")
 _status_command("resume", resume, "Resume a paused patient: messages are planned again from now.")
 _status_command("unenroll", unenroll, "End a patient's programme: pending messages are cancelled.")
 
