@@ -3,8 +3,11 @@ patient.opted_in, message.failed.
 
 An event is queued in the outbox, in the same transaction as what it reports, as a message of kind
 `event` on the `webhook` channel (channels/webhook.py signs and posts it). So it is delivered at least
-once, retried with the outbox's back-off until its deadline, and its `webhook-id` (the message's id)
-is the same on every retry. Nothing is queued for a clinic without `--alert-webhook`.
+once, retried with the outbox's back-off until its deadline, and its `webhook-id` is the same on every
+retry. That id is random and kept on the row (its subject is "<type> <webhook-id>"), not the row's id:
+SQLite hands a deleted top rowid out again (after `patient forget`), and so does any database restored
+from an older backup, and a receiver that drops duplicates by webhook-id would drop the new event.
+Nothing is queued for a clinic without `--alert-webhook`.
 
 The body holds ids, tier, rule and the clinic's id, never a name, a number or a message's text
 (minimum necessary): `{"type", "timestamp", "data"}` (Standard Webhooks' shape), or for a clinic whose
@@ -15,6 +18,7 @@ Mattermost's) incoming webhooks post as it is.
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -138,7 +142,7 @@ def _emit(
         kind=KIND,
         channel=CHANNEL,
         body=body(event_type, now, data, clinic.alert_webhook_format or "standard"),
-        subject=event_type,
+        subject=f"{event_type} msg_{uuid.uuid4().hex}",  # the webhook-id: channels/webhook.py
         to_addr=clinic.alert_webhook,
         now=now,
         # One event per fact: a status callback repeated by Twilio does not report a failure twice.

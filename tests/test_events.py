@@ -223,3 +223,24 @@ def test_a_delivery_failure_reported_by_twilios_status_callback_is_one_message_f
     followup("tick", now="2026-12-01T14:01:00Z")
     [event] = [e for e in receiver.verified() if e["type"] == "message.failed"]
     assert event["data"]["patient_id"] == patient and event["data"]["error_code"] == "30005"
+
+
+def test_a_webhook_id_is_never_reused_for_another_event_once_the_rows_ids_are_handed_out_again(
+    followup_sqlite, receiver
+):
+    # SQLite hands out a deleted top rowid again: after `patient forget` the next events get the
+    # message ids the forgotten patient's events had. A receiver deduplicating by webhook-id must
+    # still see two events.
+    followup = followup_sqlite
+    clinic = _clinic(followup, receiver)
+    first = followup.enrol(clinic)
+    for body, at in (("STOP", "15:00"), ("START", "15:10")):
+        followup("reply", "--from", PHONE, "--body", body, now=f"2026-12-01T{at}:00Z")
+    followup("tick", now="2026-12-01T15:11:00Z")
+    followup("patient", "forget", first, "--yes", now="2026-12-01T15:20:00Z")
+    followup.enrol(clinic, phone="+1 617 555 0103", name="Cy Ode")
+    for body, at in (("STOP", "15:30"), ("START", "15:40")):
+        followup("reply", "--from", "+16175550103", "--body", body, now=f"2026-12-01T{at}:00Z")
+    followup("tick", now="2026-12-01T15:41:00Z")
+    assert len(receiver.verified()) == 4
+    assert len({headers["webhook-id"] for headers, _ in receiver.posts}) == 4
