@@ -2,10 +2,10 @@
 
 Headers `webhook-id` (random, kept on the event's row as the second word of its subject: the same on
 every retry, so a receiver can drop duplicates, and never another event's), `webhook-timestamp`
-(the wall-clock time of this attempt, never the fake clock: it guards the receiver against replays) and `webhook-signature`, made by the `standardwebhooks` package with
-FOLLOWUP_WEBHOOK_SECRET. A 2xx is delivered; 408, 409, 425, 429 and 5xx, timeouts and refused
-connections are retried by the outbox with back-off (no sooner than a Retry-After asks); any other
-answer fails the event for good.
+(the wall-clock time of this attempt, never the fake clock: it guards the receiver against replays)
+and `webhook-signature`, made by the `standardwebhooks` package with FOLLOWUP_WEBHOOK_SECRET.
+A 2xx is delivered; 408, 409, 425, 429 and 5xx, timeouts and refused connections are retried by the
+outbox with back-off (no sooner than a Retry-After asks); any other answer fails the event for good.
 """
 
 from __future__ import annotations
