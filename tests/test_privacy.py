@@ -424,3 +424,22 @@ def test_with_json_logs_a_commands_error_is_one_json_object_on_stderr(followup_s
     [line] = result.stderr.splitlines()
     error = json.loads(line)
     assert error["level"] == "error" and "no patient with id 99" in error["message"]
+
+
+def test_with_json_logs_db_upgrade_and_usage_errors_are_one_json_object_a_line(followup_sqlite):
+    import json
+
+    json_logs = {"FOLLOWUP_LOG_FORMAT": "json"}
+    [line] = followup_sqlite("db", "upgrade", env=json_logs).stderr.splitlines()
+    assert json.loads(line)["message"].startswith("database at revision ")
+    for args, problem in (
+        (("patient", "export", "1", "--format", "xml"), "'xml' is not one of"),
+        (("clinic", "add", "--name", "X", "--alert-webhook-format", "teams"), "teams"),
+        (("no-such-command",), "No such command"),
+    ):
+        result = followup_sqlite(*args, env=json_logs, expect=2)
+        [line] = result.stderr.splitlines()
+        error = json.loads(line)
+        assert error["level"] == "error" and problem in error["message"], args
+    text = followup_sqlite("patient", "export", "1", "--format", "xml", expect=2).stderr
+    assert text.startswith("Usage:")  # in text mode, click's own usage help as before
