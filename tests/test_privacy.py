@@ -388,6 +388,8 @@ def test_json_logs_of_a_real_run_are_one_object_a_line_uvicorns_included_with_id
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
+        httpx.get(f"{url}/healthz", params={"to": PHONE, "body": "my pain is bad"})  # logged as the path
+        httpx.get(f"{url}/ack/a-bearer-token")  # an acknowledgement link: its path is the token
         from twilio.request_validator import RequestValidator
 
         form = {"From": PHONE, "Body": BODY, "MessageSid": message_sid("json log")}
@@ -408,7 +410,8 @@ def test_json_logs_of_a_real_run_are_one_object_a_line_uvicorns_included_with_id
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     [inbound] = [line for line in lines if line["message"].startswith("inbound SMS")]
     assert inbound["patient_id"] == patient
-    for secret in (PHONE, "6175550123", BODY, "Prone head lift", "Ana Diaz", token):
+    assert any('"GET /healthz HTTP/1.1"' in line["message"] for line in lines)
+    for secret in (PHONE, "6175550123", BODY, "Prone head lift", "Ana Diaz", token, "my+pain", "a-bearer"):
         assert secret not in text, f"{secret!r} was logged"
 
 
