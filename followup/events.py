@@ -22,9 +22,12 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import func, select
+from sqlmodel import Session, col
 
 from . import outbox
+from .config import Settings
+from .errors import BadInput
 from .localtime import to_utc_z
 from .models import Clinic, Escalation, Message, Patient
 
@@ -33,6 +36,40 @@ FORMATS = ("standard", "slack")
 # How long an event is retried (the outbox's back-off reaches 20 min between attempts): a receiver
 # down for a weekend still gets Monday's events, none later than this.
 DEADLINE = timedelta(days=3)
+
+
+def require_secret(settings: Settings, url: str | None) -> None:
+    """`clinic add/update --alert-webhook` without FOLLOWUP_WEBHOOK_SECRET: refused. A clinic that
+    names a webhook expects its alerts there; unsigned, they could never be sent (a receiver must
+    reject them), and the emergency would wait in the outbox unseen until it expired."""
+    from .clinics import check_webhook
+
+    problems: list[str] = []
+    check_webhook(url, None, problems)  # a bad URL is said first, with the clinic's other problems
+    if url and url.strip() and not problems and not settings.webhook_secret:
+        raise BadInput(
+            "alert-webhook: FOLLOWUP_WEBHOOK_SECRET is not set, so events to it could not be signed: "
+            "set it (whsec_…, as the workers have it) and run this again"
+        )
+
+
+def unsigned(session: Session, settings: Settings) -> str | None:
+    """What `tick`, `worker` and `run` say at start when events would wait unsigned, or None."""
+    if settings.webhook_secret:
+        return None
+    clinics = session.execute(
+        select(Clinic.id).where(col(Clinic.alert_webhook).is_not(None), Clinic.alert_webhook != "")
+    ).scalars()
+    ids = ", ".join(str(i) for i in clinics)
+    if not ids:
+        return None
+    waiting = session.execute(
+        select(func.count()).where(col(Message.kind) == KIND, col(Message.status) == "pending")
+    ).scalar_one()
+    return (
+        f"FOLLOWUP_WEBHOOK_SECRET is not set: events to the webhook of clinic {ids} cannot be signed "
+        f"and wait in the outbox ({waiting} now); set it and restart"
+    )
 
 
 def escalation_opened(session: Session, clinic: Clinic, escalation: Escalation, now: datetime) -> None:

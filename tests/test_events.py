@@ -248,3 +248,22 @@ def test_a_webhook_id_is_never_reused_for_another_event_once_the_rows_ids_are_ha
     followup("tick", now="2026-12-01T15:41:00Z")
     assert len(receiver.verified()) == 4
     assert len({headers["webhook-id"] for headers, _ in receiver.posts}) == 4
+
+
+def test_a_webhook_without_a_secret_is_refused_at_clinic_add_and_tick_warns_of_events_waiting_unsigned(
+    followup_sqlite, receiver
+):
+    followup = followup_sqlite
+    result = followup("clinic", "add", "--name", "T", "--phone", "+1 617 555 0300", "--timezone",
+                      "America/New_York", "--alert-webhook", receiver.url, expect=2)  # fmt: skip
+    [line] = result.stderr.splitlines()
+    assert "FOLLOWUP_WEBHOOK_SECRET is not set" in line
+    assert followup.json("clinic", "list") == []
+    followup.enrol(_clinic(followup, receiver))  # added with the secret; the workers run without it
+    followup.env = {}
+    followup("reply", "--from", PHONE, "--body", "I can't control my bowels", now="2026-12-01T15:00:00Z")
+    result = followup("tick", now="2026-12-01T15:00:05Z")
+    assert "FOLLOWUP_WEBHOOK_SECRET is not set: events to the webhook of clinic 1 cannot be signed" in (
+        result.stderr
+    )
+    assert "wait in the outbox (1 now)" in result.stderr

@@ -206,10 +206,10 @@ def _json_logs() -> bool:
     return os.environ.get("FOLLOWUP_LOG_FORMAT") == "json"
 
 
-def note(line: str) -> None:
+def note(line: str, level: int = logging.INFO) -> None:
     """A command's word on stderr ("database at revision 0011"): in JSON mode a log line like the rest."""
     if _json_logs():
-        logging.getLogger("followup.cli").info(line)
+        logging.getLogger("followup.cli").log(level, line)
     else:
         click.echo(line, err=True)
 

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .. import clinics, clock, enrolment, spool, views
+from .. import clinics, clock, enrolment, events, spool, views
 from ..errors import BadInput
 from ..localtime import zone
 from ..programs import all_programs, get_program
@@ -58,6 +58,7 @@ def clinic() -> None:
 @pass_app
 def clinic_add(app: App, as_json: bool, **fields) -> None:
     """Add a clinic; prints its id."""
+    events.require_secret(app.settings, fields.get("alert_webhook"))
     with app.session() as session:
         added = clinics.add_clinic(session, clock.now(), **fields)
         data = clinics.clinic_json(added)

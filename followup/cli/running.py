@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 
 import click
@@ -10,14 +11,18 @@ import click
 from .. import clock
 from ..db import error_reason
 from ..errors import BadInput
-from . import App, cli, configuration_problem, emit, json_option, pass_app, progress
+from . import App, cli, configuration_problem, emit, json_option, note, pass_app, progress
 
 # --- the scheduler and the service ---------------------------------------------------------------
 
 
 def _worker(app: App):
-    from .. import service
+    from .. import events, service
 
+    with app.session() as session:
+        unsigned = events.unsigned(session, app.settings)
+    if unsigned:
+        note(unsigned, logging.WARNING)  # at start, not three days later when the events expire
     return service.build_worker(app.settings, app.engine)
 
 
