@@ -16,6 +16,7 @@ BENCHES = [
     "bench_twilio.py",
     "bench_webhook.py",
     "bench_simulate.py",
+    "bench_twilio_layer.py",
 ]
 
 failed = []

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from . import audit
+from . import audit, segments
 from .errors import BadInput, NotFound
 from .localtime import LEGACY_ZONE, format_hhmm, parse_hhmm, zone
 from .models import Clinic
@@ -76,8 +76,14 @@ def add_clinic(
     quiet_start: str = "08:00",
     quiet_end: str = "21:00",
     emergency_number: str = "911",
+    sms_name: str | None = None,
 ) -> Clinic:
     problems: list[str] = []
+    if sms_name is not None:
+        trouble = segments.sms_name_problem(sms_name)
+        if trouble:
+            problems.append(trouble)
+        sms_name = sms_name.strip()
     if not name or not name.strip():
         problems.append("name: a clinic name is required")
     try:
@@ -124,12 +130,18 @@ def add_clinic(
         quiet_start=format_hhmm(parse_hhmm(quiet_start)),
         quiet_end=format_hhmm(parse_hhmm(quiet_end)),
         emergency_number=emergency_number,
+        sms_name=sms_name,
         created_at=now,
     )
     session.add(clinic)
     session.flush()
     audit.record(session, now, "cli", "clinic.add", clinic_id=clinic.id)
     return clinic
+
+
+def name_warning(clinic: Clinic) -> str | None:
+    """For `clinic add` and `clinic update`: a warning when the name would make every SMS UCS-2."""
+    return segments.name_warning(clinic.name, clinic.sms_name)
 
 
 def get_clinic(session: Session, clinic_id: int) -> Clinic:
@@ -157,4 +169,5 @@ def clinic_json(c: Clinic) -> dict:
         "quiet_start": c.quiet_start,
         "quiet_end": c.quiet_end,
         "emergency_number": c.emergency_number,
+        "sms_name": c.sms_name,
     }

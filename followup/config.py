@@ -188,6 +188,8 @@ class Settings:
     allow_unsigned: bool = False
     lease_seconds: float = 120.0
     spool_dir: str | None = None
+    # Who answers STOP/START/HELP: Twilio's own handling, or followup (keywords.py).
+    keyword_answers: str = "followup"
     log_format: str = "text"  # text | json (FOLLOWUP_LOG_FORMAT, followup/logs.py)
     webhook_secret: str | None = field(default=None, repr=False)  # whsec_… (FOLLOWUP_WEBHOOK_SECRET)
 
@@ -319,6 +321,12 @@ def load(env: Mapping[str, str] | None = None, **overrides) -> Settings:
         ),
         # Where the webhook keeps replies that arrive while the database is away ("off": answer 503).
         spool_dir=_spool_dir(g("FOLLOWUP_SPOOL_DIR"), database_url),
+        keyword_answers=_choice(
+            "FOLLOWUP_KEYWORD_ANSWERS",
+            g("FOLLOWUP_KEYWORD_ANSWERS"),
+            ("twilio", "followup"),
+            "twilio" if sms_backend == "twilio" else "followup",
+        ),
         log_format=_choice("FOLLOWUP_LOG_FORMAT", g("FOLLOWUP_LOG_FORMAT"), ("text", "json"), "text"),
         webhook_secret=_webhook_secret(g("FOLLOWUP_WEBHOOK_SECRET")),
     )

@@ -49,7 +49,12 @@ def opt_out(
     outbox.cancel_pending(session, patient.id, now, "patient opted out")
     if confirm:
         clinic = session.get(Clinic, patient.clinic_id)
-        text = render("optout", "sms", patient.language, clinic={"name": clinic.name, "phone": clinic.phone})
+        text = render(
+            "optout",
+            "sms",
+            patient.language,
+            clinic={"name": clinic.name, "sms_name": clinic.sms_name, "phone": clinic.phone},
+        )
         outbox.queue(
             session,
             patient_id=patient.id,

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -34,6 +34,8 @@ from .db import session_scope
 from .localtime import in_window, next_window_open, parse_hhmm, zone
 from .messages import html_email
 from .models import Clinic, Patient
+from .segments import segments
+from .validity import validity_seconds
 
 log = logging.getLogger("followup.dispatch")
 
@@ -93,6 +95,7 @@ class _Job:
     outgoing: Outgoing | None = None
     outcome: dict | None = None
     consequence: tuple[str, int] | None = None  # ("opted_out" | "unusable", patient_id)
+    quiet: tuple | None = None  # (zone, window start, window end) when it respects quiet hours
 
 
 _PATIENTS, _CLINICS = Patient.__table__, Clinic.__table__
@@ -140,6 +143,7 @@ def _prepare(job: _Job, patient: Row | None, clinic: Row | None, now: datetime, 
         # Alerts follow the clinic's clock; everything else the patient's.
         tz = zone(clinic.timezone if c.kind in CLINIC_KINDS or patient is None else patient.timezone)
         start, end = parse_hhmm(clinic.quiet_start), parse_hhmm(clinic.quiet_end)
+        job.quiet = (tz, start, end)
         if not in_window(now.astimezone(tz).time(), start, end):
             opens = next_window_open(now, tz, start, end)
             if c.expires_at is not None and opens > c.expires_at:
@@ -186,7 +190,7 @@ def _send(
     owner: str,
     clock: Callable[[], datetime],
     rng: random.Random,
-    pace: Callable[[str], bool] | None,
+    pace: Callable[..., bool] | None,
     blocked: dict[int, str],
     fence: Callable[[_Job], bool],
 ) -> None:
@@ -208,7 +212,8 @@ def _send(
             "updated_at": clock(),
         }
         return
-    if pace and pace(channel.name) is False:
+    # The cap counts segments, as Twilio's queue does: a 2-segment reminder takes two send slots.
+    if pace and pace(channel.name, segments(job.outgoing.body)) is False:
         return  # stopping while waiting for a send slot: not sent, not recorded, handed back
     now = clock()
     if c.expires_at is not None and now > c.expires_at:
@@ -220,6 +225,29 @@ def _send(
             "updated_at": now,
         }
         return
+    # Twilio may hold a queued message for hours: it is told when this one stops being worth sending.
+    valid_for = validity_seconds(now, c.expires_at, job.quiet)
+    if valid_for is None:  # quiet hours began while it waited for its turn: as _prepare would decide
+        opens = next_window_open(now, *job.quiet)
+        if c.expires_at is not None and opens > c.expires_at:
+            job.outcome = {
+                **base,
+                "status": "skipped",
+                "error": "quiet hours: the sending window opens after the message's grace",
+                "updated_at": now,
+            }
+        else:
+            job.outcome = {
+                **base,
+                "status": "pending",
+                "next_attempt_at": opens,
+                "attempts": c.attempts - 1,
+                "error": None,
+                "updated_at": now,
+            }
+        job.outgoing = None  # not sent, and not an attempt: counted as deferred
+        return
+    job.outgoing = replace(job.outgoing, valid_for=valid_for)
     if not fence(job):
         return  # not ours any more (or the database is away): another worker sends it, or we do later
     try:
@@ -265,6 +293,12 @@ def _send(
 
 def _apply_consequences(session, jobs: list[_Job], now: datetime) -> None:
     for job in jobs:
+        if job.claimed.kind == "escalation" and job.outcome and job.outcome["status"] == "failed":
+            from . import tracking
+            from .models import Message
+
+            code = (job.outcome.get("error") or "").split(":")[0]
+            tracking.realert_undelivered(session, session.get(Message, job.claimed.id), code, now)
         if not job.consequence:
             continue
         what, patient_id = job.consequence
@@ -425,15 +459,15 @@ def run_once(
     lease: timedelta = LEASE,
     stop: threading.Event | None = None,
     rng: random.Random | None = None,
-    pace: Callable[[str], bool] | None = None,
+    pace: Callable[..., bool] | None = None,
     held: Held | None = None,
 ) -> Report:
     """Drain everything due now.
 
     `batch` may differ per channel: a rate-capped channel should claim about what it can send soon.
-    `pace(channel)` blocks until one more send is allowed (False: stop). `held`: this worker's
-    outcomes not yet written (kept across runs); without it, a run that cannot write its outcomes
-    raises after keeping them in a Held of its own, which is then lost with the run.
+    `pace(channel, segments)` blocks until a send of that many segments is allowed (False: stop).
+    `held`: this worker's outcomes not yet written (kept across runs); without it, a run that cannot
+    write its outcomes raises after keeping them in a Held of its own, which is then lost with the run.
     """
     rng = rng or random.Random()
     held = held if held is not None else Held()
@@ -468,7 +502,7 @@ def _drain(
     lease: timedelta,
     stop: threading.Event | None,
     rng: random.Random,
-    pace: Callable[[str], bool] | None,
+    pace: Callable[..., bool] | None,
     flusher: _Flusher,
     heart: _Heartbeat,
     trouble: list,

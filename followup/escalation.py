@@ -24,7 +24,12 @@ REVIEW_RULE = "REVIEW"  # a reply nobody could read, queued for a person
 
 
 def clinic_context(clinic: Clinic) -> dict:
-    return {"name": clinic.name, "phone": clinic.phone, "emergency_number": clinic.emergency_number}
+    return {
+        "name": clinic.name,
+        "sms_name": clinic.sms_name,
+        "phone": clinic.phone,
+        "emergency_number": clinic.emergency_number,
+    }
 
 
 def patient_text(decision: Decision, patient: Patient, clinic: Clinic) -> str:
@@ -111,7 +116,7 @@ def alert_clinic(
     """Queue the clinic's alert: email with details, SMS with the minimum (ids, tier, rule)."""
     immediate = escalation.tier in IMMEDIATE
     context = {
-        "clinic": {"name": clinic.name},
+        "clinic": {"name": clinic.name, "sms_name": clinic.sms_name},
         "tier": escalation.tier,
         "rule": escalation.rule,
         "patient_id": patient.id,

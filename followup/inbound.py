@@ -7,7 +7,6 @@ the patient's own message is exempt from quiet hours.
 
 from __future__ import annotations
 
-import re
 from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,7 +16,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, insert, or_, select
 from sqlmodel import Session
 
-from . import audit, consent, escalation, events, outbox, replies, rules
+from . import audit, escalation, events, keywords, media, outbox, replies, rules, tracking
 from .localtime import zone
 from .messages import render
 from .models import Clinic, Enrolment, Message, Patient, Reading
@@ -25,9 +24,7 @@ from .phones import parse_phone
 from .prepared import Prepared
 from .programs import get_program
 
-OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
-OPT_IN = {"START", "UNSTOP", "YES"}
-HELP = {"HELP", "INFO"}
+OPT_OUT, OPT_IN, HELP, keyword = keywords.OPT_OUT, keywords.OPT_IN, keywords.HELP, keywords.keyword
 HISTORY = timedelta(days=60)
 # Every inbound SMS runs these: prepared, they skip SQLAlchemy's per-statement machinery (prepared.py).
 _M, _R = Message.__table__.c, Reading.__table__.c
@@ -47,12 +44,16 @@ _MESSAGE_KEYS = (
     "updated_at",
     "attempts",
     "quiet_exempt",
+    "media",
 )
 _INSERT_INBOUND = Prepared(insert(Message.__table__).returning(_M.id), keys=_MESSAGE_KEYS)
-_INSERT_ANSWER = Prepared(insert(Message.__table__), keys=_MESSAGE_KEYS + ("due_at", "in_reply_to"))
+# The answer's id names it in the TwiML's action URL, where Twilio reports its delivery (tracking.py).
+_INSERT_ANSWER = Prepared(
+    insert(Message.__table__).returning(_M.id), keys=_MESSAGE_KEYS + ("due_at", "in_reply_to")
+)
 _SEEN = Prepared(select(_M.id, _M.patient_id).where(_M.direction == "in", _M.provider_id == bindparam("sid")))
 _ANSWER_TO = Prepared(
-    select(_M.body).where(_M.in_reply_to == bindparam("id"), _M.direction == "out").limit(1)
+    select(_M.body, _M.id).where(_M.in_reply_to == bindparam("id"), _M.direction == "out").limit(1)
 )
 _SENDER = Prepared(
     select(*Patient.__table__.c, *Clinic.__table__.c, Enrolment.__table__.c.program)
@@ -102,6 +103,9 @@ _PREVIOUS = Prepared(
 class Inbound:
     id: int
     body: str
+    media: tuple[media.Media, ...] = ()
+    opt_out_type: str | None = None  # Twilio's, under Advanced Opt-Out: STOP | START | HELP
+    twilio_answers: bool = False  # Twilio answers STOP/START/HELP itself (keywords.py)
 
 
 @dataclass
@@ -112,6 +116,7 @@ class Result:
     duplicate: bool = False
     action: str = ""
     escalations: list[int] = field(default_factory=list)
+    answer_id: int | None = None  # the answer's row, when one went back in the webhook's TwiML
 
     def as_json(self) -> dict:
         return {
@@ -122,14 +127,6 @@ class Result:
             "action": self.action,
             "escalations": self.escalations,
         }
-
-
-def keyword(body: str) -> str | None:
-    """The body as a single keyword (any case, stray punctuation ignored), or None."""
-    words = re.findall(r"[A-Za-z]+", body or "")
-    if len(words) != 1 or re.sub(r"[\s.!]", "", body) != words[0]:
-        return None
-    return words[0].upper()
 
 
 class Sender(NamedTuple):
@@ -165,6 +162,9 @@ def handle(
     sid: str | None = None,
     to: str | None = None,
     answered_inline: bool = True,
+    attachments: tuple[media.Media, ...] = (),
+    opt_out_type: str | None = None,
+    twilio_answers: bool = False,
 ) -> Result:
     """`answered_inline=False`: the webhook could not answer with the reply (the message was spooled
     while the database was away), so the reply is queued as an outbound SMS instead."""
@@ -174,12 +174,14 @@ def handle(
         seen = _SEEN.first(connection, sid=sid)
         if seen is not None:
             seen_id, seen_patient = seen
+            answer = _ANSWER_TO.first(connection, id=seen_id)
             return Result(
-                _ANSWER_TO.scalar(connection, id=seen_id),
+                answer[0] if answer else None,
                 seen_id,
                 seen_patient,
                 duplicate=True,
                 action="duplicate",
+                answer_id=answer[1] if answer else None,
             )
     try:
         phone = parse_phone(sender)
@@ -204,12 +206,20 @@ def handle(
         "updated_at": now,
         "attempts": 0,
         "quiet_exempt": False,
+        "media": media.to_column(attachments),
     }
-    inbound = Inbound(id=_INSERT_INBOUND.scalar(connection, **row), body=body)
+    inbound = Inbound(
+        id=_INSERT_INBOUND.scalar(connection, **row),
+        body=body,
+        media=tuple(attachments),
+        opt_out_type=opt_out_type,
+        twilio_answers=twilio_answers,
+    )
     result = Result(None, inbound.id, row["patient_id"])
     text, kind = _respond(session, patient, clinic, program, inbound, now, result)
+    media.review_media(session, patient, clinic, inbound, now, result)
     if text and answered_inline:
-        _INSERT_ANSWER.run(
+        result.answer_id = _INSERT_ANSWER.scalar(
             connection,
             **{
                 **row,
@@ -223,6 +233,7 @@ def handle(
                 "due_at": now,
                 "quiet_exempt": True,
                 "in_reply_to": inbound.id,
+                "media": None,
             },
         )
     elif text and clinic is not None:
@@ -257,21 +268,32 @@ def _respond(
 ) -> tuple[str | None, str]:
     if patient is None:
         result.action = "unknown_sender"
+        if inbound.opt_out_type or (
+            inbound.twilio_answers and keyword(inbound.body) in OPT_OUT | OPT_IN | HELP
+        ):
+            return None, "reply"  # Twilio answered the keyword (and blocks ours after a STOP)
         return render("unknown_sender", "sms", "en").body, "reply"
     ctx = {"clinic": escalation.clinic_context(clinic)}
-    word = keyword(inbound.body)
     lang = patient.language
-    if word in OPT_OUT:
-        consent.opt_out(session, patient.id, now, method="sms", evidence=word, confirm=False)
-        result.action = "opted_out"
-        return render("optout", "sms", lang, **ctx).body, "optout"
-    if word in OPT_IN and patient.status == "opted_out":
-        consent.opt_in(session, patient.id, now, method="sms", evidence=word)
-        result.action = "opted_in"
-        return render("optin", "sms", lang, **ctx).body, "optin"
-    if word in HELP:
-        result.action = "help"
-        return render("help", "sms", lang, **ctx).body, "help"
+    # Keywords, Twilio's OptOutType and opt-out phrases come before the reader (keywords.py).
+    handled = keywords.answer(
+        session,
+        patient,
+        clinic,
+        program,
+        inbound.body,
+        now,
+        result,
+        inbound_id=inbound.id,
+        opt_out_type=inbound.opt_out_type,
+        twilio_answers=inbound.twilio_answers,
+    )
+    if handled is not None:
+        return handled
+    if inbound.media and patient.status != "opted_out":
+        photo = media.photo_only(session, patient, clinic, inbound, now, result)
+        if photo is not None:
+            return photo
     answer = replies.parse(inbound.body, lang, get_program(program).rules)
     if patient.status == "opted_out":
         return _opted_out(session, patient, clinic, program, inbound, answer, now, result)
@@ -305,7 +327,13 @@ def _respond(
     if top and top.tier in escalation.PATIENT_TEMPLATES:
         if not top.suppressed:
             created = escalation.record(
-                session, patient, clinic, top, now, source_message_id=inbound.id, reply=inbound.body
+                session,
+                patient,
+                clinic,
+                top,
+                now,
+                source_message_id=inbound.id,
+                reply=media.described(inbound.body, inbound.media),
             )
             result.escalations.append(created.id)
         result.action = f"escalation:{top.rule}" + (" (already open)" if top.suppressed else "")
@@ -370,7 +398,13 @@ def _opted_out(
     ]
     if decisions and not decisions[0].suppressed:
         created = escalation.record(
-            session, patient, clinic, decisions[0], now, source_message_id=inbound.id, reply=inbound.body
+            session,
+            patient,
+            clinic,
+            decisions[0],
+            now,
+            source_message_id=inbound.id,
+            reply=media.described(inbound.body, inbound.media),
         )
         result.escalations.append(created.id)
         result.action = f"ignored_opted_out, clinic alerted:{decisions[0].rule}"
@@ -398,7 +432,7 @@ def _review(
         rules.Decision(escalation.REVIEW_RULE, "routine", why),
         now,
         source_message_id=inbound.id,
-        reply=inbound.body,
+        reply=media.described(inbound.body, inbound.media),
     )
     result.escalations.append(created.id)
 
@@ -429,17 +463,10 @@ def _flag_set(flags: str) -> frozenset[str]:
     return frozenset(flags.split())  # nearly always "": one shared set instead of one per row
 
 
-def apply_status(session: Session, sid: str, status: str, error: str | None, now: datetime) -> None:
+def apply_status(
+    session: Session, sid: str, status: str, error: str | None, now: datetime, message_id: int | None = None
+) -> None:
     """A status callback (the webhook's, or one spooled while the database was away): the message's
-    status moves forward; a 21610 opts its patient out."""
-    message = outbox.apply_status(session, sid, status, error, now)
+    status moves forward, and a failure has its consequences (tracking.py)."""
+    message = tracking.apply_status(session, sid, status, error, now, message_id=message_id)
     events.callback_failed(session, message, now)
-    if message is not None and error == "21610" and message.patient_id:
-        consent.opt_out(
-            session,
-            message.patient_id,
-            now,
-            method="carrier",
-            evidence="Twilio 21610 (status callback)",
-            confirm=False,
-        )

@@ -65,6 +65,10 @@ def render(kind: str, channel: str, language: str, **context) -> Rendered:
         template = environment().get_template(name)
     except TemplateNotFound:
         raise FollowupError(f"no template {name}") from None
+    clinic = context.get("clinic")
+    if channel == "sms" and isinstance(clinic, dict) and clinic.get("sms_name"):
+        # Every SMS starts with the clinic's name: its GSM-7 spelling keeps texts out of UCS-2.
+        context = {**context, "clinic": {**clinic, "name": clinic["sms_name"]}}
     body = template.render(**context).strip()
     subject = (
         _subjects(language).get(kind, kind.replace("_", " ").capitalize()) if channel == "email" else None
@@ -89,31 +93,5 @@ def html_email(body: str, subject: str | None, language: str, clinic_name: str) 
     return template.render(body=body, subject=subject or "", clinic_name=clinic_name)
 
 
-# GSM 03.38: the basic set costs one septet, the extension set two; anything else forces UCS-2.
-GSM7_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENDED = set("^{}\\[~]|€\f")
-
-
-@dataclass(frozen=True)
-class SmsShape:
-    encoding: str  # GSM-7 | UCS-2
-    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
-    segments: int
-    non_gsm: tuple[str, ...]  # the characters that forced UCS-2
-
-
-def sms_shape(text: str) -> SmsShape:
-    non_gsm = tuple(sorted({c for c in text if c not in GSM7_BASIC and c not in GSM7_EXTENDED}))
-    if not non_gsm:
-        units = sum(2 if c in GSM7_EXTENDED else 1 for c in text)
-        single, multi = 160, 153
-        encoding = "GSM-7"
-    else:
-        units = len(text.encode("utf-16-le")) // 2
-        single, multi = 70, 67
-        encoding = "UCS-2"
-    segments = 1 if units <= single else -(-units // multi)
-    return SmsShape(encoding, units, segments, non_gsm)
+# Segment counting lives in segments.py; these names stay importable from here.
+from .segments import GSM7_BASIC, GSM7_EXTENDED, SmsShape, sms_shape  # noqa: E402,F401

@@ -83,6 +83,8 @@ class Clinic(SQLModel, table=True):
     quiet_start: str = "08:00"
     quiet_end: str = "21:00"
     emergency_number: str = "911"
+    # What SMS call the clinic when its name forces UCS-2 ("Clínica San José"): GSM-7 only (0010).
+    sms_name: str | None = None
     created_at: datetime = _utc(nullable=False)
 
 
@@ -187,6 +189,8 @@ class Message(SQLModel, table=True):
     lease_token: str | None = None
     quiet_exempt: bool = False
     in_reply_to: int | None = None
+    # An inbound MMS's attachments: JSON [{"url", "type"}], Twilio's MediaUrlN/MediaContentTypeN (0010).
+    media: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
 

@@ -137,6 +137,7 @@ _TO_PLAN = (
         _P.language,
         _C.id.label("clinic_id"),
         _C.name.label("clinic_name"),
+        _C.sms_name.label("clinic_sms_name"),
         _C.quiet_start,
         _C.quiet_end,
         _C.emergency_number,
@@ -198,7 +199,11 @@ def plan(
                             channel,
                             e.language,
                             safety_net=safety_net,
-                            clinic={"name": e.clinic_name, "emergency_number": e.emergency_number},
+                            clinic={
+                                "name": e.clinic_name,
+                                "sms_name": e.clinic_sms_name,
+                                "emergency_number": e.emergency_number,
+                            },
                             exercises=exercise_context(get_program(e.program), e.language),
                         )
                         bodies[key] = (rendered.body, rendered.subject)
@@ -292,7 +297,11 @@ def queue_confirmations(
                 channel,
                 patient.language,
                 weeks=enrolment.weeks,
-                clinic={"name": clinic.name, "emergency_number": clinic.emergency_number},
+                clinic={
+                    "name": clinic.name,
+                    "sms_name": clinic.sms_name,
+                    "emergency_number": clinic.emergency_number,
+                },
             )
             queue(
                 session,
@@ -568,6 +577,18 @@ _OURS = {
     "canceled": "failed",
 }
 _RANK = {"pending": -1, "sending": 0, "sent": 1, "delivered": 2, "failed": 2, "skipped": 2, "cancelled": 2}
+
+
+def attach_provider_id(session: Session, message_id: int, provider_id: str, now: datetime) -> bool:
+    """Give an answer sent in TwiML the SID its first status callback reports (tracking.py). Only a
+    row without one, and only a SID no other outbound row carries."""
+    taken = select(M.id).where(M.direction == "out", M.provider_id == provider_id).exists()
+    result = session.execute(
+        update(Message.__table__)
+        .where(M.id == message_id, M.direction == "out", M.provider_id.is_(None), ~taken)
+        .values(provider_id=provider_id, updated_at=now)
+    )
+    return result.rowcount == 1
 
 
 def apply_status(

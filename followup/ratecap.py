@@ -71,18 +71,25 @@ class RateCap:
         start = end - span
         self._slots.extend(start + i * self.interval for i in range(self.block))
 
-    def wait(self, _channel: str = "") -> bool:
+    def wait(self, _channel: str = "", segments: int = 1) -> bool:
         """Block until this caller's send slot comes: True. False if the worker is stopping meanwhile
         (the caller must then not send: the message stays claimed and is handed back).
 
         A caller that wakes up well past its slot (the process was busy: a claim holding the GIL)
         gives the slot up and takes a fresh one: firing late slots together is how a cap gets broken.
+
+        `segments`: what the message costs. Twilio paces a sender by segments, not messages (a long
+        code sends one segment a second), so a 2-segment reminder takes two slots: it goes at the first
+        and the next message waits for the slot after its second.
         """
         while True:
             with self._lock:
-                if not self._slots:
-                    self._reserve()
-                slot = self._slots.popleft()
+                taken = []
+                while len(taken) < max(1, segments):
+                    if not self._slots:
+                        self._reserve()
+                    taken.append(self._slots.popleft())
+                slot = taken[0]
             while True:
                 if self.stop is not None and self.stop.is_set():
                     return False

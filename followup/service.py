@@ -78,7 +78,7 @@ class Worker:
         now: Callable = clock.now,
         batch: int | dict[str, int] = dispatch.BATCH,
         lease: timedelta = dispatch.LEASE,
-        pace: Callable[[str], None] | None = None,
+        pace: Callable[..., bool] | None = None,  # (channel, segments) -> False when stopping
     ):
         self.engine, self.channels, self.now = engine, channels, now
         self.batch, self.lease, self.pace = batch, lease, pace
@@ -138,8 +138,10 @@ def build_worker(settings, engine: Engine, channels: dict[str, Channel] | None =
     lease = timedelta(seconds=settings.lease_seconds)
     worker = Worker(engine, channels, lease=lease)
     if settings.sms_backend == "twilio":
-        cap = RateCap(engine, "sms", settings.sms_max_per_second, stop=worker.stopping)
-        worker.pace = lambda channel: cap.wait() if channel == "sms" else True
+        # Per sender, as Twilio paces them: one timeline for the number (or Messaging Service) we send from.
+        sender = settings.twilio_messaging_service_sid or settings.twilio_from_number
+        cap = RateCap(engine, f"sms:{sender}", settings.sms_max_per_second, stop=worker.stopping)
+        worker.pace = lambda channel, segments=1: cap.wait(channel, segments) if channel == "sms" else True
         # The cap is shared: N workers each claiming what it lets out in a lease once held N times that
         # (issue 14), and rows outlived their leases. Claim just in time instead: what the whole cap
         # lets out in a few seconds. The heartbeat and the fence before each send make a longer wait

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from . import inbound
+from . import inbound, media
 from .db import session_scope
 
 log = logging.getLogger("followup.spool")
@@ -47,11 +47,20 @@ def save(directory: str, form: dict, received_at: datetime) -> Path:
         "body": form.get("Body"),
         "sid": form.get("MessageSid"),
         "received_at": received_at.isoformat(),
+        "opt_out_type": form.get("OptOutType"),
+        "media": [list(m) for m in media.from_form(form)],
     }
     return _write(directory, _safe(form.get("MessageSid")) or uuid.uuid4().hex, record)
 
 
-def save_status(directory: str, sid: str, status: str, error: str | None, received_at: datetime) -> Path:
+def save_status(
+    directory: str,
+    sid: str,
+    status: str,
+    error: str | None,
+    received_at: datetime,
+    message_id: int | None = None,
+) -> Path:
     """Durably keep one status callback (one file per message and status: a retry replaces its copy)."""
     record = {
         "kind": "status",
@@ -59,6 +68,7 @@ def save_status(directory: str, sid: str, status: str, error: str | None, receiv
         "status": status,
         "error": error,
         "received_at": received_at.isoformat(),
+        "message_id": message_id,
     }
     return _write(directory, f"status-{_safe(sid)}-{_safe(status)[:32]}", record)
 
@@ -140,7 +150,7 @@ def is_outage(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError)
 
 
-def drain(engine: Engine, directory: str) -> int:
+def drain(engine: Engine, directory: str, twilio_answers: bool = False) -> int:
     """Process every kept webhook, oldest first; stops (keeping the rest) if the database is still away."""
     from .db import error_reason
 
@@ -162,7 +172,7 @@ def drain(engine: Engine, directory: str) -> int:
         except FileNotFoundError:
             continue  # another process took it
         try:
-            outcome = _process(engine, json.loads(claimed.read_text()))
+            outcome = _process(engine, json.loads(claimed.read_text()), twilio_answers)
         except SQLAlchemyError as exc:
             if is_outage(exc):
                 os.replace(claimed, path)  # still away: keep it for the next drain
@@ -190,11 +200,18 @@ def _set_aside(claimed: Path, path: Path, reason: str) -> None:
     )
 
 
-def _process(engine: Engine, record: dict) -> str:
+def _process(engine: Engine, record: dict, twilio_answers: bool = False) -> str:
     received_at = datetime.fromisoformat(record["received_at"])
     if record.get("kind") == "status":
         with session_scope(engine) as session:
-            inbound.apply_status(session, record["sid"], record["status"], record.get("error"), received_at)
+            inbound.apply_status(
+                session,
+                record["sid"],
+                record["status"],
+                record.get("error"),
+                received_at,
+                message_id=record.get("message_id"),
+            )
         return f"status {record['status']}"
     for last in (False, True):
         try:
@@ -207,6 +224,9 @@ def _process(engine: Engine, record: dict) -> str:
                     to=record["to"],
                     now=received_at,
                     answered_inline=False,
+                    attachments=tuple(media.Media(*m) for m in record.get("media") or ()),
+                    opt_out_type=record.get("opt_out_type"),
+                    twilio_answers=twilio_answers,
                 )
             return f"inbound SMS {result.inbound_id}: {result.action}"
         except IntegrityError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from . import media
 from .localtime import to_utc_z
 from .models import Enrolment, Escalation, Message, Patient, Reading
 
@@ -47,6 +48,7 @@ def message_json(m: Message) -> dict:
         "provider_id": m.provider_id,
         "error": m.error,
         "attempts": m.attempts,
+        "media": media.from_column(m.media),  # an inbound MMS's attachments: [{"url", "type"}]
     }
 
 
@@ -183,6 +185,8 @@ def timeline(patient: dict) -> list[tuple[str | None, str]]:
                 )
             )
             line += f'  "{m["body"][:60]}"' + (f" -> {reading}" if reading else "")
+            for item in m.get("media") or []:  # the clinician opens the photo from here
+                line += f"\n      + {media.described('', [media.Media(item['url'], item['type'])])}"
         lines.append((m["sent_at"] or m["due_at"], (0, m["id"]), line))  # same minute: in order of arrival
     for e in patient.get("escalations", []):
         lines.append(

@@ -14,7 +14,8 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from xml.sax.saxutils import escape
+from urllib.parse import urlsplit, urlunsplit
+from xml.sax.saxutils import escape, quoteattr
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -24,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from twilio.request_validator import RequestValidator
 
-from . import clock, inbound, metrics, spool
+from . import clock, inbound, media, metrics, spool, tracking
 from .config import Settings
 from .db import Cutter, engine_for, error_reason, session_scope
 from .messages import render
@@ -127,7 +128,11 @@ def create_app(settings: Settings) -> FastAPI:
         # The spool drainer lives as long as the server: stopped on shutdown, so servers started and
         # stopped in one process (the tests) do not leave a thread each behind.
         stop = threading.Event()
-        drainer = _start_spool_drainer(engine, settings.spool_dir, stop) if settings.spool_dir else None
+        drainer = (
+            _start_spool_drainer(engine, settings.spool_dir, stop, twilio_answers=twilio_answers)
+            if settings.spool_dir
+            else None
+        )
         yield
         stop.set()
         if drainer is not None:
@@ -140,6 +145,10 @@ def create_app(settings: Settings) -> FastAPI:
     scraper = metrics.Scraper(settings.database_url, clock.now, settings.spool_dir, http_metrics)
     app.add_middleware(metrics.RequestMetrics, http=http_metrics)
     token = settings.twilio_auth_token
+    # Twilio signs the URL it called without the user:pass@ of HTTP basic auth (which it sends in
+    # the Authorization header instead); answers and callbacks still go to the URL as given.
+    signed_base = without_credentials(settings.public_url)
+    twilio_answers = settings.keyword_answers == "twilio"
     validator = RequestValidator(token or "")
     if settings.allow_unsigned:
         log.warning("FOLLOWUP_ALLOW_UNSIGNED=1: webhook signatures are NOT checked. Local development only.")
@@ -165,7 +174,7 @@ def create_app(settings: Settings) -> FastAPI:
                     "webhook signatures cannot be checked: TWILIO_AUTH_TOKEN is not set", status_code=403
                 )
             # Twilio signs the public URL it called (not our local one) and the multi-dict of the form.
-            url = settings.public_url + request.url.path
+            url = signed_base + request.url.path
             if request.url.query:
                 url += "?" + request.url.query
             signature = request.headers.get("x-twilio-signature", "")
@@ -202,10 +211,16 @@ def create_app(settings: Settings) -> FastAPI:
         problem = _sms_problem(form)
         if problem:
             return Response(problem, status_code=400)
-        sender, body, sid = form["From"], form["Body"], form["MessageSid"]
+        # A media-only MMS may come without a Body field (courier answers it 200, and so do we).
+        sender, body, sid = form["From"], form.get("Body") or "", form["MessageSid"]
+        extra = {
+            "attachments": media.from_form(form),
+            "opt_out_type": form.get("OptOutType") or None,
+            "twilio_answers": twilio_answers,
+        }
         try:
             result = await within_deadline(
-                executor, _handle_inbound, engine, sender, body, sid, form.get("To")
+                executor, _handle_inbound, engine, sender, body, sid, form.get("To"), extra
             )
         except (SQLAlchemyError, DatabaseTimeout) as exc:
             refused = await keep(spool.save, form, clock.now(), what="inbound SMS", reason=_reason(exc))
@@ -217,7 +232,9 @@ def create_app(settings: Settings) -> FastAPI:
             result.action,
             extra={"patient_id": result.patient_id, "message_id": result.inbound_id},
         )
-        return Response(twiml(result.reply), media_type="application/xml")
+        # The answer is tracked: Twilio posts its delivery status to the action URL (tracking.py).
+        action = tracking.action_url(settings.public_url, result.answer_id) if result.answer_id else None
+        return Response(twiml(result.reply, action), media_type="application/xml")
 
     @app.post("/twilio/status")
     async def twilio_status(request: Request):
@@ -228,8 +245,12 @@ def create_app(settings: Settings) -> FastAPI:
         if problem:
             return Response(problem, status_code=400)
         sid, status, error = form["MessageSid"], form["MessageStatus"], form.get("ErrorCode") or None
+        named = request.query_params.get("message")  # a TwiML answer's row (its action URL)
+        if named is not None and not (named.isdigit() and len(named) < 19):
+            return Response("message must be a message id", status_code=400)
+        message_id = int(named) if named is not None else None
         try:
-            await within_deadline(executor, _handle_status, engine, sid, status, error)
+            await within_deadline(executor, _handle_status, engine, sid, status, error, message_id)
         except (SQLAlchemyError, DatabaseTimeout) as exc:
             refused = await keep(
                 spool.save_status,
@@ -237,6 +258,7 @@ def create_app(settings: Settings) -> FastAPI:
                 status,
                 error,
                 clock.now(),
+                message_id,
                 what="status callback",
                 reason=_reason(exc),
             )
@@ -285,8 +307,13 @@ async def _bounded_body(request: Request) -> bytes | Response:
 def _sms_problem(form: dict) -> str | None:
     """Why this inbound-SMS form is not one Twilio sends (one line), or None."""
     sender, body, sid = form.get("From"), form.get("Body"), form.get("MessageSid")
+    if body is None and media.from_form(form):
+        body = ""  # an MMS of media only
     if not sender or body is None or not sid:
         return "From, Body and MessageSid are required"
+    trouble = media.problem(form)
+    if trouble:
+        return trouble
     if not MESSAGE_SID.fullmatch(sid):
         return "MessageSid is not a Twilio message SID (SM or MM and 32 hex digits)"
     if len(sender) > MAX_ADDRESS or len(form.get("To") or "") > MAX_ADDRESS:
@@ -312,7 +339,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def _start_spool_drainer(
-    engine, directory: str, stop: threading.Event, every: float = 2.0
+    engine, directory: str, stop: threading.Event, every: float = 2.0, twilio_answers: bool = False
 ) -> threading.Thread:
     """Process spooled replies once the database is back, until `stop` is set."""
 
@@ -321,7 +348,7 @@ def _start_spool_drainer(
             if not spool.pending(directory):
                 continue
             try:
-                done = spool.drain(engine, directory)
+                done = spool.drain(engine, directory, twilio_answers=twilio_answers)
                 if done:
                     log.info("processed %d spooled inbound SMS", done)
             except Exception:  # never let the drainer die: the spool would wait forever
@@ -344,18 +371,32 @@ def app_from_environment() -> FastAPI:
     return create_app(settings)
 
 
-def twiml(reply: str | None) -> str:
+def twiml(reply: str | None, action: str | None = None) -> str:
     if not reply:
         return '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-    return f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{escape(reply)}</Message></Response>'
+    attribute = f" action={quoteattr(action)}" if action else ""
+    head = '<?xml version="1.0" encoding="UTF-8"?><Response>'
+    return f"{head}<Message{attribute}>{escape(reply)}</Message></Response>"
 
 
-def _handle_inbound(attempt: _Attempt, engine, sender: str, body: str, sid: str, to: str | None):
+def without_credentials(url: str) -> str:
+    """The URL without user:pass@, as Twilio signs it."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def _handle_inbound(
+    attempt: _Attempt, engine, sender: str, body: str, sid: str, to: str | None, extra: dict | None = None
+):
     for last in (False, True):
         try:
             with session_scope(engine) as session:
                 attempt.check()
-                result = inbound.handle(session, sender=sender, body=body, sid=sid, to=to, now=clock.now())
+                result = inbound.handle(
+                    session, sender=sender, body=body, sid=sid, to=to, now=clock.now(), **(extra or {})
+                )
                 attempt.begin_commit()
             return result
         except IntegrityError:
@@ -366,10 +407,12 @@ def _handle_inbound(attempt: _Attempt, engine, sender: str, body: str, sid: str,
     raise AssertionError("unreachable")
 
 
-def _handle_status(attempt: _Attempt, engine, sid: str, status: str, error: str | None) -> None:
+def _handle_status(
+    attempt: _Attempt, engine, sid: str, status: str, error: str | None, message_id: int | None = None
+) -> None:
     with session_scope(engine) as session:
         attempt.check()
-        inbound.apply_status(session, sid, status, error, clock.now())
+        inbound.apply_status(session, sid, status, error, clock.now(), message_id=message_id)
         attempt.begin_commit()
 
 

@@ -236,7 +236,7 @@ def test_a_batch_that_outlives_its_lease_keeps_its_rows_and_each_message_goes_ou
         )
     lease = timedelta(seconds=3)
 
-    def slow_slot(_channel):
+    def slow_slot(_channel, _segments=1):
         time.sleep(0.5)  # twelve sends: six seconds, two leases
         return True
 

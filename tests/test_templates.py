@@ -32,6 +32,7 @@ KINDS = [
     "clarify",
     "question",
     "review",
+    "optout_hint",
 ]
 # The safety-netting (CLINICAL_RULES.md) costs a segment: the confirmation, the weekly check-in and
 # every answer to a reply the reader could not fully account for name the emergency signs.
@@ -124,3 +125,53 @@ def test_segment_counting_follows_gsm7_and_ucs2_rules():
 
 def test_the_soon_tier_says_contact_your_doctor_in_english():
     assert "contact your doctor" in rendered("escalation_soon", "en")
+
+
+# Real clinics' names (issue 15, finding 7). Every SMS starts with the name, so one letter outside
+# GSM-7 ("í", "ú", "ô") makes every text UCS-2; é, è, ñ, ü and Ç are GSM-7 and cost nothing.
+GSM_NAMES = [
+    "Elm Street Physiotherapy Clinic",
+    "Fisioterapia Peñalver",
+    "Physiothérapie Saint-Rémi",
+    "Müller Physio & Reha",
+]
+UCS2_NAMES = ["Clínica San José", "Fisioterapia Núñez", "Physio Côte-des-Neiges"]
+
+
+@pytest.mark.parametrize("name", GSM_NAMES + UCS2_NAMES)
+def test_every_template_with_a_real_clinic_name_and_its_sms_name_stays_gsm7_and_short(name):
+    from followup.segments import gsm_spelling, name_warning
+
+    warned = name_warning(name)
+    assert (warned is not None) == (name in UCS2_NAMES)
+    clinic = {**CLINIC, "name": name, "sms_name": gsm_spelling(name) if warned else None}
+    for language in LANGUAGES:
+        for kind in KINDS:
+            text = rendered(kind, language, clinic=clinic)
+            shape = sms_shape(text)
+            assert shape.encoding == "GSM-7", (name, kind, language, shape.non_gsm)
+            assert shape.segments <= (3 if kind in SAFETY_NET else 2), (name, kind, language)
+            assert text.startswith(clinic["sms_name"] or name)
+        weekly = sms_shape(rendered("checkin", language, clinic=clinic, safety_net=True))
+        assert weekly.encoding == "GSM-7" and weekly.segments <= 3  # the weekly safety-netting
+
+
+def test_a_name_outside_gsm7_costs_what_docs_clinical_says():
+    clinic = {**CLINIC, "name": "Clínica San José"}
+    cost = {
+        (kind, language): sms_shape(
+            rendered(kind.split("-")[0], language, clinic=clinic, safety_net="-" in kind)
+        )
+        for kind in ("reminder", "checkin", "checkin-weekly", "confirmation")
+        for language in LANGUAGES
+    }
+    assert {k: (v.encoding, v.segments) for k, v in cost.items()} == {
+        ("reminder", "en"): ("UCS-2", 4),
+        ("reminder", "es"): ("UCS-2", 4),
+        ("checkin", "en"): ("UCS-2", 3),
+        ("checkin", "es"): ("UCS-2", 3),
+        ("checkin-weekly", "en"): ("UCS-2", 5),
+        ("checkin-weekly", "es"): ("UCS-2", 6),
+        ("confirmation", "en"): ("UCS-2", 5),
+        ("confirmation", "es"): ("UCS-2", 6),
+    }

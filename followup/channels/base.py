@@ -17,6 +17,8 @@ class Outgoing:
     body: str
     subject: str | None = None
     html: str | None = None
+    # Seconds the provider may keep it queued before it is no longer worth sending (validity.py).
+    valid_for: int | None = None
 
 
 class DeliveryError(FollowupError):

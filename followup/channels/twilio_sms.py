@@ -1,6 +1,6 @@
 """SMS through the real `twilio` client. TWILIO_API_BASE_URL points it elsewhere (a local fake in tests).
 
-Error policy: 21610 -> the patient opted out (never retried); 21211/21614 -> the number is unusable;
+Error policy: 21610 -> the patient opted out (never retried); 21211/21614/30006 -> the number is unusable;
 429, 5xx, timeouts and 30003 -> retried with back-off (no sooner than a Retry-After header asks);
 any other code fails with its meaning.
 """
@@ -37,8 +37,9 @@ MEANINGS = {
     30005: "unknown destination handset",
     30006: "landline or unreachable carrier",
     30007: "filtered by the carrier",
+    30036: "validity period expired: not sent in time (ValidityPeriod)",
 }
-UNUSABLE = {21211, 21614}
+UNUSABLE = {21211, 21614, 30006}  # 30006: a landline or a carrier that cannot take SMS
 TRANSIENT = {20429, 30003}
 
 # twilio's client logs every request's URL (with the account SID) and headers at INFO: noise in our logs.
@@ -104,8 +105,13 @@ class TwilioSmsChannel:
 
     def send(self, message: Outgoing) -> str:
         try:
+            extra = {"validity_period": message.valid_for} if message.valid_for else {}
             created = self.client.messages.create(
-                to=message.to, body=message.body, status_callback=self.status_callback, **self.sender
+                to=message.to,
+                body=message.body,
+                status_callback=self.status_callback,
+                **self.sender,
+                **extra,
             )
         except TwilioRestException as exc:
             raise classify(

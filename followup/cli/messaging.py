@@ -39,7 +39,12 @@ def reply(app: App, sender: str, body: str, sid: str | None, as_json: bool) -> N
 
     with app.session() as session:
         result = inbound.handle(
-            session, sender=_international(session, sender), body=body, sid=sid, now=clock.now()
+            session,
+            sender=_international(session, sender),
+            body=body,
+            sid=sid,
+            now=clock.now(),
+            twilio_answers=app.settings.keyword_answers == "twilio",
         )
     emit(result.as_json(), as_json, lambda d: click.echo(d["reply"] or "(no reply)"))
 

@@ -54,6 +54,11 @@ def clinic() -> None:
     "--quiet-end", default="21:00", show_default=True, help="Sending window closes (patient-local)."
 )
 @click.option("--emergency-number", default="911", show_default=True, help="Named in emergency answers.")
+@click.option(
+    "--sms-name",
+    help="The name texts start with, in GSM-7 only, when --name has letters (í, ó, ç) that would make "
+    "every SMS UCS-2 and about twice the segments.",
+)
 @json_option
 @pass_app
 def clinic_add(app: App, as_json: bool, **fields) -> None:
@@ -62,6 +67,9 @@ def clinic_add(app: App, as_json: bool, **fields) -> None:
     with app.session() as session:
         added = clinics.add_clinic(session, clock.now(), **fields)
         data = clinics.clinic_json(added)
+        warning = clinics.name_warning(added)
+    if warning:
+        click.echo(warning, err=True)
     emit(data, as_json, lambda d: click.echo(d["id"]))
 
 

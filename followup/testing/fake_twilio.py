@@ -1,6 +1,7 @@
 """A fake Twilio REST API on loopback: the real `twilio` client talks to it over real HTTP.
 
-It records every Messages.create request, can add latency, and answers like Twilio does: 201 with a
+It records every Messages.create request (its StatusCallback and ValidityPeriod too), can add
+latency, and answers like Twilio does: 201 with a
 message SID, or an error (400 with 21211/21610/21614, 429 with 20429, 500) chosen per recipient or
 scripted for the next requests; it can also hang past the client's timeout. `retry_after` adds a
 Retry-After header (seconds) to its 429 and 503 answers, as Twilio does when it sheds load.
@@ -46,6 +47,8 @@ class Request:
     status_callback: str | None
     answered: int = 0
     sid: str | None = None
+    validity_period: int | None = None
+    via: str = "rest"  # rest | twiml (an answer in a webhook's TwiML, see accept_twiml)
 
 
 @dataclass
@@ -130,6 +133,71 @@ class FakeTwilio:
             best = max(best, hi - lo + 1)
         return best
 
+    def accept_twiml(self, twiml: str, to: str) -> list[Request]:
+        """What Twilio does with a webhook's answer: each <Message> becomes a message of its own,
+        with a new SID, whose status callbacks go to its `action` URL."""
+        from xml.etree import ElementTree
+
+        made = []
+        for node in ElementTree.fromstring(twiml).iter("Message"):
+            request = Request(
+                at=time.monotonic(),
+                to=node.get("to") or to,
+                sender=None,
+                messaging_service_sid=None,
+                body=node.text or "",
+                status_callback=node.get("action") or node.get("statusCallback"),
+                answered=201,
+                sid="SM" + uuid.uuid4().hex,
+                via="twiml",
+            )
+            with self.lock:
+                self.requests.append(request)
+            made.append(request)
+        return made
+
+    def report(self, request: Request, status: str, error_code: int | None = None, *, server: str) -> int:
+        """Post a status callback for `request` as Twilio does, to the followup server at `server`
+        (its base URL): signed over the callback URL as given, less any user:pass@, which goes in
+        the Authorization header instead. Returns the HTTP status of the answer."""
+        import urllib.error
+        import urllib.request
+        from urllib.parse import urlencode, urlsplit, urlunsplit
+
+        from twilio.request_validator import RequestValidator
+
+        if not request.status_callback:
+            raise ValueError("this message has no status callback")
+        form = {
+            "MessageSid": request.sid,
+            "SmsSid": request.sid,
+            "AccountSid": self.account_sid,
+            "MessageStatus": status,
+            "SmsStatus": status,
+            "To": request.to,
+            "ApiVersion": "2010-04-01",
+        }
+        if error_code:
+            form["ErrorCode"] = str(error_code)
+        parts = urlsplit(request.status_callback)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        signed = urlunsplit(parts._replace(netloc=host))
+        headers = {
+            "X-Twilio-Signature": RequestValidator(self.auth_token).compute_signature(signed, form),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        if "@" in parts.netloc:
+            headers["Authorization"] = (
+                "Basic " + base64.b64encode(parts.netloc.rsplit("@", 1)[0].encode()).decode()
+            )
+        target = server.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
+        post = urllib.request.Request(target, data=urlencode(form).encode(), headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(post, timeout=10) as answer:
+                return answer.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
     # --- the server side ------------------------------------------------------------------------
 
     def _handle(self, http: BaseHTTPRequestHandler) -> None:
@@ -150,6 +218,7 @@ class FakeTwilio:
             messaging_service_sid=form.get("MessagingServiceSid"),
             body=form.get("Body", ""),
             status_callback=form.get("StatusCallback"),
+            validity_period=int(form["ValidityPeriod"]) if form.get("ValidityPeriod") else None,
         )
         with self.lock:
             if self.limit_per_second and self._recent(request.at) >= self.limit_per_second:
