@@ -267,3 +267,28 @@ def test_a_webhook_without_a_secret_is_refused_at_clinic_add_and_tick_warns_of_e
         result.stderr
     )
     assert "wait in the outbox (1 now)" in result.stderr
+
+
+def test_tick_counts_as_realerted_only_the_re_alerts_it_queued(followup_sqlite, receiver):
+    followup = followup_sqlite
+    followup.env = {"FOLLOWUP_WEBHOOK_SECRET": SECRET}
+    webhook_only = int(
+        followup(
+            "clinic",
+            "add",
+            "--name",
+            "T",
+            "--phone",
+            "+1 617 555 0300",
+            "--timezone",
+            "America/New_York",
+            "--alert-webhook",
+            receiver.url,
+        ).stdout  # fmt: skip
+    )
+    followup.enrol(webhook_only)
+    followup("reply", "--from", PHONE, "--body", "chest pain", now="2026-12-01T18:00:00Z")
+    followup("tick", now="2026-12-01T18:00:05Z")
+    report = followup.json("tick", now="2026-12-01T18:30:00Z")  # past the 15 minutes
+    assert report["realerted"] == 0
+    assert [e["type"] for e in receiver.verified()] == ["escalation.opened"]
