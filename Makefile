@@ -29,8 +29,10 @@ run: migrate
 	    $(BIN)/followup --db '$(RUN_DB)' run --host '$(HOST)' --port '$(PORT)'
 
 # The suite starts its own throw-away PostgreSQL cluster when initdb/pg_ctl exist (tests/pg.py).
+# TEST_JOBS=1 runs it in one process. Each process has its own PostgreSQL cluster and free ports.
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) $(PYTEST_ARGS)
 
 # ruff (lint and format, settings in pyproject.toml). `ruff format .` fixes the formatting.
 lint: $(STAMP)
