@@ -26,8 +26,9 @@ class _ConText:
         self.context = ConText(self.nlp, rules=None, input_span_type="group", span_group_name="concepts")
         self.context.add([ConTextRule(**rule) for rule in lexicon.context_rules])
 
-    def __call__(self, doc: Doc, matches: list[Match]) -> tuple[list[str], set[int]]:
-        """Each match's status ('present', 'negated' or 'other'), and the tokens the triggers cover."""
+    def __call__(self, doc: Doc, matches: list[Match]) -> tuple[list[str], set[int], set[int]]:
+        """Each match's status ('present', 'negated' or 'other'), the tokens the triggers cover, and
+        the tokens in the scope of a history trigger."""
         sent_starts = [i == 0 or doc.clause[i] != doc.clause[i - 1] for i in range(len(doc.words))]
         sdoc = self._Doc(
             self.nlp.vocab, words=doc.words, spaces=[True] * len(doc.words), sent_starts=sent_starts
@@ -38,6 +39,7 @@ class _ConText:
         graph = sdoc._.context_graph
         graph_modifiers = list(graph.modifiers) if graph is not None else []
         statuses = []
+        relayed = _relayed(doc)
         for span, match in zip(spans, matches):
             # medspaCy lets a trigger inside a target modify it (its overlap test misses containment):
             # the "doesnt" of "resting doesnt help" is part of the finding, not a negation of it.
@@ -49,10 +51,14 @@ class _ConText:
             categories = {m.category for m in outside}
             if "NEGATED_EXISTENCE" in categories and not _negative_in_itself(doc, match, outside):
                 statuses.append("negated")
-            elif _lends_its_negation(span, spans, graph_modifiers):
+            elif match.concept not in PLAIN_CONCEPTS and _lends_its_negation(span, spans, graph_modifiers):
+                # (an acknowledgement whose "normal" negates the finding it names is that denial,
+                # and stays an acknowledgement: "bladder and bowels normal")
                 statuses.append("negated")
             elif categories & {"HYPOTHETICAL", "HISTORICAL"} or (
-                "FAMILY" in categories and not any(doc.words[i] in _FIRST_PERSON for i in match.positions)
+                "FAMILY" in categories
+                and not relayed
+                and not any(doc.words[i] in _FIRST_PERSON for i in match.positions)
             ):
                 statuses.append("other")  # "my husband had to help me up": the "me" makes it the patient's
             else:
@@ -62,7 +68,15 @@ class _ConText:
         for modifier in graph.modifiers if graph is not None else ():
             start, end = modifier.modifier_span
             covered.update(range(start, end))
-        return statuses, covered
+        # The tokens in the scope of a history trigger ("broke my wrist as a kid", "hace 10 años me
+        # fracturé el brazo"): the patient's past, chit-chat for the reader, not unread words.
+        past = {
+            i
+            for m in (graph.modifiers if graph is not None else ())
+            if m.category == "HISTORICAL"
+            for i in range(*m.scope_span)
+        }
+        return statuses, covered, past
 
 
 def _lends_its_negation(span, spans, modifiers) -> bool:
@@ -87,6 +101,20 @@ def _lends_its_negation(span, spans, modifiers) -> bool:
     return False
 
 
+def _relayed(doc: Doc) -> bool:
+    """ "mi esposo dice que le diga...", "my daughter is writing for me": a relative writes for the
+    patient, so what they say of the relative is the patient's finding (when in doubt, the higher
+    tier)."""
+    words = doc.words
+    firsts = {relay[0] for relay in doc.lexicon.relays}
+    for i, word in enumerate(words):
+        if word in firsts:
+            for relay in doc.lexicon.relays:
+                if tuple(words[i : i + len(relay)]) == relay:
+                    return True
+    return False
+
+
 _FIRST_PERSON = {"me", "my", "i", "im", "ive", "myself", "mi", "mis", "yo", "tengo", "estoy", "siento"}
 
 
@@ -98,9 +126,14 @@ def _negative_in_itself(doc: Doc, match: Match, modifiers) -> bool:
     "no control"), a trailing "anymore" says it is new, not that it is gone."""
     if not any(doc.words[i] in INHERENTLY_NEGATIVE for i in match.positions):
         return False
-    # Nor does a trailing "fine"/"bien": "la mano no me obedece bien" (does not obey well).
+    # Nor does a trailing "fine"/"bien": "la mano no me obedece bien" (does not obey well). Nor a
+    # negative after the finding's own: "sin fuerza para agarrar nada", "cant feel anything" say
+    # the finding twice (negative concord), they do not deny it.
     negators = [m for m in modifiers if m.category == "NEGATED_EXISTENCE"]
-    return all(m.rule.literal in _AFTERWARDS or m.direction == "BACKWARD" for m in negators)
+    return all(
+        m.rule.literal in _AFTERWARDS or m.direction == "BACKWARD" or m.modifier_span[0] > match.start
+        for m in negators
+    )
 
 
 @cache

@@ -45,7 +45,7 @@ _CONTEXT_KEYS = {
 }
 # Concepts that report nothing clinical: their words are not typo targets ("tight" must not become
 # "night"), and a word of theirs is not a reason for review.
-PLAIN_CONCEPTS = {"ack", "done", "not_done", "question", "pain_zero", "site_limb", "site_back"}
+PLAIN_CONCEPTS = {"ack", "done", "not_done", "question", "pain_zero", "site_limb", "site_back", "everyday"}
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ class Lexicon:
     known: frozenset[str]  # words never corrected as typos: the lexicon's own and the fillers
     fillers: frozenset[str]  # words that say nothing a clinician must read
     yes: frozenset[str]
+    yes_followers: frozenset[str]  # "sí tengo, en la pierna": the yes still answers the question
     no: frozenset[str]
     question_starts: frozenset[str]
     units: frozenset[str]  # a number followed by one of these counts something: not a pain score
@@ -92,9 +93,18 @@ class Lexicon:
     now_words: frozenset[str]
     pain_words: frozenset[str]
     clause_breaks: frozenset[str]
+    skippable: frozenset[str]  # adverbs a phrase may have inside it: "cant really feel"
+    relays: tuple[tuple[str, ...], ...]  # "mi esposo dice que le diga": a relative writes for the patient
     not_typos: frozenset[str]  # real words one letter from a symptom word: "number" is not "numbed"
     clinical: frozenset[str]  # words that may describe a symptom: never left unread as chit-chat
-    everyday: frozenset[str]
+    everyday: frozenset[str]  # the commonest words: never corrected as typos
+    # A wider list, for chit-chat only: a word left unread that is in it is no reason for review
+    # ("lasagne", "netball"), but it stays a typo candidate ("blatter" may be "bladder").
+    chit_chat: frozenset[str]
+    # Spelling variants tried on a word the lists lack: "neighbour" is "neighbor", "centre" "center".
+    variants: tuple[tuple[str, str], ...]
+    # Spellings by sound, tried on a word that may be a typo: "pexo" is "pecho" (Spanish "x" for "ch").
+    sound_alikes: tuple[tuple[str, str], ...]
     emoji: dict[str, str]
     context_rules: tuple[dict, ...]
 
@@ -206,6 +216,7 @@ def load(programme: str, language: str) -> Lexicon:
         for key in (
             "fillers",
             "yes",
+            "yes_followers",
             "no",
             "question_starts",
             "units",
@@ -215,20 +226,33 @@ def load(programme: str, language: str) -> Lexicon:
             "now_words",
             "pain_words",
             "clause_breaks",
+            "skippable",
             "not_typos",
             "clinical",
         )
     }
     singles = set(_plain_words(raw, macros, clinical_only=True, single=True))
+    # An exact word ("=gatear") names no other form: its stem ("gat") is no clinical word ("gato").
+    exact = set(_plain_words(raw, macros, clinical_only=True, single=True, exact_only=True))
     clinical = (
         lists.pop("clinical")
         | lists["pain_words"]
         | singles
-        | {_stemmer(language).stemWord(w) for w in singles}
+        | {_stemmer(language).stemWord(w) for w in singles - exact}
     )
     top = raw.get("lists", {}).get("everyday_top", 0)
-    if not isinstance(top, int) or top < 0:
-        raise FollowupError(f"{where}: lists.everyday_top must be a whole number")
+    chit_chat_top = raw.get("lists", {}).get("chit_chat_top", top)
+    for key, value in (("everyday_top", top), ("chit_chat_top", chit_chat_top)):
+        if not isinstance(value, int) or value < 0:
+            raise FollowupError(f"{where}: lists.{key} must be a whole number")
+    chit_chat_words = _words(raw.get("lists", {}), "chit_chat", where)
+    relays = _words(raw.get("lists", {}), "relays", where)
+    variants, sound_alikes = raw.get("variants", {}), raw.get("sound_alikes", {})
+    for key, table in (("variants", variants), ("sound_alikes", sound_alikes)):
+        if not isinstance(table, dict) or not all(
+            isinstance(k, str) and k and isinstance(v, str) for k, v in table.items()
+        ):
+            raise FollowupError(f"{where}: {key} must map a spelling to another")
     emoji = raw.get("emoji", {})
     rules = tuple(_context_rule(r, where) for r in raw.get("context", []))
     return Lexicon(
@@ -243,6 +267,11 @@ def load(programme: str, language: str) -> Lexicon:
         emoji=dict(emoji),
         context_rules=rules,
         everyday=_everyday(language, top, clinical, tuple(prefixes)),
+        chit_chat=_everyday(language, chit_chat_top, clinical, tuple(prefixes))
+        | frozenset(w for w in chit_chat_words if w not in clinical),
+        variants=tuple(variants.items()),
+        relays=tuple(tuple(r.split()) for r in sorted(relays)),
+        sound_alikes=tuple(sound_alikes.items()),
         clinical=frozenset(clinical),
         **lists,
     )
@@ -263,26 +292,28 @@ def _everyday(language: str, top: int, clinical: set[str], prefixes: tuple[str, 
 
 
 def is_everyday(lexicon: Lexicon, word: str) -> bool:
-    """An everyday word, or another form of one ("tomates" of "tomate", "comimos" of "comer"), that
-    is no word a symptom could be described with."""
-    return word in lexicon.everyday or _everyday_form(lexicon.programme, lexicon.language, word)
+    """An everyday word, or another form or spelling of one ("tomates" of "tomate", "comimos" of
+    "comer", "neighbours" of "neighbors"), that is no word a symptom could be described with."""
+    return word in lexicon.chit_chat or _everyday_form(lexicon.programme, lexicon.language, word)
 
 
 @lru_cache(maxsize=65536)
 def _everyday_form(programme: str, language: str, word: str) -> bool:
     lexicon = load(programme, language)
-    stem = lexicon.stem(word)
-    return (
-        stem in _everyday_stems(lexicon.programme, lexicon.language)
-        and stem not in lexicon.clinical
-        and not word.startswith(tuple(lexicon.prefixes))
-    )
+    if word.startswith(tuple(lexicon.prefixes)):
+        return False
+    stems = _everyday_stems(lexicon.programme, lexicon.language)
+    for form in (word, *(word.replace(a, b) for a, b in lexicon.variants if a in word)):
+        stem = lexicon.stem(form)
+        if (form in lexicon.chit_chat or stem in stems) and stem not in lexicon.clinical:
+            return True
+    return False
 
 
 @cache
 def _everyday_stems(programme: str, language: str) -> frozenset[str]:
     lexicon = load(programme, language)
-    return frozenset(lexicon.stem(w) for w in lexicon.everyday)
+    return frozenset(lexicon.stem(w) for w in lexicon.chit_chat)
 
 
 def _expand(group: str, macros: dict[str, str]) -> str:
@@ -297,7 +328,9 @@ def _fold(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
 
 
-def _plain_words(raw: dict, macros: dict[str, str], clinical_only: bool, single: bool = False):
+def _plain_words(
+    raw: dict, macros: dict[str, str], clinical_only: bool, single: bool = False, exact_only: bool = False
+):
     """The folded words that patterns name literally (the typo matcher corrects towards them).
     `single`: only words that are an alternative on their own ("bladder"), not words of a phrase
     ("work" of "wont work"), which are everyday words."""
@@ -327,4 +360,5 @@ def _plain_words(raw: dict, macros: dict[str, str], clinical_only: bool, single:
                     continue
                 for word in words:
                     if not word.startswith("@") and not word.endswith("*"):
-                        yield word.removeprefix("=")
+                        if not exact_only or word.startswith("="):
+                            yield word.removeprefix("=")

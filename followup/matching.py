@@ -19,10 +19,11 @@ from rapidfuzz.distance import OSA
 
 from .lexicon import Lexicon, load
 
-_TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+|[^\w\s]")
+# "30s", "1980s": a decade is one token (no score, no "s" for yes); "4s" stays "4 S" (a score, a yes).
+_TOKEN_RE = re.compile(r"(?:19|20)?[2-9]0s\b|\d+(?:[.,]\d+)?|[^\W\d_]+|[^\w\s]")
 
 
-_BOUNDARIES = {".", "!", "?", ";", "\n"}
+_BOUNDARIES = {".", "!", "?", ";", "\n", "-", "\u2013", "\u2014"}  # a dash between words ends a clause
 
 
 def fold(text: str) -> str:
@@ -71,8 +72,8 @@ class Doc:
         self.keys = [token_keys(w, lexicon) for w in words]
         self.clause = self._clauses()
         self.excluded: set[int] = set()  # words of an idiom a concept ignores ("fell asleep"): read
-        self.idioms: dict[str, set[int]] = {}
-        self.words_set = set(words)
+        self.idioms: dict[str, set[int]] | None = None
+        self.skippable = not lexicon.skippable.isdisjoint(words)  # most replies have no such adverb
 
     def _clauses(self) -> list[int]:
         clause, out = 0, []
@@ -116,6 +117,17 @@ def _keys_cached(word: str, programme: str, language: str) -> frozenset[str]:
             for prefix in lexicon.prefixes:
                 if len(prefix) >= 6 and OSA.distance(word[: len(prefix)], prefix, score_cutoff=1) <= 1:
                     keys.add("p:" + prefix)
+            # Spelt as it sounds ("pexo" for "pecho"), or two words run together ("chestpain").
+            for wrong, right in lexicon.sound_alikes:
+                if wrong in word:
+                    form = word.replace(wrong, right)
+                    if form in lexicon.words:
+                        keys.add("w:" + lexicon.stem(form))
+                    keys.update("p:" + p for p in lexicon.prefixes if len(p) >= 4 and form.startswith(p))
+            for cut in range(4, len(word) - 3):
+                head, tail = word[:cut], word[cut:]
+                if head in lexicon.words and (tail in lexicon.words or tail in lexicon.pain_words):
+                    keys.update(("w:" + lexicon.stem(head), "w:" + lexicon.stem(tail)))
     return frozenset(keys)
 
 
@@ -128,6 +140,9 @@ class Match:
     concept: str
     clause: int
     positions: tuple[int, ...]  # the tokens that matched, each group's
+    # Other tokens of the clause that a group of the same pattern names: "fuerza normal en los
+    # brazos" reads "fuerza" and "brazos" both, "no chest pain or tightness" both findings.
+    related: tuple[int, ...] = ()
 
     @property
     def start(self) -> int:
@@ -166,31 +181,54 @@ def find(doc: Doc) -> list[Match]:
             clauses = set.intersection(*({doc.clause[span[0]] for span in group_hits} for group_hits in hits))
         for clause in sorted(clauses, key=lambda c: -1 if c is None else c):
             used: set[int] = set()
+            first = len(matches)
             while (found := _assign(hits, clause, doc, used)) is not None:
                 used.update(found)
                 matches.append(Match(concept, doc.clause[found[0]] if clause is None else clause, found))
+            for match in matches[first:]:
+                match.related = tuple(
+                    i
+                    for group_hits in hits
+                    for span in group_hits
+                    if doc.clause[span[0]] == match.clause
+                    for i in span
+                    if i not in match.positions
+                )
     return matches
 
 
 def _excluded(doc: Doc, concept: str) -> set[int]:
-    """The positions of the concept's idioms in this reply (once per concept and reply)."""
-    found = doc.idioms.get(concept)
-    if found is None:
-        found = doc.idioms[concept] = _idioms(doc, concept)
-    return found
+    """The positions of the concept's idioms in this reply."""
+    return _all_idioms(doc).get(concept, set())
 
 
-def _idioms(doc: Doc, concept: str) -> set[int]:
-    phrases = doc.lexicon.concepts[concept].exclude
-    out: set[int] = set()
-    if not phrases or doc.words_set.isdisjoint(p[0] for p in phrases):
-        return out
-    for phrase in phrases:
-        n = len(phrase)
-        for i in range(len(doc.words) - n + 1):
-            if tuple(doc.words[i : i + n]) == phrase:
-                out.update(range(i, i + n))
-    return out
+def idioms(doc: Doc) -> set[int]:
+    """Every concept's idioms in this reply, whether or not the concept matched: "walked the dog",
+    "chest of drawers" are read as what they are, not left for the clinic."""
+    return set().union(*_all_idioms(doc).values())
+
+
+def _all_idioms(doc: Doc) -> dict[str, set[int]]:
+    """Each concept's idioms found in the reply (once per reply)."""
+    if doc.idioms is None:
+        found: dict[str, set[int]] = {}
+        index = _idiom_index(doc.lexicon.programme, doc.lexicon.language)
+        words = doc.words
+        for i, word in enumerate(words):
+            for concept, phrase in index.get(word, ()):
+                if tuple(words[i : i + len(phrase)]) == phrase:
+                    found.setdefault(concept, set()).update(range(i, i + len(phrase)))
+        doc.idioms = found
+    return doc.idioms
+
+
+@cache
+def _idiom_index(programme: str, language: str) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    index: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for concept in load(programme, language).concepts.values():
+        for phrase in concept.exclude:
+            index.setdefault(phrase[0], []).append((concept.name, phrase))
+    return index
 
 
 @cache
@@ -221,7 +259,22 @@ def _group_hits(doc: Doc, group, where: dict[str, list[int]]) -> list[tuple[int,
                 doc.clause[j] == doc.clause[i] and term.key in doc.keys[j] for term, j in zip(alt, span)
             ):
                 spans.append(span)
+            elif doc.skippable and (loose := _loose_phrase(doc, alt, i)):
+                spans.append(loose)
     return sorted(spans, key=lambda span: -len(span))  # "shoulder blades" before "shoulder"
+
+
+def _loose_phrase(doc: Doc, alt, i: int) -> tuple[int, ...] | None:
+    """A phrase with an adverb inside it: "cant really feel", "couldnt quite hold" (the lexicon's
+    `skippable` words, at most two)."""
+    j, skipped = i + 1, 0
+    for term in alt[1:]:
+        while j < len(doc.words) and doc.words[j] in doc.lexicon.skippable and skipped < 2:
+            j, skipped = j + 1, skipped + 1
+        if j >= len(doc.words) or doc.clause[j] != doc.clause[i] or term.key not in doc.keys[j]:
+            return None
+        j += 1
+    return tuple(range(i, j)) if skipped else None
 
 
 def _assign(hits, clause: int | None, doc: Doc, used: set[int]) -> tuple[int, ...] | None:

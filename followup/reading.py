@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from .context import context_for
 from .lexicon import PLAIN_CONCEPTS, Lexicon, is_everyday, load
-from .matching import Doc, Match, find, fold, tokens
+from .matching import Doc, Match, find, fold, idioms, tokens
 from .scores import done_count, numbers, yes_no
 
 # Flags that a concept of the same name raises when it is present and not negated (or past, or
@@ -82,33 +83,47 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str]]:
         return Reading(), set()
     doc = Doc(words, lexicon)
     matches = find(doc)
-    statuses, covered = (
-        context_for(lexicon.programme, lexicon.language)(doc, matches) if matches else ([], set())
+    statuses, covered, past = (
+        context_for(lexicon.programme, lexicon.language)(doc, matches) if matches else ([], set(), set())
     )
     present: dict[str, list[Match]] = {}
     negated: dict[str, list[Match]] = {}
+    chat = set(past)  # everyday phrases ("got back from work", "a long walk") and the past: chit-chat
     for match, status in zip(matches, statuses):
         if status == "present":
             present.setdefault(match.concept, []).append(match)
         elif status == "negated":
             negated.setdefault(match.concept, []).append(match)
-        if not match.concept.startswith("site_"):
+        if match.concept == "everyday":
+            chat.update(match.positions)
+        elif not match.concept.startswith("site_"):
             covered.update(match.positions)
+            covered.update(match.related)
+            if status == "negated" and match.concept not in PLAIN_CONCEPTS:
+                covered.update(_denied_with(doc, match))
     # A body site is read when something in its clause is ("numb fingers"); alone ("my hand feels
     # weird") it is left for the clinic.
-    read_clauses = {m.clause for m in matches if not m.concept.startswith("site_")}
+    read_clauses = {
+        m.clause for m in matches if not m.concept.startswith("site_") and m.concept != "everyday"
+    }
     covered.update(
         p for m in matches if m.concept.startswith("site_") and m.clause in read_clauses for p in m.positions
     )
 
-    covered |= doc.excluded
+    covered |= doc.excluded | idioms(doc)
     pain, temperature, number_positions = numbers(doc)
     covered |= number_positions
+    # "back is a 3", "neck 4": the site of the pain the score gives, where the programme expects it.
+    score_clauses = {doc.clause[i] for i in number_positions if pain is not None}
+    covered.update(
+        p for m in matches if m.concept == "site_back" and m.clause in score_clauses for p in m.positions
+    )
+    _said_normal(doc, present, negated, covered)
     flags = {name for name in FLAG_CONCEPTS if present.get(name)}
     if temperature is not None and (temperature >= 37.8 and temperature < 45 or temperature >= 100):
         flags.add("fever")
-    if present.get("temperature") and temperature is None:
-        flags.add("fever")  # "I have a temperature"
+    if present.get("temperature") and temperature is None and not _a_measure(doc, present["temperature"]):
+        flags.add("fever")  # "I have a temperature"; not "34 degrees" (the weather)
 
     numb_positions = {
         p for m in present.get("numbness", []) + negated.get("numbness", []) for p in m.positions
@@ -147,7 +162,10 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str]]:
     leftover = {
         w for i, w in enumerate(words) if i not in covered and w.isalpha() and w not in lexicon.fillers
     }
-    unaccounted = {w for w in leftover if not is_everyday(lexicon, w) and w not in _names(text)}
+    chatted = {w for i, w in enumerate(words) if i in chat and i not in covered}
+    unaccounted = {w for w in leftover - chatted if not is_everyday(lexicon, w)}
+    if unaccounted:
+        unaccounted -= _names(text)
     reading = Reading(
         pain=pain,
         numbness=numbness,
@@ -161,6 +179,78 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str]]:
         temperature=temperature,
     )
     return reading, unaccounted
+
+
+_JOINS = {"or", "nor", "and", "o", "ni", "y", "u", "e", ","}
+
+
+def _denied_with(doc: Doc, match: Match) -> set[int]:
+    """The words a denial takes along: "no chest tightness", "no chest pain or tightness", "nada de
+    pecho apretado". Up to two words right after a negated finding, or after an "or" that joins
+    them; a word of its own finding ("no chest pain, legs weird") sits in another clause."""
+    out: set[int] = set()
+    i, taken = match.end, 0
+    while i < len(doc.words) and taken < 2 and doc.clause[i] == match.clause:
+        word = doc.words[i]
+        if word in _JOINS:
+            i += 1
+            continue
+        if not word.isalpha():
+            break
+        out.add(i)
+        taken += 1
+        i += 1
+    return out
+
+
+def _said_normal(
+    doc: Doc, present: dict[str, list[Match]], negated: dict[str, list[Match]], covered: set[int]
+) -> None:
+    """ "bladder and bowels normal", "chest is fine", "controlo bien la orina": a finding whose every
+    word an acknowledgement of normal function names is denied, not reported, when nothing else in
+    the reply is left unread ("chest feels ok, just tight" keeps its flag: when in doubt, higher)."""
+    acks = present.get("ack", [])
+    lexicon = doc.lexicon
+    if not acks or "?" in doc.words or doc.words[0] in lexicon.question_starts:
+        return  # "es normal que me duela el pecho?": a question about a finding, not a denial
+    pains = _pain_stems(lexicon.programme, lexicon.language)
+    for name in (*FLAG_CONCEPTS, "numbness"):
+        kept = []
+        for match in present.get(name, []):
+            normal = [
+                a
+                for a in acks
+                if a.clause == match.clause and set(match.positions) <= {*a.positions, *a.related}
+            ]
+            read = {p for a in normal for p in (*a.positions, *a.related)} | set(match.positions)
+            # A pain word in the clause reports the finding ("me duele el pecho, lo demás normal").
+            hurts = any(
+                doc.clause[i] == match.clause and lexicon.stem(w) in pains for i, w in enumerate(doc.words)
+            )
+            others = hurts or any(
+                i not in read
+                and i not in covered
+                and w.isalpha()
+                and w not in lexicon.fillers
+                and (w in lexicon.clinical or not is_everyday(lexicon, w))
+                for i, w in enumerate(doc.words)
+            )
+            (negated.setdefault(name, []) if normal and not others else kept).append(match)
+        if name in present:
+            present[name] = kept
+            if not kept:
+                del present[name]
+
+
+@cache
+def _pain_stems(programme: str, language: str) -> frozenset[str]:
+    lexicon = load(programme, language)
+    return frozenset(lexicon.stem(w) for w in lexicon.pain_words - lexicon.fillers)
+
+
+def _a_measure(doc: Doc, matches: list[Match]) -> bool:
+    """ "34 degrees": a number with the word is a measure; not a body temperature, it is the weather."""
+    return all(m.start > 0 and doc.words[m.start - 1][0].isdigit() for m in matches)
 
 
 OTHER_LANGUAGE = {"en": "es", "es": "en"}

@@ -26,7 +26,10 @@ def number_value(token: str, language: str) -> float | None:
     if token.endswith("ish") and len(token) > 3:
         token = token[:-3]  # "fiveish"
     if token[0].isdigit():
-        return float(token.replace(",", "."))
+        try:
+            return float(token.replace(",", "."))
+        except ValueError:
+            return None  # "30s"
     try:
         return float(text2num(token, language))
     except ValueError:
@@ -109,6 +112,9 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
         w in lex.transition_words for w in words[candidates[0][0] : candidates[-1][0]]
     ):
         return candidates[-1][1], temperature, used  # "went from 7 to 3": the current one
+    if len(candidates) == 2 and candidates[1][0] - candidates[0][0] == 2:
+        if words[candidates[0][0] + 1] in ("-", "or", "o", "u"):
+            return max(candidates[0][1], candidates[1][1]), temperature, used  # "6-7": the higher
     labelled = [c for c in candidates if c[2]]
     if labelled:
         return labelled[0][1], temperature, used
@@ -139,8 +145,12 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
         follows_numb = bool(prev) and prev[-1] in numb_positions and prev[-1] >= i - 2
         alone = all(j in number_positions or words[j] in lex.yes | lex.no for j in content)
         ends_clause = not nxt or doc.clause[nxt[0]] != doc.clause[i]
-        opens_reply = not prev and i + 1 < len(words) and not words[i + 1][0].isalnum()
-        if lex.language == "es" and w == "y" and not ends_clause:
+        opens_reply = (
+            not prev
+            and i + 1 < len(words)
+            and (not words[i + 1][0].isalnum() or words[i + 1] in lex.yes_followers)
+        )
+        if lex.language == "es" and w == "y" and not ends_clause and (prev or not alone):
             continue  # "5 y todavia hormigueo": "and"
         if (
             (follows_number and (ends_clause or w not in ("no",)))

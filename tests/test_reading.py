@@ -130,3 +130,61 @@ def test_a_malformed_lexicon_names_the_file_and_the_concept(tmp_path, monkeypatc
 def test_the_shipped_lexicons_load_in_both_languages():
     for language in ("en", "es"):
         assert {"bladder_bowel", "numbness", "ack"} <= set(load("upper-back", language).concepts)
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        ("No exercises today - I fell off a step ladder", "en", "fall_accident"),  # a dash ends a clause
+        ("sin fuerza para agarrar nada con la derecha", "es", "weakness"),  # negative concord
+        ("when I wipe I can't really feel the paper down there", "en", "saddle_numbness"),
+        ("mi esposo dice que le diga que no siente el culito", "es", "saddle_numbness"),  # a relay
+        ("dolor en el pexo", "es", "chest_pain"),  # spelt as it sounds
+        ("chestpain 5", "en", "chest_pain"),  # two words run together
+        ("both legs dormidas", "es", "both_legs"),  # Spanish with English words
+        ("some pins & needles in my arm", "en", "limb_numbness"),
+        ("on the way back I realised I'd wet myself", "en", "bladder_bowel"),  # no history
+    ],
+)
+def test_red_flags_in_indirect_words_are_read(text, language, flag):
+    assert flag in flags(text, language)
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("3 N, made lasagne for the grandkids", "en"),  # the whole frequency list, texting words
+        ("2 N, fixed the fence with my neighbour", "en"),  # British spelling
+        ("2 N, just got back from the shops", "en"),  # an everyday sense of "back"
+        ("1 N, broke my wrist as a kid", "en"),  # the past
+        ("2 N, hoy comimos pupusas", "es"),
+    ],
+)
+def test_everyday_chit_chat_beside_an_answer_is_not_left_for_the_clinic(text, language):
+    reading = parse(text, language)
+    assert reading.understood and not reading.flags and reading.unaccounted == ()
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("Pain 3, bladder and bowels normal, no numbness", "en"),
+        ("2 N. Sin fiebre, controlo bien la orina", "es"),
+        ("2 N, that meeting was mind-numbing", "en"),
+        ("2 N, crashed on the sofa after work", "en"),
+        ("2 N, in my 30s I had a slipped disc", "en"),
+    ],
+)
+def test_normal_function_and_idioms_raise_no_flag(text, language):
+    assert not flags(text, language)
+
+
+def test_a_question_about_a_finding_said_normal_keeps_its_flag():
+    assert "chest_pain" in flags("es normal que me duela el pecho? 4 N", "es")
+    assert "bladder_bowel" in flags("bladder fine, but I wet myself", "en")
+
+
+def test_a_score_glued_to_its_yes_is_still_both():
+    reading = parse("4s", "es")
+    assert reading.pain == 4 and reading.numbness is True
+    assert parse("pain 6-7").pain == 7  # a range: the higher

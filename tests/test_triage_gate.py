@@ -16,11 +16,11 @@ import pytest
 # suite. Raise them when the reader gets better.
 FLOOR = {
     "emergency": 237,
-    "urgent": 147,
-    "soon": 129,
-    "false_reassurance": 9,
-    "benign_escalated": 11,
-    "benign_reviewed": 43,
+    "urgent": 148,
+    "soon": 130,
+    "false_reassurance": 8,
+    "benign_escalated": 9,
+    "benign_reviewed": 34,
     "scenarios": 30,
 }
 NOT_MET = pytest.mark.xfail(reason="issue 13 goal not met yet: see docs/CLINICAL.md", strict=False)
