@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlmodel import Session, col
 
 from . import ack_links, audit, outbox
@@ -20,10 +21,15 @@ from .models import Clinic, Escalation, Message, Patient
 from .prepared import Prepared
 
 _KEY = re.compile(r"alert:(\d+):(sms|email)(?::(again|fallback))?")
+# The webhook's alert is the escalation.opened event (events.py keys it so).
+_EVENT_KEY = re.compile(r"event:escalation\.opened:(\d+)")
 # Twilio codes that mean the alert phone itself cannot be reached now: worth retrying, but on-call
 # must not wait for that (30003 unreachable, 30005 unknown, 30006 landline, 30007 filtered).
 HANDSET = ("30003", "30005", "30006", "30007")
 OTHER = {"sms": "email", "email": "sms"}
+# An event that cannot go out for now: unsigned (FOLLOWUP_WEBHOOK_SECRET is not set). Still retried,
+# but on-call hears of the escalation by the clinic's other route meanwhile.
+WEBHOOK_HELD = ("unsigned",)
 
 
 def alerted(clinic: Any) -> bool:  # a Clinic, or inbound's read-only row of one
@@ -45,8 +51,17 @@ def after_outcomes(
     return sum(
         fall_back(session, message_id, outcome.get("error"), now)
         for message_id, kind, outcome in outcomes
-        if kind == "alert" and outcome and is_lost(outcome["status"], outcome.get("error"))
+        if outcome
+        and (
+            (kind == "alert" and is_lost(outcome["status"], outcome.get("error")))
+            or (kind == "event" and _event_lost(outcome["status"], outcome.get("error")))
+        )
     )
+
+
+def _event_lost(status: str, error: str | None) -> bool:
+    """An event refused for good (a 4xx but 408/409/425/429: a mistyped URL) or held unsigned."""
+    return status == "failed" or (status == "pending" and (error or "").split(":")[0] in WEBHOOK_HELD)
 
 
 _M = Message.__table__.c  # type: ignore[attr-defined]  # SQLModel declares no __table__
@@ -54,7 +69,7 @@ _M = Message.__table__.c  # type: ignore[attr-defined]  # SQLModel declares no _
 # planners can use the partial grace index (migration 0007) instead of reading the message table.
 _EXPIRING = Prepared(
     select(_M.id, _M.error).where(
-        _M.status == "pending", _M.expires_at < bindparam("now"), _M.kind == "alert"
+        _M.status == "pending", _M.expires_at < bindparam("now"), or_(_M.kind == "alert", _M.kind == "event")
     )
 )
 
@@ -77,10 +92,16 @@ def fall_back(session: Session, message_id: int, error: str | None, now: datetim
             col(Message.dedupe_key), col(Message.kind), col(Message.to_addr), col(Message.quiet_exempt)
         ).where(col(Message.id) == message_id)
     ).first()
-    match = _KEY.fullmatch(row.dedupe_key or "") if row is not None and row.kind == "alert" else None
-    if row is None or match is None or match.group(3) == "fallback":
-        return False  # not an alert, or already the fallback: the first route is the one that failed
-    escalation_id, failed_channel = int(match.group(1)), match.group(2)
+    if row is not None and row.kind == "event":  # the webhook's escalation.opened
+        event = _EVENT_KEY.fullmatch(row.dedupe_key or "")
+        if event is None:
+            return False  # another event: no alert of its own to fall back from
+        escalation_id, failed_channel = int(event.group(1)), "webhook"
+    else:
+        match = _KEY.fullmatch(row.dedupe_key or "") if row is not None and row.kind == "alert" else None
+        if row is None or match is None or match.group(3) == "fallback":
+            return False  # not an alert, or already the fallback: the first route is the one that failed
+        escalation_id, failed_channel = int(match.group(1)), match.group(2)
     found = session.execute(
         select(Escalation, Patient, Clinic)
         .join(Patient, col(Patient.id) == Escalation.patient_id)
@@ -90,12 +111,19 @@ def fall_back(session: Session, message_id: int, error: str | None, now: datetim
     if found is None:
         return False
     escalation, patient, clinic = found
-    channel = OTHER[failed_channel]
+    if failed_channel == "webhook":  # the email has the details; a text if that is all there is
+        channel = "email" if clinic.alert_email else "sms"
+    else:
+        channel = OTHER[failed_channel]
     key = f"alert:{escalation.id}:{channel}:fallback"
     if session.execute(select(col(Message.id)).where(col(Message.dedupe_key) == key)).first():
         return False  # fallen back already (a retried alert that failed again)
     to = clinic.alert_email if channel == "email" else clinic.alert_phone
-    what = "text" if failed_channel == "sms" else "email"
+    if not to and failed_channel == "webhook" and (error or "").startswith(WEBHOOK_HELD):
+        return False  # held unsigned, retried, and no other route: tick/worker/run say so at start
+    what = {"sms": "text", "email": "email", "webhook": "webhook"}[failed_channel]
+    # A webhook's URL may hold its token in the path (Slack's do): name only its host.
+    failed_to = urlsplit(row.to_addr or "").hostname if failed_channel == "webhook" else row.to_addr
     audit.record(
         session,
         now,
@@ -121,7 +149,7 @@ def fall_back(session: Session, message_id: int, error: str | None, now: datetim
         "patient_phone": patient.phone,
         "reply": None,
         "ack_url": ack_links.link(escalation.id, to) if channel == "email" else None,
-        "failed": {"what": what, "to": row.to_addr, "error": error or "failed"},
+        "failed": {"what": what, "to": failed_to, "error": error or "failed"},
     }
     rendered = render("alert", channel, "en", **context)
     outbox.queue(
@@ -156,7 +184,12 @@ def summaries(session: Session, escalation_ids: list[int]) -> dict[int, list[dic
             col(Message.status),
             col(Message.error),
         )
-        .where(col(Message.kind) == "alert", col(Message.dedupe_key).like("alert:%"))
+        .where(
+            or_(
+                and_(col(Message.kind) == "alert", col(Message.dedupe_key).like("alert:%")),
+                and_(col(Message.kind) == "event", col(Message.dedupe_key).like("event:escalation.opened:%")),
+            )
+        )
         .where(
             col(Message.patient_id).in_(
                 select(col(Escalation.patient_id)).where(col(Escalation.id).in_(escalation_ids))
@@ -165,7 +198,7 @@ def summaries(session: Session, escalation_ids: list[int]) -> dict[int, list[dic
         .order_by(col(Message.id))
     ).all()
     for key, channel, to, status, error in rows:
-        match = _KEY.fullmatch(key or "")
+        match = _KEY.fullmatch(key or "") or _EVENT_KEY.fullmatch(key or "")
         if match and int(match.group(1)) in found:
             found[int(match.group(1))].append(
                 {
@@ -173,7 +206,7 @@ def summaries(session: Session, escalation_ids: list[int]) -> dict[int, list[dic
                     "to": to,
                     "status": status,
                     "error": error,
-                    "as": match.group(3) or "first",
+                    "as": (match.group(3) if match.re is _KEY else None) or "first",
                 }
             )
     return found

@@ -94,6 +94,15 @@ def check_webhook(url: str | None, fmt: str | None, problems: list[str]) -> str 
         return None
     url = url.strip()
     parsed = urlparse(url)
+    if "@" in parsed.netloc:  # not echoed: the password would land in the terminal's scrollback
+        problems.append(
+            "alert-webhook: the URL has a user name or password in it, which would be stored and shown "
+            "in clear; the receiver checks the signature (FOLLOWUP_WEBHOOK_SECRET) instead"
+        )
+        return url
+    if any(c.isspace() for c in url):
+        problems.append(f"alert-webhook: {url!r} has a space in it (write it as %20)")
+        return url
     loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
     try:
         parsed.port  # noqa: B018  (urlparse checks the port only when asked)

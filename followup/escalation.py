@@ -220,7 +220,7 @@ def realert_unacknowledged(session: Session, now: datetime) -> int:
         session.add(escalation)
         if clinic.alert_phone:
             alert_clinic(session, PatientRow.of(patient), ClinicRow.of(clinic), escalation, now, again=True)
-        count += 1
+            count += 1  # re-alerts queued: a clinic without an alert phone gets none, and tick says so
     return count
 
 

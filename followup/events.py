@@ -3,8 +3,11 @@ patient.opted_in, message.failed.
 
 An event is queued in the outbox, in the same transaction as what it reports, as a message of kind
 `event` on the `webhook` channel (channels/webhook.py signs and posts it). So it is delivered at least
-once, retried with the outbox's back-off until its deadline, and its `webhook-id` (the message's id)
-is the same on every retry. Nothing is queued for a clinic without `--alert-webhook`.
+once, retried with the outbox's back-off until its deadline, and its `webhook-id` is the same on every
+retry. That id is random and kept on the row (its subject is "<type> <webhook-id>"), not the row's id:
+SQLite hands a deleted top rowid out again (after `patient forget`), and so does any database restored
+from an older backup, and a receiver that drops duplicates by webhook-id would drop the new event.
+Nothing is queued for a clinic without `--alert-webhook`.
 
 The body holds ids, tier, rule and the clinic's id, never a name, a number or a message's text
 (minimum necessary): `{"type", "timestamp", "data"}` (Standard Webhooks' shape), or for a clinic whose
@@ -15,12 +18,16 @@ Mattermost's) incoming webhooks post as it is.
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import func, select
+from sqlmodel import Session, col
 
 from . import outbox
+from .config import Settings
+from .errors import BadInput
 from .localtime import to_utc_z
 from .metrics import error_code
 from .models import Clinic, ClinicRow, Escalation, Message, Patient
@@ -30,6 +37,40 @@ FORMATS = ("standard", "slack")
 # How long an event is retried (the outbox's back-off reaches 20 min between attempts): a receiver
 # down for a weekend still gets Monday's events, none later than this.
 DEADLINE = timedelta(days=3)
+
+
+def require_secret(settings: Settings, url: str | None) -> None:
+    """`clinic add/update --alert-webhook` without FOLLOWUP_WEBHOOK_SECRET: refused. A clinic that
+    names a webhook expects its alerts there; unsigned, they could never be sent (a receiver must
+    reject them), and the emergency would wait in the outbox unseen until it expired."""
+    from .clinics import check_webhook  # clinics imports this module (FORMATS): a cycle to break
+
+    problems: list[str] = []
+    check_webhook(url, None, problems)  # a bad URL is said first, with the clinic's other problems
+    if url and url.strip() and not problems and not settings.webhook_secret:
+        raise BadInput(
+            "alert-webhook: FOLLOWUP_WEBHOOK_SECRET is not set, so events to it could not be signed: "
+            "set it (whsec_…, as the workers have it) and run this again"
+        )
+
+
+def unsigned(session: Session, settings: Settings) -> str | None:
+    """What `tick`, `worker` and `run` say at start when events would wait unsigned, or None."""
+    if settings.webhook_secret:
+        return None
+    clinics = session.execute(
+        select(col(Clinic.id)).where(col(Clinic.alert_webhook).is_not(None), col(Clinic.alert_webhook) != "")
+    ).scalars()
+    ids = ", ".join(str(i) for i in clinics)
+    if not ids:
+        return None
+    waiting = session.execute(
+        select(func.count()).where(col(Message.kind) == KIND, col(Message.status) == "pending")
+    ).scalar_one()
+    return (
+        f"FOLLOWUP_WEBHOOK_SECRET is not set: events to the webhook of clinic {ids} cannot be signed "
+        f"and wait in the outbox ({waiting} now); set it and restart"
+    )
 
 
 def escalation_opened(
@@ -139,7 +180,7 @@ def _emit(
         kind=KIND,
         channel=CHANNEL,
         body=body(event_type, now, data, clinic.alert_webhook_format or "standard"),
-        subject=event_type,
+        subject=f"{event_type} msg_{uuid.uuid4().hex}",  # the webhook-id: channels/webhook.py
         to_addr=clinic.alert_webhook,
         now=now,
         # One event per fact: a status callback repeated by Twilio does not report a failure twice.

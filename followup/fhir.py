@@ -8,7 +8,9 @@ thing. The mapping, and why each choice, is the README's table ("FHIR export"). 
   PhysicalActivity and assess-plan categories, a period, a narrative); one activity per exercise with
   its dosage and reminder times (patient-local wall-clock times, as Timing.timeOfDay is), and one for
   the check-in;
-- Communication: one per message sent or received (never planned, cancelled or skipped ones);
+- Communication: one per message sent to or received from the patient (never planned, cancelled or
+  skipped ones). Alerts and webhook events to the clinic are left out: they were not exchanged with
+  the patient, and what they reported is the escalation's Task;
 - Observation: pain (LOINC 72514-3, an integer), numbness (SNOMED CT 44077006, yes/no), exercise
   sessions reported done; each is tied to the reply it came from by a Provenance (R4's
   Observation.derivedFrom may not point at a Communication);
@@ -31,6 +33,7 @@ from sqlmodel import Session
 
 from . import media
 from .clinics import get_clinic
+from .dispatch import CLINIC_KINDS
 from .localtime import to_utc_z
 from .models import Clinic, Enrolment, Escalation
 from .patients import FORGOTTEN, enrolment_of, get_patient
@@ -93,7 +96,11 @@ def bundle(session: Session, patient_id: int, base_url: str, now: datetime) -> J
         _organization(ids, clinic),
         _careplan(ids, p, enrolment, patient_ref, clinic_ref),
     ]
-    communicated = {m["id"] for m in record["messages"] if m["status"] in COMMUNICATED}
+    communicated = {
+        m["id"]
+        for m in record["messages"]
+        if m["status"] in COMMUNICATED and m["kind"] not in CLINIC_KINDS  # with the patient only
+    }
     for m in record["messages"]:
         if m["id"] in communicated:
             entries.append(_communication(ids, m, patient_ref, clinic_ref))

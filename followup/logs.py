@@ -39,6 +39,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class PathOnly(logging.Filter):
+    """uvicorn's access lines with the request's path only: a query string is whatever the caller put
+    there (`/healthz?to=+1617…&body=…`), and an acknowledgement link's path is a bearer token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], path_only(args[2]), *args[3:])
+        return True
+
+
+def path_only(full_path: str) -> str:
+    path = full_path.split("?", 1)[0]
+    return "/ack/TOKEN" if path.startswith("/ack/") else path
+
+
 class _Ours(logging.StreamHandler):  # type: ignore[type-arg]
     """The handler this module installs, so configuring twice replaces it instead of doubling lines.
     It writes to whatever sys.stderr is at the time (a command run in-process may swap it)."""
@@ -52,6 +68,9 @@ def configure(log_format: str) -> None:
     """Logging for `worker`, `serve` and `run` (and uvicorn's worker processes); in JSON, for every
     command (a `tick` from cron logs like a worker)."""
     root = logging.getLogger()
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, PathOnly) for f in access.filters):
+        access.addFilter(PathOnly())  # survives uvicorn's dictConfig, which replaces handlers only
     if log_format == "json":
         for handler in [h for h in root.handlers if isinstance(h, _Ours)]:
             root.removeHandler(handler)

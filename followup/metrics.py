@@ -20,11 +20,14 @@ Two sources, chosen so that every figure stays right however many workers and se
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,10 +37,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import and_, case, create_engine, event, func, or_, select
+from sqlalchemy.engine import Connection, Engine, make_url
 
+from .db import BOUNDED_POOL_TIMEOUT_S, BOUNDED_STATEMENT_TIMEOUT_MS, CONNECT_TIMEOUT_S, error_reason
 from .models import TIERS, Escalation, Message
+
+log = logging.getLogger("followup.web")
 
 # Seconds between due and sent (scheduled messages): most go out within a dispatch run; the grace is 2 h.
 LATENESS_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200)
@@ -68,32 +74,72 @@ def _seconds_between(dialect: str, later: Any, earlier: Any) -> Any:
 # SQLite (docs/PERFORMANCE.md). It is recomputed at most this often per server process, whatever the
 # scrape interval; the gauges (queue, escalations, spool) are read at every scrape.
 HISTORY_SECONDS = 30.0
-_history: dict[str, tuple[float, list[Metric]]] = {}
-_history_lock = threading.Lock()
+
+
+class Flight:
+    """One computation at a time (single flight), its result kept `max_age` seconds.
+
+    Scrapes that arrive while it runs share its result instead of starting their own: 20 scrapes on a
+    cold cache are one read of the outbox, not 20 (which held the webhook's threads and database for
+    seconds). A failed computation keeps the previous result.
+    """
+
+    def __init__(self, compute: Callable[[], list[Metric]], max_age: float):
+        self.compute, self.max_age = compute, max_age
+        self._lock = threading.Lock()
+        self._running: Future[list[Metric]] | None = None
+        self._last: tuple[float, list[Metric]] | None = None
+
+    @property
+    def last(self) -> list[Metric] | None:
+        with self._lock:
+            return self._last[1] if self._last else None
+
+    def submit(self, executor: Executor | None = None) -> Future[list[Metric]]:
+        """The computation under way, or a result young enough, or a new one (in `executor`, or at
+        once in this thread when there is none)."""
+        with self._lock:
+            if self._running is not None and not self._running.done():
+                return self._running
+            if self._last is not None and time.monotonic() - self._last[0] < self.max_age:
+                done: Future[list[Metric]] = Future()
+                done.set_result(self._last[1])
+                return done
+            if executor is not None:
+                self._running = executor.submit(self._run)
+                return self._running
+            self._running = Future()
+            running = self._running
+        try:
+            running.set_result(self._run())
+        except BaseException as exc:
+            running.set_exception(exc)
+        return running
+
+    def _run(self) -> list[Metric]:
+        families = self.compute()
+        with self._lock:
+            self._last = (time.monotonic(), families)
+        return families
 
 
 class DatabaseCollector(Collector):
     """Everything the database knows, read at scrape time."""
 
-    def __init__(self, engine: Engine, now: Callable[[], datetime], history_seconds: float = HISTORY_SECONDS):
-        self.engine, self.now, self.history_seconds = engine, now, history_seconds
+    def __init__(self, engine: Engine, now: Callable[[], datetime]):
+        self.engine, self.now = engine, now
+
+    def gauges(self) -> list[Metric]:
+        with self.engine.connect() as conn:
+            return [*self._pending(conn), *self._escalations(conn)]
+
+    def history(self) -> list[Metric]:
+        with self.engine.connect() as conn:
+            return list(self._history(conn))
 
     def collect(self) -> Iterator[Metric]:
-        with self.engine.connect() as conn:
-            yield from self._pending(conn)
-            yield from self._recent_history(conn)
-            yield from self._escalations(conn)
-
-    def _recent_history(self, conn: Connection) -> list[Metric]:
-        key = str(self.engine.url)
-        with _history_lock:
-            cached = _history.get(key)
-        if cached is not None and time.monotonic() - cached[0] < self.history_seconds:
-            return cached[1]
-        families = list(self._history(conn))
-        with _history_lock:
-            _history[key] = (time.monotonic(), families)
-        return families
+        yield from self.gauges()
+        yield from self.history()
 
     def _pending(self, conn: Connection) -> Iterator[Metric]:
         pending = GaugeMetricFamily(
@@ -120,21 +166,23 @@ class DatabaseCollector(Collector):
             "receipt), failed, skipped (never sent: why in error_code); channel sms, email or webhook.",
             labels=["outcome", "error_code", "channel"],
         )
-        for channel, count in conn.execute(
-            select(M.channel, func.count())
-            .where(M.direction == "out", M.sent_at.is_not(None))
-            .group_by(M.channel)
-        ):
-            sends.add_metric(["sent", "", channel], count)
         totals: dict[tuple[str, str, str], int] = {}
+        # One scan for both: every outbound row that was sent or came to an end (the table's bulk).
+        was_sent = M.sent_at.is_not(None).label("was_sent")
         rows = conn.execute(
-            select(M.status, M.error, M.channel, func.count())
-            .where(M.direction == "out", M.status.in_(("delivered", "failed", "skipped")))
-            .group_by(M.status, M.error, M.channel)
+            select(was_sent, M.status, M.error, M.channel, func.count())
+            .where(
+                M.direction == "out",
+                or_(M.sent_at.is_not(None), M.status.in_(("delivered", "failed", "skipped"))),
+            )
+            .group_by(was_sent, M.status, M.error, M.channel)
         )
-        for status, error, channel, count in rows:
-            key = (status, error_code(error) if status != "delivered" else "", channel)
-            totals[key] = totals.get(key, 0) + count
+        for sent, status, error, channel, count in rows:
+            if sent:
+                totals["sent", "", channel] = totals.get(("sent", "", channel), 0) + count
+            if status in ("delivered", "failed", "skipped"):
+                key = (status, error_code(error) if status != "delivered" else "", channel)
+                totals[key] = totals.get(key, 0) + count
         for labels, count in sorted(totals.items()):
             sends.add_metric(list(labels), count)
         yield sends
@@ -272,17 +320,28 @@ class RequestMetrics:
             self.http.duration.labels(path).observe(time.perf_counter() - started)
 
 
-def render(
-    engine: Engine,
-    now: Callable[[], datetime],
-    spool_dir: str | None,
-    http: HttpMetrics,
-    history_seconds: float = HISTORY_SECONDS,
-) -> bytes:
-    """One scrape: runs the database queries, so call it off the event loop."""
+class _Families(Collector):
+    def __init__(self, families: list[Metric]):
+        self.families = families
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.families
+
+
+def _database_up(up: bool) -> Metric:
+    gauge = GaugeMetricFamily(
+        "followup_database_up",
+        "1 when this scrape read the database; 0 when it could not (then the figures read from it are "
+        "left out, and the spool and request figures are still reported).",
+    )
+    gauge.add_metric([], 1.0 if up else 0.0)
+    return gauge
+
+
+def _expose(families: list[Metric], spool_dir: str | None, http: HttpMetrics) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(DatabaseCollector(engine, now, history_seconds))
-    registry.register(SpoolCollector(spool_dir))
+    registry.register(_Families(families))
+    registry.register(SpoolCollector(spool_dir))  # the filesystem: there with the database away too
     if os.environ.get(MULTIPROC_ENV):
         from prometheus_client import multiprocess
 
@@ -291,3 +350,115 @@ def render(
     else:
         registry.register(http.registry)
     return generate_latest(registry)
+
+
+_flights: dict[tuple[str, float], Flight] = {}
+_flights_lock = threading.Lock()
+
+
+def render(
+    engine: Engine,
+    now: Callable[[], datetime],
+    spool_dir: str | None,
+    http: HttpMetrics,
+    history_seconds: float = HISTORY_SECONDS,
+) -> bytes:
+    """One scrape in this thread (the bench, tests): the database's figures, the spool, the requests."""
+    collector = DatabaseCollector(engine, now)
+    with _flights_lock:
+        flight = _flights.setdefault((str(engine.url), history_seconds), Flight(collector.history, 0))
+    flight.max_age = history_seconds
+    return _expose([*collector.gauges(), *flight.submit().result(), _database_up(True)], spool_dir, http)
+
+
+class Scraper:
+    """The server's /metrics: its own two threads and connections, apart from the webhook's, so a
+    scrape never takes what a patient's reply needs.
+
+    At most one gauge read and one history read run at a time, whatever the number of concurrent
+    scrapes (Flight). A scrape waits for the gauges; the history is served from its last read while a
+    new one runs in the background (on the very first scrape it waits for it). A database that does
+    not answer is `followup_database_up 0` with the spool and the request figures, so an alert on the
+    spool can fire while the database is away (a 503 would make Prometheus drop them all).
+    """
+
+    def __init__(
+        self, database_url: str, now: Callable[[], datetime], spool_dir: str | None, http: HttpMetrics
+    ):
+        self.engine = reading_engine(database_url)
+        self.spool_dir, self.http = spool_dir, http
+        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="followup-metrics")
+        collector = DatabaseCollector(self.engine, now)
+        self.gauges = Flight(collector.gauges, 0.0)
+        self.history = Flight(collector.history, HISTORY_SECONDS)
+
+    async def scrape(self, deadline: float) -> bytes:
+        started = time.monotonic()
+        gauges = self.gauges.submit(self.executor)
+        history = self.history.submit(self.executor)
+        families: list[Metric] = []
+        try:
+            families += await _wait(gauges, deadline)
+        except Exception as exc:  # unreachable, or no answer within the deadline
+            log.warning("metrics: database unavailable (%s)", _reason(exc))
+            return _expose([_database_up(False)], self.spool_dir, self.http)
+        last = self.history.last
+        if history.done() or last is None:
+            try:
+                last = await _wait(history, max(0.1, deadline - (time.monotonic() - started)))
+            except Exception as exc:
+                log.warning("metrics: history not read (%s)", _reason(exc))
+        families += last or []
+        return _expose([*families, _database_up(True)], self.spool_dir, self.http)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False)
+        self.engine.dispose()
+
+
+async def _wait(future: Future[list[Metric]], seconds: float) -> list[Metric]:
+    # shield: a scrape that gives up does not cancel the read other scrapes share
+    return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), seconds)
+
+
+def _reason(exc: BaseException) -> str:
+    return "no answer in time" if isinstance(exc, TimeoutError) else error_reason(exc)
+
+
+def reading_engine(url: str) -> Engine:
+    """Metrics' own small pool, read-only. On SQLite a plain (deferred) BEGIN: a read in WAL mode
+    never takes the write lock, where the shared engine's BEGIN IMMEDIATE made every scrape wait for
+    (and then hold up) the writers, replies included. On PostgreSQL two connections at most, with the
+    webhook's connect and statement bounds."""
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 5},
+            hide_parameters=True,
+            pool_size=2,
+            max_overflow=0,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # BEGIN below, not the driver's
+            dbapi_conn.execute("PRAGMA query_only=ON")
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")  # deferred: a snapshot to read, no lock on writers
+
+        return engine
+    own = make_url(url).query.get("options") or ""
+    own = own if isinstance(own, str) else " ".join(own)
+    statement_timeout = BOUNDED_STATEMENT_TIMEOUT_MS * 2  # the history's GROUP BYs over the outbox
+    options = f"-c statement_timeout={statement_timeout} -c default_transaction_read_only=on {own}".strip()
+    return create_engine(
+        url,
+        pool_size=2,
+        max_overflow=0,
+        pool_timeout=BOUNDED_POOL_TIMEOUT_S,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "options": options},
+    )

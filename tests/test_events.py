@@ -175,6 +175,8 @@ def test_events_without_a_secret_wait_and_go_out_once_it_is_set(followup_sqlite,
         (["--alert-webhook", "ftp://127.0.0.1/x"], "is not an https URL"),
         (["--alert-webhook", "https://h.example:99999/x"], "port"),
         (["--alert-webhook", "https://h.example/x", "--alert-webhook-format", "teams"], "teams"),
+        (["--alert-webhook", "https://user:pw@h.example/x"], "user name or password"),
+        (["--alert-webhook", "http://127.0.0.1:9901/h k"], "has a space in it"),
     ],
 )
 def test_a_bad_webhook_url_or_format_is_exit_2_and_adds_no_clinic(followup_sqlite, option, problem):
@@ -190,7 +192,9 @@ def test_a_bad_webhook_url_or_format_is_exit_2_and_adds_no_clinic(followup_sqlit
         *option,
         expect=2,
     )
-    assert problem in result.stderr
+    assert problem in result.stderr and "pw@" not in result.stderr
+    if option[0] == "--alert-webhook" and len(option) == 2:  # ours, not click's usage error
+        assert len(result.stderr.splitlines()) == 1  # one problem, one line
     assert followup_sqlite.json("clinic", "list") == []
 
 
@@ -223,3 +227,118 @@ def test_a_delivery_failure_reported_by_twilios_status_callback_is_one_message_f
     followup("tick", now="2026-12-01T14:01:00Z")
     [event] = [e for e in receiver.verified() if e["type"] == "message.failed"]
     assert event["data"]["patient_id"] == patient and event["data"]["error_code"] == "30005"
+
+
+def test_a_webhook_id_is_never_reused_for_another_event_once_the_rows_ids_are_handed_out_again(
+    followup_sqlite, receiver
+):
+    # SQLite hands out a deleted top rowid again: after `patient forget` the next events get the
+    # message ids the forgotten patient's events had. A receiver deduplicating by webhook-id must
+    # still see two events.
+    followup = followup_sqlite
+    clinic = _clinic(followup, receiver)
+    first = followup.enrol(clinic)
+    for body, at in (("STOP", "15:00"), ("START", "15:10")):
+        followup("reply", "--from", PHONE, "--body", body, now=f"2026-12-01T{at}:00Z")
+    followup("tick", now="2026-12-01T15:11:00Z")
+    followup("patient", "forget", first, "--yes", now="2026-12-01T15:20:00Z")
+    followup.enrol(clinic, phone="+1 617 555 0103", name="Cy Ode")
+    for body, at in (("STOP", "15:30"), ("START", "15:40")):
+        followup("reply", "--from", "+16175550103", "--body", body, now=f"2026-12-01T{at}:00Z")
+    followup("tick", now="2026-12-01T15:41:00Z")
+    assert len(receiver.verified()) == 4
+    assert len({headers["webhook-id"] for headers, _ in receiver.posts}) == 4
+
+
+def test_a_webhook_without_a_secret_is_refused_at_clinic_add_and_tick_warns_of_events_waiting_unsigned(
+    followup_sqlite, receiver
+):
+    followup = followup_sqlite
+    result = followup("clinic", "add", "--name", "T", "--phone", "+1 617 555 0300", "--timezone",
+                      "America/New_York", "--alert-webhook", receiver.url, expect=2)  # fmt: skip
+    [line] = result.stderr.splitlines()
+    assert "FOLLOWUP_WEBHOOK_SECRET is not set" in line
+    assert followup.json("clinic", "list") == []
+    followup.enrol(_clinic(followup, receiver))  # added with the secret; the workers run without it
+    followup.env = {}
+    result = followup("clinic", "update", "1", "--alert-webhook", receiver.url + "/other", expect=2)
+    assert "FOLLOWUP_WEBHOOK_SECRET is not set" in result.stderr.splitlines()[-1]
+    assert followup.json("clinic", "list")[0]["alert_webhook"] == receiver.url  # unchanged
+    followup("reply", "--from", PHONE, "--body", "I can't control my bowels", now="2026-12-01T15:00:00Z")
+    result = followup("tick", now="2026-12-01T15:00:05Z")
+    assert "FOLLOWUP_WEBHOOK_SECRET is not set: events to the webhook of clinic 1 cannot be signed" in (
+        result.stderr
+    )
+    assert "wait in the outbox (1 now)" in result.stderr
+
+
+def test_tick_counts_as_realerted_only_the_re_alerts_it_queued(followup_sqlite, receiver):
+    followup = followup_sqlite
+    followup.env = {"FOLLOWUP_WEBHOOK_SECRET": SECRET}
+    webhook_only = int(
+        followup(
+            "clinic",
+            "add",
+            "--name",
+            "T",
+            "--phone",
+            "+1 617 555 0300",
+            "--timezone",
+            "America/New_York",
+            "--alert-webhook",
+            receiver.url,
+        ).stdout  # fmt: skip
+    )
+    followup.enrol(webhook_only)
+    followup("reply", "--from", PHONE, "--body", "chest pain", now="2026-12-01T18:00:00Z")
+    followup("tick", now="2026-12-01T18:00:05Z")
+    report = followup.json("tick", now="2026-12-01T18:30:00Z")  # past the 15 minutes
+    assert report["realerted"] == 0
+    assert [e["type"] for e in receiver.verified()] == ["escalation.opened"]
+
+
+def test_an_escalation_the_webhook_refuses_for_good_falls_back_to_the_clinics_email_and_shows_in_escalations(
+    followup_sqlite, receiver
+):
+    followup = followup_sqlite
+    followup.env = {"FOLLOWUP_WEBHOOK_SECRET": SECRET}
+    clinic = int(
+        followup(
+            "clinic",
+            "add",
+            "--name",
+            "T",
+            "--phone",
+            "+1 617 555 0300",
+            "--timezone",
+            "America/New_York",
+            "--alert-webhook",
+            receiver.url + "/mistyped",
+            "--alert-email",
+            "oncall@t.example",
+        ).stdout  # fmt: skip
+    )
+    followup.enrol(clinic)
+    receiver.script = [404]  # a mistyped URL: refused for good
+    followup("reply", "--from", PHONE, "--body", "chest pain", now="2026-12-01T18:00:00Z")
+    followup("tick", now="2026-12-01T18:00:05Z")
+    followup("tick", now="2026-12-01T18:00:10Z")
+    [escalation] = followup.json("escalations")
+    alerts = sorted((a["channel"], a["status"], a["as"]) for a in escalation["alerts"])
+    assert alerts == [
+        ("email", "sent", "fallback"),
+        ("email", "sent", "first"),
+        ("webhook", "failed", "first"),
+    ]
+    assert "webhook failed" in followup("escalations").stdout
+    [fallback] = [m for m in followup.json("messages", "--kind", "alert") if "webhook alert" in m["body"]]
+    assert "127.0.0.1" in fallback["body"] and "/mistyped" not in fallback["body"]  # its host only
+
+
+def test_clinic_update_refuses_a_webhook_without_the_secret(followup_sqlite):
+    followup = followup_sqlite
+    clinic = followup.clinic()
+    result = followup("clinic", "update", clinic, "--alert-webhook", "https://hooks.example/x", expect=2)
+    [line] = result.stderr.splitlines()
+    assert "FOLLOWUP_WEBHOOK_SECRET is not set" in line
+    assert followup.json("clinic", "list")[0].get("alert_webhook") in (None, "")

@@ -151,3 +151,29 @@ def test_fhir_export_of_an_unknown_patient_or_format_is_exit_2_and_writes_nothin
     result = followup_sqlite("patient", "export", "99", "--format", "fhir", "--out", out, expect=2)
     assert "99" in result.stderr and not out.exists()
     followup_sqlite("patient", "export", "1", "--format", "xml", expect=2)
+
+
+def test_alerts_and_events_to_the_clinic_are_not_exported_as_communications_to_the_patient(
+    followup_sqlite, tmp_path
+):
+    from test_events import SECRET, Receiver
+
+    followup, receiver = followup_sqlite, Receiver()
+    try:
+        followup.env = {**followup.env, "FOLLOWUP_WEBHOOK_SECRET": SECRET}
+        clinic = followup.clinic(**{"alert-webhook": receiver.url})
+        patient = followup.enrol(clinic)
+        followup("tick", now="2026-12-01T14:00:05Z")
+        followup("reply", "--from", PHONE, "--body", "I can't control my bowels", now="2026-12-01T15:00:00Z")
+        followup("tick", now="2026-12-01T15:00:05Z")  # the alerts (email, SMS) and escalation.opened
+        assert receiver.posts
+    finally:
+        receiver.server.shutdown()
+    messages = followup.json("messages", "--patient", patient)
+    sent = {m["kind"] for m in messages if m["status"] in ("sent", "delivered", "failed", "received")}
+    assert {"alert", "event"} <= sent
+    communications = _of(_export(followup, patient, tmp_path), "Communication")
+    assert {c["category"][0]["text"] for c in communications} == sent - {"alert", "event"}
+    for c in communications:
+        assert "Patient" in (c["sender"]["type"], c["recipient"][0]["type"])
+        assert "URGENT" not in c["payload"][0]["contentString"]

@@ -75,17 +75,76 @@ def test_metrics_count_the_queue_the_sends_by_outcome_lateness_escalations_and_t
     assert again[("followup_webhook_request_duration_seconds_count", (("path", "/healthz"),))] == 1
 
 
-def test_metrics_answer_503_when_the_database_is_away(sqlite_url, tmp_path):
+def test_with_the_database_away_metrics_still_report_the_spool_and_that_the_database_is_down(
+    sqlite_url, tmp_path
+):
+    # A 503 would make Prometheus drop every family, the spool's too: the README's spool alert could
+    # never fire while the database is away, which is when it matters.
     import os
 
-    settings = config.load({"FOLLOWUP_DATABASE_URL": sqlite_url, "FOLLOWUP_SPOOL_DIR": str(tmp_path / "s")})
+    folder = tmp_path / "s"
+    spool.save(str(folder), {"From": "+16175550999", "Body": "x", "MessageSid": "SM" + "0" * 32}, clock.now())
+    settings = config.load({"FOLLOWUP_DATABASE_URL": sqlite_url, "FOLLOWUP_SPOOL_DIR": str(folder)})
     os.unlink(sqlite_url.split("sqlite:///", 1)[1])  # the tables are gone: every query fails
     from followup import db
 
     db.dispose(sqlite_url)
     with LiveServer(settings) as server:
-        response = httpx.get(f"{server.url}/metrics", timeout=10)
-    assert response.status_code == 503
+        values = _scrape(server)
+    assert values[("followup_database_up", ())] == 0
+    assert values[("followup_spool_depth", (("state", "waiting"),))] == 1
+    assert not any(name == "followup_escalations_open" for name, _ in values)  # no figures, not wrong ones
+
+
+def test_a_scrape_while_a_worker_holds_the_sqlite_write_lock_answers_at_once(followup_sqlite, tmp_path):
+    # A read needs no write lock in WAL mode: scrapes neither wait for a worker's transaction nor,
+    # in turn, hold up the replies' writes (they took BEGIN IMMEDIATE, and answered 503 after 5 s).
+    import sqlite3
+
+    followup = followup_sqlite
+    followup.enrol(followup.clinic())
+    settings = config.load({"FOLLOWUP_DATABASE_URL": followup.url})
+    worker = sqlite3.connect(followup.url.split("sqlite:///", 1)[1], isolation_level=None)
+    worker.execute("BEGIN IMMEDIATE")  # a tick's transaction, under way
+    try:
+        with LiveServer(settings) as server:
+            values = _scrape(server)
+    finally:
+        worker.execute("ROLLBACK")
+        worker.close()
+    assert values[("followup_database_up", ())] == 1
+    assert values[("followup_messages_pending", (("channel", "sms"), ("kind", "confirmation")))] == 1
+
+
+def test_concurrent_scrapes_on_a_slow_database_share_one_read_of_the_history(followup):
+    import threading
+    import time
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    followup.enrol(followup.clinic())
+    followup("tick", now="2026-12-01T14:00:05Z")
+    reads = []
+
+    def slow_disk(conn, cursor, statement, *args):
+        if "CASE" in statement and "due_at" in statement:  # the lateness histogram
+            reads.append(statement)
+            time.sleep(0.3)
+
+    settings = config.load({"FOLLOWUP_DATABASE_URL": followup.url})
+    event.listen(Engine, "before_cursor_execute", slow_disk)
+    try:
+        with LiveServer(settings) as server:
+            scrapes = [threading.Thread(target=_scrape, args=(server,)) for _ in range(8)]
+            for scrape in scrapes:
+                scrape.start()
+            for scrape in scrapes:
+                scrape.join()
+            _scrape(server)  # within 30 s of the last read: served from it
+    finally:
+        event.remove(Engine, "before_cursor_execute", slow_disk)
+    assert len(reads) == 1
 
 
 def test_with_several_server_processes_every_scrape_counts_the_requests_of_all_of_them(sqlite_url, tmp_path):

@@ -388,6 +388,8 @@ def test_json_logs_of_a_real_run_are_one_object_a_line_uvicorns_included_with_id
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
+        httpx.get(f"{url}/healthz", params={"to": PHONE, "body": "my pain is bad"})  # logged as the path
+        httpx.get(f"{url}/ack/a-bearer-token")  # an acknowledgement link: its path is the token
         from twilio.request_validator import RequestValidator
 
         form = {"From": PHONE, "Body": BODY, "MessageSid": message_sid("json log")}
@@ -408,7 +410,8 @@ def test_json_logs_of_a_real_run_are_one_object_a_line_uvicorns_included_with_id
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     [inbound] = [line for line in lines if line["message"].startswith("inbound SMS")]
     assert inbound["patient_id"] == patient
-    for secret in (PHONE, "6175550123", BODY, "Prone head lift", "Ana Diaz", token):
+    assert any('"GET /healthz HTTP/1.1"' in line["message"] for line in lines)
+    for secret in (PHONE, "6175550123", BODY, "Prone head lift", "Ana Diaz", token, "my+pain", "a-bearer"):
         assert secret not in text, f"{secret!r} was logged"
 
 
@@ -424,3 +427,22 @@ def test_with_json_logs_a_commands_error_is_one_json_object_on_stderr(followup_s
     [line] = result.stderr.splitlines()
     error = json.loads(line)
     assert error["level"] == "error" and "no patient with id 99" in error["message"]
+
+
+def test_with_json_logs_db_upgrade_and_usage_errors_are_one_json_object_a_line(followup_sqlite):
+    import json
+
+    json_logs = {"FOLLOWUP_LOG_FORMAT": "json"}
+    [line] = followup_sqlite("db", "upgrade", env=json_logs).stderr.splitlines()
+    assert json.loads(line)["message"].startswith("database at revision ")
+    for args, problem in (
+        (("patient", "export", "1", "--format", "xml"), "'xml' is not one of"),
+        (("clinic", "add", "--name", "X", "--alert-webhook-format", "teams"), "teams"),
+        (("no-such-command",), "No such command"),
+    ):
+        result = followup_sqlite(*args, env=json_logs, expect=2)
+        [line] = result.stderr.splitlines()
+        error = json.loads(line)
+        assert error["level"] == "error" and problem in error["message"], args
+    text = followup_sqlite("patient", "export", "1", "--format", "xml", expect=2).stderr
+    assert text.startswith("Usage:")  # in text mode, click's own usage help as before

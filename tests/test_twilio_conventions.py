@@ -369,15 +369,16 @@ def test_the_sms_name_clinic_add_suggests_is_one_it_accepts_or_it_says_to_choose
     import re
 
     added = followup_sqlite(
-        "clinic", "add", "--name", name, "--phone", "+16175550100", "--timezone", "America/New_York"
-    )
+        "clinic", "add", "--name", name, "--phone", "+16175550100", "--timezone", "America/New_York",
+        "--alert-email", "oncall@clinic.example",
+    )  # fmt: skip
     offered = re.search(r"--sms-name '([^']*)'", added.stderr)
     if offered is None:
         assert "choose one in Latin letters by hand" in added.stderr
         return
     sms_name = offered.group(1)
     followup_sqlite("clinic", "add", "--name", name, "--sms-name", sms_name, "--phone", "+16175550101",
-                    "--timezone", "America/New_York")  # fmt: skip
+                    "--timezone", "America/New_York", "--alert-email", "oncall@clinic.example")  # fmt: skip
 
 
 # --- 8. MMS ----------------------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 """Events to a clinic's webhook: a JSON POST signed per the Standard Webhooks specification.
 
-Headers `webhook-id` (the outbox message's id: the same on every retry, so a receiver can drop
-duplicates), `webhook-timestamp` (the wall-clock time of this attempt, never the fake clock: it guards
-the receiver against replays) and `webhook-signature`, made by the `standardwebhooks` package with
-FOLLOWUP_WEBHOOK_SECRET. A 2xx is delivered; 408, 409, 425, 429 and 5xx, timeouts and refused
-connections are retried by the outbox with back-off (no sooner than a Retry-After asks); any other
-answer fails the event for good.
+Headers `webhook-id` (random, kept on the event's row as the second word of its subject: the same on
+every retry, so a receiver can drop duplicates, and never another event's), `webhook-timestamp`
+(the wall-clock time of this attempt, never the fake clock: it guards the receiver against replays)
+and `webhook-signature`, made by the `standardwebhooks` package with FOLLOWUP_WEBHOOK_SECRET.
+A 2xx is delivered; 408, 409, 425, 429 and 5xx, timeouts and refused connections are retried by the
+outbox with back-off (no sooner than a Retry-After asks); any other answer fails the event for good.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ RETRIED = {408, 409, 425, 429}
 USER_AGENT = "followup-webhooks/1"
 
 
-def webhook_id(message_id: int) -> str:
-    return f"msg_{message_id}"
+def webhook_id(message: Outgoing) -> str:
+    """The id events.py stored in the subject; a row queued before it did keeps its first attempts' id."""
+    words = (message.subject or "").split()
+    return words[1] if len(words) == 2 else f"msg_{message.message_id}"
 
 
 class WebhookChannel:
@@ -48,7 +50,7 @@ class WebhookChannel:
             raise DeliveryError(
                 "FOLLOWUP_WEBHOOK_SECRET is not set: events cannot be signed", code="unsigned"
             )
-        msg_id = webhook_id(message.message_id)
+        msg_id = webhook_id(message)
         attempt = datetime.now(UTC)
         headers = {
             "content-type": "application/json",

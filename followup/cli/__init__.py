@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import re
 import sys
@@ -178,7 +179,7 @@ class UserError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file=None) -> None:
-        if os.environ.get("FOLLOWUP_LOG_FORMAT") == "json":  # under a log collector: a JSON line too
+        if _json_logs():  # under a log collector: a JSON line too
             click.echo(error_line(self.format_message()), err=True)
             return
         click.echo(f"error: {self.format_message()}", err=True)
@@ -198,12 +199,46 @@ def configuration_problem(exc: OperationalError) -> ConfigError | None:
     return ConfigError(f"FOLLOWUP_DATABASE_URL: {found.group(1)}") if found else None
 
 
+def _json_logs() -> bool:
+    return os.environ.get("FOLLOWUP_LOG_FORMAT") == "json"
+
+
+def note(line: str, level: int = logging.INFO) -> None:
+    """A command's word on stderr ("database at revision 0011"): in JSON mode a log line like the rest."""
+    if _json_logs():
+        logging.getLogger("followup.cli").log(level, line)
+    else:
+        click.echo(line, err=True)
+
+
+def _usage_line(exc: click.UsageError) -> UserError:
+    """A usage error (bad option, unknown command) as one line, for JSON mode: click's own is three
+    (usage, hint, error), which a log collector would take for three entries. Exit code 2, as click's."""
+    where = exc.ctx.command_path if exc.ctx else "followup"
+    return UserError(f"{where}: {exc.format_message()}", exc.exit_code)
+
+
+_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # `followup` alone shows the help
+
+
 class FollowupGroup(click.Group):
     """Known errors become one line on stderr: exit 2 for bad input or settings, 1 for the rest."""
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:  # the group's own options
+            if not _json_logs() or isinstance(exc, _HELP):
+                raise
+            raise _usage_line(exc) from exc
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # a command's options and arguments, an unknown command
+            if not _json_logs() or isinstance(exc, _HELP):
+                raise
+            raise _usage_line(exc) from exc
         except (BadInput, ConfigError) as exc:
             raise UserError(str(exc), 2) from exc
         except FollowupError as exc:
@@ -243,7 +278,7 @@ def db() -> None:
 def db_upgrade(app: App) -> None:
     """Create or migrate the database to the latest schema (idempotent)."""
     migrate.upgrade(app.settings.database_url)
-    click.echo(f"database at revision {migrate.current(app.settings.database_url)}", err=True)
+    note(f"database at revision {migrate.current(app.settings.database_url)}")
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from . import (
     cli,
     emit,
     json_option,
+    note,
     out_option,
     pass_app,
     progress,
@@ -145,6 +146,6 @@ def report(app: App, clinic_id: int | None, patient_id: int | None, fmt: str, ou
             advance(1)
     if out:
         write_private(out, text)
-        click.echo(f"report written to {out}", err=True)
+        note(f"report written to {out}")
     else:
         click.echo(text, nl=False)

@@ -15,16 +15,20 @@ import time
 import click
 from sqlalchemy.exc import OperationalError
 
-from .. import clock, config, logs, metrics, service
+from .. import clock, config, events, logs, metrics, service
 from ..db import error_reason
 from ..errors import BadInput
 from ..simulate import simulate as run_simulation
-from . import App, check_writable, cli, configuration_problem, emit, json_option, pass_app, progress
+from . import App, check_writable, cli, configuration_problem, emit, json_option, note, pass_app, progress
 
 # --- the scheduler and the service ---------------------------------------------------------------
 
 
 def _worker(app: App):
+    with app.session() as session:
+        unsigned = events.unsigned(session, app.settings)
+    if unsigned:
+        note(unsigned, logging.WARNING)  # at start, not three days later when the events expire
     return service.build_worker(app.settings, app.engine)
 
 
