@@ -93,7 +93,7 @@ class Clinic(SQLModel, table=True):
     alert_email: str | None = None
     alert_phone: str | None = None  # E.164
     alert_webhook: str | None = None  # an https URL (migration 0009); a clinic needs one route at least
-    # The events' body (migration 0011): "standard" ({"type", "timestamp", "data"}) or "slack" ({"text"}).
+    # The events' body (migration 0009): "standard" ({"type", "timestamp", "data"}) or "slack" ({"text"}).
     alert_webhook_format: str = Field(
         default="standard", sa_column=Column(String, nullable=False, server_default="standard")
     )
@@ -129,7 +129,7 @@ class Patient(SQLModel, table=True):
 
 
 class Enrolment(SQLModel, table=True):
-    # Ids are never reused (migration 0009): messages' dedupe keys name them, and a re-enrolment
+    # Ids are never reused (migration 0011): messages' dedupe keys name them, and a re-enrolment
     # replaces the patient's row with a new one (episodes.py).
     __table_args__ = {"sqlite_autoincrement": True}
 
@@ -153,7 +153,7 @@ class Enrolment(SQLModel, table=True):
 
 class EnrolmentEpisode(SQLModel, table=True):
     """An enrolment that ended (completed or unenrolled), kept when the patient is enrolled again
-    (migration 0009). The enrolment table holds only the current one: one row per patient."""
+    (migration 0011). The enrolment table holds only the current one: one row per patient."""
 
     __tablename__ = "enrolment_episode"
 

@@ -107,7 +107,7 @@ def test_the_patient_hears_the_clinic_has_been_told_only_when_an_alert_was_queue
     f.enrol(routed)
     told = f.json("reply", "--from", "+16175550123", "--body", "3 Y")["reply"]
     assert "contact your doctor" in told and "The clinic has been told" in told
-    # A clinic from before migration 0009, with no route at all.
+    # A clinic from before migration 0011, with no route at all.
     legacy = f.clinic(name="Old Physio", phone="+16175550300")
     _sql(f.url, "UPDATE clinic SET alert_email = NULL, alert_phone = NULL WHERE id = :id", id=legacy)
     f.enrol(legacy, phone="+16175550124")

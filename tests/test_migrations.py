@@ -34,14 +34,14 @@ def test_0008_downgrades_and_upgrades_again_keeping_the_outbox(db_url):
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
 
 
-def test_0009_downgrades_and_upgrades_again_keeping_clinics_without_an_alert_route(db_url):
-    """Clinics added before 0009 may have no alert route: the migration keeps them as they are."""
+def test_0011_downgrades_and_upgrades_again_keeping_clinics_without_an_alert_route(db_url):
+    """Clinics added before 0011 may have no alert route: the migration keeps them as they are."""
     from sqlalchemy import inspect, text
 
     from alembic import command
     from followup import db, migrate
 
-    command.downgrade(migrate.alembic_config(db_url), "0010")  # the revision before 0009
+    command.downgrade(migrate.alembic_config(db_url), "0010")  # the revision before 0011
     db.dispose(db_url)
     with engine_for(db_url).begin() as conn:
         conn.execute(

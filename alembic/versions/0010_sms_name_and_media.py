@@ -1,13 +1,12 @@
 """clinic.sms_name and message.media: what SMS call a clinic, and an MMS's attachments
 
 Revision ID: 0010
-Revises: 0011
+Revises: 0009
 Create Date: 2026-12-01
 
 clinic.sms_name: every SMS starts with the clinic's name, and one letter outside GSM-7 ("í") makes
 every message UCS-2, about twice the segments. The SMS name is the GSM-7 spelling texts use instead.
 message.media: the media URLs and content types of an inbound MMS, as JSON, shown to the clinic.
-(Numbered 0010 for issue 15; it came after 0011 reached main, so it revises 0011: one head.)
 """
 
 from collections.abc import Sequence
@@ -17,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0011"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -84,7 +84,7 @@ def clinic_list(app: App, as_json: bool) -> None:
     """List clinics."""
     with app.session() as session:
         data = [clinics.clinic_json(c) for c in clinics.list_clinics(session)]
-    for c in data:  # clinics from before migration 0009 may have none: say so where it is seen
+    for c in data:  # clinics from before migration 0011 may have none: say so where it is seen
         c["alert_routes"] = [r.removeprefix("alert_") for r in clinics.ROUTES if c[r]]
     emit(
         data,

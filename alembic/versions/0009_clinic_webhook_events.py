@@ -1,14 +1,14 @@
 """clinic.alert_webhook_format (and clinic.alert_webhook where it is not there yet): signed events to a
 clinic's webhook
 
-Revision ID: 0011
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01
 
 Events (escalation.opened, escalation.acknowledged, patient.opted_out, patient.opted_in,
 message.failed) go out through the outbox as messages of kind `event` on the `webhook` channel, so
 they need no table of their own: only where to send them and in which body. `alert_webhook` is also
-added by the clinic-operations revision (0009); whichever runs first adds it, the other leaves it.
+checked for by the clinic-operations revision (0011), which was written beside it.
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0011"
+revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,11 +1,11 @@
 """enrolment_episode, and a required alert route: re-enrolment with the history kept
 
-Revision ID: 0009
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01
 
-Chained after issue 15's 0010, itself after issue 18's 0011, which added clinic.alert_webhook (a
-third alert route beside alert_email and alert_phone).
+After 0010, itself after 0009, which added clinic.alert_webhook (a third alert route beside
+alert_email and alert_phone).
 
 - `clinic add` now refuses a clinic with no alert route at all. Clinics added before this revision
   without any route are left as they are (nothing is guessed for them): their escalations are still
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0009"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -32,7 +32,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     if "alert_webhook" not in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("clinic")}:
-        op.add_column("clinic", sa.Column("alert_webhook", sa.String(), nullable=True))  # 0011 adds it
+        op.add_column("clinic", sa.Column("alert_webhook", sa.String(), nullable=True))  # 0009 added it
     op.create_table(
         "enrolment_episode",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -69,4 +69,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_enrolment_episode_patient_id", table_name="enrolment_episode")
     op.drop_table("enrolment_episode")
-    # clinic.alert_webhook stays: 0011 (issue 18's events) added it, and its downgrade drops it.
+    # clinic.alert_webhook stays: 0009 (issue 18's events) added it, and its downgrade drops it.
