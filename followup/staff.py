@@ -13,19 +13,17 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from . import audit, outbox, planner
 from .errors import BadInput
 from .messages import render
 from .models import Clinic, Message
-from .prepared import Prepared
 
 MAX_BODY = 1600  # Twilio's limit for one SMS body
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# What a patient's reply may be answering: the latest of these sent to them decides.
-PROMPTS = ("reminder", "checkin", "nudge", "confirmation", "escalation", "staff")
+# How far back a reply may answer a message (outbox.PROMPTS: the latest of them sent decides).
 ANSWER_WINDOW = timedelta(days=7)
 # Answers that are about the patient's own state or a keyword, already handled or sent to a person.
 _HANDLED = ("opted_out", "opted_in", "help", "ignored_opted_out", "unknown_sender", "duplicate")
@@ -85,28 +83,9 @@ REVIEW_REASON = "a reply to a message from the clinic's staff"
 REVIEW_REASON = "a reply to a message from the clinic's staff"
 
 
-_M = Message.__table__.c  # type: ignore[attr-defined]  # SQLModel declares no __table__
-# Every inbound SMS from a patient asks this: prepared (prepared.py), and walking the index on
-# (patient, direction, sent_at) backwards from now, so it stops at the first prompt it meets.
-_LATEST_PROMPT = Prepared(
-    select(_M.kind)
-    .where(
-        _M.patient_id == bindparam("patient"),
-        _M.direction == "out",
-        _M.sent_at <= bindparam("now"),
-        _M.sent_at > bindparam("since"),
-        or_(*(_M.kind == kind for kind in PROMPTS)),  # no IN lists in a prepared statement
-        or_(_M.status == "sent", _M.status == "delivered"),
-    )
-    .order_by(_M.sent_at.desc())
-    .limit(1)
-)
-
-
 def answers_staff(session: Session, patient_id: int, now: datetime) -> bool:
     """Whether the latest message sent to the patient (of those a reply can answer) is from staff."""
-    kind = _LATEST_PROMPT.scalar(session.connection(), patient=patient_id, now=now, since=now - ANSWER_WINDOW)
-    return bool(kind == "staff")
+    return outbox.latest_prompt_kind(session, patient_id, now, now - ANSWER_WINDOW) == "staff"
 
 
 def review_if_answering(
