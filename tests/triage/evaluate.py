@@ -45,7 +45,12 @@ GOALS = {
 
 
 # The files whose items count in their part: the split corpus, then training material (all dev).
-TRAINING = ("replies.jsonl", "train.jsonl", "train3.jsonl")
+TRAINING = ("replies.jsonl", "train.jsonl", "train3.jsonl", "train4.jsonl")
+# Multi-day scenarios: the split set, then training scenarios (all dev).
+SCENARIOS = ("scenarios.jsonl", "scenarios4.jsonl")
+# Held-out sets of their own, each from a writer who never saw the reader, run when the reader was
+# done; never listed item by item.
+FRESH = ("fresh", "fresh2", "fresh3")
 
 
 def load(name: str) -> list[dict]:
@@ -248,9 +253,15 @@ def evaluate(part: str) -> tuple[Figures, list[Outcome], list[tuple[dict, list[O
     # a second held-out set ("fresh"), with no scenarios. fresh2.jsonl, from an eighth writer, was run
     # once at the end of the second tuning round, in the same way.
     singles = [i for name in TRAINING for i in load(name) if i["part"] == part]
-    if part in ("fresh", "fresh2"):
+    if part in FRESH:
         singles = load(f"{part}.jsonl")
-    scenarios = [s for s in load("scenarios.jsonl") if s["part"] == part]
+    scenarios = [s for name in SCENARIOS for s in load(name) if s["part"] == part]
+    return run(singles, scenarios)
+
+
+def run(
+    singles: list[dict], scenarios: list[dict]
+) -> tuple[Figures, list[Outcome], list[tuple[dict, list[Outcome]]]]:
     with tempfile.TemporaryDirectory(prefix="followup-triage-") as directory:
         harness = Harness(directory)
         try:
@@ -328,13 +339,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--failures", choices=["dev"], help="list what the dev part gets wrong")
     parser.add_argument("--json", action="store_true", help="the figures as JSON")
+    parser.add_argument(
+        "--training", metavar="FILE", help="one training file's figures alone (e.g. before tuning on it)"
+    )
     args = parser.parse_args(argv)
+    if args.training:
+        if Path(args.training).name not in TRAINING + SCENARIOS:
+            parser.error(
+                f"--training: {args.training} is not a training file ({', '.join(TRAINING + SCENARIOS)})"
+            )
+        items = [i for i in load(Path(args.training).name) if i["part"] == "dev"]
+        scenario_file = "steps" in items[0] if items else False
+        figs, singles, scenarios = run([] if scenario_file else items, items if scenario_file else [])
+        print_failures(singles, scenarios)
+        print_table({Path(args.training).stem: figs})
+        return 0
     if args.failures:
         figs, singles, scenarios = evaluate("dev")
         print_failures(singles, scenarios)
         print_table({"dev": figs})
         return 0
-    results = {part: evaluate(part)[0] for part in ("dev", "heldout", "fresh", "fresh2")}
+    results = {part: evaluate(part)[0] for part in ("dev", "heldout", *FRESH)}
     missed = misses(results["heldout"])
     if args.json:
         print(
