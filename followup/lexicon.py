@@ -101,6 +101,9 @@ class Lexicon:
     # A wider list, for chit-chat only: a word left unread that is in it is no reason for review
     # ("lasagne", "netball"), but it stays a typo candidate ("blatter" may be "bladder").
     chit_chat: frozenset[str]
+    # Everyday words as people text them (followup/data/words/, from wordfreq by
+    # tools/spoken_words.py): chit-chat as well, but as exact forms only, never as stems of others.
+    spoken: frozenset[str]
     # Spelling variants tried on a word the lists lack: "neighbour" is "neighbor", "centre" "center".
     variants: tuple[tuple[str, str], ...]
     # Spellings by sound, tried on a word that may be a typo: "pexo" is "pecho" (Spanish "x" for "ch").
@@ -269,6 +272,7 @@ def load(programme: str, language: str) -> Lexicon:
         everyday=_everyday(language, top, clinical, tuple(prefixes)),
         chit_chat=_everyday(language, chit_chat_top, clinical, tuple(prefixes))
         | frozenset(w for w in chit_chat_words if w not in clinical),
+        spoken=_spoken(language, clinical, tuple(prefixes)),
         variants=tuple(variants.items()),
         relays=tuple(tuple(r.split()) for r in sorted(relays)),
         sound_alikes=tuple(sound_alikes.items()),
@@ -291,10 +295,26 @@ def _everyday(language: str, top: int, clinical: set[str], prefixes: tuple[str, 
     )
 
 
+def _spoken(language: str, clinical: set[str], prefixes: tuple[str, ...]) -> frozenset[str]:
+    path = data_dir("words") / f"{language}.txt"
+    if not path.exists():
+        return frozenset()
+    stem = _stemmer(language).stemWord
+    return frozenset(
+        w
+        for w in path.read_text(encoding="utf-8").split()
+        if w not in clinical and stem(w) not in clinical and not w.startswith(prefixes)
+    )
+
+
 def is_everyday(lexicon: Lexicon, word: str) -> bool:
     """An everyday word, or another form or spelling of one ("tomates" of "tomate", "comimos" of
     "comer", "neighbours" of "neighbors"), that is no word a symptom could be described with."""
-    return word in lexicon.chit_chat or _everyday_form(lexicon.programme, lexicon.language, word)
+    return (
+        word in lexicon.chit_chat
+        or word in lexicon.spoken
+        or _everyday_form(lexicon.programme, lexicon.language, word)
+    )
 
 
 @lru_cache(maxsize=65536)

@@ -12,7 +12,7 @@ The steps, each on the same tokens (nothing rewrites the text the concepts are m
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from .context import context_for
@@ -77,10 +77,11 @@ def _names(text: str) -> set[str]:
     return {fold(m.group(1)) for m in _NAME_RE.finditer(text)}
 
 
-def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str]]:
+def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str, set[str]]]:
+    """The reading, the words left unaccounted, and for each flag a finding raised, its words."""
     words = tokens(text, lexicon)
     if not words:
-        return Reading(), set()
+        return Reading(), set(), {}
     doc = Doc(words, lexicon)
     matches = find(doc)
     statuses, covered, past = (
@@ -178,7 +179,15 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str]]:
         unaccounted=tuple(w for w in words if w in unaccounted),
         temperature=temperature,
     )
-    return reading, unaccounted
+    # A finding's words as this language spells them (not a typo of one: "band" is no "baño").
+    grounds = {
+        name: {words[p] for m in present.get(name, []) for p in m.positions if words[p] in lexicon.words}
+        for name in (*FLAG_CONCEPTS, "numbness")
+        if present.get(name)
+    }
+    if "limb_numbness" in flags:
+        grounds["limb_numbness"] = grounds.pop("numbness", set())
+    return reading, unaccounted, grounds
 
 
 _JOINS = {"or", "nor", "and", "o", "ni", "y", "u", "e", ","}
@@ -261,12 +270,17 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
     language too (people switch); a flag either finds counts, and only words neither accounts for
     are left for the clinic."""
     lexicon = load(programme, language if language in OTHER_LANGUAGE else "en")
-    reading, unaccounted = _read_one(text, lexicon)
+    reading, unaccounted, _ = _read_one(text, lexicon)
     if not unaccounted:
         return reading
-    other, other_unaccounted = _read_one(text, load(programme, OTHER_LANGUAGE[lexicon.language]))
+    other, other_unaccounted, grounds = _read_one(text, load(programme, OTHER_LANGUAGE[lexicon.language]))
     if len(other_unaccounted) >= len(unaccounted):
-        return reading  # not written in the other language either
+        # Not written in the other language, but a finding it reads in words this one could not
+        # ("hand weak, no puedo hacer grip") still counts: when in doubt, the higher tier.
+        found = {name for name in other.flags if grounds.get(name, set()) & unaccounted}
+        if not found - reading.flags:
+            return reading
+        return replace(reading, flags=reading.flags | found)
     left = unaccounted & other_unaccounted
     return Reading(
         pain=reading.pain if reading.pain is not None else other.pain,

@@ -6,7 +6,7 @@ well the reader does on replies it was not written for.
 
 import pytest
 
-from followup import lexicon
+from followup import lexicon, reading
 from followup.errors import FollowupError
 from followup.lexicon import load
 from followup.replies import parse
@@ -188,3 +188,10 @@ def test_a_score_glued_to_its_yes_is_still_both():
     reading = parse("4s", "es")
     assert reading.pain == 4 and reading.numbness is True
     assert parse("pain 6-7").pain == 7  # a range: the higher
+
+
+def test_a_finding_in_words_of_the_other_language_counts_even_when_the_reply_is_mostly_this_one():
+    # Spanish with English words: the Spanish reading cannot place "hand weak"; the English one can.
+    assert "weakness" in reading.read("hand weak, no puedo hacer grip, 4 N", "es").flags
+    # ...but not a typo the other language would make of an English word ("band" is no "baño").
+    assert reading.read("Done, bit tricky with the band but got there", "en").flags == frozenset()
