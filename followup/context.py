@@ -27,8 +27,9 @@ class _ConText:
         self.context.add([ConTextRule(**rule) for rule in lexicon.context_rules])
 
     def __call__(self, doc: Doc, matches: list[Match]) -> tuple[list[str], set[int], set[int]]:
-        """Each match's status ('present', 'negated' or 'other'), the tokens the triggers cover, and
-        the tokens in the scope of a history trigger."""
+        """Each match's status ('present', 'negated', 'someone else', or 'other': past or
+        hypothetical), the tokens the triggers cover, and the tokens in the scope of a history
+        trigger."""
         sent_starts = [i == 0 or doc.clause[i] != doc.clause[i - 1] for i in range(len(doc.words))]
         sdoc = self._Doc(
             self.nlp.vocab, words=doc.words, spaces=[True] * len(doc.words), sent_starts=sent_starts
@@ -55,12 +56,16 @@ class _ConText:
                 # (an acknowledgement whose "normal" negates the finding it names is that denial,
                 # and stays an acknowledgement: "bladder and bowels normal")
                 statuses.append("negated")
-            elif categories & {"HYPOTHETICAL", "HISTORICAL"} or (
+            elif categories & {"HYPOTHETICAL", "HISTORICAL"}:
+                statuses.append("other")
+            elif (
                 "FAMILY" in categories
                 and not relayed
                 and not any(doc.words[i] in _FIRST_PERSON for i in match.positions)
             ):
-                statuses.append("other")  # "my husband had to help me up": the "me" makes it the patient's
+                statuses.append(
+                    "someone else"
+                )  # "my husband had to help me up": the "me" makes it the patient's
             else:
                 statuses.append("present")  # uncertain stays present: when in doubt, the higher tier
         covered: set[int] = set()

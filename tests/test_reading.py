@@ -195,3 +195,16 @@ def test_a_finding_in_words_of_the_other_language_counts_even_when_the_reply_is_
     assert "weakness" in reading.read("hand weak, no puedo hacer grip, 4 N", "es").flags
     # ...but not a typo the other language would make of an English word ("band" is no "baño").
     assert reading.read("Done, bit tricky with the band but got there", "en").flags == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("3 N. My son has a fever so we stayed home", "en"),
+        ("my wife had chest pain today, they kept her in, me 3 N", "en"),
+        ("3 N, mi esposo tiene fiebre, yo estoy bien", "es"),
+    ],
+)
+def test_someone_elses_red_flag_raises_nothing_but_is_left_for_a_person_to_read(text, language):
+    read = reading.read(text, language)
+    assert read.flags == frozenset() and read.unaccounted  # unaccounted: the clinic reviews it
