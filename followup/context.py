@@ -49,6 +49,7 @@ class _ConText:
                 for m in span._.modifiers
                 if not (span.start <= m.modifier_span[0] and m.modifier_span[1] <= span.end)
             ]
+            outside = [m for m in outside if _counts(doc, match, m)]
             categories = {m.category for m in outside}
             if "NEGATED_EXISTENCE" in categories and not _negative_in_itself(doc, match, outside):
                 statuses.append("negated")
@@ -82,6 +83,29 @@ class _ConText:
             for i in range(*m.scope_span)
         }
         return statuses, covered, past
+
+
+# "so I stopped", "we quit": a patient who stops doing something says nothing of the finding.
+_SUBJECTS = {"i", "we", "yo", "nosotros"}
+
+
+def _counts(doc: Doc, match: Match, modifier) -> bool:
+    """Whether a trigger ConText found modifies this finding, by what medspaCy's rules cannot say."""
+    lexicon, words = doc.lexicon, doc.words
+    start, end = modifier.modifier_span
+    if modifier.category == "NEGATED_EXISTENCE" and modifier.direction == "BACKWARD":
+        return not (start > 0 and words[start - 1] in _SUBJECTS)
+    if modifier.category == "HISTORICAL":
+        clause = [w for i, w in enumerate(words) if doc.clause[i] == match.clause]
+        return not any(_has_phrase(clause, phrase) for phrase in lexicon.recent_words)
+    if modifier.category == "HYPOTHETICAL" and modifier.rule.literal in lexicon.question_if:
+        return "?" in words or words[0] in lexicon.question_starts
+    return True
+
+
+def _has_phrase(words: list[str], phrase: str) -> bool:
+    parts = phrase.split()
+    return any(words[i : i + len(parts)] == parts for i in range(len(words) - len(parts) + 1))
 
 
 def _lends_its_negation(span, spans, modifiers) -> bool:

@@ -208,3 +208,31 @@ def test_a_finding_in_words_of_the_other_language_counts_even_when_the_reply_is_
 def test_someone_elses_red_flag_raises_nothing_but_is_left_for_a_person_to_read(text, language):
     read = reading.read(text, language)
     assert read.flags == frozenset() and read.unaccounted  # unaccounted: the clinic reviews it
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        # a past tense within the programme is no history
+        ("had chest pain doing the head lift this morning", "en", "chest_pain"),
+        ("anoche me caí en el baño y me duele todo", "es", "fall_accident"),
+        # a patient who stops doing something says nothing of the finding
+        ("had chest pain doing the head lift today so i stopped", "en", "chest_pain"),
+        # folded "si" is "sí" too: only a question makes it an "if"
+        ("2 y si tengo hormigueo en los dedos de la mano", "es", "limb_numbness"),
+    ],
+)
+def test_a_finding_said_in_the_past_today_or_beside_a_stop_of_the_patients_still_fires(text, language, flag):
+    assert flag in reading.read(text, language).flags
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("fell off a ladder years ago, 3 N", "en"),
+        ("the tingling stopped, 2", "en"),
+        ("si me duele el pecho voy a urgencias?", "es"),
+    ],
+)
+def test_history_a_finding_that_stopped_and_a_question_with_if_still_do_not_fire(text, language):
+    assert reading.read(text, language).flags == frozenset()
