@@ -1,0 +1,62 @@
+"""The English lexicon on kinds of patients' own words (followup/data/lexicons/upper-back/en.toml):
+red flags said in everyday ways are read, and everyday senses of symptom words raise nothing.
+The texts are written for these tests, not taken from the triage corpus."""
+
+import pytest
+
+from followup import reading
+
+EMERGENCY = {"bladder_bowel", "saddle_numbness", "both_legs", "walking", "chest_pain", "fall_accident"}
+URGENT = {"weakness", "fever", "night_pain"}
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("think I lost control of my blatter at the shops", "bladder_bowel"),
+        ("couldnt control my number twos this morning", "bladder_bowel"),
+        ("ive leaked a little twice today", "bladder_bowel"),
+        ("this is his wife, he wet himself in his sleep", "bladder_bowel"),
+        ("my nether bits feel numb since lunch", "saddle_numbness"),
+        ("my husband says his chest feels tight", "chest_pain"),
+        ("my right leg went tingly and now the left one too", "both_legs"),
+    ],
+)
+def test_an_emergency_in_everyday_words_is_read(text, flag):
+    assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("my hand just went while I was pouring the milk", "weakness"),
+        ("my arm hasnt got the strength to lift the kettle", "weakness"),
+        ("my arm feels like a wet noodle", "weakness"),
+        ("dropped a bowl at breakfast, I never drop things", "weakness"),
+        ("pain 6, resting does nothing for it", "night_pain"),
+        ("pain is not relieved by lying down", "night_pain"),
+        ("the ache wouldnt let up all evening", "night_pain"),
+        ("standing, sitting, lying, nothing helps", "night_pain"),
+    ],
+)
+def test_an_urgent_finding_in_everyday_words_is_read(text, flag):
+    assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4 N, my arms dont feel weak",
+        "2 N, I dont feel like doing the exercises today",
+        "3 N, doesnt feel too bad",
+        "2 N, my left leg aches, the other one is fine",
+        "1 N, the roof leaked a bit in the rain",
+        "3 N, made noodles for tea",
+        "2 N, sorted out my spreadsheets at work",
+        "done, hard to hold the stretch the full ten seconds",
+        "2 N, the signal is weak here",
+        "3 N, my hand went to sleep on the sofa",
+    ],
+)
+def test_an_everyday_sense_of_a_symptom_word_raises_no_emergency_or_urgent_flag(text):
+    assert not reading.read(text, "en").flags & (EMERGENCY | URGENT)
