@@ -60,3 +60,28 @@ def test_an_urgent_finding_in_everyday_words_is_read(text, flag):
 )
 def test_an_everyday_sense_of_a_symptom_word_raises_no_emergency_or_urgent_flag(text):
     assert not reading.read(text, "en").flags & (EMERGENCY | URGENT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, nothing strange going on in my groin",
+        "3 N, got up early for the school run",
+        "2 N, the pain doesnt wake me up anymore",
+        "1 N, the ache eases when I rest",
+        "2 N, booked a day trip to the coast",
+        "3 N, my phone fell behind the bed",
+        "2 N, knocked my coffee over at breakfast",
+        "1 N, back on my feet without the cane",
+        "done, did leg day at the gym",
+        "2 N, broke my toe two summers ago",
+        "2 N, headaches from staring at spreadsheets",
+        "done 10 prone head lifts",
+        "3 N, the pins and needles havent come back",
+        "Pain 1. No change in my bladder or bowels.",
+    ],
+)
+def test_a_benign_reply_is_not_escalated(text):
+    result = reading.read(text, "en")
+    assert not result.flags
+    assert result.pain is None or result.pain < 7
