@@ -85,3 +85,43 @@ def test_a_benign_reply_is_not_escalated(text):
     result = reading.read(text, "en")
     assert not result.flags
     assert result.pain is None or result.pain < 7
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 N, walked round the park with my sister",
+        "2 N, the boiler broke down again",
+        "2 N, our team lost again on Saturday",
+        "4 N, a bit stiff from sitting at my desk",
+        "done in my lunch break",
+        "3 N, always had a dodgy back",
+        "done, a bit stiff but fine",
+        "2 N, did the shoulder ones, the neck one is harder",
+        "1 N, walked 8k steps",
+        "2 N, wees and poos normal",
+        "3 N, my grandson has a cold",
+        "2 N, dislocated my knee in the army",
+    ],
+)
+def test_a_benign_reply_in_everyday_words_leaves_nothing_for_the_clinic(text):
+    result = reading.read(text, "en")
+    assert not result.flags
+    assert result.unaccounted == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, when is my next appointment",
+        "could you ring me back about the exercises",
+        "did you get my message from yesterday",
+    ],
+)
+def test_a_question_to_the_clinic_is_a_question(text):
+    assert reading.read(text, "en").question
+
+
+@pytest.mark.parametrize("text", ["Happy birthday Dad", "Ok Google"])
+def test_a_text_meant_for_someone_else_is_no_acknowledgement(text):
+    assert not reading.read(text, "en").acknowledged
