@@ -125,3 +125,35 @@ def test_a_question_to_the_clinic_is_a_question(text):
 @pytest.mark.parametrize("text", ["Happy birthday Dad", "Ok Google"])
 def test_a_text_meant_for_someone_else_is_no_acknowledgement(text):
     assert not reading.read(text, "en").acknowledged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, had a falling out with my brother",
+        "3 N, the kettle tripped the fuse",
+        "2 N, my computer crashed again",
+        "2 N, stumbled upon a lovely bakery",
+        "3 N, ran into an old colleague in town",
+        "2 N, sorry, sent the last one by accident",
+        "2 N, went down to the pub for the quiz",
+        "3 N, came off the phone with my daughter",
+        "2 N, spilt the milk everywhere",
+        "2 N, totally wiped out after work",
+        "3 N, our flight landed late",
+        "2 N, put the ice pack on after the walk",
+        "3 N, crawled into bed early",
+        "2 N, had my flu jab at the pharmacy",
+        "3 N, getting the dog walker in this week",
+        "2 N, it was a shock to hear the news",
+        "2 N, the bottom of my bag is a mess",
+        "3 N, woke up stiff but it eased",
+        "5 N, on my feet all day at work",
+        "3 N, fell down the stairs 20 yrs ago",
+        "3 Y, same tingle in the same hand",
+    ],
+)
+def test_an_everyday_sense_raises_no_emergency_or_urgent_flag(text):
+    result = reading.read(text, "en")
+    assert not result.flags & (EMERGENCY | URGENT)
+    assert result.pain is None or result.pain < 7
