@@ -151,9 +151,32 @@ def test_a_text_meant_for_someone_else_is_no_acknowledgement(text):
         "5 N, on my feet all day at work",
         "3 N, fell down the stairs 20 yrs ago",
         "3 Y, same tingle in the same hand",
+        "2 N, the temperature dropped a lot today",
+        "3 N, I have a weakness for biscuits",
+        "2 N, cant type much, in a meeting",
+        "2 N, I do them at night after tea",
+        "3 N, staying overnight at my brothers",
+        "2 N, constant rain all week",
+        "2 N, the baby was up all night with her teeth",
+        "3 N, the neighbours party kept me up all night",
+        "3 N, cant sleep in this heat",
+        "2 N, on my feet all the time at work",
     ],
 )
 def test_an_everyday_sense_raises_no_emergency_or_urgent_flag(text):
     result = reading.read(text, "en")
     assert not result.flags & (EMERGENCY | URGENT)
     assert result.pain is None or result.pain < 7
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the pain keeps me awake all night",
+        "it hurts more at night",
+        "cant sleep with the pain",
+        "pain is constant",
+    ],
+)
+def test_pain_at_night_or_without_let_up_is_still_urgent(text):
+    assert "night_pain" in reading.read(text, "en").flags
