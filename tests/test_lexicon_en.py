@@ -20,6 +20,11 @@ URGENT = {"weakness", "fever", "night_pain"}
         ("my nether bits feel numb since lunch", "saddle_numbness"),
         ("my husband says his chest feels tight", "chest_pain"),
         ("my right leg went tingly and now the left one too", "both_legs"),
+        ("I think I have lost control down there", "bladder_bowel"),
+        ("wee comes out when I cough", "bladder_bowel"),
+        ("my bits have gone numb", "saddle_numbness"),
+        ("lost control of my car on the wet road", "fall_accident"),
+        ("I missed the last step coming downstairs", "fall_accident"),
     ],
 )
 def test_an_emergency_in_everyday_words_is_read(text, flag):
@@ -161,6 +166,15 @@ def test_a_text_meant_for_someone_else_is_no_acknowledgement(text):
         "3 N, the neighbours party kept me up all night",
         "3 N, cant sleep in this heat",
         "2 N, on my feet all the time at work",
+        "2 N, the kitchen tap is leaking again",
+        "3 N, our toilet wont flush, plumber tomorrow",
+        "2 N, spent the morning cleaning the bathroom",
+        "3 N, my bank balance is a worry",
+        "2 N, got a bit drunk at my nieces party",
+        "3 N, the kids have a wobbly table in their den",
+        "2 N, just a chesty cough",
+        "3 N, the price of petrol gave me a heart attack",
+        "2 N, the cat knocked over my tea",
     ],
 )
 def test_an_everyday_sense_raises_no_emergency_or_urgent_flag(text):
