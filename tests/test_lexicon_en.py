@@ -194,3 +194,28 @@ def test_an_everyday_sense_raises_no_emergency_or_urgent_flag(text):
 )
 def test_pain_at_night_or_without_let_up_is_still_urgent(text):
     assert "night_pain" in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, absolutely buzzing for the match tonight",
+        "3 N, my phone was buzzing all morning",
+        "2 N, treated myself to a fizzy drink",
+        "3 N, that warm and fuzzy feeling",
+        "2 N, dead busy at the shop today",
+        "3 N, my phone battery is dead",
+        "2 N, the dog fell asleep on my lap",
+        "3 N, carried the heavy shopping in with both arms",
+        "2 N, weak excuse but I skipped them",
+    ],
+)
+def test_an_everyday_sense_of_a_numbness_or_weakness_word_raises_no_flag(text):
+    assert not reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text", ["my leg fell asleep on me", "my legs feel dead", "fingers buzzing", "my arm feels heavy"]
+)
+def test_numbness_and_weakness_in_those_words_are_still_read(text):
+    assert reading.read(text, "en").flags & {"limb_numbness", "both_legs", "weakness"}
