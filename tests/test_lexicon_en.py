@@ -25,6 +25,9 @@ URGENT = {"weakness", "fever", "night_pain"}
         ("my bits have gone numb", "saddle_numbness"),
         ("lost control of my car on the wet road", "fall_accident"),
         ("I missed the last step coming downstairs", "fall_accident"),
+        ("both my legs are week today", "both_legs"),
+        ("cant feel my feat", "both_legs"),
+        ("lost control of my bowl this morning", "bladder_bowel"),
     ],
 )
 def test_an_emergency_in_everyday_words_is_read(text, flag):
@@ -42,6 +45,8 @@ def test_an_emergency_in_everyday_words_is_read(text, flag):
         ("pain is not relieved by lying down", "night_pain"),
         ("the ache wouldnt let up all evening", "night_pain"),
         ("standing, sitting, lying, nothing helps", "night_pain"),
+        ("my grip is week", "weakness"),
+        ("the pain is worse at nite", "night_pain"),
     ],
 )
 def test_an_urgent_finding_in_everyday_words_is_read(text, flag):
@@ -219,3 +224,10 @@ def test_an_everyday_sense_of_a_numbness_or_weakness_word_raises_no_flag(text):
 )
 def test_numbness_and_weakness_in_those_words_are_still_read(text):
     assert reading.read(text, "en").flags & {"limb_numbness", "both_legs", "weakness"}
+
+
+@pytest.mark.parametrize("text", ["nite nite", "good nite x"])
+def test_good_nite_is_no_pain_score(text):
+    result = reading.read(text, "en")
+    assert result.pain is None
+    assert result.acknowledged
