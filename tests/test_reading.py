@@ -236,3 +236,17 @@ def test_a_finding_said_in_the_past_today_or_beside_a_stop_of_the_patients_still
 )
 def test_history_a_finding_that_stopped_and_a_question_with_if_still_do_not_fire(text, language):
     assert reading.read(text, language).flags == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text, numbness",
+    [
+        ("four and yes", True),
+        ("3 Yy", True),
+        ("about 4 today N", False),
+        ("Pain is a 5 and N", False),
+        ("fingers are weak and clumsy, Y", True),
+    ],
+)
+def test_a_y_or_n_at_the_end_of_a_reply_answers_the_numbness_question(text, numbness):
+    assert reading.read(text, "en").numbness is numbness
