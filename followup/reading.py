@@ -37,6 +37,7 @@ FLAG_CONCEPTS = (
 
 
 FLAGS = FLAG_CONCEPTS + ("limb_numbness",)
+FLAGS_AND_SITES = frozenset(FLAG_CONCEPTS + ("numbness", "site_back", "site_limb"))
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,15 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
         return Reading(), set(), {}, set()
     doc = Doc(words, lexicon)
     matches = find(doc)
+    # A finding whose every word is inside an everyday phrase ("on my feet all day", "a long walk")
+    # is that phrase: the words are used in their everyday sense.
+    everyday = [set(m.positions) for m in matches if m.concept == "everyday"]
+    if everyday:
+        matches = [
+            m
+            for m in matches
+            if m.concept not in FLAGS_AND_SITES or not any(set(m.positions) <= phrase for phrase in everyday)
+        ]
     statuses, covered, past = (
         context_for(lexicon.programme, lexicon.language)(doc, matches) if matches else ([], set(), set())
     )

@@ -250,3 +250,13 @@ def test_history_a_finding_that_stopped_and_a_question_with_if_still_do_not_fire
 )
 def test_a_y_or_n_at_the_end_of_a_reply_answers_the_numbness_question(text, numbness):
     assert reading.read(text, "en").numbness is numbness
+
+
+def test_a_finding_inside_an_everyday_phrase_is_that_phrase():
+    assert reading.read("5 N. Grandkids visited so I was on my feet all day", "en").flags == frozenset()
+    assert "both_legs" in reading.read("both my feet are numb", "en").flags
+
+
+def test_a_word_the_lexicon_reads_by_its_beginning_is_no_typo_of_another_word():
+    # "tingle" is numbness (tingl*), not one letter from "bingle" (a crash): S3, not E3
+    assert reading.read("3 Y same arm same tingle", "en").flags == frozenset({"limb_numbness"})
