@@ -260,3 +260,9 @@ def test_a_finding_inside_an_everyday_phrase_is_that_phrase():
 def test_a_word_the_lexicon_reads_by_its_beginning_is_no_typo_of_another_word():
     # "tingle" is numbness (tingl*), not one letter from "bingle" (a crash): S3, not E3
     assert reading.read("3 Y same arm same tingle", "en").flags == frozenset({"limb_numbness"})
+
+
+def test_everyday_words_of_the_other_language_are_chit_chat_but_its_symptom_words_are_not():
+    assert reading.read("4 N, today fue un dia busy en el job pero ok", "es").unaccounted == ()
+    # a symptom word of this language stays for the clinic, whatever the other language makes of it
+    assert reading.read("3 N, today mis piernas raras", "es").unaccounted
