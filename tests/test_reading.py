@@ -266,3 +266,20 @@ def test_everyday_words_of_the_other_language_are_chit_chat_but_its_symptom_word
     assert reading.read("4 N, today fue un dia busy en el job pero ok", "es").unaccounted == ()
     # a symptom word of this language stays for the clinic, whatever the other language makes of it
     assert reading.read("3 N, today mis piernas raras", "es").unaccounted
+
+
+@pytest.mark.parametrize(
+    "text, language, pain",
+    [
+        ("done, 10 head lifts and both sets of the shoulder ones", "en", None),
+        ("Exercises complete. 10 prone head lifts, 2 sets", "en", None),
+        ("Done. 10/10 head lifts", "en", None),
+        ("listo, 10 levantadas de cabeza", "es", None),
+        # ...but a score stays a score
+        ("pain 7/10 head is fine", "en", 7),
+        ("7 and the lifts hurt", "en", 7),
+        ("2 N can't squeeze the toothpaste properly", "en", 2),
+    ],
+)
+def test_a_count_of_exercises_is_no_pain_score(text, language, pain):
+    assert reading.read(text, language).pain == pain
