@@ -283,3 +283,17 @@ def test_everyday_words_of_the_other_language_are_chit_chat_but_its_symptom_word
 )
 def test_a_count_of_exercises_is_no_pain_score(text, language, pain):
     assert reading.read(text, language).pain == pain
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        ("my husband says his chest is hurting and hes gone a bit grey", "en", "chest_pain"),
+        ("mi papá dice que le duele el pecho desde hace rato", "es", "chest_pain"),
+        ("mi esposa dice q tiene hormigueo en las dos piernas", "es", "both_legs"),
+    ],
+)
+def test_a_relative_saying_what_someone_feels_is_read_as_the_patients_report(text, language, flag):
+    # From the patient's phone, "X says ..." is most often a relative writing for the patient:
+    # when in doubt, the higher tier.
+    assert flag in reading.read(text, language).flags
