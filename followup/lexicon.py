@@ -87,6 +87,9 @@ class Lexicon:
     no: frozenset[str]
     question_starts: frozenset[str]
     units: frozenset[str]  # a number followed by one of these counts something: not a pain score
+    # Words for the exercises themselves: a number one or two words before one counts them ("10
+    # head lifts", "10/10 head lifts"); also units.
+    exercise_units: frozenset[str]
     time_words: frozenset[str]  # "at 8", "a las 8": a time, not a pain score
     temperature_words: frozenset[str]
     transition_words: frozenset[str]  # "from 7 to 3": the score after one of these is the current one
@@ -229,6 +232,7 @@ def load(programme: str, language: str) -> Lexicon:
             "no",
             "question_starts",
             "units",
+            "exercise_units",
             "time_words",
             "temperature_words",
             "transition_words",

@@ -37,6 +37,7 @@ FLAG_CONCEPTS = (
 
 
 FLAGS = FLAG_CONCEPTS + ("limb_numbness",)
+FLAGS_AND_SITES = frozenset(FLAG_CONCEPTS + ("numbness", "site_back", "site_limb"))
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,15 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
         return Reading(), set(), {}, set()
     doc = Doc(words, lexicon)
     matches = find(doc)
+    # A finding whose every word is inside an everyday phrase ("on my feet all day", "a long walk")
+    # is that phrase: the words are used in their everyday sense.
+    everyday = [set(m.positions) for m in matches if m.concept == "everyday"]
+    if everyday:
+        matches = [
+            m
+            for m in matches
+            if m.concept not in FLAGS_AND_SITES or not any(set(m.positions) <= phrase for phrase in everyday)
+        ]
     statuses, covered, past = (
         context_for(lexicon.programme, lexicon.language)(doc, matches) if matches else ([], set(), set())
     )
@@ -287,9 +297,24 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
         # Not written in the other language, but a finding it reads in words this one could not
         # ("hand weak, no puedo hacer grip") still counts: when in doubt, the higher tier.
         found = {name for name in other.flags if grounds.get(name, set()) & (unaccounted - theirs)}
-        if not found - reading.flags:
+        # Everyday words of the other language, and no symptom word of this one, are chit-chat:
+        # "4 N, today fue un dia busy en el job".
+        foreign = load(programme, OTHER_LANGUAGE[lexicon.language])
+        left = {
+            w
+            for w in unaccounted
+            if w in theirs
+            or w in lexicon.clinical
+            or lexicon.stem(w) in lexicon.clinical
+            or not is_everyday(foreign, w)
+        }
+        if not found - reading.flags and left == unaccounted:
             return reading
-        return replace(reading, flags=reading.flags | found)
+        return replace(
+            reading,
+            flags=reading.flags | found,
+            unaccounted=tuple(w for w in reading.unaccounted if w in left),
+        )
     left = unaccounted & other_unaccounted
     return Reading(
         pain=reading.pain if reading.pain is not None else other.pain,

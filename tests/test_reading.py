@@ -250,3 +250,69 @@ def test_history_a_finding_that_stopped_and_a_question_with_if_still_do_not_fire
 )
 def test_a_y_or_n_at_the_end_of_a_reply_answers_the_numbness_question(text, numbness):
     assert reading.read(text, "en").numbness is numbness
+
+
+def test_a_finding_inside_an_everyday_phrase_is_that_phrase():
+    assert reading.read("5 N. Grandkids visited so I was on my feet all day", "en").flags == frozenset()
+    assert "both_legs" in reading.read("both my feet are numb", "en").flags
+
+
+def test_a_word_the_lexicon_reads_by_its_beginning_is_no_typo_of_another_word():
+    # "tingle" is numbness (tingl*), not one letter from "bingle" (a crash): S3, not E3
+    assert reading.read("3 Y same arm same tingle", "en").flags == frozenset({"limb_numbness"})
+
+
+def test_everyday_words_of_the_other_language_are_chit_chat_but_its_symptom_words_are_not():
+    assert reading.read("4 N, today fue un dia busy en el job pero ok", "es").unaccounted == ()
+    # a symptom word of this language stays for the clinic, whatever the other language makes of it
+    assert reading.read("3 N, today mis piernas raras", "es").unaccounted
+
+
+@pytest.mark.parametrize(
+    "text, language, pain",
+    [
+        ("done, 10 head lifts and both sets of the shoulder ones", "en", None),
+        ("Exercises complete. 10 prone head lifts, 2 sets", "en", None),
+        ("Done. 10/10 head lifts", "en", None),
+        ("listo, 10 levantadas de cabeza", "es", None),
+        # ...but a score stays a score
+        ("pain 7/10 head is fine", "en", 7),
+        ("7 and the lifts hurt", "en", 7),
+        ("2 N can't squeeze the toothpaste properly", "en", 2),
+    ],
+)
+def test_a_count_of_exercises_is_no_pain_score(text, language, pain):
+    assert reading.read(text, language).pain == pain
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        ("my husband says his chest is hurting and hes gone a bit grey", "en", "chest_pain"),
+        ("mi papá dice que le duele el pecho desde hace rato", "es", "chest_pain"),
+        ("mi esposa dice q tiene hormigueo en las dos piernas", "es", "both_legs"),
+    ],
+)
+def test_a_relative_saying_what_someone_feels_is_read_as_the_patients_report(text, language, flag):
+    # From the patient's phone, "X says ..." is most often a relative writing for the patient:
+    # when in doubt, the higher tier.
+    assert flag in reading.read(text, language).flags
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("5 N. fell down the stairs 2 yrs ago thats how all this started", "en"),
+        ("slipped on ice two winters ago, still a bit wary", "en"),
+        ("fell down the stairs at 16 lol im 34 now", "en"),
+        ("3 N. me caí del skate hace como 3 años, de ahí empezó lo de la espalda", "es"),
+        ("hace dos años se me dormían las dos piernas, ya no, 3 N", "es"),
+    ],
+)
+def test_a_red_flag_long_before_the_programme_in_any_words_does_not_fire(text, language):
+    assert reading.read(text, language).flags == frozenset()
+
+
+@pytest.mark.parametrize("text, language", [("I fell at 3 today", "en"), ("me caí hace 2 horas", "es")])
+def test_a_fall_hours_ago_or_at_a_time_of_day_still_fires(text, language):
+    assert "fall_accident" in reading.read(text, language).flags
