@@ -132,7 +132,7 @@ def test_a_question_to_the_clinic_is_a_question(text):
     assert reading.read(text, "en").question
 
 
-@pytest.mark.parametrize("text", ["Happy birthday Dad", "Ok Google"])
+@pytest.mark.parametrize("text", ["Happy birthday Dad", "Ok Google", "love you too", "ok-ish"])
 def test_a_text_meant_for_someone_else_is_no_acknowledgement(text):
     assert not reading.read(text, "en").acknowledged
 
