@@ -28,6 +28,8 @@ URGENT = {"weakness", "fever", "night_pain"}
         ("both my legs are week today", "both_legs"),
         ("cant feel my feat", "both_legs"),
         ("lost control of my bowl this morning", "bladder_bowel"),
+        ("my legs just wont work properly", "both_legs"),
+        ("I have numbness. Not in my hands, between my legs", "saddle_numbness"),
     ],
 )
 def test_an_emergency_in_everyday_words_is_read(text, flag):
@@ -180,6 +182,8 @@ def test_a_text_meant_for_someone_else_is_no_acknowledgement(text):
         "2 N, just a chesty cough",
         "3 N, the price of petrol gave me a heart attack",
         "2 N, the cat knocked over my tea",
+        "3 N, my legs dont hurt today",
+        "2 N, legs are not bad after the walk",
     ],
 )
 def test_an_everyday_sense_raises_no_emergency_or_urgent_flag(text):
