@@ -48,6 +48,8 @@ def test_an_emergency_in_everyday_words_is_read(text, flag):
         ("the ache wouldnt let up all evening", "night_pain"),
         ("standing, sitting, lying, nothing helps", "night_pain"),
         ("my grip is week", "weakness"),
+        ("my fingers dont want to bend", "weakness"),
+        ("my hand isnt working right", "weakness"),
         ("the pain is worse at nite", "night_pain"),
     ],
 )
@@ -184,6 +186,8 @@ def test_a_text_meant_for_someone_else_is_no_acknowledgement(text):
         "2 N, the cat knocked over my tea",
         "3 N, my legs dont hurt today",
         "2 N, legs are not bad after the walk",
+        "3 N, my hands dont hurt today",
+        "2 N, my arm isnt sore now",
     ],
 )
 def test_an_everyday_sense_raises_no_emergency_or_urgent_flag(text):
