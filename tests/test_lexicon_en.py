@@ -188,6 +188,8 @@ def test_a_text_meant_for_someone_else_is_no_acknowledgement(text):
         "2 N, legs are not bad after the walk",
         "3 N, my hands dont hurt today",
         "2 N, my arm isnt sore now",
+        "3 N, walking is not bad now",
+        "2 N, my bowels havent changed",
     ],
 )
 def test_an_everyday_sense_raises_no_emergency_or_urgent_flag(text):
