@@ -241,3 +241,28 @@ def test_good_nite_is_no_pain_score(text):
     result = reading.read(text, "en")
     assert result.pain is None
     assert result.acknowledged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, oh shoot, forgot to text yesterday",
+        "3 N, thunder and lightning all evening",
+        "2 N, my sister travels up on Friday",
+        "3 N, bled the radiators this morning",
+        "2 N, sat back down after the walk",
+        "3 N, wrapping presents for the grandkids",
+        "2 N, new electric toothbrush",
+        "3 N, pottering in the back garden",
+        "2 N, shooting a video of the dog",
+    ],
+)
+def test_an_everyday_sense_of_a_shooting_word_raises_no_flag(text):
+    assert not reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text", ["the pain shoots down my back", "electric shocks down my spine", "it travels round to my ribs"]
+)
+def test_pain_shooting_down_the_spine_or_round_the_torso_is_still_read(text):
+    assert "shooting" in reading.read(text, "en").flags
