@@ -54,6 +54,20 @@ class Reading:
     )
     denied: bool = False  # a finding the reply denies ("no chest pain"): an answer too
     temperature: float | None = None
+    # Nothing but a Y/N ("yep", "N"): what it answers depends on what the patient was asked.
+    yes_no_only: bool = False
+
+    def as_reply_to_a_reminder(self) -> Reading:
+        """A bare Y/N to "time for your exercises, reply DONE" says done or not done: no numbness."""
+        if not self.yes_no_only or self.numbness is None:
+            return self
+        return replace(
+            self,
+            numbness=None,
+            flags=self.flags - {"limb_numbness"},
+            done=1 if self.numbness else 0,
+            yes_no_only=False,
+        )
 
     @property
     def understood(self) -> bool:
@@ -184,6 +198,19 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
     unaccounted = {w for w in leftover - chatted if not is_everyday(lexicon, w)}
     if unaccounted:
         unaccounted -= _names(text)
+    if unaccounted and pain is not None and numbness is not None and not flags:
+        # A full answer to the check-in (a score and a Y/N) with no flag: a common word that no
+        # finding's pattern names is chit-chat even when it could describe a symptom in other
+        # words ("moved a chest of drawers, pain 4 N", "the heater is broken"). The patterns' own
+        # words and beginnings ("control", "leaks") still go to the clinic.
+        unaccounted = {
+            w
+            for w in unaccounted
+            if w in lexicon.words
+            or w in theirs
+            or w not in lexicon.common
+            or w.startswith(tuple(lexicon.prefixes))
+        }
     reading = Reading(
         pain=pain,
         numbness=numbness,
@@ -195,6 +222,8 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
         denied=any(name not in PLAIN_CONCEPTS and name not in present for name in negated),
         unaccounted=tuple(w for w in words if w in unaccounted),
         temperature=temperature,
+        yes_no_only=bool(yn_positions)
+        and all(i in yn_positions or not w[0].isalnum() for i, w in enumerate(words)),
     )
     # A finding's words as this language spells them (not a typo of one: "band" is no "baño").
     grounds = {

@@ -77,6 +77,9 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
             temperature = value
             used.add(i)
             continue
+        if after == "s" and _a_duration(words, i):
+            used.update((i, i + 1))
+            continue  # "held for 6 s": seconds
         scored = any(b in lex.pain_words for b in words[max(0, i - 3) : i])
         counted = 0 if scored else _names_an_exercise(words, i + 1, lex.exercise_units, lex.yes | lex.no)
         if counted:  # "10 head lifts", "10 prone head lifts": a count of an exercise
@@ -179,6 +182,8 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
         )
         if lex.language == "es" and w == "y" and not ends_clause and (prev or not alone):
             continue  # "5 y todavia hormigueo": "and"
+        if w == "s" and prev and prev[-1] in number_positions and _a_duration(words, prev[-1]):
+            continue  # "held for 6 s", "5x5 s": seconds
         # The last word of a reply that gives a score, after "and" or a comma or as one letter:
         # "four and yes", "about 4 today N", "Pain is a 5 and N".
         # A lone letter after a comma at the end answers too: "fingers are weak and clumsy, Y".
@@ -202,6 +207,14 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
         ):
             return w in lex.yes, {i}
     return None, set()
+
+
+def _a_duration(words: list[str], i: int) -> bool:
+    """The number at i is a length of time or a count: "for 6", "5x5", "x 5"."""
+    before = words[i - 1] if i > 0 else ""
+    return before in ("for", "por", "x", "hold", "held", "holding", "aguante", "sostuve") or (
+        before.isdigit() and i > 1 and words[i - 2] == "x"
+    )
 
 
 _COUNT_WORDS = {"twice": 2, "thrice": 3}
