@@ -266,3 +266,10 @@ def test_an_everyday_sense_of_a_shooting_word_raises_no_flag(text):
 )
 def test_pain_shooting_down_the_spine_or_round_the_torso_is_still_read(text):
     assert "shooting" in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize("text", ["a zappy feeling in my fingers", "my hand feels full of popping candy"])
+def test_a_lay_word_for_tingling_is_numbness_not_a_typo_of_a_toilet_word(text):
+    flags = reading.read(text, "en").flags
+    assert "limb_numbness" in flags
+    assert "bladder_bowel" not in flags
