@@ -340,3 +340,8 @@ def test_seconds_after_a_hold_are_neither_a_score_nor_a_yes(text):
 
 def test_a_score_and_s_is_still_a_yes():
     assert reading.read("dolor 4 s", "es").numbness is True
+
+
+@pytest.mark.parametrize("text, language", [("Y still", "en"), ("Y again", "en"), ("si todavia", "es")])
+def test_a_yes_that_says_it_is_still_there_answers_the_numbness_question(text, language):
+    assert reading.read(text, language).numbness is True
