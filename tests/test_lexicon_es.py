@@ -1,0 +1,41 @@
+"""The Spanish lexicon (followup/data/lexicons/upper-back/es.toml) on kinds of replies it was tuned
+for: relatives writing for the patient, third-person forms, regional words, and everyday senses of
+symptom words. The texts are written for these tests, not taken from the triage corpus."""
+
+import pytest
+
+from followup import reading
+
+
+def _flags(text):
+    return reading.read(text, "es").flags
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("mi suegra dice que le arde el pecho desde la mañana", "chest_pain"),
+        ("mi papá dice q no puede pararse solo de la silla", "walking"),
+        ("mi esposa dice que se le caen las cucharas de la mano", "weakness"),
+        ("soy su hijo, se orinó en el sillón sin darse cuenta", "bladder_bowel"),
+        ("mi tío no va a hacer los ejercicios, tiene fiebre", "fever"),
+    ],
+)
+def test_a_relative_telling_what_the_patient_says_reports_the_patients_own_finding(text, flag):
+    assert flag in _flags(text)
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("mi mamá dice que se le duerme la pierna derecha", "limb_numbness"),
+        ("mi esposo dice que la mano no le aprieta", "weakness"),
+        ("le escribo por mi abuelo, no controla el estómago desde ayer", "bladder_bowel"),
+    ],
+)
+def test_third_person_forms_of_a_finding_are_read(text, flag):
+    assert flag in _flags(text)
+
+
+def test_a_thing_that_fell_from_someone_is_no_fall():
+    assert "fall_accident" not in _flags("2 N, a mi nieta se le cayó el helado en la calle")
