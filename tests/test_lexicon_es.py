@@ -39,3 +39,32 @@ def test_third_person_forms_of_a_finding_are_read(text, flag):
 
 def test_a_thing_that_fell_from_someone_is_no_fall():
     assert "fall_accident" not in _flags("2 N, a mi nieta se le cayó el helado en la calle")
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("tengo acorchado el culete desde anoche", "saddle_numbness"),
+        ("se me duerme donde uno se sienta", "saddle_numbness"),
+        ("las dos gambas se me durmieron", "both_legs"),
+        ("ambas patas entumidas", "both_legs"),
+    ],
+)
+def test_regional_words_for_a_site_are_read(text, flag):
+    assert flag in _flags(text)
+
+
+def test_a_texted_porque_ends_the_negation_before_it():
+    assert "bladder_bowel" in _flags("no los hice xq amaneci con la cama mojada")
+
+
+def test_a_yes_after_and_is_no_hypothetical():
+    assert "limb_numbness" in _flags("3 y si tengo hormigueo en el brazo")
+
+
+def test_a_texted_nada_de_still_denies():
+    assert "limb_numbness" not in _flags("2 N nada d entumecimiento")
+
+
+def test_the_internet_going_down_is_no_fall():
+    assert "fall_accident" not in _flags("3 N, no respondi porque se cayo el internet")
