@@ -68,3 +68,26 @@ def test_a_texted_nada_de_still_denies():
 
 def test_the_internet_going_down_is_no_fall():
     assert "fall_accident" not in _flags("3 N, no respondi porque se cayo el internet")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, no noto nada raro en los pies",
+        "1 N, no siento nada extraño ahí abajo",
+        "3 N. la mano se me dormía hace años, ahora nada",
+        "2 N, el año pasado tuve hormigueo en el brazo",
+        "4 N, hoy trabajé parado todo el turno",
+        "3 N, me muero de ganas de salir",
+        "chido, gracias",
+        "2 N, el doctor dice que es de un golpe viejo",
+        "3 N, se me pone dura la espalda con el frío",
+    ],
+)
+def test_everyday_and_past_senses_of_symptom_words_raise_no_flag(text):
+    assert _flags(text) == frozenset()
+
+
+def test_nothing_strange_in_the_legs_is_an_answer_with_nothing_left_over():
+    reading_ = reading.read("no siento nada raro en las piernas, 2", "es")
+    assert reading_.flags == frozenset() and reading_.unaccounted == ()
