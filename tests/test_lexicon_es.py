@@ -91,3 +91,58 @@ def test_everyday_and_past_senses_of_symptom_words_raise_no_flag(text):
 def test_nothing_strange_in_the_legs_is_an_answer_with_nothing_left_over():
     reading_ = reading.read("no siento nada raro en las piernas, 2", "es")
     assert reading_.flags == frozenset() and reading_.unaccounted == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4 N, hoy no hubo misa en la noche",
+        "2 N, el perro me despertó a las 6",
+        "3 N, me quedé dormida en el sillón",
+        "2 N, buenas noches, ya los hice",
+        "listo, los de los hombros y los del cuello",
+        "3 N, mañana viajo a ver a mi hermana",
+        "2 N, limpié la cocina y lavé la ropa",
+        "4 N, puedo caminar bien y tengo fuerza en las manos",
+        "2 N, mi suegra anda con la presión alta",
+        "3 N, y la fiebre nunca me dio",
+    ],
+)
+def test_everyday_replies_are_read_in_full(text):
+    reading_ = reading.read(text, "es")
+    assert reading_.flags == frozenset() and reading_.unaccounted == ()
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("buenas noches, no he podido dormir del dolor", "night_pain"),
+        ("la pierna izquierda se me quedó dormida", "limb_numbness"),
+        ("ando con dolor en el pecho desde ayer", "chest_pain"),
+        ("se me cayó el celular dos veces, no lo puedo sostener", "weakness"),
+        ("no tengo fuerza para caminar, puedo caminar pero poco", "walking"),
+    ],
+)
+def test_a_finding_beside_an_everyday_phrase_is_still_read(text, flag):
+    assert flag in _flags(text)
+
+
+def test_para_is_no_wall():
+    assert "walking" not in _flags("2 N, salgo a caminar para despejarme")
+
+
+def test_no_strength_to_walk_is_difficulty_walking():
+    assert "walking" in _flags("no tengo fuerza para caminar")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 N, ya pude descargar la aplicación",
+        "2 N, hace un día cálido",
+        "2 N, estoy al corriente con los ejercicios",
+        "3 N, vimos un rodeo en la feria",
+    ],
+)
+def test_everyday_words_near_a_symptom_word_raise_no_flag(text):
+    assert _flags(text) == frozenset()
