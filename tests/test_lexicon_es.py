@@ -146,3 +146,13 @@ def test_no_strength_to_walk_is_difficulty_walking():
 )
 def test_everyday_words_near_a_symptom_word_raise_no_flag(text):
     assert _flags(text) == frozenset()
+
+
+@pytest.mark.parametrize("text", ["¡Feliz Navidad a todos!", "ya llegué a la casa", "ahi va"])
+def test_a_greeting_or_a_message_for_someone_else_is_no_answer(text):
+    assert not reading.read(text, "es").understood
+
+
+def test_a_greeting_beside_an_answer_keeps_the_answer():
+    reading_ = reading.read("feliz navidad, 2 N", "es")
+    assert reading_.pain == 2 and reading_.numbness is False
