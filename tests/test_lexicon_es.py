@@ -156,3 +156,33 @@ def test_a_greeting_or_a_message_for_someone_else_is_no_answer(text):
 def test_a_greeting_beside_an_answer_keeps_the_answer():
     reading_ = reading.read("feliz navidad, 2 N", "es")
     assert reading_.pain == 2 and reading_.numbness is False
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("no puedo dar ni un paso sin ayuda", "walking"),
+        ("me caigo al caminar desde el martes", "walking"),
+        ("ensucié los calzones sin darme cuenta", "bladder_bowel"),
+        ("no he evacuado en dos días", "bladder_bowel"),
+        ("me estoy haciendo del baño y no lo siento", "bladder_bowel"),
+        ("no me llegan las ganas de orinar", "bladder_bowel"),
+        ("siento piquetes en el corazón", "chest_pain"),
+    ],
+)
+def test_more_lay_words_for_a_red_flag_are_read(text, flag):
+    assert flag in _flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, me caigo de sueño",
+        "3 N, la llamada se cae seguido",
+        "3 N, el nene ensució la cama",
+        "listo, las hice en la cama",
+        "2 N, mañana paso a la farmacia",
+    ],
+)
+def test_everyday_senses_of_those_words_raise_no_flag(text):
+    assert _flags(text) == frozenset()
