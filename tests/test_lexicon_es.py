@@ -186,3 +186,34 @@ def test_more_lay_words_for_a_red_flag_are_read(text, flag):
 )
 def test_everyday_senses_of_those_words_raise_no_flag(text):
     assert _flags(text) == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 N, vi un accidente en la carretera",
+        "2 N, estoy muerto de cansancio",
+        "2 N, se me cae el pelo con el champú nuevo",
+        "3 N, me levanto temprano para el trabajo",
+        "2 N, compré pañales para la bebé",
+        "2 N, me mojé con la lluvia de camino a la casa",
+        "2 N, el ruido no me dejó dormir",
+        "3 N, ando a las carreras",
+        "2 N, me tomé la presión en la farmacia",
+    ],
+)
+def test_everyday_senses_of_fall_wet_dead_and_waking_words_raise_no_flag(text):
+    assert _flags(text) == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("me di un golpe fuerte en la espalda", "fall_accident"),
+        ("tengo que usar pañales para adulto", "bladder_bowel"),
+        ("el dolor me levanta en la madrugada", "night_pain"),
+        ("siento choques eléctricos en la espalda", "shooting"),
+    ],
+)
+def test_the_same_words_in_a_symptom_still_flag(text, flag):
+    assert flag in _flags(text)
