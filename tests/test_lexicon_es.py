@@ -217,3 +217,12 @@ def test_everyday_senses_of_fall_wet_dead_and_waking_words_raise_no_flag(text):
 )
 def test_the_same_words_in_a_symptom_still_flag(text, flag):
     assert flag in _flags(text)
+
+
+def test_electric_shocks_down_the_spine_are_no_numbness_answer():
+    reading_ = reading.read("toques eléctricos en la espalda, 2 N", "es")
+    assert "shooting" in reading_.flags and reading_.numbness is False
+
+
+def test_winters_ago_are_no_pain_score():
+    assert reading.read("2 N, me caí en la nieve hace 4 inviernos", "es").pain == 2
