@@ -27,8 +27,9 @@ class _ConText:
         self.context.add([ConTextRule(**rule) for rule in lexicon.context_rules])
 
     def __call__(self, doc: Doc, matches: list[Match]) -> tuple[list[str], set[int], set[int]]:
-        """Each match's status ('present', 'negated' or 'other'), the tokens the triggers cover, and
-        the tokens in the scope of a history trigger."""
+        """Each match's status ('present', 'negated', 'someone else', or 'other': past or
+        hypothetical), the tokens the triggers cover, and the tokens in the scope of a history
+        trigger."""
         sent_starts = [i == 0 or doc.clause[i] != doc.clause[i - 1] for i in range(len(doc.words))]
         sdoc = self._Doc(
             self.nlp.vocab, words=doc.words, spaces=[True] * len(doc.words), sent_starts=sent_starts
@@ -48,6 +49,7 @@ class _ConText:
                 for m in span._.modifiers
                 if not (span.start <= m.modifier_span[0] and m.modifier_span[1] <= span.end)
             ]
+            outside = [m for m in outside if _counts(doc, match, m)]
             categories = {m.category for m in outside}
             if "NEGATED_EXISTENCE" in categories and not _negative_in_itself(doc, match, outside):
                 statuses.append("negated")
@@ -55,12 +57,16 @@ class _ConText:
                 # (an acknowledgement whose "normal" negates the finding it names is that denial,
                 # and stays an acknowledgement: "bladder and bowels normal")
                 statuses.append("negated")
-            elif categories & {"HYPOTHETICAL", "HISTORICAL"} or (
+            elif categories & {"HYPOTHETICAL", "HISTORICAL"}:
+                statuses.append("other")
+            elif (
                 "FAMILY" in categories
                 and not relayed
                 and not any(doc.words[i] in _FIRST_PERSON for i in match.positions)
             ):
-                statuses.append("other")  # "my husband had to help me up": the "me" makes it the patient's
+                statuses.append(
+                    "someone else"
+                )  # "my husband had to help me up": the "me" makes it the patient's
             else:
                 statuses.append("present")  # uncertain stays present: when in doubt, the higher tier
         covered: set[int] = set()
@@ -77,6 +83,29 @@ class _ConText:
             for i in range(*m.scope_span)
         }
         return statuses, covered, past
+
+
+# "so I stopped", "we quit": a patient who stops doing something says nothing of the finding.
+_SUBJECTS = {"i", "we", "yo", "nosotros"}
+
+
+def _counts(doc: Doc, match: Match, modifier) -> bool:
+    """Whether a trigger ConText found modifies this finding, by what medspaCy's rules cannot say."""
+    lexicon, words = doc.lexicon, doc.words
+    start, end = modifier.modifier_span
+    if modifier.category == "NEGATED_EXISTENCE" and modifier.direction == "BACKWARD":
+        return not (start > 0 and words[start - 1] in _SUBJECTS)
+    if modifier.category == "HISTORICAL":
+        clause = [w for i, w in enumerate(words) if doc.clause[i] == match.clause]
+        return not any(_has_phrase(clause, phrase) for phrase in lexicon.recent_words)
+    if modifier.category == "HYPOTHETICAL" and modifier.rule.literal in lexicon.question_if:
+        return "?" in words or words[0] in lexicon.question_starts
+    return True
+
+
+def _has_phrase(words: list[str], phrase: str) -> bool:
+    parts = phrase.split()
+    return any(words[i : i + len(parts)] == parts for i in range(len(words) - len(parts) + 1))
 
 
 def _lends_its_negation(span, spans, modifiers) -> bool:

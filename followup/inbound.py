@@ -245,18 +245,25 @@ def _respond(
     )  # a DONE: no rule can fire, no history to read
     top = decisions[0] if decisions else None
     if top and top.tier in escalation.PATIENT_TEMPLATES:
-        if not top.suppressed:
+        # Each rule is recorded once while it is open (CLINICAL_RULES.md): when the highest is
+        # already open, the highest that is not still reaches the clinic ("7 N" on the third day,
+        # with U3 open since the first, is new persistent pain, S1). The patient is answered at the
+        # highest tier either way.
+        new = next(
+            (d for d in decisions if not d.suppressed and d.tier in escalation.PATIENT_TEMPLATES), None
+        )
+        if new is not None:
             created = escalation.record(
                 session,
                 patient,
                 clinic,
-                top,
+                new,
                 now,
                 source_message_id=inbound.id,
                 reply=media.described(inbound.body, inbound.media),
             )
             result.escalations.append(stored_id(created))
-        result.action = f"escalation:{top.rule}" + (" (already open)" if top.suppressed else "")
+        result.action = f"escalation:{(new or top).rule}" + (" (already open)" if new is None else "")
         return escalation.patient_text(top, patient, clinic), "escalation"
     # Fail safe (CLINICAL_RULES.md, "Reading replies safely"): a plain thank-you only when every word
     # is accounted for; a question or words the reader could not place go to a person, and the

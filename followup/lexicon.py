@@ -91,6 +91,12 @@ class Lexicon:
     temperature_words: frozenset[str]
     transition_words: frozenset[str]  # "from 7 to 3": the score after one of these is the current one
     now_words: frozenset[str]
+    # A past finding with one of these ("had chest pain this morning", "anoche me caí") is within
+    # the programme: no history, it fires.
+    recent_words: frozenset[str]
+    # Hypothetical triggers that only a question makes one: Spanish "si" is "if", but folded it is
+    # also "sí" (yes): "si tengo hormigueo en la mano" reports it.
+    question_if: frozenset[str]
     pain_words: frozenset[str]
     clause_breaks: frozenset[str]
     skippable: frozenset[str]  # adverbs a phrase may have inside it: "cant really feel"
@@ -227,6 +233,8 @@ def load(programme: str, language: str) -> Lexicon:
             "temperature_words",
             "transition_words",
             "now_words",
+            "recent_words",
+            "question_if",
             "pain_words",
             "clause_breaks",
             "skippable",

@@ -99,10 +99,13 @@ def _keys_cached(word: str, programme: str, language: str) -> frozenset[str]:
     lexicon = load(programme, language)
     keys = {"e:" + word, "w:" + lexicon.stem(word)}
     if word.isalpha():
-        keys.update("p:" + p for p in lexicon.prefixes if word.startswith(p))
-        # A real word is no typo: "footy" is not "foot", "bake" not "bike".
+        prefixed = {p for p in lexicon.prefixes if word.startswith(p)}
+        keys.update("p:" + p for p in prefixed)
+        # A real word is no typo: "footy" is not "foot", "bake" not "bike". Nor is a word the
+        # lexicon reads by its beginning: "tingle" (tingl*) is not "bingle" (a crash).
         if (
-            len(word) >= 4
+            not any(len(p) >= 5 for p in prefixed)
+            and len(word) >= 4
             and word not in lexicon.known
             and word not in lexicon.everyday
             and word not in lexicon.fillers

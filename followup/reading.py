@@ -37,6 +37,7 @@ FLAG_CONCEPTS = (
 
 
 FLAGS = FLAG_CONCEPTS + ("limb_numbness",)
+FLAGS_AND_SITES = frozenset(FLAG_CONCEPTS + ("numbness", "site_back", "site_limb"))
 
 
 @dataclass(frozen=True)
@@ -77,19 +78,30 @@ def _names(text: str) -> set[str]:
     return {fold(m.group(1)) for m in _NAME_RE.finditer(text)}
 
 
-def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str, set[str]]]:
-    """The reading, the words left unaccounted, and for each flag a finding raised, its words."""
+def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str, set[str]], set[str]]:
+    """The reading, the words left unaccounted, for each flag a finding raised its words, and the
+    words of findings about someone else."""
     words = tokens(text, lexicon)
     if not words:
-        return Reading(), set(), {}
+        return Reading(), set(), {}, set()
     doc = Doc(words, lexicon)
     matches = find(doc)
+    # A finding whose every word is inside an everyday phrase ("on my feet all day", "a long walk")
+    # is that phrase: the words are used in their everyday sense.
+    everyday = [set(m.positions) for m in matches if m.concept == "everyday"]
+    if everyday:
+        matches = [
+            m
+            for m in matches
+            if m.concept not in FLAGS_AND_SITES or not any(set(m.positions) <= phrase for phrase in everyday)
+        ]
     statuses, covered, past = (
         context_for(lexicon.programme, lexicon.language)(doc, matches) if matches else ([], set(), set())
     )
     present: dict[str, list[Match]] = {}
     negated: dict[str, list[Match]] = {}
     chat = set(past)  # everyday phrases ("got back from work", "a long walk") and the past: chit-chat
+    theirs: set[str] = set()
     for match, status in zip(matches, statuses):
         if status == "present":
             present.setdefault(match.concept, []).append(match)
@@ -97,6 +109,11 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
             negated.setdefault(match.concept, []).append(match)
         if match.concept == "everyday":
             chat.update(match.positions)
+        elif status == "someone else" and match.concept in FLAG_CONCEPTS:
+            # A red flag of someone else's ("mi papá dice que le duele el pecho") raises nothing, but
+            # the reply may be a relative's for the patient: a person reads it.
+            theirs.update(words[p] for p in match.positions)
+            continue
         elif not match.concept.startswith("site_"):
             covered.update(match.positions)
             covered.update(match.related)
@@ -187,7 +204,7 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
     }
     if "limb_numbness" in flags:
         grounds["limb_numbness"] = grounds.pop("numbness", set())
-    return reading, unaccounted, grounds
+    return reading, unaccounted, grounds, theirs
 
 
 _JOINS = {"or", "nor", "and", "o", "ni", "y", "u", "e", ","}
@@ -270,23 +287,41 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
     language too (people switch); a flag either finds counts, and only words neither accounts for
     are left for the clinic."""
     lexicon = load(programme, language if language in OTHER_LANGUAGE else "en")
-    reading, unaccounted, _ = _read_one(text, lexicon)
+    reading, unaccounted, _, theirs = _read_one(text, lexicon)
     if not unaccounted:
         return reading
-    other, other_unaccounted, grounds = _read_one(text, load(programme, OTHER_LANGUAGE[lexicon.language]))
+    other, other_unaccounted, grounds, _ = _read_one(text, load(programme, OTHER_LANGUAGE[lexicon.language]))
+    # (Words of someone else's finding, "my son has a fever", are no finding of the patient's in
+    # either language.)
     if len(other_unaccounted) >= len(unaccounted):
         # Not written in the other language, but a finding it reads in words this one could not
         # ("hand weak, no puedo hacer grip") still counts: when in doubt, the higher tier.
-        found = {name for name in other.flags if grounds.get(name, set()) & unaccounted}
-        if not found - reading.flags:
+        found = {name for name in other.flags if grounds.get(name, set()) & (unaccounted - theirs)}
+        # Everyday words of the other language, and no symptom word of this one, are chit-chat:
+        # "4 N, today fue un dia busy en el job".
+        foreign = load(programme, OTHER_LANGUAGE[lexicon.language])
+        left = {
+            w
+            for w in unaccounted
+            if w in theirs
+            or w in lexicon.clinical
+            or lexicon.stem(w) in lexicon.clinical
+            or not is_everyday(foreign, w)
+        }
+        if not found - reading.flags and left == unaccounted:
             return reading
-        return replace(reading, flags=reading.flags | found)
+        return replace(
+            reading,
+            flags=reading.flags | found,
+            unaccounted=tuple(w for w in reading.unaccounted if w in left),
+        )
     left = unaccounted & other_unaccounted
     return Reading(
         pain=reading.pain if reading.pain is not None else other.pain,
         numbness=reading.numbness if reading.numbness is not None else other.numbness,
         done=reading.done if reading.done is not None else other.done,
-        flags=reading.flags | other.flags,
+        flags=reading.flags
+        | {name for name in other.flags if not (grounds.get(name) and grounds[name] <= theirs)},
         acknowledged=reading.acknowledged or other.acknowledged,
         question=reading.question or other.question,
         chit_chat=reading.chit_chat,

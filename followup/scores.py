@@ -137,6 +137,8 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
     content = [i for i, w in enumerate(words) if w[0].isalnum()]
     for i in content:
         w = words[i]
+        if len(w) > 1 and len(set(w)) == 1:
+            w = w[0]  # "Yy", "nnn": a thumb on the key
         if w not in lex.yes and w not in lex.no:
             continue
         prev = [j for j in content if j < i]
@@ -152,8 +154,23 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
         )
         if lex.language == "es" and w == "y" and not ends_clause and (prev or not alone):
             continue  # "5 y todavia hormigueo": "and"
+        # The last word of a reply that gives a score, after "and" or a comma or as one letter:
+        # "four and yes", "about 4 today N", "Pain is a 5 and N".
+        # A lone letter after a comma at the end answers too: "fingers are weak and clumsy, Y".
+        last_answer = not nxt and (
+            (
+                bool(number_positions)
+                and (
+                    len(w) == 1
+                    or (bool(prev) and words[prev[-1]] in ("and", "y", "e"))
+                    or words[i - 1] == ","
+                )
+            )
+            or (len(w) == 1 and i > 0 and words[i - 1] == ",")
+        )
         if (
-            (follows_number and (ends_clause or w not in ("no",)))
+            last_answer
+            or (follows_number and (ends_clause or w not in ("no",)))
             or (follows_numb and ends_clause)
             or alone
             or opens_reply

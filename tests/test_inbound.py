@@ -106,6 +106,18 @@ def test_the_same_rule_does_not_fire_twice_while_open_and_fires_again_after_ack(
     assert [e["rule"] for e in followup.json("escalations")] == ["U3", "U3"]
 
 
+def test_persistent_pain_reaches_the_clinic_even_while_an_urgent_escalation_is_open(
+    followup, clinic_and_patient
+):
+    reply(followup, "7 N", now=evening(1))
+    reply(followup, "7 N", now=evening(2))
+    third = reply(followup, "7 N", now=evening(3))
+    assert "call the clinic today" in third["reply"]  # answered at the highest tier, as before
+    assert [e["rule"] for e in followup.json("escalations")] == ["U3", "S1"]
+    reply(followup, "7 N", now=evening(4))  # both open now: nothing new for the clinic
+    assert len(followup.json("escalations")) == 2
+
+
 def test_persistent_pain_tells_the_patient_to_contact_their_doctor_on_the_third_day(
     followup, clinic_and_patient
 ):

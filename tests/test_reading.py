@@ -195,3 +195,74 @@ def test_a_finding_in_words_of_the_other_language_counts_even_when_the_reply_is_
     assert "weakness" in reading.read("hand weak, no puedo hacer grip, 4 N", "es").flags
     # ...but not a typo the other language would make of an English word ("band" is no "baño").
     assert reading.read("Done, bit tricky with the band but got there", "en").flags == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("3 N. My son has a fever so we stayed home", "en"),
+        ("my wife had chest pain today, they kept her in, me 3 N", "en"),
+        ("3 N, mi esposo tiene fiebre, yo estoy bien", "es"),
+    ],
+)
+def test_someone_elses_red_flag_raises_nothing_but_is_left_for_a_person_to_read(text, language):
+    read = reading.read(text, language)
+    assert read.flags == frozenset() and read.unaccounted  # unaccounted: the clinic reviews it
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        # a past tense within the programme is no history
+        ("had chest pain doing the head lift this morning", "en", "chest_pain"),
+        ("anoche me caí en el baño y me duele todo", "es", "fall_accident"),
+        # a patient who stops doing something says nothing of the finding
+        ("had chest pain doing the head lift today so i stopped", "en", "chest_pain"),
+        # folded "si" is "sí" too: only a question makes it an "if"
+        ("2 y si tengo hormigueo en los dedos de la mano", "es", "limb_numbness"),
+    ],
+)
+def test_a_finding_said_in_the_past_today_or_beside_a_stop_of_the_patients_still_fires(text, language, flag):
+    assert flag in reading.read(text, language).flags
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("fell off a ladder years ago, 3 N", "en"),
+        ("the tingling stopped, 2", "en"),
+        ("si me duele el pecho voy a urgencias?", "es"),
+    ],
+)
+def test_history_a_finding_that_stopped_and_a_question_with_if_still_do_not_fire(text, language):
+    assert reading.read(text, language).flags == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text, numbness",
+    [
+        ("four and yes", True),
+        ("3 Yy", True),
+        ("about 4 today N", False),
+        ("Pain is a 5 and N", False),
+        ("fingers are weak and clumsy, Y", True),
+    ],
+)
+def test_a_y_or_n_at_the_end_of_a_reply_answers_the_numbness_question(text, numbness):
+    assert reading.read(text, "en").numbness is numbness
+
+
+def test_a_finding_inside_an_everyday_phrase_is_that_phrase():
+    assert reading.read("5 N. Grandkids visited so I was on my feet all day", "en").flags == frozenset()
+    assert "both_legs" in reading.read("both my feet are numb", "en").flags
+
+
+def test_a_word_the_lexicon_reads_by_its_beginning_is_no_typo_of_another_word():
+    # "tingle" is numbness (tingl*), not one letter from "bingle" (a crash): S3, not E3
+    assert reading.read("3 Y same arm same tingle", "en").flags == frozenset({"limb_numbness"})
+
+
+def test_everyday_words_of_the_other_language_are_chit_chat_but_its_symptom_words_are_not():
+    assert reading.read("4 N, today fue un dia busy en el job pero ok", "es").unaccounted == ()
+    # a symptom word of this language stays for the clinic, whatever the other language makes of it
+    assert reading.read("3 N, today mis piernas raras", "es").unaccounted
