@@ -226,3 +226,19 @@ def test_electric_shocks_down_the_spine_are_no_numbness_answer():
 
 def test_winters_ago_are_no_pain_score():
     assert reading.read("2 N, me caí en la nieve hace 4 inviernos", "es").pain == 2
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("mi esposa me pidió que les diga que tiene calentura", "fever"),
+        ("les aviso que mi papá se cayó en la regadera", "fall_accident"),
+        ("mi abuela me comentó que le aprieta el pecho", "chest_pain"),
+    ],
+)
+def test_more_ways_a_relative_relays_the_patients_words(text, flag):
+    assert flag in _flags(text)
+
+
+def test_a_relative_who_cannot_text_is_no_weak_hand():
+    assert _flags("mi mamá no puede escribir, dice que 2 y N") == frozenset()
