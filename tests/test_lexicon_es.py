@@ -242,3 +242,17 @@ def test_more_ways_a_relative_relays_the_patients_words(text, flag):
 
 def test_a_relative_who_cannot_text_is_no_weak_hand():
     assert _flags("mi mamá no puede escribir, dice que 2 y N") == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [("no puedo walk sin agarrarme", "walking"), ("no tengo control del bladder desde ayer", "bladder_bowel")],
+)
+def test_english_words_inside_a_spanish_red_flag_are_read(text, flag):
+    assert flag in _flags(text)
+
+
+@pytest.mark.parametrize("text", ["de maravilla", "todo tranqui, 2 N", "hoy sí pude hacerlos todos"])
+def test_regional_acknowledgements_and_dones_are_accounted_for(text):
+    reading_ = reading.read(text, "es")
+    assert reading_.understood and reading_.unaccounted == () and reading_.flags == frozenset()
