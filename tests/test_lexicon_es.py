@@ -246,7 +246,10 @@ def test_a_relative_who_cannot_text_is_no_weak_hand():
 
 @pytest.mark.parametrize(
     "text, flag",
-    [("no puedo walk sin agarrarme", "walking"), ("no tengo control del bladder desde ayer", "bladder_bowel")],
+    [
+        ("no puedo walk sin agarrarme", "walking"),
+        ("no tengo control del bladder desde ayer", "bladder_bowel"),
+    ],
 )
 def test_english_words_inside_a_spanish_red_flag_are_read(text, flag):
     assert flag in _flags(text)
