@@ -259,3 +259,29 @@ def test_english_words_inside_a_spanish_red_flag_are_read(text, flag):
 def test_regional_acknowledgements_and_dones_are_accounted_for(text):
     reading_ = reading.read(text, "es")
     assert reading_.understood and reading_.unaccounted == () and reading_.flags == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dolor 2, me duelen las piernas de tanto caminar",
+        "2, sin hormigueo en las manos ni en los pies",
+        "2, ya se me quitó el entumecimiento",
+        "1 N, dormí bien toda la noche",
+        "2 N, no siento los pies raros",
+    ],
+)
+def test_a_score_a_list_or_a_denial_is_no_red_flag(text):
+    assert _flags(text) == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("se me quitaron las ganas de hacer pipí", "bladder_bowel"),
+        ("tengo las 2 piernas entumidas", "both_legs"),
+        ("no siento las piernas", "both_legs"),
+    ],
+)
+def test_the_red_flags_beside_those_denials_still_fire(text, flag):
+    assert flag in _flags(text)
