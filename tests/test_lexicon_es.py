@@ -285,3 +285,8 @@ def test_a_score_a_list_or_a_denial_is_no_red_flag(text):
 )
 def test_the_red_flags_beside_those_denials_still_fire(text, flag):
     assert flag in _flags(text)
+
+
+def test_some_years_ago_is_the_past():
+    assert _flags("2 N, hace unos años me dio una angina") == frozenset()
+    assert "fall_accident" in _flags("hace unos días me caí en la calle")
