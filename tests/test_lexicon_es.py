@@ -290,3 +290,14 @@ def test_the_red_flags_beside_those_denials_still_fire(text, flag):
 def test_some_years_ago_is_the_past():
     assert _flags("2 N, hace unos años me dio una angina") == frozenset()
     assert "fall_accident" in _flags("hace unos días me caí en la calle")
+
+
+@pytest.mark.parametrize(
+    "text", ["ya no quiero recibir mensajes", "ok, me puede llamar la doctora", "necesito hablar con alguien"]
+)
+def test_a_request_for_the_clinic_is_read_as_a_question(text):
+    assert reading.read(text, "es").question
+
+
+def test_morning_or_night_in_a_question_about_exercises_is_no_night_pain():
+    assert _flags("los estiramientos van en la mañana o en la noche") == frozenset()
