@@ -301,3 +301,17 @@ def test_a_request_for_the_clinic_is_read_as_a_question(text):
 
 def test_morning_or_night_in_a_question_about_exercises_is_no_night_pain():
     assert _flags("los estiramientos van en la mañana o en la noche") == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("me he meado encima sin querer", "bladder_bowel"),
+        ("ayer me di un batacazo en la acera", "fall_accident"),
+        ("perdí el sentido un momento en la cocina", "fall_accident"),
+        ("tengo dormidos los testículos", "saddle_numbness"),
+        ("las manos no me aprietan nada", "weakness"),
+    ],
+)
+def test_regional_words_for_red_flags_are_read(text, flag):
+    assert flag in _flags(text)
