@@ -315,3 +315,20 @@ def test_morning_or_night_in_a_question_about_exercises_is_no_night_pain():
 )
 def test_regional_words_for_red_flags_are_read(text, flag):
     assert flag in _flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, tengo agujetas de tanto estirar",
+        "2 N, me tumbé un rato después de comer",
+        "3 N, me pegué una siesta",
+        "2 N, me di una ducha caliente y me ayudó",
+        "2 N, me agarró la lluvia saliendo del trabajo",
+        "3 N, se me bajó la presión",
+        "2 N, me vino la regla",
+    ],
+)
+def test_everyday_senses_in_spain_and_latin_america_raise_no_flag_and_leave_nothing(text):
+    reading_ = reading.read(text, "es")
+    assert reading_.flags == frozenset() and reading_.unaccounted == ()
