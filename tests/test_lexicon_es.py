@@ -332,3 +332,19 @@ def test_regional_words_for_red_flags_are_read(text, flag):
 def test_everyday_senses_in_spain_and_latin_america_raise_no_flag_and_leave_nothing(text):
     reading_ = reading.read(text, "es")
     assert reading_.flags == frozenset() and reading_.unaccounted == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1, ya no siento el pie dormido",
+        "2, ya no siento los piquetes en la mano",
+        "3, ni entumida ni dormida",
+    ],
+)
+def test_no_longer_feeling_the_numbness_is_no_numbness(text):
+    assert _flags(text) == frozenset()
+
+
+def test_not_feeling_the_hand_itself_is_still_numbness():
+    assert "limb_numbness" in _flags("ya no siento el hormigueo pero no siento la mano")
