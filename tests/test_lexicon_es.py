@@ -348,3 +348,12 @@ def test_no_longer_feeling_the_numbness_is_no_numbness(text):
 
 def test_not_feeling_the_hand_itself_is_still_numbness():
     assert "limb_numbness" in _flags("ya no siento el hormigueo pero no siento la mano")
+
+
+def test_a_plan_to_do_them_later_is_not_done():
+    assert reading.read("hoy no, los voy a hacer mañana temprano", "es").done == 0
+
+
+def test_running_late_is_no_shooting_pain():
+    reading_ = reading.read("listo, y ahora a correr que voy tarde", "es")
+    assert reading_.flags == frozenset() and reading_.unaccounted == ()
