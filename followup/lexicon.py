@@ -87,6 +87,9 @@ class Lexicon:
     no: frozenset[str]
     question_starts: frozenset[str]
     units: frozenset[str]  # a number followed by one of these counts something: not a pain score
+    # Words for the exercises themselves: a number one or two words before one counts them ("10
+    # head lifts", "10/10 head lifts"); also units.
+    exercise_units: frozenset[str]
     time_words: frozenset[str]  # "at 8", "a las 8": a time, not a pain score
     temperature_words: frozenset[str]
     transition_words: frozenset[str]  # "from 7 to 3": the score after one of these is the current one
@@ -104,6 +107,7 @@ class Lexicon:
     not_typos: frozenset[str]  # real words one letter from a symptom word: "number" is not "numbed"
     clinical: frozenset[str]  # words that may describe a symptom: never left unread as chit-chat
     everyday: frozenset[str]  # the commonest words: never corrected as typos
+    common: frozenset[str]  # the same commonest words, symptom words included
     # A wider list, for chit-chat only: a word left unread that is in it is no reason for review
     # ("lasagne", "netball"), but it stays a typo candidate ("blatter" may be "bladder").
     chit_chat: frozenset[str]
@@ -229,6 +233,7 @@ def load(programme: str, language: str) -> Lexicon:
             "no",
             "question_starts",
             "units",
+            "exercise_units",
             "time_words",
             "temperature_words",
             "transition_words",
@@ -278,6 +283,7 @@ def load(programme: str, language: str) -> Lexicon:
         emoji=dict(emoji),
         context_rules=rules,
         everyday=_everyday(language, top, clinical, tuple(prefixes)),
+        common=_everyday(language, top, set(), ()),
         chit_chat=_everyday(language, chit_chat_top, clinical, tuple(prefixes))
         | frozenset(w for w in chit_chat_words if w not in clinical),
         spoken=_spoken(language, clinical, tuple(prefixes)),

@@ -30,6 +30,8 @@ def number_value(token: str, language: str) -> float | None:
             return float(token.replace(",", "."))
         except ValueError:
             return None  # "30s"
+    if token.endswith("s") and language == "en" and token[:-1] in _NUMBER_WORDS["en"]:
+        return None  # "the shoulder ones", "tens of times": text2num reads plurals as numbers
     try:
         return float(text2num(token, language))
     except ValueError:
@@ -75,6 +77,14 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
             temperature = value
             used.add(i)
             continue
+        if after == "s" and _a_duration(words, i):
+            used.update((i, i + 1))
+            continue  # "held for 6 s": seconds
+        scored = any(b in lex.pain_words for b in words[max(0, i - 3) : i])
+        counted = 0 if scored else _names_an_exercise(words, i + 1, lex.exercise_units, lex.yes | lex.no)
+        if counted:  # "10 head lifts", "10 prone head lifts": a count of an exercise
+            used.update(range(i, i + 1 + counted))
+            continue
         if after in lex.units or (after == "x" and i + 2 >= len(words)) or (i > 0 and words[i - 1] == "x"):
             used.update((i, i + 1) if after in lex.units else (i,))
             continue
@@ -87,6 +97,10 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
         if value > 10 or value < 0:
             continue
         out_of = _out_of_ten(words, i, lex.language)
+        counted = _names_an_exercise(words, i + out_of, lex.exercise_units, lex.yes | lex.no) if out_of else 0
+        if counted:
+            used.update(range(i, i + out_of + counted))
+            continue  # "10/10 head lifts": a count of the exercises
         if out_of:
             strong = (i, int(value + 0.5))
             used.update(range(i, i + out_of))
@@ -119,6 +133,20 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
     if labelled:
         return labelled[0][1], temperature, used
     return max(v for _, v, _ in candidates), temperature, used  # "6 or 7": when in doubt, the higher
+
+
+_JOINS = {"and", "but", "so", "or", "y", "pero", "o", "u", "e"}
+
+
+def _names_an_exercise(words: list[str], start: int, exercises: frozenset[str], stops: frozenset[str]) -> int:
+    """How many words from `start` up to an exercise's name, within three words ("head lifts",
+    "prone head lifts"), or 0."""
+    for k in range(start, min(start + 3, len(words))):
+        if not words[k].isalpha() or words[k] in _JOINS or words[k] in stops:
+            return 0  # "7 and the lifts hurt": the score, then the exercise
+        if words[k] in exercises:
+            return k - start + 1
+    return 0
 
 
 def _out_of_ten(words: list[str], i: int, language: str) -> int:
@@ -154,6 +182,8 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
         )
         if lex.language == "es" and w == "y" and not ends_clause and (prev or not alone):
             continue  # "5 y todavia hormigueo": "and"
+        if w == "s" and prev and prev[-1] in number_positions and _a_duration(words, prev[-1]):
+            continue  # "held for 6 s", "5x5 s": seconds
         # The last word of a reply that gives a score, after "and" or a comma or as one letter:
         # "four and yes", "about 4 today N", "Pain is a 5 and N".
         # A lone letter after a comma at the end answers too: "fingers are weak and clumsy, Y".
@@ -177,6 +207,14 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
         ):
             return w in lex.yes, {i}
     return None, set()
+
+
+def _a_duration(words: list[str], i: int) -> bool:
+    """The number at i is a length of time or a count: "for 6", "5x5", "x 5"."""
+    before = words[i - 1] if i > 0 else ""
+    return before in ("for", "por", "x", "hold", "held", "holding", "aguante", "sostuve") or (
+        before.isdigit() and i > 1 and words[i - 2] == "x"
+    )
 
 
 _COUNT_WORDS = {"twice": 2, "thrice": 3}

@@ -266,3 +266,77 @@ def test_everyday_words_of_the_other_language_are_chit_chat_but_its_symptom_word
     assert reading.read("4 N, today fue un dia busy en el job pero ok", "es").unaccounted == ()
     # a symptom word of this language stays for the clinic, whatever the other language makes of it
     assert reading.read("3 N, today mis piernas raras", "es").unaccounted
+
+
+@pytest.mark.parametrize(
+    "text, language, pain",
+    [
+        ("done, 10 head lifts and both sets of the shoulder ones", "en", None),
+        ("Exercises complete. 10 prone head lifts, 2 sets", "en", None),
+        ("Done. 10/10 head lifts", "en", None),
+        ("listo, 10 levantadas de cabeza", "es", None),
+        # ...but a score stays a score
+        ("pain 7/10 head is fine", "en", 7),
+        ("7 and the lifts hurt", "en", 7),
+        ("2 N can't squeeze the toothpaste properly", "en", 2),
+    ],
+)
+def test_a_count_of_exercises_is_no_pain_score(text, language, pain):
+    assert reading.read(text, language).pain == pain
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        ("my husband says his chest is hurting and hes gone a bit grey", "en", "chest_pain"),
+        ("mi papá dice que le duele el pecho desde hace rato", "es", "chest_pain"),
+        ("mi esposa dice q tiene hormigueo en las dos piernas", "es", "both_legs"),
+    ],
+)
+def test_a_relative_saying_what_someone_feels_is_read_as_the_patients_report(text, language, flag):
+    # From the patient's phone, "X says ..." is most often a relative writing for the patient:
+    # when in doubt, the higher tier.
+    assert flag in reading.read(text, language).flags
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("5 N. fell down the stairs 2 yrs ago thats how all this started", "en"),
+        ("slipped on ice two winters ago, still a bit wary", "en"),
+        ("fell down the stairs at 16 lol im 34 now", "en"),
+        ("3 N. me caí del skate hace como 3 años, de ahí empezó lo de la espalda", "es"),
+        ("hace dos años se me dormían las dos piernas, ya no, 3 N", "es"),
+    ],
+)
+def test_a_red_flag_long_before_the_programme_in_any_words_does_not_fire(text, language):
+    assert reading.read(text, language).flags == frozenset()
+
+
+@pytest.mark.parametrize("text, language", [("I fell at 3 today", "en"), ("me caí hace 2 horas", "es")])
+def test_a_fall_hours_ago_or_at_a_time_of_day_still_fires(text, language):
+    assert "fall_accident" in reading.read(text, language).flags
+
+
+@pytest.mark.parametrize(
+    "text, left",
+    [
+        ("moved a chest of drawers with my son, pain 4 N", ()),
+        ("2 N, the heater is broken so rugged up tonight", ()),
+        # a pattern's own word or beginning still goes to the clinic, answer or not
+        ("3 N but lost control a bit", ("lost", "control")),
+        ("3 N, some leaks today", ("leaks",)),
+    ],
+)
+def test_beside_a_full_answer_a_common_word_no_pattern_names_is_chit_chat(text, left):
+    assert reading.read(text, "en").unaccounted == left
+
+
+@pytest.mark.parametrize("text", ["done, held for 6 s each time", "Done 5x5 s x2"])
+def test_seconds_after_a_hold_are_neither_a_score_nor_a_yes(text):
+    read = reading.read(text, "en")
+    assert read.numbness is None and read.flags == frozenset() and read.pain is None
+
+
+def test_a_score_and_s_is_still_a_yes():
+    assert reading.read("dolor 4 s", "es").numbness is True
