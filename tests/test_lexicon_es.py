@@ -357,3 +357,12 @@ def test_a_plan_to_do_them_later_is_not_done():
 def test_running_late_is_no_shooting_pain():
     reading_ = reading.read("listo, y ahora a correr que voy tarde", "es")
     assert reading_.flags == frozenset() and reading_.unaccounted == ()
+
+
+@pytest.mark.parametrize("text", ["me falla la mano izquierda", "no atino a abotonarme la camisa"])
+def test_a_failing_hand_is_weakness(text):
+    assert "weakness" in _flags(text)
+
+
+def test_a_hand_that_gives_no_trouble_is_no_weakness():
+    assert "weakness" not in _flags("la mano no me da problemas")
