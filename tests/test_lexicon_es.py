@@ -366,3 +366,17 @@ def test_a_failing_hand_is_weakness(text):
 
 def test_a_hand_that_gives_no_trouble_is_no_weakness():
     assert "weakness" not in _flags("la mano no me da problemas")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, me tomaron rayos x ayer",
+        "3 N, uso faja para trabajar",
+        "2 N, le di un toque a mi hija para que me llame",
+        "2 N, hay fiebre del futbol en la casa",
+        "2 N, me dieron escalofríos de miedo con la noticia",
+    ],
+)
+def test_x_rays_a_girdle_a_ring_and_football_fever_are_no_findings(text):
+    assert _flags(text) == frozenset()
