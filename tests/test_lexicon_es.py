@@ -380,3 +380,16 @@ def test_a_hand_that_gives_no_trouble_is_no_weakness():
 )
 def test_x_rays_a_girdle_a_ring_and_football_fever_are_no_findings(text):
     assert _flags(text) == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2 N, hoy limpié los baños", "3 N, hice cola dos horas en el banco", "2 N, se acabó el papel de baño"],
+)
+def test_chores_and_queues_leave_nothing_for_the_clinic(text):
+    reading_ = reading.read(text, "es")
+    assert reading_.flags == frozenset() and reading_.unaccounted == ()
+
+
+def test_not_feeling_the_paper_is_still_saddle_numbness():
+    assert "saddle_numbness" in _flags("no siento el papel de baño cuando me limpio")
