@@ -219,6 +219,11 @@ def _respond(
         if photo is not None:
             return photo
     answer = replies.parse(inbound.body, lang, get_program(program).rules)
+    if (
+        answer.yes_no_only
+        and outbox.latest_prompt_kind(session, patient.id, now, now - HISTORY) == "reminder"
+    ):
+        answer = answer.as_reply_to_a_reminder()  # "yep" to an exercise reminder: done, not numbness
     if patient.status == "opted_out":
         return _opted_out(session, patient, clinic, program, inbound, answer, now, result)
 

@@ -54,6 +54,20 @@ class Reading:
     )
     denied: bool = False  # a finding the reply denies ("no chest pain"): an answer too
     temperature: float | None = None
+    # Nothing but a Y/N ("yep", "N"): what it answers depends on what the patient was asked.
+    yes_no_only: bool = False
+
+    def as_reply_to_a_reminder(self) -> Reading:
+        """A bare Y/N to "time for your exercises, reply DONE" says done or not done: no numbness."""
+        if not self.yes_no_only or self.numbness is None:
+            return self
+        return replace(
+            self,
+            numbness=None,
+            flags=self.flags - {"limb_numbness"},
+            done=1 if self.numbness else 0,
+            yes_no_only=False,
+        )
 
     @property
     def understood(self) -> bool:
@@ -208,6 +222,8 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
         denied=any(name not in PLAIN_CONCEPTS and name not in present for name in negated),
         unaccounted=tuple(w for w in words if w in unaccounted),
         temperature=temperature,
+        yes_no_only=bool(yn_positions)
+        and all(i in yn_positions or not w[0].isalnum() for i, w in enumerate(words)),
     )
     # A finding's words as this language spells them (not a typo of one: "band" is no "baño").
     grounds = {

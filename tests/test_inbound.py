@@ -106,6 +106,18 @@ def test_the_same_rule_does_not_fire_twice_while_open_and_fires_again_after_ack(
     assert [e["rule"] for e in followup.json("escalations")] == ["U3", "U3"]
 
 
+def test_a_bare_yes_to_an_exercise_reminder_is_done_and_to_a_check_in_is_numbness(
+    followup, clinic_and_patient
+):
+    followup("tick", now="2026-12-01T14:00:00Z")  # 09:00 in New York: the exercise reminder
+    answer = reply(followup, "yep", now="2026-12-01T14:30:00Z")
+    assert "contact your doctor" not in answer["reply"]
+    assert followup.json("escalations") == []
+    followup("tick", now="2026-12-02T00:00:00Z")  # 19:00: the check-in asks about numbness
+    assert "contact your doctor" in reply(followup, "Y", now=DAY1_EVENING)["reply"]
+    assert [e["rule"] for e in followup.json("escalations")] == ["S3"]
+
+
 def test_persistent_pain_reaches_the_clinic_even_while_an_urgent_escalation_is_open(
     followup, clinic_and_patient
 ):

@@ -12,6 +12,7 @@ the clinic was given (escalations and reviews), never from the reader's internal
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 import tempfile
@@ -22,7 +23,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from followup import clinics, enrolment, inbound, migrate
+from followup import clinics, dispatch, enrolment, inbound, migrate
+from followup.channels.console import ConsoleChannel
 from followup.db import dispose, engine_for, session_scope
 from followup.models import Escalation, Reading
 from followup.rules import RULE_TIERS
@@ -99,6 +101,11 @@ class Harness:
                 alert_phone="+16175550199",
             ).id
         self.phones = iter(f"+1617555{n:04d}" for n in range(1000, 10000))
+        # What the patient was sent before replying (the reminder, the check-in) is sent for real,
+        # through the dispatcher to console channels: a reply's meaning can depend on its prompt.
+        sink = io.StringIO()
+        self.channels = {name: ConsoleChannel(name, stream=sink) for name in ("sms", "email")}
+        self.sink = sink
 
     def enrol(self, language: str) -> str:
         phone = next(self.phones)
@@ -125,7 +132,13 @@ class Harness:
             )
         return phone
 
+    def send_due(self, at: datetime) -> None:
+        dispatch.run_once(self.engine, self.channels, "triage-eval", clock=lambda: at)
+        self.sink.seek(0)
+        self.sink.truncate()
+
     def reply(self, phone: str, text: str, at: datetime, sid: str, item: dict) -> Outcome:
+        self.send_due(at - timedelta(minutes=1))
         with session_scope(self.engine) as session:
             result = inbound.handle(session, sender=phone, body=text, now=at, sid=sid)
             opened = session.execute(
