@@ -304,7 +304,7 @@ def test_a_relative_saying_what_someone_feels_is_read_as_the_patients_report(tex
     [
         ("5 N. fell down the stairs 2 yrs ago thats how all this started", "en"),
         ("slipped on ice two winters ago, still a bit wary", "en"),
-        ("fell down the stairs at 16 lol im 34 now", "en"),
+        ("fell down the stairs at age 16, im 34 now", "en"),
         ("3 N. me caí del skate hace como 3 años, de ahí empezó lo de la espalda", "es"),
         ("hace dos años se me dormían las dos piernas, ya no, 3 N", "es"),
     ],
@@ -313,7 +313,9 @@ def test_a_red_flag_long_before_the_programme_in_any_words_does_not_fire(text, l
     assert reading.read(text, language).flags == frozenset()
 
 
-@pytest.mark.parametrize("text, language", [("I fell at 3 today", "en"), ("me caí hace 2 horas", "es")])
+@pytest.mark.parametrize(
+    "text, language", [("I fell at 3 today", "en"), ("I fell at 5", "en"), ("me caí hace 2 horas", "es")]
+)
 def test_a_fall_hours_ago_or_at_a_time_of_day_still_fires(text, language):
     assert "fall_accident" in reading.read(text, language).flags
 
@@ -340,3 +342,8 @@ def test_seconds_after_a_hold_are_neither_a_score_nor_a_yes(text):
 
 def test_a_score_and_s_is_still_a_yes():
     assert reading.read("dolor 4 s", "es").numbness is True
+
+
+@pytest.mark.parametrize("text, language", [("Y still", "en"), ("Y again", "en"), ("si todavia", "es")])
+def test_a_yes_that_says_it_is_still_there_answers_the_numbness_question(text, language):
+    assert reading.read(text, language).numbness is True
