@@ -323,11 +323,8 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
     # (Words of someone else's finding, "my son has a fever", are no finding of the patient's in
     # either language.)
     if len(other_unaccounted) >= len(unaccounted):
-        # Not written in the other language, but a finding it reads in words this one could not
-        # ("hand weak, no puedo hacer grip") still counts: when in doubt, the higher tier.
-        found = {name for name in other.flags if grounds.get(name, set()) & (unaccounted - theirs)}
-        # Everyday words of the other language, and no symptom word of this one, are chit-chat:
-        # "4 N, today fue un dia busy en el job".
+        # Not written in the other language. Its everyday words, and no symptom word of this one,
+        # are chit-chat: "4 N, today fue un dia busy en el job".
         foreign = load(programme, OTHER_LANGUAGE[lexicon.language])
         left = {
             w
@@ -337,13 +334,9 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
             or lexicon.stem(w) in lexicon.clinical
             or not is_everyday(foreign, w)
         }
-        if not found - reading.flags and left == unaccounted:
+        if left == unaccounted:
             return reading
-        return replace(
-            reading,
-            flags=reading.flags | found,
-            unaccounted=tuple(w for w in reading.unaccounted if w in left),
-        )
+        return replace(reading, unaccounted=tuple(w for w in reading.unaccounted if w in left))
     left = unaccounted & other_unaccounted
     return Reading(
         pain=reading.pain if reading.pain is not None else other.pain,
