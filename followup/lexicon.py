@@ -107,7 +107,6 @@ class Lexicon:
     not_typos: frozenset[str]  # real words one letter from a symptom word: "number" is not "numbed"
     clinical: frozenset[str]  # words that may describe a symptom: never left unread as chit-chat
     everyday: frozenset[str]  # the commonest words: never corrected as typos
-    common: frozenset[str]  # the same commonest words, symptom words included
     # A wider list, for chit-chat only: a word left unread that is in it is no reason for review
     # ("lasagne", "netball"), but it stays a typo candidate ("blatter" may be "bladder").
     chit_chat: frozenset[str]
@@ -283,7 +282,6 @@ def load(programme: str, language: str) -> Lexicon:
         emoji=dict(emoji),
         context_rules=rules,
         everyday=_everyday(language, top, clinical, tuple(prefixes)),
-        common=_everyday(language, top, set(), ()),
         chit_chat=_everyday(language, chit_chat_top, clinical, tuple(prefixes))
         | frozenset(w for w in chit_chat_words if w not in clinical),
         spoken=_spoken(language, clinical, tuple(prefixes)),

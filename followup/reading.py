@@ -198,19 +198,6 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
     unaccounted = {w for w in leftover - chatted if not is_everyday(lexicon, w)}
     if unaccounted:
         unaccounted -= _names(text)
-    if unaccounted and pain is not None and numbness is not None and not flags:
-        # A full answer to the check-in (a score and a Y/N) with no flag: a common word that no
-        # finding's pattern names is chit-chat even when it could describe a symptom in other
-        # words ("moved a chest of drawers, pain 4 N", "the heater is broken"). The patterns' own
-        # words and beginnings ("control", "leaks") still go to the clinic.
-        unaccounted = {
-            w
-            for w in unaccounted
-            if w in lexicon.words
-            or w in theirs
-            or w not in lexicon.common
-            or w.startswith(tuple(lexicon.prefixes))
-        }
     reading = Reading(
         pain=pain,
         numbness=numbness,

@@ -320,20 +320,6 @@ def test_a_fall_hours_ago_or_at_a_time_of_day_still_fires(text, language):
     assert "fall_accident" in reading.read(text, language).flags
 
 
-@pytest.mark.parametrize(
-    "text, left",
-    [
-        ("moved a chest of drawers with my son, pain 4 N", ()),
-        ("2 N, the heater is broken so rugged up tonight", ()),
-        # a pattern's own word or beginning still goes to the clinic, answer or not
-        ("3 N but lost control a bit", ("lost", "control")),
-        ("3 N, some leaks today", ("leaks",)),
-    ],
-)
-def test_beside_a_full_answer_a_common_word_no_pattern_names_is_chit_chat(text, left):
-    assert reading.read(text, "en").unaccounted == left
-
-
 @pytest.mark.parametrize("text", ["done, held for 6 s each time", "Done 5x5 s x2"])
 def test_seconds_after_a_hold_are_neither_a_score_nor_a_yes(text):
     read = reading.read(text, "en")
