@@ -133,13 +133,16 @@ def _lends_its_negation(span, spans, modifiers) -> bool:
 def _relayed(doc: Doc) -> bool:
     """ "mi esposo dice que le diga...", "my daughter is writing for me": a relative writes for the
     patient, so what they say of the relative is the patient's finding (when in doubt, the higher
-    tier)."""
+    tier). A bare verb of saying ("says", "dice", the lexicon's `kin_relays`) relays only after a
+    relative ("my husband says..."), not after a friend or a neighbour."""
     words = doc.words
     firsts = {relay[0] for relay in doc.lexicon.relays}
     for i, word in enumerate(words):
         if word in firsts:
             for relay in doc.lexicon.relays:
-                if tuple(words[i : i + len(relay)]) == relay:
+                if tuple(words[i : i + len(relay)]) == relay and (
+                    relay not in doc.lexicon.kin_relays or any(w in doc.lexicon.kin for w in words[:i])
+                ):
                     return True
     return False
 

@@ -37,6 +37,9 @@ from .programs import get_program
 
 OPT_OUT, OPT_IN, HELP, keyword = keywords.OPT_OUT, keywords.OPT_IN, keywords.HELP, keywords.keyword
 HISTORY = timedelta(days=60)
+# A bare Y/N answers the exercise reminder only when no check-in (which asks Y/N about numbness)
+# went out this long before it: with both open, the Y may be numbness, and the higher tier wins.
+CHECKIN_OPEN = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -219,10 +222,7 @@ def _respond(
         if photo is not None:
             return photo
     answer = replies.parse(inbound.body, lang, get_program(program).rules)
-    if (
-        answer.yes_no_only
-        and outbox.latest_prompt_kind(session, patient.id, now, now - HISTORY) == "reminder"
-    ):
+    if answer.yes_no_only and _answers_a_reminder(session, patient.id, now):
         answer = answer.as_reply_to_a_reminder()  # "yep" to an exercise reminder: done, not numbness
     if patient.status == "opted_out":
         return _opted_out(session, patient, clinic, program, inbound, answer, now, result)
@@ -407,3 +407,10 @@ def apply_status(
     if message is not None and message.kind == "alert" and message.status == "failed":
         alerts.fall_back(session, stored_id(message), message.error, now)  # undelivered: the other route
     events.callback_failed(session, message, now)
+
+
+def _answers_a_reminder(session: Session, patient_id: int, now: datetime) -> bool:
+    asked = outbox.latest_prompt_kind(session, patient_id, now, now - HISTORY)
+    return asked == "reminder" and not outbox.sent_since(
+        session, patient_id, "checkin", now, now - CHECKIN_OPEN
+    )

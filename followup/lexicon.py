@@ -90,6 +90,7 @@ class Lexicon:
     # Words for the exercises themselves: a number one or two words before one counts them ("10
     # head lifts", "10/10 head lifts"); also units.
     exercise_units: frozenset[str]
+    exercise_words: frozenset[str]  # words of the exercises' names before the counted word ("head")
     time_words: frozenset[str]  # "at 8", "a las 8": a time, not a pain score
     temperature_words: frozenset[str]
     transition_words: frozenset[str]  # "from 7 to 3": the score after one of these is the current one
@@ -104,6 +105,8 @@ class Lexicon:
     clause_breaks: frozenset[str]
     skippable: frozenset[str]  # adverbs a phrase may have inside it: "cant really feel"
     relays: tuple[tuple[str, ...], ...]  # "mi esposo dice que le diga": a relative writes for the patient
+    kin_relays: frozenset[tuple[str, ...]]  # relays that count only after a relative ("says", "dice")
+    kin: frozenset[str]  # the relatives who may write for a patient
     not_typos: frozenset[str]  # real words one letter from a symptom word: "number" is not "numbed"
     clinical: frozenset[str]  # words that may describe a symptom: never left unread as chit-chat
     everyday: frozenset[str]  # the commonest words: never corrected as typos
@@ -233,6 +236,7 @@ def load(programme: str, language: str) -> Lexicon:
             "question_starts",
             "units",
             "exercise_units",
+            "exercise_words",
             "time_words",
             "temperature_words",
             "transition_words",
@@ -262,6 +266,7 @@ def load(programme: str, language: str) -> Lexicon:
             raise FollowupError(f"{where}: lists.{key} must be a whole number")
     chit_chat_words = _words(raw.get("lists", {}), "chit_chat", where)
     relays = _words(raw.get("lists", {}), "relays", where)
+    kin_relays = _words(raw.get("lists", {}), "kin_relays", where)
     variants, sound_alikes = raw.get("variants", {}), raw.get("sound_alikes", {})
     for key, table in (("variants", variants), ("sound_alikes", sound_alikes)):
         if not isinstance(table, dict) or not all(
@@ -284,9 +289,11 @@ def load(programme: str, language: str) -> Lexicon:
         everyday=_everyday(language, top, clinical, tuple(prefixes)),
         chit_chat=_everyday(language, chit_chat_top, clinical, tuple(prefixes))
         | frozenset(w for w in chit_chat_words if w not in clinical),
-        spoken=_spoken(language, clinical, tuple(prefixes)),
+        spoken=_spoken(language, clinical, tuple(prefixes), plain),
         variants=tuple(variants.items()),
-        relays=tuple(tuple(r.split()) for r in sorted(relays)),
+        relays=tuple(tuple(r.split()) for r in sorted(relays | kin_relays)),
+        kin_relays=frozenset(tuple(r.split()) for r in kin_relays),
+        kin=_words(raw.get("lists", {}), "kin", where),
         sound_alikes=tuple(sound_alikes.items()),
         clinical=frozenset(clinical),
         **lists,
@@ -307,16 +314,28 @@ def _everyday(language: str, top: int, clinical: set[str], prefixes: tuple[str, 
     )
 
 
-def _spoken(language: str, clinical: set[str], prefixes: tuple[str, ...]) -> frozenset[str]:
+def _spoken(language: str, clinical: set[str], prefixes: tuple[str, ...], named: set[str]) -> frozenset[str]:
+    """wordfreq's texting forms, less any that may be a symptom word in another form: one that
+    starts with a clinical stem of four letters or more ("pechito", "corazoncito"), a dropped-g
+    form of one ("passin", "shakin"), or any word a pattern names ("caigo" of "me caigo")."""
     path = data_dir("words") / f"{language}.txt"
     if not path.exists():
         return frozenset()
     stem = _stemmer(language).stemWord
-    return frozenset(
-        w
-        for w in path.read_text(encoding="utf-8").split()
-        if w not in clinical and stem(w) not in clinical and not w.startswith(prefixes)
-    )
+    stems = clinical | {stem(c) for c in clinical}
+    beginnings = {c for c in stems if len(c) >= 4}
+
+    def symptomatic(w: str) -> bool:
+        return (
+            w in stems
+            or w in named
+            or stem(w) in stems
+            or w.startswith(prefixes)
+            or any(w[:k] in beginnings for k in range(4, len(w)))
+            or (w.endswith("in") and stem(w + "g") in stems)
+        )
+
+    return frozenset(w for w in path.read_text(encoding="utf-8").split() if not symptomatic(w))
 
 
 def is_everyday(lexicon: Lexicon, word: str) -> bool:
@@ -332,8 +351,8 @@ def is_everyday(lexicon: Lexicon, word: str) -> bool:
 @lru_cache(maxsize=65536)
 def _everyday_form(programme: str, language: str, word: str) -> bool:
     lexicon = load(programme, language)
-    if word.startswith(tuple(lexicon.prefixes)):
-        return False
+    if word.startswith(tuple(lexicon.prefixes)) or word in lexicon.clinical:
+        return False  # "paralyzed" is no other form of "paralyze": it is on the clinical list itself
     stems = _everyday_stems(lexicon.programme, lexicon.language)
     for form in (word, *(word.replace(a, b) for a, b in lexicon.variants if a in word)):
         stem = lexicon.stem(form)

@@ -627,6 +627,14 @@ _LATEST_PROMPT = Prepared(
 )
 
 
+def sent_since(session: Session, patient_id: int, kind: str, now: datetime, since: datetime) -> bool:
+    """Whether a message of `kind` went to the patient after `since` (and by `now`)."""
+    found = session.execute(
+        _latest_sent(patient_id, now, (kind,)).with_only_columns(M.id).where(M.sent_at > since)
+    ).first()
+    return found is not None
+
+
 def latest_prompt_kind(session: Session, patient_id: int, now: datetime, since: datetime) -> str | None:
     """The kind of the latest message sent to the patient since `since` that a reply can answer."""
     kind: str | None = _LATEST_PROMPT.scalar(session.connection(), patient=patient_id, now=now, since=since)

@@ -198,6 +198,8 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
     unaccounted = {w for w in leftover - chatted if not is_everyday(lexicon, w)}
     if unaccounted:
         unaccounted -= _names(text)
+    # Someone else's red flag is read by a person, whatever its words are on their own ("se cayó").
+    unaccounted |= {w for w in theirs if w.isalpha() and w not in lexicon.fillers}
     reading = Reading(
         pain=pain,
         numbness=numbness,
@@ -212,9 +214,10 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
         yes_no_only=bool(yn_positions)
         and all(i in yn_positions or not w[0].isalnum() for i, w in enumerate(words)),
     )
-    # A finding's words as this language spells them (not a typo of one: "band" is no "baño").
+    # The words of each finding, so that the other language's reading cannot make someone else's
+    # finding the patient's ("my son has chest pain").
     grounds = {
-        name: {words[p] for m in present.get(name, []) for p in m.positions if words[p] in lexicon.words}
+        name: {words[p] for m in present.get(name, []) for p in m.positions}
         for name in (*FLAG_CONCEPTS, "numbness")
         if present.get(name)
     }
@@ -319,6 +322,7 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
             if w in theirs
             or w in lexicon.clinical
             or lexicon.stem(w) in lexicon.clinical
+            or w in foreign.clinical
             or not is_everyday(foreign, w)
         }
         if left == unaccounted:
@@ -329,12 +333,11 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
         pain=reading.pain if reading.pain is not None else other.pain,
         numbness=reading.numbness if reading.numbness is not None else other.numbness,
         done=reading.done if reading.done is not None else other.done,
-        flags=reading.flags
-        | {name for name in other.flags if not (grounds.get(name) and grounds[name] <= theirs)},
+        flags=reading.flags | {name for name in other.flags if not grounds.get(name, set()) & theirs},
         acknowledged=reading.acknowledged or other.acknowledged,
         question=reading.question or other.question,
         chit_chat=reading.chit_chat,
         denied=reading.denied,
-        unaccounted=tuple(w for w in reading.unaccounted if w in left),
+        unaccounted=tuple(w for w in reading.unaccounted if w in left or w in theirs),
         temperature=reading.temperature if reading.temperature is not None else other.temperature,
     )

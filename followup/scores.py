@@ -81,7 +81,11 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
             used.update((i, i + 1))
             continue  # "held for 6 s": seconds
         scored = any(b in lex.pain_words for b in words[max(0, i - 3) : i])
-        counted = 0 if scored else _names_an_exercise(words, i + 1, lex.exercise_units, lex.yes | lex.no)
+        counted = (
+            0
+            if scored
+            else _names_an_exercise(words, i + 1, lex.exercise_units, lex.exercise_words, lex.yes | lex.no)
+        )
         if counted:  # "10 head lifts", "10 prone head lifts": a count of an exercise
             used.update(range(i, i + 1 + counted))
             continue
@@ -97,10 +101,6 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
         if value > 10 or value < 0:
             continue
         out_of = _out_of_ten(words, i, lex.language)
-        counted = _names_an_exercise(words, i + out_of, lex.exercise_units, lex.yes | lex.no) if out_of else 0
-        if counted:
-            used.update(range(i, i + out_of + counted))
-            continue  # "10/10 head lifts": a count of the exercises
         if out_of:
             strong = (i, int(value + 0.5))
             used.update(range(i, i + out_of))
@@ -135,17 +135,17 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
     return max(v for _, v, _ in candidates), temperature, used  # "6 or 7": when in doubt, the higher
 
 
-_JOINS = {"and", "but", "so", "or", "y", "pero", "o", "u", "e"}
-
-
-def _names_an_exercise(words: list[str], start: int, exercises: frozenset[str], stops: frozenset[str]) -> int:
-    """How many words from `start` up to an exercise's name, within three words ("head lifts",
-    "prone head lifts"), or 0."""
+def _names_an_exercise(
+    words: list[str], start: int, exercises: frozenset[str], modifiers: frozenset[str], stops: frozenset[str]
+) -> int:
+    """How many words from `start` up to an exercise's name, with only words of its name between
+    ("head lifts", "prone head lifts", "levantadas de cabeza"), within three words, or 0. A
+    preposition or anything else between makes the number a score ("9 with retractions")."""
     for k in range(start, min(start + 3, len(words))):
-        if not words[k].isalpha() or words[k] in _JOINS or words[k] in stops:
-            return 0  # "7 and the lifts hurt": the score, then the exercise
         if words[k] in exercises:
             return k - start + 1
+        if words[k] not in modifiers or words[k] in stops:
+            return 0  # "9 with retractions", "7 and the lifts hurt": the score, then the exercise
     return 0
 
 

@@ -118,6 +118,14 @@ def test_a_bare_yes_to_an_exercise_reminder_is_done_and_to_a_check_in_is_numbnes
     assert [e["rule"] for e in followup.json("escalations")] == ["S3"]
 
 
+def test_a_bare_yes_after_a_reminder_that_follows_a_check_in_closely_is_still_numbness(followup):
+    clinic = followup.clinic()
+    followup.enrol(clinic, **{"reminder-times": "09:00,19:30", "checkin-time": "19:00"})
+    followup("tick", now="2026-12-02T00:00:00Z")  # 19:00: the check-in
+    followup("tick", now="2026-12-02T00:30:00Z")  # 19:30: an exercise reminder after it
+    assert "contact your doctor" in reply(followup, "yes", now="2026-12-02T00:40:00Z")["reply"]
+
+
 def test_persistent_pain_reaches_the_clinic_even_while_an_urgent_escalation_is_open(
     followup, clinic_and_patient
 ):

@@ -273,7 +273,10 @@ def test_everyday_words_of_the_other_language_are_chit_chat_but_its_symptom_word
     [
         ("done, 10 head lifts and both sets of the shoulder ones", "en", None),
         ("Exercises complete. 10 prone head lifts, 2 sets", "en", None),
-        ("Done. 10/10 head lifts", "en", None),
+        # a score written as a score, or a preposition between, is a score
+        ("Done. 10/10 head lifts", "en", 10),
+        ("9 with retractions N", "en", 9),
+        ("8/10 after retractions N", "en", 8),
         ("listo, 10 levantadas de cabeza", "es", None),
         # ...but a score stays a score
         ("pain 7/10 head is fine", "en", 7),
@@ -304,7 +307,7 @@ def test_a_relative_saying_what_someone_feels_is_read_as_the_patients_report(tex
     [
         ("5 N. fell down the stairs 2 yrs ago thats how all this started", "en"),
         ("slipped on ice two winters ago, still a bit wary", "en"),
-        ("fell down the stairs at age 16, im 34 now", "en"),
+        ("fell down the stairs aged 16, im 34 now", "en"),
         ("3 N. me caí del skate hace como 3 años, de ahí empezó lo de la espalda", "es"),
         ("hace dos años se me dormían las dos piernas, ya no, 3 N", "es"),
     ],
@@ -333,3 +336,52 @@ def test_a_score_and_s_is_still_a_yes():
 @pytest.mark.parametrize("text, language", [("Y still", "en"), ("Y again", "en"), ("si todavia", "es")])
 def test_a_yes_that_says_it_is_still_there_answers_the_numbness_question(text, language):
     assert reading.read(text, language).numbness is True
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        # a time of day, a count of steps, a comparison with the past, an age now: no history
+        ("4 N, can't pee since 0600", "en", "bladder_bowel"),
+        ("4 N, desde 0600 no puedo orinar", "es", "bladder_bowel"),
+        ("4 N, crashed the car at around 1430", "en", "fall_accident"),
+        ("4 N, after about 1500 steps my legs gave out", "en", "both_legs"),
+        ("4 N, chest pain like 2 yrs ago", "en", "chest_pain"),
+        ("4 N, a los 70 años ya no controlo la orina", "es", "bladder_bowel"),
+        ("4 N, a los 5 minutos de caminar me caí", "es", "fall_accident"),
+        ("4 N, I have a temperature today", "en", "fever"),
+    ],
+)
+def test_what_only_looks_like_history_still_fires(text, language, flag):
+    # /work/review13.md, C1-C4 and H4: the tester's cases
+    assert flag in reading.read(text, language).flags
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("4 N, me duele el pechito cuando respiro", "es"),
+        ("4 N, me mareo y me caigo", "es"),
+        ("4 N, passin out in the shower", "en"),
+        ("4 N, had a blackout in the kitchen", "en"),
+        ("4 N, it hurts to take a deep breath", "en"),
+        ("4 N, vomiting since this morning", "en"),
+        ("4 N, paralyzed", "en"),
+        ("4 N, me siento dizzy", "es"),
+        ("3 N, my son has a fever", "en"),
+        ("4 N, mi vecino dice que se cayo", "es"),
+    ],
+)
+def test_a_word_that_may_be_a_symptom_is_never_mere_chit_chat(text, language):
+    # /work/review13.md, H1-H3, H5, M1-M3: each went to the clinic before this round, then did not
+    read = reading.read(text, language)
+    assert read.flags or read.unaccounted
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [("my friend said she fell off her bike, 3 N", "en"), ("3 N, my neighbour said he slipped on ice", "en")],
+)
+def test_a_friend_or_neighbour_who_says_something_relays_nothing_but_is_read_by_a_person(text, language):
+    read = reading.read(text, language)
+    assert read.flags == frozenset() and read.unaccounted
