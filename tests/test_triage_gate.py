@@ -15,13 +15,13 @@ import pytest
 # Held-out figures at the last change to the reader; a change that makes any of them worse fails the
 # suite. Raise them when the reader gets better.
 FLOOR = {
-    "emergency": 237,
+    "emergency": 238,
     "urgent": 148,
-    "soon": 130,
-    "false_reassurance": 8,
+    "soon": 131,
+    "false_reassurance": 5,
     "benign_escalated": 9,
-    "benign_reviewed": 34,
-    "scenarios": 30,
+    "benign_reviewed": 31,
+    "scenarios": 32,
 }
 NOT_MET = pytest.mark.xfail(reason="issue 13 goal not met yet: see docs/CLINICAL.md", strict=False)
 
@@ -78,7 +78,6 @@ def test_benign_replies_rarely_open_a_review_or_alert(heldout):
     ]
 
 
-@NOT_MET
 def test_every_held_out_scenario_is_answered_at_the_expected_tier_at_each_step(heldout):
     hit, total = heldout.counts["scenarios"]
     assert hit == total, heldout.counts["scenarios"]
