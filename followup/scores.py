@@ -86,6 +86,9 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
             if scored
             else _names_an_exercise(words, i + 1, lex.exercise_units, lex.exercise_words, lex.yes | lex.no)
         )
+        after_name = words[i + 1 + counted : i + 5 + counted] if counted else []
+        if any(w in lex.pain_words - lex.fillers for w in after_name):
+            counted = 0  # "9 head lifts hurt N": the score of the exercise, not a count of it
         if counted:  # "10 head lifts", "10 prone head lifts": a count of an exercise
             used.update(range(i, i + 1 + counted))
             continue

@@ -385,3 +385,33 @@ def test_a_word_that_may_be_a_symptom_is_never_mere_chit_chat(text, language):
 def test_a_friend_or_neighbour_who_says_something_relays_nothing_but_is_read_by_a_person(text, language):
     read = reading.read(text, language)
     assert read.flags == frozenset() and read.unaccounted
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        # /work/review13b.md: the second tester's cases
+        ("4 N, chest pain like i had 2 yrs ago", "en", "chest_pain"),
+        ("4 N, como hace 2 años me duele el pecho", "es", "chest_pain"),
+        ("4 N, can't pee since 2000", "en", "bladder_bowel"),
+        ("me duele el pecho desde 2015", "es", "chest_pain"),
+        ("desde el 20 no puedo orinar", "es", "bladder_bowel"),
+    ],
+)
+def test_a_comparison_with_the_past_or_a_time_since_is_no_history(text, language, flag):
+    assert flag in reading.read(text, language).flags
+
+
+@pytest.mark.parametrize(
+    "text, language, pain",
+    [("9 head lifts hurt N", "en", 9), ("9 levantadas de cabeza me duelen mucho N", "es", 9)],
+)
+def test_a_number_before_an_exercise_that_hurts_is_its_score(text, language, pain):
+    assert reading.read(text, language).pain == pain
+
+
+@pytest.mark.parametrize(
+    "text, language", [("se desvanecio en la cocina", "es"), ("estoy cagao", "es"), ("im dyin here", "en")]
+)
+def test_fainting_soiling_and_dying_words_are_read_by_a_person(text, language):
+    assert reading.read(text, language).unaccounted

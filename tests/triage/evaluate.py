@@ -3,8 +3,9 @@
 Every reply goes through `followup.inbound.handle` (what `followup reply` and the webhook run) on a
 migrated SQLite database: one patient per single reply, each reply that patient's first, and one
 patient per multi-day scenario. Before each reply, what was due is sent through the real dispatcher
-to console channels (the confirmation, the reminder, the check-in). The figures are computed from what the patient was answered and what
-the clinic was given (escalations and reviews), never from the reader's internals.
+to console channels (the confirmation, the reminder, the check-in). The figures are computed from
+what the patient was answered and what the clinic was given (escalations and reviews), never from
+the reader's internals.
 
     python tests/triage/evaluate.py                 # both parts' figures
     python tests/triage/evaluate.py --failures dev  # what the dev part gets wrong (held-out: refused)
