@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 from sqlmodel import Session, select
 
 from . import audit, segments
+from .config import Settings
 from .errors import BadInput, NotFound
 from .events import FORMATS
 from .localtime import LEGACY_ZONE, format_hhmm, parse_hhmm, zone
@@ -209,3 +210,16 @@ def clinic_json(c: Clinic) -> dict:
         "emergency_number": c.emergency_number,
         "sms_name": c.sms_name,
     }
+
+
+def require_secret(settings: Settings, url: str | None) -> None:
+    """`clinic add/update --alert-webhook` without FOLLOWUP_WEBHOOK_SECRET: refused. A clinic that
+    names a webhook expects its alerts there; unsigned, they could never be sent (a receiver must
+    reject them), and the emergency would wait in the outbox unseen until it expired."""
+    problems: list[str] = []
+    check_webhook(url, None, problems)  # a bad URL is said first, with the clinic's other problems
+    if url and url.strip() and not problems and not settings.webhook_secret:
+        raise BadInput(
+            "alert-webhook: FOLLOWUP_WEBHOOK_SECRET is not set, so events to it could not be signed: "
+            "set it (whsec_…, as the workers have it) and run this again"
+        )

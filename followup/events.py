@@ -27,7 +27,6 @@ from sqlmodel import Session, col
 
 from . import outbox
 from .config import Settings
-from .errors import BadInput
 from .localtime import to_utc_z
 from .metrics import error_code
 from .models import Clinic, ClinicRow, Escalation, Message, Patient
@@ -37,21 +36,6 @@ FORMATS = ("standard", "slack")
 # How long an event is retried (the outbox's back-off reaches 20 min between attempts): a receiver
 # down for a weekend still gets Monday's events, none later than this.
 DEADLINE = timedelta(days=3)
-
-
-def require_secret(settings: Settings, url: str | None) -> None:
-    """`clinic add/update --alert-webhook` without FOLLOWUP_WEBHOOK_SECRET: refused. A clinic that
-    names a webhook expects its alerts there; unsigned, they could never be sent (a receiver must
-    reject them), and the emergency would wait in the outbox unseen until it expired."""
-    from .clinics import check_webhook  # clinics imports this module (FORMATS): a cycle to break
-
-    problems: list[str] = []
-    check_webhook(url, None, problems)  # a bad URL is said first, with the clinic's other problems
-    if url and url.strip() and not problems and not settings.webhook_secret:
-        raise BadInput(
-            "alert-webhook: FOLLOWUP_WEBHOOK_SECRET is not set, so events to it could not be signed: "
-            "set it (whsec_…, as the workers have it) and run this again"
-        )
 
 
 def unsigned(session: Session, settings: Settings) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .. import clinics, clock, events, patients, staff, updates, views
+from .. import clinics, clock, patients, staff, updates, views
 from . import App, cli, emit, json_option, pass_app, plural
 from .people import clinic, patient
 
@@ -59,7 +59,7 @@ def clinic_update(app: App, clinic_id: int, as_json: bool, **fields) -> None:
 
     Quiet hours, zone, name and emergency number change what is pending. At least one alert route
     must remain. Audited. Bad input changes nothing."""
-    events.require_secret(app.settings, fields.get("alert_webhook"))  # as at clinic add
+    clinics.require_secret(app.settings, fields.get("alert_webhook"))  # as at clinic add
     with app.session() as session:
         changed, replanned = updates.update_clinic(session, clinic_id, clock.now(), **fields)
         data = {**clinics.clinic_json(changed), "replanned_patients": replanned}

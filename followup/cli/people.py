@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .. import clinics, clock, enrolment, episodes, events, fhir, records, spool, views
+from .. import clinics, clock, enrolment, episodes, fhir, records, spool, views
 from ..errors import BadInput
 from ..localtime import zone
 from ..models import Message
@@ -67,7 +67,7 @@ def clinic_add(app: App, as_json: bool, **fields) -> None:
     """Add a clinic; prints its id.
 
     It needs at least one alert route: --alert-email, --alert-phone or --alert-webhook."""
-    events.require_secret(app.settings, fields.get("alert_webhook"))
+    clinics.require_secret(app.settings, fields.get("alert_webhook"))
     with app.session() as session:
         added = clinics.add_clinic(session, clock.now(), **fields)
         data = clinics.clinic_json(added)
