@@ -309,13 +309,13 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
     reading, unaccounted, _, theirs = _read_one(text, lexicon)
     if not unaccounted:
         return reading
-    other, other_unaccounted, grounds, _ = _read_one(text, load(programme, OTHER_LANGUAGE[lexicon.language]))
-    # (Words of someone else's finding, "my son has a fever", are no finding of the patient's in
-    # either language.)
+    foreign = load(programme, OTHER_LANGUAGE[lexicon.language])
+    other, other_unaccounted, grounds, _ = _read_one(text, foreign)
+    # Words of someone else's finding ("my son has a fever") are no finding of the patient's in
+    # either language: they stay for the clinic, and the other language's flag on them is dropped.
     if len(other_unaccounted) >= len(unaccounted):
         # Not written in the other language. Its everyday words, and no symptom word of this one,
         # are chit-chat: "4 N, today fue un dia busy en el job".
-        foreign = load(programme, OTHER_LANGUAGE[lexicon.language])
         left = {
             w
             for w in unaccounted
