@@ -393,3 +393,38 @@ def test_chores_and_queues_leave_nothing_for_the_clinic(text):
 
 def test_not_feeling_the_paper_is_still_saddle_numbness():
     assert "saddle_numbness" in _flags("no siento el papel de baño cuando me limpio")
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("traigo las piernas flojitas desde la mañana", "both_legs"),
+        ("anoche me he hecho del baño en la cama", "bladder_bowel"),
+        ("he tenido pérdidas de orina sin querer", "bladder_bowel"),
+        ("se me ha escapado la orina en la calle", "bladder_bowel"),
+        ("soy su hija, se va de lado cuando anda por la casa", "walking"),
+        ("no tengo fuerzas en las piernas para levantarme del inodoro", "both_legs"),
+    ],
+)
+def test_lay_and_perfect_tense_forms_of_an_emergency_are_read(text, flag):
+    assert flag in _flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "el dolor me atraviesa de la espalda a la panza",
+        "me aprieta como en banda, desde la espalda hasta el costado",
+    ],
+)
+def test_pain_crossing_from_the_back_round_the_torso_is_shooting_pain(text):
+    assert "shooting" in _flags(text)
+
+
+@pytest.mark.parametrize("text", ["no he tenido pérdidas de orina", "no se me ha salido la orina para nada"])
+def test_a_denied_leak_in_the_perfect_tense_raises_no_flag(text):
+    assert "bladder_bowel" not in _flags(text)
+
+
+def test_echar_ganas_is_no_chest_pain():
+    assert "chest_pain" not in _flags("me cuesta el de los hombros pero le echo ganas")
