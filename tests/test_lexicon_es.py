@@ -428,3 +428,41 @@ def test_a_denied_leak_in_the_perfect_tense_raises_no_flag(text):
 
 def test_echar_ganas_is_no_chest_pain():
     assert "chest_pain" not in _flags("me cuesta el de los hombros pero le echo ganas")
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("me resbalé hace dos días y ahora me duele el cuello", "fall_accident"),
+        ("desde hace tres días se me sale la orina sin darme cuenta", "bladder_bowel"),
+    ],
+)
+def test_a_few_days_ago_is_within_the_programme_not_history(text, flag):
+    assert flag in _flags(text)
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("me pegué bien fuerte en la espalda con la puerta", "fall_accident"),
+        ("traigo las piernas bien pesadas", "both_legs"),
+    ],
+)
+def test_bien_before_an_adjective_is_very_not_fine(text, flag):
+    assert flag in _flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N. el choque del 2016 fue lo que me dejó así la espalda",
+        "3 N, my fall was like 6 years ago, ahora bien",
+    ],
+)
+def test_an_accident_of_a_named_year_or_years_ago_is_the_past(text):
+    assert "fall_accident" not in _flags(text)
+
+
+@pytest.mark.parametrize("text", ["3 N, hace un frío que pela", "2 N. hace un calor horrible en la ciudad"])
+def test_the_weather_said_strongly_leaves_nothing_for_the_clinic(text):
+    assert reading.read(text, "es").unaccounted == ()
