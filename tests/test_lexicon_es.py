@@ -466,3 +466,28 @@ def test_an_accident_of_a_named_year_or_years_ago_is_the_past(text):
 @pytest.mark.parametrize("text", ["3 N, hace un frío que pela", "2 N. hace un calor horrible en la ciudad"])
 def test_the_weather_said_strongly_leaves_nothing_for_the_clinic(text):
     assert reading.read(text, "es").unaccounted == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 N, ayer estuve diez horas parada en la tienda",
+        "2 N, mañana me toca guardia en el hospital",
+        "4 N, el dolor bajó de 5 a 4 esta semana",
+        "amanecí muy bien, 1",
+        "2 N, de ahí empezó lo del cuello pero ya está mejor",
+        "1 N, dormí mal por la tormenta",
+        "2 N, no me siento mareado",
+        "3 N, ya hasta puedo trapear la cocina",
+    ],
+)
+def test_everyday_senses_of_standing_hospital_lowering_and_starting_leave_nothing(text):
+    assert reading.read(text, "es").unaccounted == ()
+
+
+@pytest.mark.parametrize(
+    "text, word",
+    [("estoy bien mareada", "mareada"), ("dormí mal por el dolor", "mal"), ("amanecí peor", "peor")],
+)
+def test_a_symptom_word_beside_those_phrases_is_still_left_for_the_clinic(text, word):
+    assert word in reading.read(text, "es").unaccounted
