@@ -491,3 +491,21 @@ def test_everyday_senses_of_standing_hospital_lowering_and_starting_leave_nothin
 )
 def test_a_symptom_word_beside_those_phrases_is_still_left_for_the_clinic(text, word):
     assert word in reading.read(text, "es").unaccounted
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("mi hija dice que tengo la piel calientita", "fever"),
+        ("hoy ando ardiendo, 3 N", "fever"),
+        ("traigo las piernas como de hule", "both_legs"),
+        ("se me escapan gotitas al caminar", "bladder_bowel"),
+        ("desde ayer ando goteando", "bladder_bowel"),
+    ],
+)
+def test_heat_of_the_body_rubber_legs_and_dribbling_in_lay_words_are_read(text, flag):
+    assert flag in _flags(text)
+
+
+def test_boiling_in_the_heat_of_the_day_is_no_fever():
+    assert "fever" not in _flags("2 N, aquí andamos hirviendo de calor")
