@@ -509,3 +509,15 @@ def test_heat_of_the_body_rubber_legs_and_dribbling_in_lay_words_are_read(text, 
 
 def test_boiling_in_the_heat_of_the_day_is_no_fever():
     assert "fever" not in _flags("2 N, aquí andamos hirviendo de calor")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["siento una opresión aquí adelante", "no me alcanza el aire, 4", "me cuesta jalar aire desde la tarde"],
+)
+def test_tightness_in_front_and_shortness_of_breath_in_lay_words_are_chest_symptoms(text):
+    assert "chest_pain" in _flags(text)
+
+
+def test_a_tight_shoe_is_no_chest_pain():
+    assert "chest_pain" not in _flags("2 N, el zapato nuevo me aprieta adelante")
