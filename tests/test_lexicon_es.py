@@ -521,3 +521,30 @@ def test_tightness_in_front_and_shortness_of_breath_in_lay_words_are_chest_sympt
 
 def test_a_tight_shoe_is_no_chest_pain():
     assert "chest_pain" not in _flags("2 N, el zapato nuevo me aprieta adelante")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no hallo acomodo en la noche, 5",
+        "me sigue doliendo aunque esté quieta",
+        "no encuentro postura para dormir",
+    ],
+)
+def test_pain_that_no_position_or_rest_eases_is_night_pain(text):
+    assert "night_pain" in _flags(text)
+
+
+def test_not_finding_an_exercises_position_is_no_night_pain():
+    assert "night_pain" not in _flags("no encuentro la posición de los hombros en el ejercicio")
+
+
+def test_a_glass_slipping_from_the_hand_is_weakness():
+    assert "weakness" in _flags("se me fue la taza de la mano")
+
+
+@pytest.mark.parametrize(
+    "text", ["3 N, se me fue el camión", "2 N, perdón, se me fue la onda", "se me pasó la hora, 1 N"]
+)
+def test_missing_the_bus_or_forgetting_is_no_loss_of_control(text):
+    assert "bladder_bowel" not in _flags(text)
