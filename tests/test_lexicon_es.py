@@ -548,3 +548,7 @@ def test_a_glass_slipping_from_the_hand_is_weakness():
 )
 def test_missing_the_bus_or_forgetting_is_no_loss_of_control(text):
     assert "bladder_bowel" not in _flags(text)
+
+
+def test_the_letter_n_spelt_out_answers_no_numbness():
+    assert reading.read("cuatro ene", "es").numbness is False
