@@ -552,3 +552,21 @@ def test_missing_the_bus_or_forgetting_is_no_loss_of_control(text):
 
 def test_the_letter_n_spelt_out_answers_no_numbness():
     assert reading.read("cuatro ene", "es").numbness is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, ya me cayó el veinte de cómo se hace el de los hombros",
+        "3 N, me volteé a ver al perro",
+        "1 N, nos pegamos un susto con los truenos",
+        "2 N, el fin de semana nos cayó visita",
+        "3 N, mi vecina me cae muy bien",
+    ],
+)
+def test_idioms_of_falling_turning_and_hitting_are_no_accident(text):
+    assert "fall_accident" not in _flags(text)
+
+
+def test_a_fright_from_a_real_fall_still_fires():
+    assert "fall_accident" in _flags("me pegué un susto porque me caí en la regadera")
