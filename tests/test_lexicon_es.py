@@ -570,3 +570,27 @@ def test_idioms_of_falling_turning_and_hitting_are_no_accident(text):
 
 def test_a_fright_from_a_real_fall_still_fires():
     assert "fall_accident" in _flags("me pegué un susto porque me caí en la regadera")
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("2 N, se me durmió la nena después de comer", "limb_numbness"),
+        ("3 N, anoche nos desvelamos en la boda", "night_pain"),
+        ("1 N, mi esposo no me dejó dormir con sus ronquidos", "night_pain"),
+        ("2 N, ya le di pecho al niño", "chest_pain"),
+    ],
+)
+def test_a_child_asleep_a_late_night_and_breastfeeding_raise_no_flag(text, flag):
+    assert flag not in _flags(text)
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("me desvelé con el dolor de espalda", "night_pain"),
+        ("se me durmió la mano cargando al nene", "limb_numbness"),
+    ],
+)
+def test_the_same_words_about_the_patients_own_symptom_still_fire(text, flag):
+    assert flag in _flags(text)
