@@ -415,3 +415,48 @@ def test_a_number_before_an_exercise_that_hurts_is_its_score(text, language, pai
 )
 def test_fainting_soiling_and_dying_words_are_read_by_a_person(text, language):
     assert reading.read(text, language).unaccounted
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("Liked \u201ctime for your exercises: prone head lift, hold 5 s\u2026\u201d", "en"),
+        ('Emphasized "how is your pain right now, 0-10? Any numbness or tingling"', "en"),
+        ("Loved an image", "en"),
+        ("Reacted \U0001f44d to \u201ctime for your exercises\u201d", "en"),
+        ("Le gust\u00f3 \u201chora de sus ejercicios\u201d", "es"),
+        ("Liked \u201chora de sus ejercicios\u201d", "es"),  # a phone set to English
+    ],
+)
+def test_a_phones_reaction_to_our_message_thanks_and_none_of_the_quoted_words_are_read(text, language):
+    answer = parse(text, language)
+    assert answer.acknowledged and not answer.question
+    assert answer.flags == frozenset() and answer.pain is None and answer.unaccounted == ()
+
+
+def test_a_questioning_reaction_goes_to_the_clinic_and_a_sentence_that_begins_like_one_is_read():
+    assert parse("Questioned \u201cAny numbness or tingling in your arms or legs\u201d").question
+    said = parse("liked the exercises but my legs went numb")
+    assert not said.acknowledged and said.flags  # words after "liked", no quote: read as a reply
+
+
+@pytest.mark.parametrize(
+    "text", ["\U0001f64c", "\U0001f4af", "\U0001f44f\U0001f3fd", "3 N \U0001f970\U0001f60d"]
+)
+def test_a_friendly_emoji_the_table_lacks_is_read_by_its_name_as_thanks(text):
+    answer = parse(text)
+    assert answer.acknowledged and answer.understood
+
+
+@pytest.mark.parametrize("text", ["\U0001f44e", "\U0001f494", "\U0001f622", "\U0001f635\u200d\U0001f4ab"])
+def test_an_unhappy_emoji_is_no_thanks_and_alone_is_not_understood(text):
+    assert not parse(text).acknowledged and not parse(text).understood
+
+
+def test_a_laughing_emoji_after_a_fall_does_not_hide_the_fall():
+    assert "fall_accident" in parse("slipped on the ice this morning \U0001f602 pain 4").flags
+
+
+def test_a_feverish_emoji_is_read_as_fever():
+    assert "fever" in parse("running hot today \U0001f912 pain 3").flags
+    assert "fever" in parse("me siento caliente \U0001f912", "es").flags
