@@ -188,6 +188,13 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
             and i + 1 < len(words)
             and (not words[i + 1][0].isalnum() or words[i + 1] in lex.yes_followers)
         )
+        # One letter, in English, that opens the reply or stands before a comma answers the question:
+        # "Y mostly my thumb", "tell you Y, it's her arm" (Spanish "y" is "and").
+        opens_reply = opens_reply or (
+            lex.language != "es"
+            and len(words[i]) == 1
+            and (not prev or (i + 1 < len(words) and words[i + 1] in (",", ".", ";")))
+        )
         if lex.language == "es" and w == "y" and not ends_clause and (prev or not alone):
             continue  # "5 y todavia hormigueo": "and"
         if w == "s" and prev and prev[-1] in number_positions and _a_duration(words, prev[-1]):

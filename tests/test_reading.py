@@ -460,3 +460,19 @@ def test_a_laughing_emoji_after_a_fall_does_not_hide_the_fall():
 def test_a_feverish_emoji_is_read_as_fever():
     assert "fever" in parse("running hot today \U0001f912 pain 3").flags
     assert "fever" in parse("me siento caliente \U0001f912", "es").flags
+
+
+@pytest.mark.parametrize(
+    "text", ["Y mostly in my thumb. Pain 2", "my wife says to tell you Y, it's her right hand, pain 4"]
+)
+def test_a_lone_y_opening_the_reply_or_before_a_comma_answers_the_numbness_question(text):
+    answer = parse(text)
+    assert answer.numbness is True and "limb_numbness" in answer.flags
+
+
+def test_a_lone_spanish_y_before_words_is_still_and():
+    assert parse("y mañana los hago, 2", "es").numbness is None
+
+
+def test_leg_emoji_are_legs():
+    assert "both_legs" in parse("\U0001f9b5\U0001f9b5 both numb, pain 3").flags
