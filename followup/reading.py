@@ -128,6 +128,8 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
     chat = set(past)  # everyday phrases ("got back from work", "a long walk") and the past: chit-chat
     theirs: set[str] = set()
     for match, status in zip(matches, statuses):
+        if status == "present" and match.concept in FLAGS_AND_SITES and _negated_inside(doc, match):
+            status = "negated"
         if status == "present":
             present.setdefault(match.concept, []).append(match)
         elif status == "negated":
@@ -239,6 +241,28 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
 
 
 _JOINS = {"or", "nor", "and", "o", "ni", "y", "u", "e", ","}
+
+# A negation inside a finding's own words, just before its next word: "la mano ya no se me duerme",
+# "my arms dont feel weak". ConText scopes a negation forward, so it misses one that follows the
+# finding's first word.
+_INSIDE_NEGATIONS = frozenset(
+    {"no", "not", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "never", "nunca", "tampoco"}
+)
+
+
+# ... unless it says the patient cannot: "ya no me pude dormir" is the finding itself.
+_ABILITY = frozenset({"can", "could", "able", "pude", "puedo", "puede", "podia", "pudo", "podido"})
+
+
+def _negated_inside(doc: Doc, match: Match) -> bool:
+    positions, words = set(match.positions), doc.words
+    for p in range(match.start + 1, match.end - 1):
+        if p in positions or words[p] not in _INSIDE_NEGATIONS:
+            continue
+        nxt = next((q for q in range(p + 1, p + 4) if q in positions), None)
+        if nxt is not None and not _ABILITY.intersection(words[p + 1 : nxt]):
+            return True
+    return False
 
 
 def _denied_with(doc: Doc, match: Match) -> set[int]:

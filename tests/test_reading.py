@@ -476,3 +476,32 @@ def test_a_lone_spanish_y_before_words_is_still_and():
 
 def test_leg_emoji_are_legs():
     assert "both_legs" in parse("\U0001f9b5\U0001f9b5 both numb, pain 3").flags
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("la mano ya no se me duerme, un 2", "es"),
+        ("my arms dont feel weak at all, 2", "en"),
+        ("my hand is no longer numb", "en"),
+    ],
+)
+def test_a_negation_between_a_findings_own_words_denies_that_finding(text, language):
+    assert not {"limb_numbness", "weakness", "both_legs"} & parse(text, language).flags
+
+
+def test_one_leg_not_both_is_one_leg():
+    assert parse("3 Y one leg, not both").flags == {"limb_numbness"}
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        ("me desperté por el dolor y ya no me pude dormir", "es", "night_pain"),
+        ("las piernas no me sostienen", "es", "both_legs"),
+        ("my legs don't hold me up", "en", "both_legs"),
+        ("my hands don't work properly", "en", "weakness"),
+    ],
+)
+def test_a_negation_that_is_part_of_the_finding_still_fires(text, language, flag):
+    assert flag in parse(text, language).flags
