@@ -594,3 +594,11 @@ def test_a_child_asleep_a_late_night_and_breastfeeding_raise_no_flag(text, flag)
 )
 def test_the_same_words_about_the_patients_own_symptom_still_fire(text, flag):
     assert flag in _flags(text)
+
+
+def test_that_same_year_leaves_nothing_for_the_clinic():
+    assert reading.read("2 N, tuve una infección pero se curó ese mismo año", "es").unaccounted == ()
+
+
+def test_numbness_of_the_anus_is_still_saddle_numbness():
+    assert "saddle_numbness" in _flags("siento dormido el ano desde ayer")
