@@ -602,3 +602,11 @@ def test_that_same_year_leaves_nothing_for_the_clinic():
 
 def test_numbness_of_the_anus_is_still_saddle_numbness():
     assert "saddle_numbness" in _flags("siento dormido el ano desde ayer")
+
+
+def test_para_nada_before_a_finding_denies_it():
+    assert reading.read("2, para nada hormigueo", "es").numbness is False
+
+
+def test_para_nada_after_a_finding_is_at_all_and_keeps_it():
+    assert "limb_numbness" in _flags("no se me quita el hormigueo de la mano para nada")
