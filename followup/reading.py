@@ -342,7 +342,11 @@ OTHER_LANGUAGE = {"en": "es", "es": "en"}
 
 # Our message, quoted once: “…”, "…" or «…», with no quote mark inside and nothing after it.
 _QUOTED = r"[\"\u201c\u00ab][^\"\u201c\u201d\u00ab\u00bb]*[\"\u201d\u00bb]"
-_ATTACHMENT = r"(?:an?|una?)\s+\w+"  # "Liked an image", "Le gustó una foto"
+# "Liked an image", "Le gustó una foto": what a phone names an attachment (not "Loved an ambulance")
+_ATTACHMENT = (
+    r"(?:an?|una?|un) (?:image|photo|picture|video|movie|attachment|sticker|gif|audio message"
+    r"|imagen|foto|fotografia|video|archivo|adjunto|sticker|gif|mensaje de audio|audio)"
+)
 
 
 def reaction(text: str, lexicon: Lexicon) -> str | None:

@@ -545,3 +545,11 @@ def test_pain_that_does_not_let_the_patient_sleep_is_night_pain(text):
 
 def test_a_heart_that_is_an_organ_is_no_thanks():
     assert not parse("\U0001fac0").acknowledged
+
+
+def test_a_friendly_emoji_inside_a_finding_does_not_split_it():
+    assert "both_legs" in parse("my legs \U0001f602 gave out").flags
+
+
+def test_a_reaction_names_only_an_attachment_not_anything_after_an_article():
+    assert parse("Loved an ambulance").unaccounted == ("ambulance",)
