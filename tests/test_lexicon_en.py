@@ -276,3 +276,54 @@ def test_a_lay_word_for_tingling_is_numbness_not_a_typo_of_a_toilet_word(text):
     flags = reading.read(text, "en").flags
     assert "limb_numbness" in flags
     assert "bladder_bowel" not in flags
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("been dribbling a little whenever I stand up", "bladder_bowel"),
+        ("pooed a little without realising on the bus", "bladder_bowel"),
+        ("went in my trousers on the way home, so embarrassing", "bladder_bowel"),
+        ("needed to go #2 and did not make it in time", "bladder_bowel"),
+        ("I just cant stay dry lately", "bladder_bowel"),
+        ("🦵🦵 both tingly since lunch", "both_legs"),
+        ("climbing the stairs my legs shook and wouldnt hold me", "both_legs"),
+        ("cant get a breath in properly, pain 3", "chest_pain"),
+        ("tightness on my breastbone since this morning", "chest_pain"),
+        ("my wife says my forehead is hot to the touch", "fever"),
+        ("running a bit hot tonight, pain 4", "fever"),
+        ("pain 3 🤒", "fever"),
+    ],
+)
+def test_a_red_flag_in_lay_or_indirect_words_is_read(text, flag):
+    assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, fall is my favourite time of year",
+        "3 N, the fall colours on the drive were lovely",
+        "2 N someone dented my car while it was parked outside the library",
+        "3 N, dropped my son at football then had a coffee",
+        "done them before the baby woke up",
+        "4 N up early to beat the traffic",
+        "the kids were dribbling the ball round the garden, 2 N",
+    ],
+)
+def test_an_everyday_sense_of_a_fall_drop_waking_or_dribble_raises_no_flag(text):
+    assert not reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("woke up early with the pain again", "night_pain"),
+        ("the baby woke up at 3 and then the pain kept me awake", "night_pain"),
+        ("someone backed into me at the lights, neck sore", "fall_accident"),
+        ("dropped the kids off and then dropped my mug, hand is clumsy", "weakness"),
+        ("I had a fall on the way to the car", "fall_accident"),
+    ],
+)
+def test_an_everyday_phrase_beside_a_finding_does_not_hide_it(text, flag):
+    assert flag in reading.read(text, "en").flags
