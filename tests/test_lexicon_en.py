@@ -327,3 +327,45 @@ def test_an_everyday_sense_of_a_fall_drop_waking_or_dribble_raises_no_flag(text)
 )
 def test_an_everyday_phrase_beside_a_finding_does_not_hide_it(text, flag):
     assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pain 2. nope on tingling",
+        "4, nah on the numbness today",
+        "pain 3, nothing radiating or shooting, just a dull ache",
+        "pain 2, nothing travelling down my back",
+        "the dizzy spells I had in my 50s were my blood pressure, long sorted. 2 N",
+    ],
+)
+def test_a_denied_or_long_past_finding_raises_no_flag(text):
+    assert not reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("nope, tingling in my fingers again", "limb_numbness"),
+        ("4 and my toes feel funny", "limb_numbness"),
+        ("Y mainly in my little finger. pain 3", "limb_numbness"),
+        ("chest pain again today like in my 40s", "chest_pain"),
+    ],
+)
+def test_a_finding_said_plainly_beside_those_words_is_still_read(text, flag):
+    assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2, had a bit of an episode today if you know what I mean",
+        "pain 3 and sorry for the tmi but something happened on the bus",
+    ],
+)
+def test_a_hint_the_patient_will_not_spell_out_goes_to_a_person(text):
+    assert reading.read(text, "en").question
+
+
+def test_wonderful_is_no_question():
+    assert not reading.read("thanks, the physio was wonderful", "en").question
