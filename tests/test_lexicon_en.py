@@ -369,3 +369,43 @@ def test_a_hint_the_patient_will_not_spell_out_goes_to_a_person(text):
 
 def test_wonderful_is_no_question():
     assert not reading.read("thanks, the physio was wonderful", "en").question
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 N, two night shifts at the hospital this week, shattered",
+        "4 N, took my dad to his eye appointment",
+        "2 N, the kids gave me funny looks doing my stretches in the garden",
+        "1 N, awful weather for the match",
+        "3 N. I'm dying to get back to dancing",
+        "done, remembered to keep my shoulders back",
+        "2 N, the puppy pulled on the lead all the way round",
+        "3 N, did my stretches on break at the factory",
+        "2 N, laughed so hard at the panto",
+        "4 N, hot soup and an early night",
+        "done them on the bed because the floor is cold",
+        "2 N, the cat sat on me during the head lifts",
+        "done, my granddaughter showed me how to use the app",
+        "1 N, nothing odd going on in my groin",
+        "pain 3, dull ache, nothing else",
+        "done, the holds are tough but getting easier",
+    ],
+)
+def test_everyday_chit_chat_with_a_symptom_word_in_its_everyday_sense_leaves_nothing_for_the_clinic(text):
+    reply = reading.read(text, "en")
+    assert not reply.flags and reply.unaccounted == ()
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("on my lunch at the hospital I collapsed", "fall_accident"),
+        ("laughed so hard I wet myself and it never used to happen", "bladder_bowel"),
+        ("did them on the floor and after that my legs went numb", "both_legs"),
+        ("the hold is hard and my hand keeps dropping things", "weakness"),
+        ("went for a walk and my legs gave way", "both_legs"),
+    ],
+)
+def test_a_finding_beside_everyday_chit_chat_is_still_read(text, flag):
+    assert flag in reading.read(text, "en").flags
