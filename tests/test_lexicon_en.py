@@ -409,3 +409,32 @@ def test_everyday_chit_chat_with_a_symptom_word_in_its_everyday_sense_leaves_not
 )
 def test_a_finding_beside_everyday_chit_chat_is_still_read(text, flag):
     assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N my back felt great after I hit the gym",
+        "1 N, the call kept dropping out so I gave up",
+        "3 N, the trip plans fell through so we stayed in",
+        "2 N, my birthday falls on a friday this year",
+        "2 N, dropped a stitch in my knitting",
+        "2 N, had to get it off my chest, my boss drives me mad",
+        "3 N had a cold beer in the sun",
+    ],
+)
+def test_an_idiom_with_a_fall_drop_hit_or_chest_word_raises_no_flag(text):
+    assert not reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("fell for the first time this morning", "fall_accident"),
+        ("hit the gym and then hit my head on the bar", "fall_accident"),
+        ("I piddled myself before I got to the loo", "bladder_bowel"),
+        ("my chest feels tight, wanted to get it off my chest", "chest_pain"),
+    ],
+)
+def test_the_same_words_as_a_finding_are_still_read(text, flag):
+    assert flag in reading.read(text, "en").flags
