@@ -438,3 +438,26 @@ def test_an_idiom_with_a_fall_drop_hit_or_chest_word_raises_no_flag(text):
 )
 def test_the_same_words_as_a_finding_are_still_read(text, flag):
     assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, had shooting pains down my back in 2015, long gone",
+        "3 N. Back in my thirties I had sciatica down one leg, fine now",
+        "can you resend the sheet, I spilt tea on it",
+        "When I started the programme my neck was stiff, it is much easier now. 2 N",
+    ],
+)
+def test_a_back_in_time_a_spilt_drink_or_a_statement_opening_with_when_raises_nothing(text):
+    reply = reading.read(text, "en")
+    assert not reply.flags and not reply.unaccounted
+
+
+@pytest.mark.parametrize("text", ["when will the tingling stop", "when should I call you"])
+def test_a_question_opening_with_when_is_still_a_question(text):
+    assert reading.read(text, "en").question
+
+
+def test_taking_a_spill_on_the_stairs_is_still_a_fall():
+    assert "fall_accident" in reading.read("took a spill on the stairs", "en").flags
