@@ -461,3 +461,24 @@ def test_a_question_opening_with_when_is_still_a_question(text):
 
 def test_taking_a_spill_on_the_stairs_is_still_a_fall():
     assert "fall_accident" in reading.read("took a spill on the stairs", "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I peed a little when I bent down",
+        "I cant tell when I need the loo anymore",
+        "no urge to pee at all since this morning",
+        "had to change my knickers twice today",
+    ],
+)
+def test_a_change_in_bladder_feeling_or_control_in_lay_words_is_an_emergency(text):
+    assert "bladder_bowel" in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2 N, got a bit wet in the rain", "I dont know if I need to go to the doctor about my back, pain 3"],
+)
+def test_getting_wet_or_needing_to_go_somewhere_is_no_bladder_finding(text):
+    assert "bladder_bowel" not in reading.read(text, "en").flags
