@@ -610,3 +610,120 @@ def test_para_nada_before_a_finding_denies_it():
 
 def test_para_nada_after_a_finding_is_at_all_and_keeps_it():
     assert "limb_numbness" in _flags("no se me quita el hormigueo de la mano para nada")
+
+
+# Second pass on an independent tester's findings: negation that ends, findings that persist,
+# relatives who sign, and everyday senses. Written for these tests, not taken from any corpus.
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("5 N, jamás me había dolido el pecho hasta ayer", "chest_pain"),
+        ("3 N, no tenía nada de hormigueo en los pies hasta anoche", "limb_numbness"),
+        ("4 N, todo bien hasta que me resbalé en la regadera", "fall_accident"),
+    ],
+)
+def test_a_finding_that_began_today_is_no_denial_because_it_never_happened_before(text, flag):
+    assert flag in _flags(text)
+
+
+def test_so_far_no_tingling_is_still_a_denial():
+    assert reading.read("2, sin hormigueo hasta hoy", "es").numbness is False
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("3 N, los pies no dejan de hormiguearme", "limb_numbness"),
+        ("4 N, las patitas ya no me aguantan", "both_legs"),
+        ("4 N, mis piernitas flojitas desde ayer", "both_legs"),
+    ],
+)
+def test_a_finding_that_never_stops_or_a_diminutive_of_the_legs_is_reported(text, flag):
+    assert flag in _flags(text)
+
+
+def test_de_hormigueo_nada_denies_the_tingling():
+    reply = reading.read("3, de hormigueo nada", "es")
+    assert reply.numbness is False and "limb_numbness" not in reply.flags
+
+
+@pytest.mark.parametrize(
+    "text", ["3, tengo poquito hormigueo en la mano nada más", "3, algo de hormigueo en el pie, nada grave"]
+)
+def test_nada_mas_or_nada_grave_after_tingling_keeps_it(text):
+    assert "limb_numbness" in _flags(text)
+
+
+def test_not_getting_to_sleep_with_the_reflexive_is_night_pain():
+    assert "night_pain" in _flags("4 N, anoche no me podía dormir del dolor")
+
+
+def test_not_getting_to_sleep_for_the_coffee_is_no_night_pain():
+    assert "night_pain" not in _flags("2 N, no me pude dormir por el cafe de la tarde")
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("nieto: mi abuela se cayó en el patio", "fall_accident"),
+        ("3 N, a mi marido le duele el pecho y a mí también", "chest_pain"),
+    ],
+)
+def test_a_relative_who_signs_or_a_me_too_makes_the_finding_the_patients(text, flag):
+    assert flag in _flags(text)
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("4 N, nada nuevo excepto que se me duermen las nalgas", "saddle_numbness"),
+        ("4 N, hormigueo en los brazos no pero sí ahí abajo", "saddle_numbness"),
+        ("5 N, el pecho me duele parecido al de hace dos años", "chest_pain"),
+        ("4 N, me duele el hombro izquierdo y la quijada", "chest_pain"),
+        ("4 N, no sabía que se me había salido la orina", "bladder_bowel"),
+        ("3 N pero me tropiezo, ni la pierna derecha ni la izquierda responden bien", "walking"),
+    ],
+)
+def test_an_exception_a_carried_si_or_a_comparison_keeps_the_finding(text, flag):
+    assert flag in _flags(text)
+
+
+def test_no_longer_tingling_in_the_arm_is_a_denial_not_a_numb_arm():
+    reply = reading.read("2, ya no siento hormigueo en la mano", "es")
+    assert reply.numbness is False and not reply.flags and reply.unaccounted == ()
+
+
+def test_ya_no_is_no_exercise_report():
+    assert not reading.read("2, ya no me duele el pecho", "es").done
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("2 N, el parque lleno de hojas caídas", "fall_accident"),
+        ("3 N, en la pelicula de un choque lloré", "fall_accident"),
+        ("2 N, se me cayó la llamada, perdón", "weakness"),
+        ("3 N, qué rica temperatura hay afuera", "fever"),
+        ("2 N, los niños tienen fiebre, yo bien", "fever"),
+    ],
+)
+def test_everyday_senses_and_other_peoples_fever_raise_no_flag(text, flag):
+    assert flag not in _flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 N, las rodillas cansadas de tanto andar en el mercado",
+        "2 N, me puse una compresa en el cuello y se siente el calorcito",
+        "2 N, me tomé un cafecito caliente",
+        "2 N, fuimos a ver a mi compadre al hospital",
+        "2 N, me quedé de pie en la cola del banco",
+        "3 N, mi gatito está enfermo",
+        "2 N, no podré ir a mi cita del lunes",
+    ],
+)
+def test_chit_chat_with_one_clinical_word_leaves_nothing_for_the_clinic(text):
+    assert reading.read(text, "es").unaccounted == ()
