@@ -482,3 +482,44 @@ def test_a_change_in_bladder_feeling_or_control_in_lay_words_is_an_emergency(tex
 )
 def test_getting_wet_or_needing_to_go_somewhere_is_no_bladder_finding(text):
     assert "bladder_bowel" not in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("3 N, had never felt any tightness in my chest till this evening", "chest_pain"),
+        ("2 N, no trouble at all until I slipped on the ice at lunch", "fall_accident"),
+        ("3 N, nothing to report apart from my bum going numb", "saddle_numbness"),
+        ("3 N, all fine other than a numb crotch", "saddle_numbness"),
+        ("2 N, unsure whether I wet myself in the night", "bladder_bowel"),
+        ("3 N, I wasnt able to hold my wee on the bus", "bladder_bowel"),
+        ("2 N, did not realise I needed the loo till it was too late", "bladder_bowel"),
+        ("3 N, the ache is no better when I rest", "night_pain"),
+        ("3 N, I hardly sleep because of the pain", "night_pain"),
+        ("3 N, i fel off the step", "fall_accident"),
+        ("3 N, my chest hurts similar to a few years ago", "chest_pain"),
+    ],
+)
+def test_until_besides_doubt_and_no_better_leave_the_finding_reported(text, flag):
+    assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, no pain until I sit too long at my desk",
+        "3 N, the ache is better when I rest",
+        "2 N, it feels easier lying down",
+        "2 N, not sure if I did the right number of reps",
+    ],
+)
+def test_until_besides_and_better_with_rest_raise_nothing_on_their_own(text):
+    assert not reading.read(text, "en").flags & (EMERGENCY | URGENT)
+
+
+def test_an_ouch_before_a_number_labels_it_a_pain_score():
+    assert reading.read("ouch 8 neck tucks N", "en").pain == 8
+
+
+def test_a_stroke_is_left_for_the_clinic_to_read():
+    assert "stroke" in reading.read("3 N, stroke", "en").unaccounted
