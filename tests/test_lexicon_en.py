@@ -523,3 +523,59 @@ def test_an_ouch_before_a_number_labels_it_a_pain_score():
 
 def test_a_stroke_is_left_for_the_clinic_to_read():
     assert "stroke" in reading.read("3 N, stroke", "en").unaccounted
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("3 N, I did not feel my feet when I got up", "both_legs"),
+        ("3 N, my bottom is not feeling anything", "saddle_numbness"),
+        ("3 N, my legs wont support me on the stairs", "both_legs"),
+        ("3 N, I cant tell when I go anymore", "bladder_bowel"),
+        ("this is the patient's son, mum wet herself twice today", "bladder_bowel"),
+        ("3 N, my husband has a tight chest and so do I", "chest_pain"),
+        ("3 N, my sister slipped on the ice and me too", "fall_accident"),
+        ("3 N, aching in my jaw and left arm since lunch", "chest_pain"),
+    ],
+)
+def test_a_red_flag_said_as_not_feeling_not_holding_or_me_too_is_read(text, flag):
+    assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 N, the pins and needles in my fingers havent gone away",
+        "3 N, my toes never stop tingling",
+        "3 N, the numbness in my hand isnt gone",
+    ],
+)
+def test_numbness_said_to_persist_is_reported(text):
+    assert reading.read(text, "en").numbness is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 N, my arms havent gone numb",
+        "2 N, the tingling went away",
+        "2 N, the ache doesnt stop me gardening",
+    ],
+)
+def test_numbness_said_to_be_gone_or_never_come_is_denied(text):
+    result = reading.read(text, "en")
+    assert not result.numbness
+    assert not result.flags & (EMERGENCY | URGENT)
+
+
+@pytest.mark.parametrize(
+    "text, word",
+    [
+        ("3 N, the grandkids all have a fever", "fever"),
+        ("3 N, granddaughter wet the bed again", "wet"),
+    ],
+)
+def test_a_grandchilds_finding_raises_nothing_but_goes_to_the_clinic(text, word):
+    result = reading.read(text, "en")
+    assert not result.flags & (EMERGENCY | URGENT)
+    assert word in result.unaccounted
