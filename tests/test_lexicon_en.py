@@ -579,3 +579,34 @@ def test_a_grandchilds_finding_raises_nothing_but_goes_to_the_clinic(text, word)
     result = reading.read(text, "en")
     assert not result.flags & (EMERGENCY | URGENT)
     assert word in result.unaccounted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, raking the fallen leaves in the garden",
+        "3 N, roasting marshmallows with the grandkids",
+        "2 N, lovely temperature for a walk",
+        "3 N, saw a film about a plane crash",
+        "2 N, the office is freezing",
+        "2 N, the heating pad is great",
+        "3 N, my calves are achy from the hike",
+    ],
+)
+def test_weather_cooking_films_and_tired_legs_leave_nothing_for_the_clinic(text):
+    result = reading.read(text, "en")
+    assert not result.flags
+    assert not result.unaccounted
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("3 N, my calves are tingling after the hike", "both_legs"),
+        ("3 N, the heating pad doesnt help at night", "night_pain"),
+        ("3 N, I have a high temperature", "fever"),
+        ("3 N, crashed the car on the way to see a film", "fall_accident"),
+    ],
+)
+def test_a_finding_beside_weather_films_or_exercise_is_still_read(text, flag):
+    assert flag in reading.read(text, "en").flags
