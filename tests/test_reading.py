@@ -557,3 +557,11 @@ def test_a_reaction_names_only_an_attachment_not_anything_after_an_article():
 def test_liking_a_question_answers_none_of_it():
     answer = parse("Liked \u201cElm Street Physio check-in: how is your pain right now, 0-10?\u201d")
     assert not answer.acknowledged and not answer.understood and not answer.flags
+
+
+@pytest.mark.parametrize(
+    "text, language, numbness",
+    [("3 y no, mañana vamos al mercado", "es", False), ("dos y sí. oiga, qué calor", "es", True)],
+)
+def test_a_score_and_then_a_yes_or_no_before_more_words_answers_the_question(text, language, numbness):
+    assert parse(text, language).numbness is numbness
