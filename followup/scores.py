@@ -78,6 +78,9 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
             temperature = value
             used.add(i)
             continue
+        if i > 0 and words[i - 1] == "#":
+            used.update((i - 1, i))
+            continue  # "had to go #2": a name, not a score
         if after == "s" and _a_duration(words, i):
             used.update((i, i + 1))
             continue  # "held for 6 s": seconds

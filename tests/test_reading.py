@@ -565,3 +565,8 @@ def test_liking_a_question_answers_none_of_it():
 )
 def test_a_score_and_then_a_yes_or_no_before_more_words_answers_the_question(text, language, numbness):
     assert parse(text, language).numbness is numbness
+
+
+def test_number_two_after_a_hash_is_no_pain_score():
+    answer = parse("pain 1 no tingling, oh and I had to go #2 and didnt make it")
+    assert answer.pain == 1 and "bladder_bowel" in answer.flags
