@@ -364,7 +364,11 @@ def reaction(text: str, lexicon: Lexicon) -> str | None:
             if emoji:
                 rest = rest[emoji.end() :]
             if re.fullmatch(_QUOTED, rest, re.S) or (not emoji and re.fullmatch(_ATTACHMENT, rest)):
-                return f"emoji:{emoji.group(1)}" if emoji and not emoji.group(1).isascii() else meaning
+                if emoji and not emoji.group(1).isascii():
+                    return f"emoji:{emoji.group(1)}"
+                # Liking a question ("how is your pain right now, 0-10?") answers none of it: the
+                # patient is asked again, as for any reply that is no answer.
+                return "unanswered" if meaning == "ack" and "?" in rest else meaning
     return None
 
 
@@ -377,7 +381,7 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
     reacted = reaction(text, lexicon) or reaction(text, foreign)  # a phone may be in either language
     if reacted and reacted.startswith("emoji:"):
         return read(reacted.removeprefix("emoji:"), language, programme)  # what the emoji says alone
-    if reacted:
+    if reacted:  # "unanswered": nothing understood, so asked again and reviewed
         return Reading(acknowledged=reacted == "ack", question=reacted == "question")
     reading, unaccounted, _, theirs = _read_one(text, lexicon)
     if not unaccounted:
