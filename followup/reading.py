@@ -211,6 +211,8 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
     unaccounted = {w for w in leftover - chatted if not is_everyday(lexicon, w)}
     if unaccounted:
         unaccounted -= _names(text)
+    # "called 911", "llamé al 911": whatever it was, a person reads it.
+    unaccounted |= {w for w in words if w in _EMERGENCY_NUMBERS}
     # Someone else's red flag is read by a person, whatever its words are on their own ("se cayó").
     unaccounted |= {w for w in theirs if w.isalpha() and w not in lexicon.fillers}
     reading = Reading(
@@ -241,6 +243,7 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
 
 
 _JOINS = {"or", "nor", "and", "o", "ni", "y", "u", "e", ","}
+_EMERGENCY_NUMBERS = frozenset({"911", "999", "112"})
 
 # A negation inside a finding's own words, just before its next word: "la mano ya no se me duerme",
 # "my arms dont feel weak". ConText scopes a negation forward, so it misses one that follows the

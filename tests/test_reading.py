@@ -570,3 +570,10 @@ def test_a_score_and_then_a_yes_or_no_before_more_words_answers_the_question(tex
 def test_number_two_after_a_hash_is_no_pain_score():
     answer = parse("pain 1 no tingling, oh and I had to go #2 and didnt make it")
     assert answer.pain == 1 and "bladder_bowel" in answer.flags
+
+
+@pytest.mark.parametrize(
+    "text, language", [("4 N, called 911 last night", "en"), ("llamé al 911 anoche", "es")]
+)
+def test_a_call_to_the_emergency_number_goes_to_a_person(text, language):
+    assert "911" in parse(text, language).unaccounted
