@@ -196,6 +196,7 @@ _EXPIRE = Prepared(
         error=literal("stale: not sent within its grace after due")
         + func.coalesce(literal(" (last error: ") + M.error + literal(")"), ""),
     )
+    .returning(M.id, M.kind)  # what expired: tracking re-alerts for an emergency answer among them
 )
 
 
@@ -208,9 +209,29 @@ def next_due(connection: Connection) -> datetime | None:
     return _NEXT_DUE.scalar(connection)  # type: ignore[no-any-return]
 
 
-def expire_stale(session: Session, now: datetime) -> int:
-    """Rows whose grace has run out are skipped with the reason: never sent late."""
-    return _EXPIRE.run(session.connection(), now=now)
+def expire_stale(session: Session, now: datetime) -> list[Any]:
+    """Rows whose grace has run out are skipped with the reason: never sent late. Returns them
+    (row.id, row.kind)."""
+    return _EXPIRE.rows(session.connection(), now=now)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=4)
+def _expiring(kinds: tuple[str, ...]) -> Prepared:
+    return Prepared(
+        lambda dialect: select(M.id, M.error).where(
+            M.status == "pending",
+            M.expires_at < bindparam("now"),
+            # Through the grace index, which finds the few rows past their grace: SQLite would
+            # otherwise take the kind index and read every message of these kinds ever queued.
+            or_(*(_not_indexed(M.kind, dialect) == kind for kind in kinds)),
+        )
+    )
+
+
+def expiring(session: Session, now: datetime, kinds: tuple[str, ...]) -> list[Any]:
+    """Pending messages of `kinds` whose grace has run out (row.id, row.error): the next
+    expire_stale skips them. Every dispatch run asks this, for alerts (alerts.before_expiry)."""
+    return _expiring(kinds).rows(session.connection(), now=now)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
