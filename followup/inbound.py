@@ -222,7 +222,7 @@ def _respond(
         if photo is not None:
             return photo
     answer = replies.parse(inbound.body, lang, get_program(program).rules)
-    if answer.yes_no_only and _answers_a_reminder(session, patient.id, now):
+    if answer.depends_on_the_prompt and _answers_a_reminder(session, patient.id, now):
         answer = answer.as_reply_to_a_reminder()  # "yep" to an exercise reminder: done, not numbness
     if patient.status == "opted_out":
         return _opted_out(session, patient, clinic, program, inbound, answer, now, result)

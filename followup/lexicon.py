@@ -121,6 +121,13 @@ class Lexicon:
     # Spellings by sound, tried on a word that may be a typo: "pexo" is "pecho" (Spanish "x" for "ch").
     sound_alikes: tuple[tuple[str, str], ...]
     emoji: dict[str, str]
+    # An emoji the table does not name, by its Unicode name: a name with a word of `ack` ("RAISING
+    # HANDS", "HUNDRED POINTS") and none of `not_ack` ("BROKEN HEART") reads as the table's 👍.
+    emoji_ack: frozenset[str]
+    emoji_not_ack: frozenset[str]
+    # A phone's reaction sent as text, quoting our message ("Liked “time for your exercises…”"):
+    # the verb, and what it means ("ack" or "question").
+    reactions: tuple[tuple[str, str], ...]
     context_rules: tuple[dict, ...]
 
     def stem(self, word: str) -> str:
@@ -255,7 +262,7 @@ def load(programme: str, language: str) -> Lexicon:
     exact = set(_plain_words(raw, macros, clinical_only=True, single=True, exact_only=True))
     clinical = (
         lists.pop("clinical")
-        | lists["pain_words"]
+        | (lists["pain_words"] - lists["fillers"])  # "like" of "like a 4" makes no "liked" clinical
         | singles
         | {_stemmer(language).stemWord(w) for w in singles - exact}
     )
@@ -274,6 +281,17 @@ def load(programme: str, language: str) -> Lexicon:
         ):
             raise FollowupError(f"{where}: {key} must map a spelling to another")
     emoji = raw.get("emoji", {})
+    names = raw.get("emoji_names", {})
+    emoji_ack, emoji_not_ack = (
+        frozenset(w.upper() for w in _words(names, key, f"{where}: emoji_names"))
+        for key in ("ack", "not_ack")
+    )
+    reactions = raw.get("reactions", {})
+    reaction_verbs = tuple(
+        (verb, meaning)
+        for meaning in ("ack", "question")
+        for verb in sorted(_words(reactions, meaning, f"{where}: reactions"), key=len, reverse=True)
+    )
     rules = tuple(_context_rule(r, where) for r in raw.get("context", []))
     return Lexicon(
         programme=programme,
@@ -285,6 +303,9 @@ def load(programme: str, language: str) -> Lexicon:
             plain | lists["fillers"] | lists["yes"] | lists["no"] | lists["pain_words"] | lists["not_typos"]
         ),
         emoji=dict(emoji),
+        emoji_ack=emoji_ack,
+        emoji_not_ack=emoji_not_ack,
+        reactions=reaction_verbs,
         context_rules=rules,
         everyday=_everyday(language, top, clinical, tuple(prefixes)),
         chit_chat=_everyday(language, chit_chat_top, clinical, tuple(prefixes))

@@ -39,7 +39,21 @@ def tokens(text: str, lexicon: Lexicon) -> list[str]:
     folded = fold(re.sub(r"(?i)\bsí\b", "sii", unicodedata.normalize("NFC", text or "")))
     for symbol, word in lexicon.emoji.items():
         folded = folded.replace(symbol, f" {word} ")
+    if lexicon.emoji_ack and not folded.isascii():
+        folded = "".join(_emoji_word(c, lexicon) for c in folded)
     return [t for t in _TOKEN_RE.findall(folded.replace("\n", " . ")) if not t.isspace()]
+
+
+def _emoji_word(c: str, lexicon: Lexicon) -> str:
+    """An emoji the table lacks, read by its Unicode name ("🙌" RAISING HANDS): a thank-you or
+    nothing. Letters, digits and every other character stay as they are."""
+    if c.isascii() or unicodedata.category(c) != "So":
+        return c
+    name = set(unicodedata.name(c, "").replace("-", " ").split())
+    if name & lexicon.emoji_ack and not name & lexicon.emoji_not_ack:
+        # Its own clause: a laugh after a fall ("on the ice 😂") thanks for nothing in the fall's phrase.
+        return f" . {lexicon.emoji.get('👍', 'ok')} . "
+    return c
 
 
 INHERENTLY_NEGATIVE = {

@@ -56,9 +56,20 @@ class Reading:
     temperature: float | None = None
     # Nothing but a Y/N ("yep", "N"): what it answers depends on what the patient was asked.
     yes_no_only: bool = False
+    # The pain is a bare number among other words, said neither as pain nor as an answer ("8 N"):
+    # "did 8 not 10", "hice 8 de la cabeza", "antes de misa de 7".
+    score_unsaid: bool = False
+
+    @property
+    def depends_on_the_prompt(self) -> bool:
+        return self.yes_no_only or (self.score_unsaid and self.done is not None)
 
     def as_reply_to_a_reminder(self) -> Reading:
-        """A bare Y/N to "time for your exercises, reply DONE" says done or not done: no numbness."""
+        """What a reply to "time for your exercises, reply DONE" says. A bare Y/N says done or not
+        done, not numbness; the bare numbers of an exercise report count the exercises (or tell the
+        time), since nothing asked for a score."""
+        if self.score_unsaid and self.done is not None:
+            return replace(self, pain=None, score_unsaid=False)
         if not self.yes_no_only or self.numbness is None:
             return self
         return replace(
@@ -117,6 +128,8 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
     chat = set(past)  # everyday phrases ("got back from work", "a long walk") and the past: chit-chat
     theirs: set[str] = set()
     for match, status in zip(matches, statuses):
+        if status == "present" and match.concept in FLAGS_AND_SITES and _negated_inside(doc, match):
+            status = "negated"
         if status == "present":
             present.setdefault(match.concept, []).append(match)
         elif status == "negated":
@@ -143,7 +156,7 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
     )
 
     covered |= doc.excluded | idioms(doc)
-    pain, temperature, number_positions = numbers(doc)
+    pain, temperature, number_positions, score_said = numbers(doc)
     covered |= number_positions
     # "back is a 3", "neck 4": the site of the pain the score gives, where the programme expects it.
     score_clauses = {doc.clause[i] for i in number_positions if pain is not None}
@@ -213,6 +226,7 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
         temperature=temperature,
         yes_no_only=bool(yn_positions)
         and all(i in yn_positions or not w[0].isalnum() for i, w in enumerate(words)),
+        score_unsaid=pain is not None and not score_said and not present.get("pain_zero"),
     )
     # The words of each finding, so that the other language's reading cannot make someone else's
     # finding the patient's ("my son has chest pain").
@@ -227,6 +241,28 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
 
 
 _JOINS = {"or", "nor", "and", "o", "ni", "y", "u", "e", ","}
+
+# A negation inside a finding's own words, just before its next word: "la mano ya no se me duerme",
+# "my arms dont feel weak". ConText scopes a negation forward, so it misses one that follows the
+# finding's first word.
+_INSIDE_NEGATIONS = frozenset(
+    {"no", "not", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "never", "nunca", "tampoco"}
+)
+
+
+# ... unless it says the patient cannot: "ya no me pude dormir" is the finding itself.
+_ABILITY = frozenset({"can", "could", "able", "pude", "puedo", "puede", "podia", "pudo", "podido"})
+
+
+def _negated_inside(doc: Doc, match: Match) -> bool:
+    positions, words = set(match.positions), doc.words
+    for p in range(match.start + 1, match.end - 1):
+        if p in positions or words[p] not in _INSIDE_NEGATIONS:
+            continue
+        nxt = next((q for q in range(p + 1, p + 4) if q in positions), None)
+        if nxt is not None and not _ABILITY.intersection(words[p + 1 : nxt]):
+            return True
+    return False
 
 
 def _denied_with(doc: Doc, match: Match) -> set[int]:
@@ -300,16 +336,39 @@ def _a_measure(doc: Doc, matches: list[Match]) -> bool:
 
 OTHER_LANGUAGE = {"en": "es", "es": "en"}
 
+_QUOTED = r"[\"\u201c\u00ab].*[\"\u201d\u00bb]"  # our message, quoted: “…”, "…" or «…»
+_ATTACHMENT = r"(?:an?|una?)\s+\w+"  # "Liked an image", "Le gustó una foto"
+
+
+def reaction(text: str, lexicon: Lexicon) -> str | None:
+    """What a phone's reaction sent as text means ("Liked “time for your exercises…”" thanks;
+    "Questioned “…”" asks), or None when the text is no reaction. The quote is our own message, so
+    none of its words are the patient's."""
+    if not lexicon.reactions:
+        return None
+    folded = " ".join(fold(text).split())
+    for verb, meaning in lexicon.reactions:
+        if folded.startswith(verb + " "):
+            rest = folded[len(verb) + 1 :]
+            # "Reacted 👍 to “…”", "Reaccionó con 👍 a “…”": an emoji between the verb and the quote
+            rest = re.sub(r"^(?:with |con )?\S+ (?:to|a) (?=[\"\u201c\u00ab])", "", rest)
+            if re.fullmatch(_QUOTED, rest, re.S) or re.fullmatch(_ATTACHMENT, rest):
+                return meaning
+    return None
+
 
 def read(text: str, language: str = "en", programme: str = "upper-back") -> Reading:
     """What a reply reports. Words the patient's language cannot account for are read in the other
     language too (people switch); a flag either finds counts, and only words neither accounts for
     are left for the clinic."""
     lexicon = load(programme, language if language in OTHER_LANGUAGE else "en")
+    foreign = load(programme, OTHER_LANGUAGE[lexicon.language])
+    reacted = reaction(text, lexicon) or reaction(text, foreign)  # a phone may be in either language
+    if reacted:
+        return Reading(acknowledged=reacted == "ack", question=reacted == "question")
     reading, unaccounted, _, theirs = _read_one(text, lexicon)
     if not unaccounted:
         return reading
-    foreign = load(programme, OTHER_LANGUAGE[lexicon.language])
     other, other_unaccounted, grounds, _ = _read_one(text, foreign)
     # Words of someone else's finding ("my son has a fever") are no finding of the patient's in
     # either language: they stay for the clinic, and the other language's flag on them is dropped.
@@ -340,4 +399,6 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
         denied=reading.denied,
         unaccounted=tuple(w for w in reading.unaccounted if w in left or w in theirs),
         temperature=reading.temperature if reading.temperature is not None else other.temperature,
+        yes_no_only=reading.yes_no_only and other.yes_no_only,
+        score_unsaid=reading.score_unsaid if reading.pain is not None else other.score_unsaid,
     )

@@ -50,12 +50,13 @@ def _misspelt_number(token: str, programme: str, language: str) -> float | None:
     return float(_NUMBER_WORDS[language].index(found[0])) if found else None
 
 
-def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
-    """The pain score, a temperature, and the tokens they account for."""
+def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
+    """The pain score, a temperature, the tokens they account for, and whether the score was said to
+    be one ("pain 8", "8/10", "8 N"), not only a number among other words ("did 8 not 10")."""
     lex, words = doc.lexicon, doc.words
     candidates: list[tuple[int, int, bool]] = []  # (position, value, labelled as pain)
     temperature, used = None, set()
-    strong = None
+    strong, said = None, False
     for i, w in enumerate(words):
         value = number_value(w, lex.language) if (w[0].isdigit() or w.isalpha()) else None
         after = words[i + 1] if i + 1 < len(words) else ""
@@ -115,27 +116,31 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int]]:
             and _out_of_ten(words, i - 3, lex.language)
         ):
             continue  # the "10" of "6/10"
-        labelled = any(b in lex.pain_words for b in words[max(0, i - 3) : i])
+        before = words[max(0, i - 3) : i]
+        labelled = any(b in lex.pain_words for b in before)
+        # Said as a score: "pain is 7", "dolor de 7", "8 N"; not the "de" of "misa de 7".
+        said = said or after in lex.yes | lex.no or any(b in lex.pain_words and len(b) > 2 for b in before)
         candidates.append((i, int(value + 0.5), labelled))
     used.update(i for i, _, _ in candidates)
     if strong:
-        return strong[1], temperature, used
+        return strong[1], temperature, used, True
     if not candidates:
-        return None, temperature, used
+        return None, temperature, used, False
+    said = said or len(words) == 1
     for i, value, _ in candidates:
         if any(w in lex.now_words for w in words[max(0, i - 3) : i + 2]):
-            return value, temperature, used  # "7 yesterday, 3 now"
+            return value, temperature, used, said  # "7 yesterday, 3 now"
     if len(candidates) > 1 and any(
         w in lex.transition_words for w in words[candidates[0][0] : candidates[-1][0]]
     ):
-        return candidates[-1][1], temperature, used  # "went from 7 to 3": the current one
+        return candidates[-1][1], temperature, used, said  # "went from 7 to 3": the current one
     if len(candidates) == 2 and candidates[1][0] - candidates[0][0] == 2:
         if words[candidates[0][0] + 1] in ("-", "or", "o", "u"):
-            return max(candidates[0][1], candidates[1][1]), temperature, used  # "6-7": the higher
+            return max(candidates[0][1], candidates[1][1]), temperature, used, said  # "6-7": the higher
     labelled = [c for c in candidates if c[2]]
     if labelled:
-        return labelled[0][1], temperature, used
-    return max(v for _, v, _ in candidates), temperature, used  # "6 or 7": when in doubt, the higher
+        return labelled[0][1], temperature, used, said
+    return max(v for _, v, _ in candidates), temperature, used, said  # "6 or 7": in doubt, the higher
 
 
 def _names_an_exercise(
@@ -182,6 +187,13 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
             not prev
             and i + 1 < len(words)
             and (not words[i + 1][0].isalnum() or words[i + 1] in lex.yes_followers)
+        )
+        # One letter, in English, that opens the reply or stands before a comma answers the question:
+        # "Y mostly my thumb", "tell you Y, it's her arm" (Spanish "y" is "and").
+        opens_reply = opens_reply or (
+            lex.language != "es"
+            and len(words[i]) == 1
+            and (not prev or (i + 1 < len(words) and words[i + 1] in (",", ".", ";")))
         )
         if lex.language == "es" and w == "y" and not ends_clause and (prev or not alone):
             continue  # "5 y todavia hormigueo": "and"

@@ -118,6 +118,30 @@ def test_a_bare_yes_to_an_exercise_reminder_is_done_and_to_a_check_in_is_numbnes
     assert [e["rule"] for e in followup.json("escalations")] == ["S3"]
 
 
+@pytest.mark.parametrize(
+    "body", ["done, managed 8 head lifts not 10", "ya los hice antes de irme a misa de 7", "done 9 of them"]
+)
+def test_the_numbers_of_an_exercise_report_after_a_reminder_are_no_pain_score(
+    followup, clinic_and_patient, body
+):
+    followup("tick", now="2026-12-01T14:00:00Z")  # 09:00 in New York: the exercise reminder
+    answer = reply(followup, body, now="2026-12-01T14:30:00Z")
+    assert "call the clinic" not in answer["reply"]
+    assert followup.json("escalations") == []
+
+
+@pytest.mark.parametrize("body", ["done, pain 8", "did them. 8 N", "did them, 8/10"])
+def test_a_score_said_as_one_after_a_reminder_still_escalates(followup, clinic_and_patient, body):
+    followup("tick", now="2026-12-01T14:00:00Z")
+    assert "call the clinic today" in reply(followup, body, now="2026-12-01T14:30:00Z")["reply"]
+    assert [e["rule"] for e in followup.json("escalations")] == ["U3"]
+
+
+def test_a_bare_number_beside_done_at_a_check_in_is_still_read_as_pain(followup, clinic_and_patient):
+    followup("tick", now="2026-12-02T00:00:00Z")  # 19:00: the check-in asks for a score
+    assert "call the clinic today" in reply(followup, "done them, 8 today", now=DAY1_EVENING)["reply"]
+
+
 def test_a_bare_yes_after_a_reminder_that_follows_a_check_in_closely_is_still_numbness(followup):
     clinic = followup.clinic()
     followup.enrol(clinic, **{"reminder-times": "09:00,19:30", "checkin-time": "19:00"})

@@ -415,3 +415,93 @@ def test_a_number_before_an_exercise_that_hurts_is_its_score(text, language, pai
 )
 def test_fainting_soiling_and_dying_words_are_read_by_a_person(text, language):
     assert reading.read(text, language).unaccounted
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("Liked \u201ctime for your exercises: prone head lift, hold 5 s\u2026\u201d", "en"),
+        ('Emphasized "how is your pain right now, 0-10? Any numbness or tingling"', "en"),
+        ("Loved an image", "en"),
+        ("Reacted \U0001f44d to \u201ctime for your exercises\u201d", "en"),
+        ("Le gust\u00f3 \u201chora de sus ejercicios\u201d", "es"),
+        ("Liked \u201chora de sus ejercicios\u201d", "es"),  # a phone set to English
+    ],
+)
+def test_a_phones_reaction_to_our_message_thanks_and_none_of_the_quoted_words_are_read(text, language):
+    answer = parse(text, language)
+    assert answer.acknowledged and not answer.question
+    assert answer.flags == frozenset() and answer.pain is None and answer.unaccounted == ()
+
+
+def test_a_questioning_reaction_goes_to_the_clinic_and_a_sentence_that_begins_like_one_is_read():
+    assert parse("Questioned \u201cAny numbness or tingling in your arms or legs\u201d").question
+    said = parse("liked the exercises but my legs went numb")
+    assert not said.acknowledged and said.flags  # words after "liked", no quote: read as a reply
+
+
+@pytest.mark.parametrize(
+    "text", ["\U0001f64c", "\U0001f4af", "\U0001f44f\U0001f3fd", "3 N \U0001f970\U0001f60d"]
+)
+def test_a_friendly_emoji_the_table_lacks_is_read_by_its_name_as_thanks(text):
+    answer = parse(text)
+    assert answer.acknowledged and answer.understood
+
+
+@pytest.mark.parametrize("text", ["\U0001f44e", "\U0001f494", "\U0001f622", "\U0001f635\u200d\U0001f4ab"])
+def test_an_unhappy_emoji_is_no_thanks_and_alone_is_not_understood(text):
+    assert not parse(text).acknowledged and not parse(text).understood
+
+
+def test_a_laughing_emoji_after_a_fall_does_not_hide_the_fall():
+    assert "fall_accident" in parse("slipped on the ice this morning \U0001f602 pain 4").flags
+
+
+def test_a_feverish_emoji_is_read_as_fever():
+    assert "fever" in parse("running hot today \U0001f912 pain 3").flags
+    assert "fever" in parse("me siento caliente \U0001f912", "es").flags
+
+
+@pytest.mark.parametrize(
+    "text", ["Y mostly in my thumb. Pain 2", "my wife says to tell you Y, it's her right hand, pain 4"]
+)
+def test_a_lone_y_opening_the_reply_or_before_a_comma_answers_the_numbness_question(text):
+    answer = parse(text)
+    assert answer.numbness is True and "limb_numbness" in answer.flags
+
+
+def test_a_lone_spanish_y_before_words_is_still_and():
+    assert parse("y mañana los hago, 2", "es").numbness is None
+
+
+def test_leg_emoji_are_legs():
+    assert "both_legs" in parse("\U0001f9b5\U0001f9b5 both numb, pain 3").flags
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("la mano ya no se me duerme, un 2", "es"),
+        ("my arms dont feel weak at all, 2", "en"),
+        ("my hand is no longer numb", "en"),
+    ],
+)
+def test_a_negation_between_a_findings_own_words_denies_that_finding(text, language):
+    assert not {"limb_numbness", "weakness", "both_legs"} & parse(text, language).flags
+
+
+def test_one_leg_not_both_is_one_leg():
+    assert parse("3 Y one leg, not both").flags == {"limb_numbness"}
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        ("me desperté por el dolor y ya no me pude dormir", "es", "night_pain"),
+        ("las piernas no me sostienen", "es", "both_legs"),
+        ("my legs don't hold me up", "en", "both_legs"),
+        ("my hands don't work properly", "en", "weakness"),
+    ],
+)
+def test_a_negation_that_is_part_of_the_finding_still_fires(text, language, flag):
+    assert flag in parse(text, language).flags
