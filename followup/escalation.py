@@ -204,11 +204,11 @@ def realert_unacknowledged(session: Session, now: datetime) -> int:
     # (a day's "soon" ones, every hour) cannot be due yet.
     shortest: dict[str, timedelta] = {}
     for program in all_programs():
-        for tier, window in rules_for_program(program).realert_after.items():
-            shortest[tier] = min(window, shortest.get(tier, window))
+        for tier, after in rules_for_program(program).realert_after.items():
+            shortest[tier] = min(after, shortest.get(tier, after))
     due = [
-        and_(col(Escalation.tier) == tier, col(Escalation.created_at) <= now - window)
-        for tier, window in shortest.items()
+        and_(col(Escalation.tier) == tier, col(Escalation.created_at) <= now - after)
+        for tier, after in shortest.items()
         if tier in ("emergency", "urgent", "soon")
     ]
     if not due:

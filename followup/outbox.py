@@ -212,7 +212,7 @@ def next_due(connection: Connection) -> datetime | None:
 def expire_stale(session: Session, now: datetime) -> list[Any]:
     """Rows whose grace has run out are skipped with the reason: never sent late. Returns them
     (row.id, row.kind)."""
-    return _EXPIRE.rows(session.connection(), now=now)  # type: ignore[no-any-return]
+    return _EXPIRE.rows(session.connection(), now=now)
 
 
 @lru_cache(maxsize=4)
@@ -231,7 +231,7 @@ def _expiring(kinds: tuple[str, ...]) -> Prepared:
 def expiring(session: Session, now: datetime, kinds: tuple[str, ...]) -> list[Any]:
     """Pending messages of `kinds` whose grace has run out (row.id, row.error): the next
     expire_stale skips them. Every dispatch run asks this, for alerts (alerts.before_expiry)."""
-    return _expiring(kinds).rows(session.connection(), now=now)  # type: ignore[no-any-return]
+    return _expiring(kinds).rows(session.connection(), now=now)
 
 
 @dataclass(frozen=True)
