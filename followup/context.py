@@ -85,6 +85,8 @@ class _ConText:
         return statuses, covered, past
 
 
+_SAID_FINE = {"ok", "okay", "fine", "normal", "all good", "alright", "good"}
+
 # "so I stopped", "we quit": a patient who stops doing something says nothing of the finding.
 _SUBJECTS = {"i", "we", "yo", "nosotros"}
 
@@ -94,6 +96,13 @@ def _counts(doc: Doc, match: Match, modifier) -> bool:
     lexicon, words = doc.lexicon, doc.words
     start, end = modifier.modifier_span
     if modifier.category == "NEGATED_EXISTENCE" and modifier.direction == "BACKWARD":
+        if modifier.rule.literal in _SAID_FINE and lexicon.functions:
+            # "bladder fine", "chest ok": a part or function said to be fine. "chest pain ok", "wet
+            # myself 👍", "fell ok" report the symptom and then say something else is ok.
+            between = words[match.end : start]
+            return all(words[i] in lexicon.functions for i in match.positions) and not any(
+                w in lexicon.clinical and w not in lexicon.functions for w in between
+            )
         return not (start > 0 and words[start - 1] in _SUBJECTS)
     if modifier.category == "HISTORICAL":
         clause = [w for i, w in enumerate(words) if doc.clause[i] == match.clause]

@@ -120,6 +120,10 @@ class Lexicon:
     variants: tuple[tuple[str, str], ...]
     # Spellings by sound, tried on a word that may be a typo: "pexo" is "pecho" (Spanish "x" for "ch").
     sound_alikes: tuple[tuple[str, str], ...]
+    # The parts and functions a patient says are fine ("bladder fine", "both legs ok"): the words
+    # of the macros that name them (FUNCTION, ARM, LEG, LEGS, BACK, BOTHSIDES, WALKWORDS). "fine"
+    # after any other word of a finding does not deny it ("chest pain ok", "wet myself 👍").
+    functions: frozenset[str]
     emoji: dict[str, str]
     # An emoji the table does not name, by its Unicode name: a name with a word of `ack` ("RAISING
     # HANDS", "HUNDRED POINTS") and none of `not_ack` ("BROKEN HEART") reads as the table's 👍.
@@ -303,6 +307,12 @@ def load(programme: str, language: str) -> Lexicon:
             plain | lists["fillers"] | lists["yes"] | lists["no"] | lists["pain_words"] | lists["not_typos"]
         ),
         emoji=dict(emoji),
+        functions=frozenset(
+            w.strip("=*")
+            for name in ("FUNCTION", "ARM", "LEG", "LEGS", "BACK", "BOTHSIDES", "WALKWORDS")
+            for alt in macros.get(name, "").split("|")
+            for w in alt.split()
+        ),
         emoji_ack=emoji_ack,
         emoji_not_ack=emoji_not_ack,
         reactions=reaction_verbs,

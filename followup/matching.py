@@ -51,8 +51,7 @@ def _emoji_word(c: str, lexicon: Lexicon) -> str:
         return c
     name = set(unicodedata.name(c, "").replace("-", " ").split())
     if name & lexicon.emoji_ack and not name & lexicon.emoji_not_ack:
-        # Its own clause: a laugh after a fall ("on the ice 😂") thanks for nothing in the fall's phrase.
-        return f" . {lexicon.emoji.get('👍', 'ok')} . "
+        return f" {lexicon.emoji.get('👍', 'ok')} "
     return c
 
 

@@ -250,8 +250,12 @@ _INSIDE_NEGATIONS = frozenset(
 )
 
 
-# ... unless it says the patient cannot: "ya no me pude dormir" is the finding itself.
-_ABILITY = frozenset({"can", "could", "able", "pude", "puedo", "puede", "podia", "pudo", "podido"})
+# ... unless it says the patient cannot: "ya no me pude dormir", "pain doesnt let me sleep" are the
+# finding itself.
+_ABILITY = frozenset(
+    {"can", "could", "able", "let", "lets", "letting", "allow", "allows"}
+    | {"pude", "puedo", "puede", "podia", "pudo", "podido", "deja", "dejo", "dejaba", "dejan"}
+)
 
 
 def _negated_inside(doc: Doc, match: Match) -> bool:
@@ -336,14 +340,19 @@ def _a_measure(doc: Doc, matches: list[Match]) -> bool:
 
 OTHER_LANGUAGE = {"en": "es", "es": "en"}
 
-_QUOTED = r"[\"\u201c\u00ab].*[\"\u201d\u00bb]"  # our message, quoted: “…”, "…" or «…»
-_ATTACHMENT = r"(?:an?|una?)\s+\w+"  # "Liked an image", "Le gustó una foto"
+# Our message, quoted once: “…”, "…" or «…», with no quote mark inside and nothing after it.
+_QUOTED = r"[\"\u201c\u00ab][^\"\u201c\u201d\u00ab\u00bb]*[\"\u201d\u00bb]"
+# "Liked an image", "Le gustó una foto": what a phone names an attachment (not "Loved an ambulance")
+_ATTACHMENT = (
+    r"(?:an?|una?|un) (?:image|photo|picture|video|movie|attachment|sticker|gif|audio message"
+    r"|imagen|foto|fotografia|video|archivo|adjunto|sticker|gif|mensaje de audio|audio)"
+)
 
 
 def reaction(text: str, lexicon: Lexicon) -> str | None:
     """What a phone's reaction sent as text means ("Liked “time for your exercises…”" thanks;
-    "Questioned “…”" asks), or None when the text is no reaction. The quote is our own message, so
-    none of its words are the patient's."""
+    "Questioned “…”" asks; "Reacted 🤒 to “…”" says what its emoji says), or None when the text is
+    no reaction. The quote is our own message, so none of its words are the patient's."""
     if not lexicon.reactions:
         return None
     folded = " ".join(fold(text).split())
@@ -351,9 +360,15 @@ def reaction(text: str, lexicon: Lexicon) -> str | None:
         if folded.startswith(verb + " "):
             rest = folded[len(verb) + 1 :]
             # "Reacted 👍 to “…”", "Reaccionó con 👍 a “…”": an emoji between the verb and the quote
-            rest = re.sub(r"^(?:with |con )?\S+ (?:to|a) (?=[\"\u201c\u00ab])", "", rest)
-            if re.fullmatch(_QUOTED, rest, re.S) or re.fullmatch(_ATTACHMENT, rest):
-                return meaning
+            emoji = re.match(r"(?:with |con )?(\S+) (?:to|a) (?=[\"\u201c\u00ab])", rest)
+            if emoji:
+                rest = rest[emoji.end() :]
+            if re.fullmatch(_QUOTED, rest, re.S) or (not emoji and re.fullmatch(_ATTACHMENT, rest)):
+                if emoji and not emoji.group(1).isascii():
+                    return f"emoji:{emoji.group(1)}"
+                # Liking a question ("how is your pain right now, 0-10?") answers none of it: the
+                # patient is asked again, as for any reply that is no answer.
+                return "unanswered" if meaning == "ack" and "?" in rest else meaning
     return None
 
 
@@ -364,7 +379,9 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
     lexicon = load(programme, language if language in OTHER_LANGUAGE else "en")
     foreign = load(programme, OTHER_LANGUAGE[lexicon.language])
     reacted = reaction(text, lexicon) or reaction(text, foreign)  # a phone may be in either language
-    if reacted:
+    if reacted and reacted.startswith("emoji:"):
+        return read(reacted.removeprefix("emoji:"), language, programme)  # what the emoji says alone
+    if reacted:  # "unanswered": nothing understood, so asked again and reviewed
         return Reading(acknowledged=reacted == "ack", question=reacted == "question")
     reading, unaccounted, _, theirs = _read_one(text, lexicon)
     if not unaccounted:

@@ -78,6 +78,9 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
             temperature = value
             used.add(i)
             continue
+        if i > 0 and words[i - 1] == "#":
+            used.update((i - 1, i))
+            continue  # "had to go #2": a name, not a score
         if after == "s" and _a_duration(words, i):
             used.update((i, i + 1))
             continue  # "held for 6 s": seconds
@@ -118,8 +121,14 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
             continue  # the "10" of "6/10"
         before = words[max(0, i - 3) : i]
         labelled = any(b in lex.pain_words for b in before)
-        # Said as a score: "pain is 7", "dolor de 7", "8 N"; not the "de" of "misa de 7".
-        said = said or after in lex.yes | lex.no or any(b in lex.pain_words and len(b) > 2 for b in before)
+        # Said as a score ("pain is 7", "dolor de 7", "8 N"), or at least not among the words of an
+        # exercise ("did 8 head lifts not 10", "I can hold the full 10", "hice 8 de la cabeza").
+        said = (
+            said
+            or after in lex.yes | lex.no
+            or any(b in lex.pain_words and len(b) > 2 for b in before)
+            or not any(_of_exercise(w, lex) for w in words[max(0, i - 3) : i + 4])
+        )
         candidates.append((i, int(value + 0.5), labelled))
     used.update(i for i, _, _ in candidates)
     if strong:
@@ -141,6 +150,13 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
     if labelled:
         return labelled[0][1], temperature, used, said
     return max(v for _, v, _ in candidates), temperature, used, said  # "6 or 7": in doubt, the higher
+
+
+def _of_exercise(word: str, lex) -> bool:
+    return word in lex.exercise_units or (len(word) > 3 and word in lex.exercise_words) or word in _HOLDS
+
+
+_HOLDS = frozenset({"hold", "held", "holding", "aguanto", "aguante", "sostener", "sostengo", "sostuve"})
 
 
 def _names_an_exercise(
@@ -180,6 +196,13 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
         prev = [j for j in content if j < i]
         nxt = [j for j in content if j > i]
         follows_number = bool(prev) and prev[-1] in number_positions and prev[-1] >= i - 2
+        # "3 y no, mañana...", "four and yes." : a score, "and", then the answer, before a stop
+        after_and = (
+            len(prev) >= 2
+            and words[prev[-1]] in ("y", "and", "e", "n")
+            and prev[-2] in number_positions
+            and (not nxt or words[i + 1] in (",", ".", ";", "!"))
+        )
         follows_numb = bool(prev) and prev[-1] in numb_positions and prev[-1] >= i - 2
         alone = all(j in number_positions or words[j] in lex.yes | lex.no for j in content)
         ends_clause = not nxt or doc.clause[nxt[0]] != doc.clause[i]
@@ -193,7 +216,10 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
         opens_reply = opens_reply or (
             lex.language != "es"
             and len(words[i]) == 1
-            and (not prev or (i + 1 < len(words) and words[i + 1] in (",", ".", ";")))
+            and (
+                (not prev and len(content) >= 3)  # not "Y ok" (to a reminder: done)
+                or (i + 1 < len(words) and words[i + 1] in (",", ".", ";"))
+            )
         )
         if lex.language == "es" and w == "y" and not ends_clause and (prev or not alone):
             continue  # "5 y todavia hormigueo": "and"
@@ -216,6 +242,7 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
         if (
             last_answer
             or (follows_number and (ends_clause or w not in ("no",)))
+            or after_and
             or (follows_numb and ends_clause)
             or alone
             or opens_reply

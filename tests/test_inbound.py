@@ -119,7 +119,8 @@ def test_a_bare_yes_to_an_exercise_reminder_is_done_and_to_a_check_in_is_numbnes
 
 
 @pytest.mark.parametrize(
-    "body", ["done, managed 8 head lifts not 10", "ya los hice antes de irme a misa de 7", "done 9 of them"]
+    "body",
+    ["done, managed 8 head lifts not 10", "done, I can hold the full 10 now", "did 8 of the 10 head lifts"],
 )
 def test_the_numbers_of_an_exercise_report_after_a_reminder_are_no_pain_score(
     followup, clinic_and_patient, body
@@ -130,7 +131,9 @@ def test_the_numbers_of_an_exercise_report_after_a_reminder_are_no_pain_score(
     assert followup.json("escalations") == []
 
 
-@pytest.mark.parametrize("body", ["done, pain 8", "did them. 8 N", "did them, 8/10"])
+@pytest.mark.parametrize(
+    "body", ["done, pain 8", "did them. 8 N", "did them, 8/10", "did them, 9", "hice los ejercicios, 9"]
+)
 def test_a_score_said_as_one_after_a_reminder_still_escalates(followup, clinic_and_patient, body):
     followup("tick", now="2026-12-01T14:00:00Z")
     assert "call the clinic today" in reply(followup, body, now="2026-12-01T14:30:00Z")["reply"]

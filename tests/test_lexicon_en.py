@@ -276,3 +276,209 @@ def test_a_lay_word_for_tingling_is_numbness_not_a_typo_of_a_toilet_word(text):
     flags = reading.read(text, "en").flags
     assert "limb_numbness" in flags
     assert "bladder_bowel" not in flags
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("been dribbling a little whenever I stand up", "bladder_bowel"),
+        ("pooed a little without realising on the bus", "bladder_bowel"),
+        ("went in my trousers on the way home, so embarrassing", "bladder_bowel"),
+        ("needed to go #2 and did not make it in time", "bladder_bowel"),
+        ("I just cant stay dry lately", "bladder_bowel"),
+        ("🦵🦵 both tingly since lunch", "both_legs"),
+        ("climbing the stairs my legs shook and wouldnt hold me", "both_legs"),
+        ("cant get a breath in properly, pain 3", "chest_pain"),
+        ("tightness on my breastbone since this morning", "chest_pain"),
+        ("my wife says my forehead is hot to the touch", "fever"),
+        ("running a bit hot tonight, pain 4", "fever"),
+        ("pain 3 🤒", "fever"),
+    ],
+)
+def test_a_red_flag_in_lay_or_indirect_words_is_read(text, flag):
+    assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, fall is my favourite time of year",
+        "3 N, the fall colours on the drive were lovely",
+        "2 N someone dented my car while it was parked outside the library",
+        "3 N, dropped my son at football then had a coffee",
+        "done them before the baby woke up",
+        "4 N up early to beat the traffic",
+        "the kids were dribbling the ball round the garden, 2 N",
+    ],
+)
+def test_an_everyday_sense_of_a_fall_drop_waking_or_dribble_raises_no_flag(text):
+    assert not reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("woke up early with the pain again", "night_pain"),
+        ("the baby woke up at 3 and then the pain kept me awake", "night_pain"),
+        ("someone backed into me at the lights, neck sore", "fall_accident"),
+        ("dropped the kids off and then dropped my mug, hand is clumsy", "weakness"),
+        ("I had a fall on the way to the car", "fall_accident"),
+    ],
+)
+def test_an_everyday_phrase_beside_a_finding_does_not_hide_it(text, flag):
+    assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pain 2. nope on tingling",
+        "4, nah on the numbness today",
+        "pain 3, nothing radiating or shooting, just a dull ache",
+        "pain 2, nothing travelling down my back",
+        "the dizzy spells I had in my 50s were my blood pressure, long sorted. 2 N",
+    ],
+)
+def test_a_denied_or_long_past_finding_raises_no_flag(text):
+    assert not reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("nope, tingling in my fingers again", "limb_numbness"),
+        ("4 and my toes feel funny", "limb_numbness"),
+        ("Y mainly in my little finger. pain 3", "limb_numbness"),
+        ("chest pain again today like in my 40s", "chest_pain"),
+    ],
+)
+def test_a_finding_said_plainly_beside_those_words_is_still_read(text, flag):
+    assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2, had a bit of an episode today if you know what I mean",
+        "pain 3 and sorry for the tmi but something happened on the bus",
+    ],
+)
+def test_a_hint_the_patient_will_not_spell_out_goes_to_a_person(text):
+    assert reading.read(text, "en").question
+
+
+def test_wonderful_is_no_question():
+    assert not reading.read("thanks, the physio was wonderful", "en").question
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 N, two night shifts at the hospital this week, shattered",
+        "4 N, took my dad to his eye appointment",
+        "2 N, the kids gave me funny looks doing my stretches in the garden",
+        "1 N, awful weather for the match",
+        "3 N. I'm dying to get back to dancing",
+        "done, remembered to keep my shoulders back",
+        "2 N, the puppy pulled on the lead all the way round",
+        "3 N, did my stretches on break at the factory",
+        "2 N, laughed so hard at the panto",
+        "4 N, hot soup and an early night",
+        "done them on the bed because the floor is cold",
+        "2 N, the cat sat on me during the head lifts",
+        "done, my granddaughter showed me how to use the app",
+        "1 N, nothing odd going on in my groin",
+        "pain 3, dull ache, nothing else",
+        "done, the holds are tough but getting easier",
+    ],
+)
+def test_everyday_chit_chat_with_a_symptom_word_in_its_everyday_sense_leaves_nothing_for_the_clinic(text):
+    reply = reading.read(text, "en")
+    assert not reply.flags and reply.unaccounted == ()
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("on my lunch at the hospital I collapsed", "fall_accident"),
+        ("laughed so hard I wet myself and it never used to happen", "bladder_bowel"),
+        ("did them on the floor and after that my legs went numb", "both_legs"),
+        ("the hold is hard and my hand keeps dropping things", "weakness"),
+        ("went for a walk and my legs gave way", "both_legs"),
+    ],
+)
+def test_a_finding_beside_everyday_chit_chat_is_still_read(text, flag):
+    assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N my back felt great after I hit the gym",
+        "1 N, the call kept dropping out so I gave up",
+        "3 N, the trip plans fell through so we stayed in",
+        "2 N, my birthday falls on a friday this year",
+        "2 N, dropped a stitch in my knitting",
+        "2 N, had to get it off my chest, my boss drives me mad",
+        "3 N had a cold beer in the sun",
+    ],
+)
+def test_an_idiom_with_a_fall_drop_hit_or_chest_word_raises_no_flag(text):
+    assert not reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("fell for the first time this morning", "fall_accident"),
+        ("hit the gym and then hit my head on the bar", "fall_accident"),
+        ("I piddled myself before I got to the loo", "bladder_bowel"),
+        ("my chest feels tight, wanted to get it off my chest", "chest_pain"),
+    ],
+)
+def test_the_same_words_as_a_finding_are_still_read(text, flag):
+    assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, had shooting pains down my back in 2015, long gone",
+        "3 N. Back in my thirties I had sciatica down one leg, fine now",
+        "can you resend the sheet, I spilt tea on it",
+        "When I started the programme my neck was stiff, it is much easier now. 2 N",
+    ],
+)
+def test_a_back_in_time_a_spilt_drink_or_a_statement_opening_with_when_raises_nothing(text):
+    reply = reading.read(text, "en")
+    assert not reply.flags and not reply.unaccounted
+
+
+@pytest.mark.parametrize("text", ["when will the tingling stop", "when should I call you"])
+def test_a_question_opening_with_when_is_still_a_question(text):
+    assert reading.read(text, "en").question
+
+
+def test_taking_a_spill_on_the_stairs_is_still_a_fall():
+    assert "fall_accident" in reading.read("took a spill on the stairs", "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I peed a little when I bent down",
+        "I cant tell when I need the loo anymore",
+        "no urge to pee at all since this morning",
+        "had to change my knickers twice today",
+    ],
+)
+def test_a_change_in_bladder_feeling_or_control_in_lay_words_is_an_emergency(text):
+    assert "bladder_bowel" in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2 N, got a bit wet in the rain", "I dont know if I need to go to the doctor about my back, pain 3"],
+)
+def test_getting_wet_or_needing_to_go_somewhere_is_no_bladder_finding(text):
+    assert "bladder_bowel" not in reading.read(text, "en").flags

@@ -393,3 +393,220 @@ def test_chores_and_queues_leave_nothing_for_the_clinic(text):
 
 def test_not_feeling_the_paper_is_still_saddle_numbness():
     assert "saddle_numbness" in _flags("no siento el papel de baño cuando me limpio")
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("traigo las piernas flojitas desde la mañana", "both_legs"),
+        ("anoche me he hecho del baño en la cama", "bladder_bowel"),
+        ("he tenido pérdidas de orina sin querer", "bladder_bowel"),
+        ("se me ha escapado la orina en la calle", "bladder_bowel"),
+        ("soy su hija, se va de lado cuando anda por la casa", "walking"),
+        ("no tengo fuerzas en las piernas para levantarme del inodoro", "both_legs"),
+    ],
+)
+def test_lay_and_perfect_tense_forms_of_an_emergency_are_read(text, flag):
+    assert flag in _flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "el dolor me atraviesa de la espalda a la panza",
+        "me aprieta como en banda, desde la espalda hasta el costado",
+    ],
+)
+def test_pain_crossing_from_the_back_round_the_torso_is_shooting_pain(text):
+    assert "shooting" in _flags(text)
+
+
+@pytest.mark.parametrize("text", ["no he tenido pérdidas de orina", "no se me ha salido la orina para nada"])
+def test_a_denied_leak_in_the_perfect_tense_raises_no_flag(text):
+    assert "bladder_bowel" not in _flags(text)
+
+
+def test_echar_ganas_is_no_chest_pain():
+    assert "chest_pain" not in _flags("me cuesta el de los hombros pero le echo ganas")
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("me resbalé hace dos días y ahora me duele el cuello", "fall_accident"),
+        ("desde hace tres días se me sale la orina sin darme cuenta", "bladder_bowel"),
+    ],
+)
+def test_a_few_days_ago_is_within_the_programme_not_history(text, flag):
+    assert flag in _flags(text)
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("me pegué bien fuerte en la espalda con la puerta", "fall_accident"),
+        ("traigo las piernas bien pesadas", "both_legs"),
+    ],
+)
+def test_bien_before_an_adjective_is_very_not_fine(text, flag):
+    assert flag in _flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N. el choque del 2016 fue lo que me dejó así la espalda",
+        "3 N, my fall was like 6 years ago, ahora bien",
+    ],
+)
+def test_an_accident_of_a_named_year_or_years_ago_is_the_past(text):
+    assert "fall_accident" not in _flags(text)
+
+
+@pytest.mark.parametrize("text", ["3 N, hace un frío que pela", "2 N. hace un calor horrible en la ciudad"])
+def test_the_weather_said_strongly_leaves_nothing_for_the_clinic(text):
+    assert reading.read(text, "es").unaccounted == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 N, ayer estuve diez horas parada en la tienda",
+        "2 N, mañana me toca guardia en el hospital",
+        "4 N, el dolor bajó de 5 a 4 esta semana",
+        "amanecí muy bien, 1",
+        "2 N, de ahí empezó lo del cuello pero ya está mejor",
+        "1 N, dormí mal por la tormenta",
+        "2 N, no me siento mareado",
+        "3 N, ya hasta puedo trapear la cocina",
+    ],
+)
+def test_everyday_senses_of_standing_hospital_lowering_and_starting_leave_nothing(text):
+    assert reading.read(text, "es").unaccounted == ()
+
+
+@pytest.mark.parametrize(
+    "text, word",
+    [("estoy bien mareada", "mareada"), ("dormí mal por el dolor", "mal"), ("amanecí peor", "peor")],
+)
+def test_a_symptom_word_beside_those_phrases_is_still_left_for_the_clinic(text, word):
+    assert word in reading.read(text, "es").unaccounted
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("mi hija dice que tengo la piel calientita", "fever"),
+        ("hoy ando ardiendo, 3 N", "fever"),
+        ("traigo las piernas como de hule", "both_legs"),
+        ("se me escapan gotitas al caminar", "bladder_bowel"),
+        ("desde ayer ando goteando", "bladder_bowel"),
+    ],
+)
+def test_heat_of_the_body_rubber_legs_and_dribbling_in_lay_words_are_read(text, flag):
+    assert flag in _flags(text)
+
+
+def test_boiling_in_the_heat_of_the_day_is_no_fever():
+    assert "fever" not in _flags("2 N, aquí andamos hirviendo de calor")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["siento una opresión aquí adelante", "no me alcanza el aire, 4", "me cuesta jalar aire desde la tarde"],
+)
+def test_tightness_in_front_and_shortness_of_breath_in_lay_words_are_chest_symptoms(text):
+    assert "chest_pain" in _flags(text)
+
+
+def test_a_tight_shoe_is_no_chest_pain():
+    assert "chest_pain" not in _flags("2 N, el zapato nuevo me aprieta adelante")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no hallo acomodo en la noche, 5",
+        "me sigue doliendo aunque esté quieta",
+        "no encuentro postura para dormir",
+    ],
+)
+def test_pain_that_no_position_or_rest_eases_is_night_pain(text):
+    assert "night_pain" in _flags(text)
+
+
+def test_not_finding_an_exercises_position_is_no_night_pain():
+    assert "night_pain" not in _flags("no encuentro la posición de los hombros en el ejercicio")
+
+
+def test_a_glass_slipping_from_the_hand_is_weakness():
+    assert "weakness" in _flags("se me fue la taza de la mano")
+
+
+@pytest.mark.parametrize(
+    "text", ["3 N, se me fue el camión", "2 N, perdón, se me fue la onda", "se me pasó la hora, 1 N"]
+)
+def test_missing_the_bus_or_forgetting_is_no_loss_of_control(text):
+    assert "bladder_bowel" not in _flags(text)
+
+
+def test_the_letter_n_spelt_out_answers_no_numbness():
+    assert reading.read("cuatro ene", "es").numbness is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, ya me cayó el veinte de cómo se hace el de los hombros",
+        "3 N, me volteé a ver al perro",
+        "1 N, nos pegamos un susto con los truenos",
+        "2 N, el fin de semana nos cayó visita",
+        "3 N, mi vecina me cae muy bien",
+    ],
+)
+def test_idioms_of_falling_turning_and_hitting_are_no_accident(text):
+    assert "fall_accident" not in _flags(text)
+
+
+def test_a_fright_from_a_real_fall_still_fires():
+    assert "fall_accident" in _flags("me pegué un susto porque me caí en la regadera")
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("2 N, se me durmió la nena después de comer", "limb_numbness"),
+        ("3 N, anoche nos desvelamos en la boda", "night_pain"),
+        ("1 N, mi esposo no me dejó dormir con sus ronquidos", "night_pain"),
+        ("2 N, ya le di pecho al niño", "chest_pain"),
+    ],
+)
+def test_a_child_asleep_a_late_night_and_breastfeeding_raise_no_flag(text, flag):
+    assert flag not in _flags(text)
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("me desvelé con el dolor de espalda", "night_pain"),
+        ("se me durmió la mano cargando al nene", "limb_numbness"),
+    ],
+)
+def test_the_same_words_about_the_patients_own_symptom_still_fire(text, flag):
+    assert flag in _flags(text)
+
+
+def test_that_same_year_leaves_nothing_for_the_clinic():
+    assert reading.read("2 N, tuve una infección pero se curó ese mismo año", "es").unaccounted == ()
+
+
+def test_numbness_of_the_anus_is_still_saddle_numbness():
+    assert "saddle_numbness" in _flags("siento dormido el ano desde ayer")
+
+
+def test_para_nada_before_a_finding_denies_it():
+    assert reading.read("2, para nada hormigueo", "es").numbness is False
+
+
+def test_para_nada_after_a_finding_is_at_all_and_keeps_it():
+    assert "limb_numbness" in _flags("no se me quita el hormigueo de la mano para nada")

@@ -421,7 +421,6 @@ def test_fainting_soiling_and_dying_words_are_read_by_a_person(text, language):
     "text, language",
     [
         ("Liked \u201ctime for your exercises: prone head lift, hold 5 s\u2026\u201d", "en"),
-        ('Emphasized "how is your pain right now, 0-10? Any numbness or tingling"', "en"),
         ("Loved an image", "en"),
         ("Reacted \U0001f44d to \u201ctime for your exercises\u201d", "en"),
         ("Le gust\u00f3 \u201chora de sus ejercicios\u201d", "es"),
@@ -505,3 +504,69 @@ def test_one_leg_not_both_is_one_leg():
 )
 def test_a_negation_that_is_part_of_the_finding_still_fires(text, language, flag):
     assert flag in parse(text, language).flags
+
+
+def test_text_after_a_reactions_quote_is_read_as_a_reply():
+    answer = parse("Liked \u201cHow is your pain today?\u201d 9 and my legs gave out \u201chelp\u201d")
+    assert not answer.acknowledged or answer.flags
+    assert "both_legs" in answer.flags
+
+
+def test_the_emoji_of_a_reaction_is_read_for_what_it_says():
+    assert "fever" in parse("Reacted \U0001f912 to \u201cHow is your pain today (0-10)?\u201d").flags
+    assert not parse("Reacted \U0001f622 to \u201cHow is your pain today?\u201d").understood
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("4 N, wet myself \U0001f44d", "bladder_bowel"),
+        ("chest pain ok", "chest_pain"),
+        ("fell ok", "fall_accident"),
+        ("legs gave out ok", "both_legs"),
+        ("numb down there \U0001f44d", "saddle_numbness"),
+    ],
+)
+def test_ok_after_a_symptom_does_not_deny_it(text, flag):
+    assert flag in parse(text).flags
+
+
+@pytest.mark.parametrize("text", ["chest is ok", "bladder fine", "both legs feel totally normal"])
+def test_a_part_said_to_be_fine_is_denied(text):
+    answer = parse(text)
+    assert not answer.flags and answer.denied
+
+
+@pytest.mark.parametrize("text", ["4 N, pain doesn't let me sleep", "pain not letting me sleep"])
+def test_pain_that_does_not_let_the_patient_sleep_is_night_pain(text):
+    assert "night_pain" in parse(text).flags
+
+
+def test_a_heart_that_is_an_organ_is_no_thanks():
+    assert not parse("\U0001fac0").acknowledged
+
+
+def test_a_friendly_emoji_inside_a_finding_does_not_split_it():
+    assert "both_legs" in parse("my legs \U0001f602 gave out").flags
+
+
+def test_a_reaction_names_only_an_attachment_not_anything_after_an_article():
+    assert parse("Loved an ambulance").unaccounted == ("ambulance",)
+
+
+def test_liking_a_question_answers_none_of_it():
+    answer = parse("Liked \u201cElm Street Physio check-in: how is your pain right now, 0-10?\u201d")
+    assert not answer.acknowledged and not answer.understood and not answer.flags
+
+
+@pytest.mark.parametrize(
+    "text, language, numbness",
+    [("3 y no, mañana vamos al mercado", "es", False), ("dos y sí. oiga, qué calor", "es", True)],
+)
+def test_a_score_and_then_a_yes_or_no_before_more_words_answers_the_question(text, language, numbness):
+    assert parse(text, language).numbness is numbness
+
+
+def test_number_two_after_a_hash_is_no_pain_score():
+    answer = parse("pain 1 no tingling, oh and I had to go #2 and didnt make it")
+    assert answer.pain == 1 and "bladder_bowel" in answer.flags
