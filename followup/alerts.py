@@ -12,13 +12,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, or_, select
 from sqlmodel import Session, col
 
 from . import ack_links, audit, outbox
 from .messages import render
 from .models import Clinic, Escalation, Message, Patient
-from .prepared import Prepared
 
 _KEY = re.compile(r"alert:(\d+):(sms|email)(?::(again|fallback))?")
 # The webhook's alert is the escalation.opened event (events.py keys it so).
@@ -64,20 +63,10 @@ def _event_lost(status: str, error: str | None) -> bool:
     return status == "failed" or (status == "pending" and (error or "").split(":")[0] in WEBHOOK_HELD)
 
 
-_M = Message.__table__.c  # type: ignore[attr-defined]  # SQLModel declares no __table__
-# Every dispatch run asks this: prepared, so 'pending' is written into the SQL and both databases'
-# planners can use the partial grace index (migration 0007) instead of reading the message table.
-_EXPIRING = Prepared(
-    select(_M.id, _M.error).where(
-        _M.status == "pending", _M.expires_at < bindparam("now"), or_(_M.kind == "alert", _M.kind == "event")
-    )
-)
-
-
 def before_expiry(session: Session, now: datetime) -> int:
     """Alerts about to be skipped as stale (retried until their 48 h deadline, never sent): each
     falls back before it goes. Nearly always nothing to do."""
-    rows = _EXPIRING.rows(session.connection(), now=now)
+    rows = outbox.expiring(session, now, ("alert", "event"))
     return sum(
         fall_back(session, message_id, f"not sent within 48 h ({error or 'no answer'})", now)
         for message_id, error in rows

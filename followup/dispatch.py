@@ -24,9 +24,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from . import alerts, events, outbox, patients, tracking
@@ -34,7 +36,8 @@ from .channels.base import Channel, DeliveryError, Outgoing
 from .db import session_scope
 from .localtime import in_window, next_window_open, parse_hhmm, zone
 from .messages import html_email
-from .models import Clinic, Patient
+from .models import Clinic, Patient, table_of
+from .prepared import Prepared
 from .segments import segments
 from .validity import validity_seconds
 
@@ -100,21 +103,49 @@ class _Job:
     quiet: tuple | None = None  # (zone, window start, window end) when it respects quiet hours
 
 
-_PATIENTS, _CLINICS = Patient.__table__, Clinic.__table__
+_PATIENTS, _CLINICS = table_of(Patient).c, table_of(Clinic).c
+# What _prepare reads of each: no more (a timestamp column costs a conversion per row).
+_WHO = {
+    "patient": (
+        _PATIENTS.id,
+        _PATIENTS.status,
+        _PATIENTS.phone_unusable,
+        _PATIENTS.phone,
+        _PATIENTS.email,
+        _PATIENTS.timezone,
+        _PATIENTS.language,
+    ),
+    "clinic": (_CLINICS.id, _CLINICS.timezone, _CLINICS.quiet_start, _CLINICS.quiet_end, _CLINICS.name),
+}
 
 
-def _recipients(session, claimed: list[outbox.Claimed]) -> dict[int, tuple[Row | None, Row | None]]:
+@lru_cache(maxsize=32)
+def _by_ids(what: str, n: int) -> Prepared:
+    """Prepared, with n binds for ids: a claim's ids are padded up to a power of two, so a handful of
+    statements serve every batch size (Core's IN list was built and compiled at each claim)."""
+    columns = _WHO[what]
+    return Prepared(select(*columns).where(columns[0].in_([bindparam(f"id{i}") for i in range(n)])))
+
+
+def _rows_by_id(connection: Connection, what: str, ids: set[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    ordered = sorted(ids)
+    n = 1 << (len(ordered) - 1).bit_length()
+    padded = {f"id{i}": ordered[min(i, len(ordered) - 1)] for i in range(n)}
+    return {row.id: row for row in _by_ids(what, n).rows(connection, **padded)}
+
+
+def _recipients(session: Session, claimed: list[outbox.Claimed]) -> dict[int, tuple[Any, Any]]:
     """Read-only rows of each claimed message's patient and clinic (None when there is none).
-    Core rows, not ORM objects, which cost more than the send on a fake channel (docs/PERFORMANCE.md)."""
-    patient_ids = {c.patient_id for c in claimed if c.patient_id}
-    clinic_ids = {c.clinic_id for c in claimed if c.clinic_id}
+    Plain rows, not ORM objects, which cost more than the send on a fake channel (docs/PERFORMANCE.md)."""
     connection = session.connection()
-    patients = {p.id: p for p in connection.execute(select(_PATIENTS).where(_PATIENTS.c.id.in_(patient_ids)))}
-    clinics = {c.id: c for c in connection.execute(select(_CLINICS).where(_CLINICS.c.id.in_(clinic_ids)))}
+    patients = _rows_by_id(connection, "patient", {c.patient_id for c in claimed if c.patient_id})
+    clinics = _rows_by_id(connection, "clinic", {c.clinic_id for c in claimed if c.clinic_id})
     return {c.id: (patients.get(c.patient_id), clinics.get(c.clinic_id)) for c in claimed}
 
 
-def _prepare(job: _Job, patient: Row | None, clinic: Row | None, now: datetime, owner: str) -> None:
+def _prepare(job: _Job, patient: Any, clinic: Any, now: datetime, owner: str) -> None:
     """Decide, without sending, whether the claimed row may go now: fills job.outgoing or job.outcome."""
     c = job.claimed
     base = {

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlmodel import Session, col
 
 from . import ack_links, alerts, audit, events, outbox, patients
 from .errors import BadInput, NotFound
 from .messages import render
 from .models import Clinic, ClinicRow, Enrolment, Escalation, Patient, PatientRow, stored_id, table_of
+from .programs import all_programs
 from .rules import REASONS, Decision, rules_for_program
 
 PATIENT_TEMPLATES = {
@@ -199,6 +200,19 @@ def acknowledge(session: Session, escalation_id: int, by: str, note: str | None,
 
 def realert_unacknowledged(session: Session, now: datetime) -> int:
     """Alerts nobody acknowledged within their tier's window are re-sent once to the alert phone."""
+    # Only escalations past the shortest window of their tier in any programme are loaded: the rest
+    # (a day's "soon" ones, every hour) cannot be due yet.
+    shortest: dict[str, timedelta] = {}
+    for program in all_programs():
+        for tier, after in rules_for_program(program).realert_after.items():
+            shortest[tier] = min(after, shortest.get(tier, after))
+    due = [
+        and_(col(Escalation.tier) == tier, col(Escalation.created_at) <= now - after)
+        for tier, after in shortest.items()
+        if tier in ("emergency", "urgent", "soon")
+    ]
+    if not due:
+        return 0
     rows = session.execute(
         select(Escalation, Patient, Clinic, col(Enrolment.program))
         .join(Patient, col(Patient.id) == Escalation.patient_id)
@@ -207,7 +221,7 @@ def realert_unacknowledged(session: Session, now: datetime) -> int:
         .where(
             col(Escalation.acknowledged_at).is_(None),
             col(Escalation.realerted_at).is_(None),
-            col(Escalation.tier).in_(("emergency", "urgent", "soon")),
+            or_(*due),
             col(Escalation.created_at) > now - timedelta(days=7),
         )
     ).all()

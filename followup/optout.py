@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 STOP, AMBIGUOUS = "stop", "ambiguous"
 
@@ -130,6 +131,8 @@ _ANYWHERE = [re.compile(p) for patterns in ABOUT_MESSAGES.values() for p in patt
 _WHOLE = {phrase for phrases in WHOLE.values() for phrase in phrases}
 
 
+# Every reply asks, and patients send the same few texts: cached by text, as reading is.
+@lru_cache(maxsize=4096)
 def classify(text: str) -> str | None:
     words = normalise(text)
     if not words:

@@ -196,6 +196,7 @@ _EXPIRE = Prepared(
         error=literal("stale: not sent within its grace after due")
         + func.coalesce(literal(" (last error: ") + M.error + literal(")"), ""),
     )
+    .returning(M.id, M.kind)  # what expired: tracking re-alerts for an emergency answer among them
 )
 
 
@@ -208,9 +209,29 @@ def next_due(connection: Connection) -> datetime | None:
     return _NEXT_DUE.scalar(connection)  # type: ignore[no-any-return]
 
 
-def expire_stale(session: Session, now: datetime) -> int:
-    """Rows whose grace has run out are skipped with the reason: never sent late."""
-    return _EXPIRE.run(session.connection(), now=now)
+def expire_stale(session: Session, now: datetime) -> list[Any]:
+    """Rows whose grace has run out are skipped with the reason: never sent late. Returns them
+    (row.id, row.kind)."""
+    return _EXPIRE.rows(session.connection(), now=now)
+
+
+@lru_cache(maxsize=4)
+def _expiring(kinds: tuple[str, ...]) -> Prepared:
+    return Prepared(
+        lambda dialect: select(M.id, M.error).where(
+            M.status == "pending",
+            M.expires_at < bindparam("now"),
+            # Through the grace index, which finds the few rows past their grace: SQLite would
+            # otherwise take the kind index and read every message of these kinds ever queued.
+            or_(*(_not_indexed(M.kind, dialect) == kind for kind in kinds)),
+        )
+    )
+
+
+def expiring(session: Session, now: datetime, kinds: tuple[str, ...]) -> list[Any]:
+    """Pending messages of `kinds` whose grace has run out (row.id, row.error): the next
+    expire_stale skips them. Every dispatch run asks this, for alerts (alerts.before_expiry)."""
+    return _expiring(kinds).rows(session.connection(), now=now)
 
 
 @dataclass(frozen=True)
@@ -308,18 +329,6 @@ def claim(
     return [Claimed(**row._asdict(), token=token) for row in rows]
 
 
-_FENCE = Prepared(
-    update(_T)
-    .where(
-        M.id == bindparam("id"),
-        M.lease_owner == bindparam("owner"),
-        M.lease_token == bindparam("token"),
-        M.status == "sending",
-    )
-    .values(lease_until=bindparam("lease_until"))
-)
-
-
 def fence(session: Session, claimed: Claimed, owner: str, now: datetime, lease: timedelta) -> bool:
     """Whether `owner` still holds this claim, extending its lease if so. Run right before the send.
 
@@ -328,12 +337,7 @@ def fence(session: Session, claimed: Claimed, owner: str, now: datetime, lease: 
     expired meanwhile, nothing matches and the caller must not send. An expired lease that nobody
     took over is still ours: nobody else can have sent the row, and the extension keeps it so.
     """
-    return (
-        _FENCE.run(
-            session.connection(), id=claimed.id, owner=owner, token=claimed.token, lease_until=now + lease
-        )
-        == 1
-    )
+    return claimed.id in fence_many(session, [claimed], owner, now, lease)
 
 
 def fence_many(
@@ -342,18 +346,27 @@ def fence_many(
     """fence() for several rows of one claim in one statement: the ids this worker still holds."""
     if not claimed:
         return set()
-    result = session.execute(
+    ids = {f"id{i}": c.id for i, c in enumerate(claimed)}
+    rows = _fence(len(claimed)).rows(
+        session.connection(), **ids, owner=owner, token=claimed[0].token, lease_until=now + lease
+    )
+    return {row.id for row in rows}
+
+
+@lru_cache(maxsize=64)  # one per group size: dispatch.FENCE_GROUP at most, and 1
+def _fence(n: int) -> Prepared:
+    """Prepared, with one bind per id: a fence runs every few sends."""
+    return Prepared(
         update(_T)
         .where(
-            M.id.in_([c.id for c in claimed]),
-            M.lease_owner == owner,
-            M.lease_token == claimed[0].token,
+            M.id.in_([bindparam(f"id{i}") for i in range(n)]),
+            M.lease_owner == bindparam("owner"),
+            M.lease_token == bindparam("token"),
             M.status == "sending",
         )
-        .values(lease_until=now + lease)
+        .values(lease_until=bindparam("lease_until"))
         .returning(M.id)
     )
-    return {row[0] for row in result}
 
 
 def heartbeat(session: Session, owner: str, tokens: set[str], now: datetime, lease: timedelta) -> int:

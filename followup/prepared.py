@@ -39,6 +39,9 @@ class _Form(NamedTuple):
     defaults: dict[str, Any]  # the values of those not required
     take: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # a call's values, in that order
     processed: tuple[tuple[int, Processor], ...]  # (bind, bind processor) for the binds that have one
+    # For each of those, which of the statement's distinct types it has: binds of one type share one
+    # memo (a reply's row names the same instant as sent_at, created_at and updated_at).
+    groups: tuple[int, ...]
     positional: bool
     results: tuple[tuple[int, Processor], ...]  # (column, result processor) for the columns that have one
     row: Any  # the named-tuple class of a fetched row (None: the statement fetches nothing)
@@ -125,12 +128,16 @@ class Prepared:
         # An unnamed expression (min(...)) is read as row[0] by scalar(); the rest go by name.
         row = _row_class([c.key or f"column{i}" for i, c in enumerate(columns)]) if columns else None
         bind_names = tuple(name for name, _, _ in ordered)
+        processed = tuple((i, process) for i, (_, _, process) in enumerate(ordered) if process is not None)
+        types = (compiled.binds[bind_names[i]].type.dialect_impl(dialect) for i, _ in processed)
+        kinds = [(type(t), repr(t)) for t in types]
         return _Form(
             sql=compiled.string,
             names=bind_names,
             defaults={name: default for name, default, _ in ordered if default is not _REQUIRED},
             take=_taker(bind_names),
-            processed=tuple((i, process) for i, (_, _, process) in enumerate(ordered) if process is not None),
+            processed=processed,
+            groups=tuple(list(dict.fromkeys(kinds)).index(kind) for kind in kinds),
             positional=dialect.positional,
             results=results,
             row=row,
@@ -148,9 +155,11 @@ class Prepared:
                 name = form.names[i]
                 if base.get(name) is not None:
                     base[name] = process(base[name])
-        # Rows of one executemany repeat the same instants and dates many times over: each distinct
-        # value of a column goes through its bind processor once.
-        memos: list[dict[Any, Any]] = [{} for _ in form.processed]
+        # Rows of one executemany repeat the same instants and dates many times over, and one row
+        # often names one instant in several columns: each distinct value of a type goes through its
+        # bind processor once a call.
+        shared: list[dict[Any, Any]] = [{} for _ in form.processed]  # no more types than binds
+        memos = [shared[g] for g in form.groups]
         shape: Any = None
         mine: list[tuple[int, Processor, dict[Any, Any]]] = []
         out: list[tuple[Any, ...] | dict[str, Any]] = []

@@ -211,6 +211,8 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
     unaccounted = {w for w in leftover - chatted if not is_everyday(lexicon, w)}
     if unaccounted:
         unaccounted -= _names(text)
+    # "called 911", "llamé al 911": whatever it was, a person reads it.
+    unaccounted |= {w for w in words if w in _EMERGENCY_NUMBERS}
     # Someone else's red flag is read by a person, whatever its words are on their own ("se cayó").
     unaccounted |= {w for w in theirs if w.isalpha() and w not in lexicon.fillers}
     reading = Reading(
@@ -241,6 +243,7 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
 
 
 _JOINS = {"or", "nor", "and", "o", "ni", "y", "u", "e", ","}
+_EMERGENCY_NUMBERS = frozenset({"911", "999", "112"})
 
 # A negation inside a finding's own words, just before its next word: "la mano ya no se me duerme",
 # "my arms dont feel weak". ConText scopes a negation forward, so it misses one that follows the
@@ -364,7 +367,11 @@ def reaction(text: str, lexicon: Lexicon) -> str | None:
             if emoji:
                 rest = rest[emoji.end() :]
             if re.fullmatch(_QUOTED, rest, re.S) or (not emoji and re.fullmatch(_ATTACHMENT, rest)):
-                return f"emoji:{emoji.group(1)}" if emoji and not emoji.group(1).isascii() else meaning
+                if emoji and not emoji.group(1).isascii():
+                    return f"emoji:{emoji.group(1)}"
+                # Liking a question ("how is your pain right now, 0-10?") answers none of it: the
+                # patient is asked again, as for any reply that is no answer.
+                return "unanswered" if meaning == "ack" and "?" in rest else meaning
     return None
 
 
@@ -377,7 +384,7 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
     reacted = reaction(text, lexicon) or reaction(text, foreign)  # a phone may be in either language
     if reacted and reacted.startswith("emoji:"):
         return read(reacted.removeprefix("emoji:"), language, programme)  # what the emoji says alone
-    if reacted:
+    if reacted:  # "unanswered": nothing understood, so asked again and reviewed
         return Reading(acknowledged=reacted == "ack", question=reacted == "question")
     reading, unaccounted, _, theirs = _read_one(text, lexicon)
     if not unaccounted:

@@ -78,6 +78,9 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
             temperature = value
             used.add(i)
             continue
+        if i > 0 and words[i - 1] == "#":
+            used.update((i - 1, i))
+            continue  # "had to go #2": a name, not a score
         if after == "s" and _a_duration(words, i):
             used.update((i, i + 1))
             continue  # "held for 6 s": seconds
@@ -193,6 +196,13 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
         prev = [j for j in content if j < i]
         nxt = [j for j in content if j > i]
         follows_number = bool(prev) and prev[-1] in number_positions and prev[-1] >= i - 2
+        # "3 y no, mañana...", "four and yes." : a score, "and", then the answer, before a stop
+        after_and = (
+            len(prev) >= 2
+            and words[prev[-1]] in ("y", "and", "e", "n")
+            and prev[-2] in number_positions
+            and (not nxt or words[i + 1] in (",", ".", ";", "!"))
+        )
         follows_numb = bool(prev) and prev[-1] in numb_positions and prev[-1] >= i - 2
         alone = all(j in number_positions or words[j] in lex.yes | lex.no for j in content)
         ends_clause = not nxt or doc.clause[nxt[0]] != doc.clause[i]
@@ -232,6 +242,7 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
         if (
             last_answer
             or (follows_number and (ends_clause or w not in ("no",)))
+            or after_and
             or (follows_numb and ends_clause)
             or alone
             or opens_reply

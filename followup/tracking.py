@@ -73,21 +73,12 @@ def failed(session: Session, message: Message, error: str | None, now: datetime)
 def expire_stale(session: Session, now: datetime) -> int:
     """outbox.expire_stale, and an emergency or urgent answer that never went out within its grace
     (a Twilio outage of a day) re-alerts the clinic like one that failed."""
-    M = Message.__table__.c
-    dying = session.execute(
-        select(M.id).where(
-            M.kind == "escalation",
-            M.status.in_(("pending", "sending")),
-            M.expires_at < now,
-        )
-    ).scalars()
-    dying = list(dying)
     expired = outbox.expire_stale(session, now)
-    for message_id in dying:
-        message = session.get(Message, message_id)
-        if message is not None and message.status == "skipped":
+    for row in expired:
+        if row.kind == "escalation":
+            message = session.get_one(Message, row.id, populate_existing=True)  # the row as expired
             realert_undelivered(session, message, message.error, now)
-    return expired
+    return len(expired)
 
 
 def skipped_or_failed(

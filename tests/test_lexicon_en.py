@@ -482,3 +482,131 @@ def test_a_change_in_bladder_feeling_or_control_in_lay_words_is_an_emergency(tex
 )
 def test_getting_wet_or_needing_to_go_somewhere_is_no_bladder_finding(text):
     assert "bladder_bowel" not in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("3 N, had never felt any tightness in my chest till this evening", "chest_pain"),
+        ("2 N, no trouble at all until I slipped on the ice at lunch", "fall_accident"),
+        ("3 N, nothing to report apart from my bum going numb", "saddle_numbness"),
+        ("3 N, all fine other than a numb crotch", "saddle_numbness"),
+        ("2 N, unsure whether I wet myself in the night", "bladder_bowel"),
+        ("3 N, I wasnt able to hold my wee on the bus", "bladder_bowel"),
+        ("2 N, did not realise I needed the loo till it was too late", "bladder_bowel"),
+        ("3 N, the ache is no better when I rest", "night_pain"),
+        ("3 N, I hardly sleep because of the pain", "night_pain"),
+        ("3 N, i fel off the step", "fall_accident"),
+        ("3 N, my chest hurts similar to a few years ago", "chest_pain"),
+    ],
+)
+def test_until_besides_doubt_and_no_better_leave_the_finding_reported(text, flag):
+    assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, no pain until I sit too long at my desk",
+        "3 N, the ache is better when I rest",
+        "2 N, it feels easier lying down",
+        "2 N, not sure if I did the right number of reps",
+    ],
+)
+def test_until_besides_and_better_with_rest_raise_nothing_on_their_own(text):
+    assert not reading.read(text, "en").flags & (EMERGENCY | URGENT)
+
+
+def test_an_ouch_before_a_number_labels_it_a_pain_score():
+    assert reading.read("ouch 8 neck tucks N", "en").pain == 8
+
+
+def test_a_stroke_is_left_for_the_clinic_to_read():
+    assert "stroke" in reading.read("3 N, stroke", "en").unaccounted
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("3 N, I did not feel my feet when I got up", "both_legs"),
+        ("3 N, my bottom is not feeling anything", "saddle_numbness"),
+        ("3 N, my legs wont support me on the stairs", "both_legs"),
+        ("3 N, I cant tell when I go anymore", "bladder_bowel"),
+        ("this is the patient's son, mum wet herself twice today", "bladder_bowel"),
+        ("3 N, my husband has a tight chest and so do I", "chest_pain"),
+        ("3 N, my sister slipped on the ice and me too", "fall_accident"),
+        ("3 N, aching in my jaw and left arm since lunch", "chest_pain"),
+    ],
+)
+def test_a_red_flag_said_as_not_feeling_not_holding_or_me_too_is_read(text, flag):
+    assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 N, the pins and needles in my fingers havent gone away",
+        "3 N, my toes never stop tingling",
+        "3 N, the numbness in my hand isnt gone",
+    ],
+)
+def test_numbness_said_to_persist_is_reported(text):
+    assert reading.read(text, "en").numbness is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 N, my arms havent gone numb",
+        "2 N, the tingling went away",
+        "2 N, the ache doesnt stop me gardening",
+    ],
+)
+def test_numbness_said_to_be_gone_or_never_come_is_denied(text):
+    result = reading.read(text, "en")
+    assert not result.numbness
+    assert not result.flags & (EMERGENCY | URGENT)
+
+
+@pytest.mark.parametrize(
+    "text, word",
+    [
+        ("3 N, the grandkids all have a fever", "fever"),
+        ("3 N, granddaughter wet the bed again", "wet"),
+    ],
+)
+def test_a_grandchilds_finding_raises_nothing_but_goes_to_the_clinic(text, word):
+    result = reading.read(text, "en")
+    assert not result.flags & (EMERGENCY | URGENT)
+    assert word in result.unaccounted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 N, raking the fallen leaves in the garden",
+        "3 N, roasting marshmallows with the grandkids",
+        "2 N, lovely temperature for a walk",
+        "3 N, saw a film about a plane crash",
+        "2 N, the office is freezing",
+        "2 N, the heating pad is great",
+        "3 N, my calves are achy from the hike",
+    ],
+)
+def test_weather_cooking_films_and_tired_legs_leave_nothing_for_the_clinic(text):
+    result = reading.read(text, "en")
+    assert not result.flags
+    assert not result.unaccounted
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("3 N, my calves are tingling after the hike", "both_legs"),
+        ("3 N, the heating pad doesnt help at night", "night_pain"),
+        ("3 N, I have a high temperature", "fever"),
+        ("3 N, crashed the car on the way to see a film", "fall_accident"),
+    ],
+)
+def test_a_finding_beside_weather_films_or_exercise_is_still_read(text, flag):
+    assert flag in reading.read(text, "en").flags

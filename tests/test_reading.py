@@ -421,7 +421,6 @@ def test_fainting_soiling_and_dying_words_are_read_by_a_person(text, language):
     "text, language",
     [
         ("Liked \u201ctime for your exercises: prone head lift, hold 5 s\u2026\u201d", "en"),
-        ('Emphasized "how is your pain right now, 0-10? Any numbness or tingling"', "en"),
         ("Loved an image", "en"),
         ("Reacted \U0001f44d to \u201ctime for your exercises\u201d", "en"),
         ("Le gust\u00f3 \u201chora de sus ejercicios\u201d", "es"),
@@ -553,3 +552,28 @@ def test_a_friendly_emoji_inside_a_finding_does_not_split_it():
 
 def test_a_reaction_names_only_an_attachment_not_anything_after_an_article():
     assert parse("Loved an ambulance").unaccounted == ("ambulance",)
+
+
+def test_liking_a_question_answers_none_of_it():
+    answer = parse("Liked \u201cElm Street Physio check-in: how is your pain right now, 0-10?\u201d")
+    assert not answer.acknowledged and not answer.understood and not answer.flags
+
+
+@pytest.mark.parametrize(
+    "text, language, numbness",
+    [("3 y no, mañana vamos al mercado", "es", False), ("dos y sí. oiga, qué calor", "es", True)],
+)
+def test_a_score_and_then_a_yes_or_no_before_more_words_answers_the_question(text, language, numbness):
+    assert parse(text, language).numbness is numbness
+
+
+def test_number_two_after_a_hash_is_no_pain_score():
+    answer = parse("pain 1 no tingling, oh and I had to go #2 and didnt make it")
+    assert answer.pain == 1 and "bladder_bowel" in answer.flags
+
+
+@pytest.mark.parametrize(
+    "text, language", [("4 N, called 911 last night", "en"), ("llamé al 911 anoche", "es")]
+)
+def test_a_call_to_the_emergency_number_goes_to_a_person(text, language):
+    assert "911" in parse(text, language).unaccounted

@@ -175,3 +175,17 @@ def test_a_name_outside_gsm7_costs_what_docs_clinical_says():
         ("confirmation", "en"): ("UCS-2", 5),
         ("confirmation", "es"): ("UCS-2", 6),
     }
+
+
+def test_a_text_rendered_again_with_other_values_is_rendered_anew():
+    from followup.messages import render
+
+    ctx = {"name": "A Clinic", "sms_name": None, "phone": "+16175550100", "emergency_number": None}
+    first = render("thanks", "sms", "en", clinic=ctx)
+    assert render("thanks", "sms", "en", clinic=ctx) == first
+    assert "B Clinic" in render("thanks", "sms", "en", clinic={**ctx, "name": "B Clinic"}).body
+    assert render("thanks", "sms", "en", clinic=ctx, safety_net=True) != first
+    assert (
+        render("thanks", "sms", "en", clinic=ctx, safety_net=True).body
+        != render("thanks", "sms", "es", clinic=ctx, safety_net=True).body
+    )
