@@ -628,8 +628,16 @@ def test_a_finding_that_began_today_is_no_denial_because_it_never_happened_befor
     assert flag in _flags(text)
 
 
-def test_so_far_no_tingling_is_still_a_denial():
-    assert reading.read("2, sin hormigueo hasta hoy", "es").numbness is False
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2, sin hormigueo hasta hoy",
+        "2, no he sentido hormigueo hasta hoy",
+        "2, no hay hormigueo hasta este momento",
+    ],
+)
+def test_so_far_no_tingling_is_still_a_denial(text):
+    assert reading.read(text, "es").numbness is False
 
 
 @pytest.mark.parametrize(
