@@ -652,8 +652,9 @@ def test_a_finding_that_never_stops_or_a_diminutive_of_the_legs_is_reported(text
     assert flag in _flags(text)
 
 
-def test_de_hormigueo_nada_denies_the_tingling():
-    reply = reading.read("3, de hormigueo nada", "es")
+@pytest.mark.parametrize("text", ["3, de hormigueo nada", "5, entumecimiento nada"])
+def test_de_hormigueo_nada_denies_the_tingling(text):
+    reply = reading.read(text, "es")
     assert reply.numbness is False and "limb_numbness" not in reply.flags
 
 
