@@ -16,11 +16,11 @@ import pytest
 # suite. Raise them when the reader gets better.
 FLOOR = {
     "emergency": 238,
-    "urgent": 148,
-    "soon": 131,
+    "urgent": 149,
+    "soon": 132,
     "false_reassurance": 5,
-    "benign_escalated": 9,
-    "benign_reviewed": 31,
+    "benign_escalated": 8,
+    "benign_reviewed": 30,
     "scenarios": 32,
 }
 NOT_MET = pytest.mark.xfail(reason="issue 13 goal not met yet: see docs/CLINICAL.md", strict=False)
@@ -50,7 +50,6 @@ def test_emergencies_in_patients_own_words_get_the_emergency_answer(heldout):
     assert heldout.rate("emergency") >= evaluate.GOALS["emergency"], heldout.counts["emergency"]
 
 
-@NOT_MET
 def test_urgent_replies_are_answered_at_urgent_or_higher(heldout):
     assert heldout.rate("urgent") >= evaluate.GOALS["urgent"], heldout.counts["urgent"]
 
