@@ -559,7 +559,6 @@ def test_numbness_said_to_persist_is_reported(text):
     [
         "3 N, my arms havent gone numb",
         "2 N, the tingling went away",
-        "2 N, the ache doesnt stop me gardening",
     ],
 )
 def test_numbness_said_to_be_gone_or_never_come_is_denied(text):
@@ -609,4 +608,21 @@ def test_weather_cooking_films_and_tired_legs_leave_nothing_for_the_clinic(text)
     ],
 )
 def test_a_finding_beside_weather_films_or_exercise_is_still_read(text, flag):
+    assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("4 N, hurt my neck in the fall", "fall_accident"),
+        ("4 N, keep dropping them", "weakness"),
+        ("4 N, lying down doesnt stop me hurting", "night_pain"),
+        ("4 N, in my 60s i have chest pain", "chest_pain"),
+        ("4 N, cant get this weight off my chest", "chest_pain"),
+        ("4 N, sudden drop in strength in my arm", "weakness"),
+    ],
+)
+def test_an_everyday_phrase_never_swallows_the_symptom_that_shares_its_words(text, flag):
+    # review13d: each of these was a plain thank-you after an exclude or history trigger meant for
+    # autumn, dropping children off, "doesnt stop me gardening", a decade of life, venting.
     assert flag in reading.read(text, "en").flags
