@@ -264,20 +264,40 @@ def _pattern_index(programme: str, language: str) -> dict[str, list[tuple]]:
 
 def _group_hits(doc: Doc, group, where: dict[str, list[int]]) -> list[tuple[int, ...]]:
     """Each place one of the group's alternatives matches: a token, or a phrase within one clause."""
-    spans = []
-    for alt in group:
-        for i in where.get(alt[0].key, ()):
-            if len(alt) == 1:
-                spans.append((i,))
-                continue
-            span = tuple(range(i, i + len(alt)))
-            if span[-1] < len(doc.words) and all(
-                doc.clause[j] == doc.clause[i] and term.key in doc.keys[j] for term, j in zip(alt, span)
-            ):
-                spans.append(span)
-            elif doc.skippable and (loose := _loose_phrase(doc, alt, i)):
-                spans.append(loose)
-    return sorted(spans, key=lambda span: -len(span))  # "shoulder blades" before "shoulder"
+    by_first = _by_first_key(group)
+    found: list[tuple[int, int, tuple[int, ...]]] = []  # (alternative's order, hit's order, span)
+    keys = by_first.keys() & where.keys() if len(by_first) > len(where) else where.keys() & by_first.keys()
+    for key in keys:
+        for k, alt in by_first[key]:
+            for i in where[key]:
+                if len(alt) == 1:
+                    found.append((k, i, (i,)))
+                    continue
+                span = tuple(range(i, i + len(alt)))
+                if span[-1] < len(doc.words) and all(
+                    doc.clause[j] == doc.clause[i] and term.key in doc.keys[j] for term, j in zip(alt, span)
+                ):
+                    found.append((k, i, span))
+                elif doc.skippable and (loose := _loose_phrase(doc, alt, i)):
+                    found.append((k, i, loose))
+    # "shoulder blades" before "shoulder"; then in the lexicon's order of alternatives
+    found.sort(key=lambda hit: (-len(hit[2]), hit[0], hit[1]))
+    return [span for _, _, span in found]
+
+
+_BY_FIRST: dict[int, tuple[object, dict[str, list[tuple[int, tuple]]]]] = {}
+
+
+def _by_first_key(group) -> dict[str, list[tuple[int, tuple]]]:
+    """A group's alternatives by the key of their first word, in the lexicon's order: a reply looks
+    up only the keys it has, not every alternative (groups have hundreds)."""
+    entry = _BY_FIRST.get(id(group))
+    if entry is None or entry[0] is not group:
+        index: dict[str, list[tuple[int, tuple]]] = {}
+        for k, alt in enumerate(group):
+            index.setdefault(alt[0].key, []).append((k, alt))
+        entry = _BY_FIRST[id(group)] = (group, index)
+    return entry[1]
 
 
 def _loose_phrase(doc: Doc, alt, i: int) -> tuple[int, ...] | None:
