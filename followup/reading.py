@@ -128,7 +128,9 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
     chat = set(past)  # everyday phrases ("got back from work", "a long walk") and the past: chit-chat
     theirs: set[str] = set()
     for match, status in zip(matches, statuses):
-        if status == "present" and match.concept in FLAGS_AND_SITES and _negated_inside(doc, match):
+        if status == "present" and match.concept in FLAGS_AND_ACKS and _negated_inside(doc, match):
+            if match.concept == "ack":
+                continue  # "walking not fine", "bladder not ok": no acknowledgement, its words unread
             status = "negated"
         if status == "present":
             present.setdefault(match.concept, []).append(match)
@@ -243,6 +245,7 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
 
 
 _JOINS = {"or", "nor", "and", "o", "ni", "y", "u", "e", ","}
+FLAGS_AND_ACKS = FLAGS_AND_SITES | {"ack"}
 _EMERGENCY_NUMBERS = frozenset({"911", "999", "112"})
 
 # A negation inside a finding's own words, just before its next word: "la mano ya no se me duerme",

@@ -577,3 +577,10 @@ def test_number_two_after_a_hash_is_no_pain_score():
 )
 def test_a_call_to_the_emergency_number_goes_to_a_person(text, language):
     assert "911" in parse(text, language).unaccounted
+
+
+@pytest.mark.parametrize("text", ["4 N, walking not fine", "legs not ok", "bladder not ok"])
+def test_a_part_said_not_to_be_fine_is_no_acknowledgement(text):
+    # review13d C8: each got a plain thank-you; now a flag, or words for the clinic, or a question back
+    answer = parse(text)
+    assert not answer.acknowledged and (answer.flags or answer.unaccounted or not answer.understood)
