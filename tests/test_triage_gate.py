@@ -18,7 +18,7 @@ FLOOR = {
     "emergency": 238,
     "urgent": 149,
     "soon": 132,
-    "false_reassurance": 5,
+    "false_reassurance": 4,
     "benign_escalated": 8,
     "benign_reviewed": 30,
     "scenarios": 32,
