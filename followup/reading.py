@@ -355,13 +355,13 @@ _ATTACHMENT = (
 )
 
 
-def reaction(text: str, lexicon: Lexicon) -> str | None:
+def reaction(folded: str, lexicon: Lexicon) -> str | None:
     """What a phone's reaction sent as text means ("Liked “time for your exercises…”" thanks;
     "Questioned “…”" asks; "Reacted 🤒 to “…”" says what its emoji says), or None when the text is
-    no reaction. The quote is our own message, so none of its words are the patient's."""
+    no reaction. The quote is our own message, so none of its words are the patient's. `folded`:
+    the reply folded, its spaces collapsed."""
     if not lexicon.reactions:
         return None
-    folded = " ".join(fold(text).split())
     for verb, meaning in lexicon.reactions:
         if folded.startswith(verb + " "):
             rest = folded[len(verb) + 1 :]
@@ -384,7 +384,8 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
     are left for the clinic."""
     lexicon = load(programme, language if language in OTHER_LANGUAGE else "en")
     foreign = load(programme, OTHER_LANGUAGE[lexicon.language])
-    reacted = reaction(text, lexicon) or reaction(text, foreign)  # a phone may be in either language
+    folded = " ".join(fold(text).split())
+    reacted = reaction(folded, lexicon) or reaction(folded, foreign)  # a phone may be in either language
     if reacted and reacted.startswith("emoji:"):
         return read(reacted.removeprefix("emoji:"), language, programme)  # what the emoji says alone
     if reacted:  # "unanswered": nothing understood, so asked again and reviewed

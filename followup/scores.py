@@ -156,7 +156,10 @@ def _of_exercise(word: str, lex) -> bool:
     return word in lex.exercise_units or (len(word) > 3 and word in lex.exercise_words) or word in _HOLDS
 
 
-_HOLDS = frozenset({"hold", "held", "holding", "aguanto", "aguante", "sostener", "sostengo", "sostuve"})
+# The verbs of holding a position: "held for 6 s" is seconds, "hold the full 10" an exercise's words.
+_HELD = frozenset({"hold", "held", "holding", "aguante", "sostuve"})
+_HOLDS = _HELD | {"aguanto", "sostener", "sostengo"}
+_DURATION_BEFORE = _HELD | {"for", "por", "x"}
 
 
 def _names_an_exercise(
@@ -254,9 +257,7 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
 def _a_duration(words: list[str], i: int) -> bool:
     """The number at i is a length of time or a count: "for 6", "5x5", "x 5"."""
     before = words[i - 1] if i > 0 else ""
-    return before in ("for", "por", "x", "hold", "held", "holding", "aguante", "sostuve") or (
-        before.isdigit() and i > 1 and words[i - 2] == "x"
-    )
+    return before in _DURATION_BEFORE or (before.isdigit() and i > 1 and words[i - 2] == "x")
 
 
 _COUNT_WORDS = {"twice": 2, "thrice": 3}
