@@ -56,6 +56,7 @@ TRAINING = (
     "train4.jsonl",
     "train5.jsonl",
     "fresh4.jsonl",
+    "train6.jsonl",
 )
 # Multi-day scenarios: the split set, then training scenarios (all dev).
 SCENARIOS = ("scenarios.jsonl", "scenarios4.jsonl")
