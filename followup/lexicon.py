@@ -109,10 +109,6 @@ class Lexicon:
     kin: frozenset[str]  # the relatives who may write for a patient
     not_typos: frozenset[str]  # real words one letter from a symptom word: "number" is not "numbed"
     clinical: frozenset[str]  # words that may describe a symptom: never left unread as chit-chat
-    # Clinical words that cannot report a red flag on their own, only inside a phrase the concepts
-    # read ("bed" of "wet the bed", "typing" of "cant type"): beside an answer and no finding
-    # ("3 N, sat in a bad chair", "2 N, la almohada nueva") they are chit-chat, not a review.
-    soft: frozenset[str]
     everyday: frozenset[str]  # the commonest words: never corrected as typos
     # A wider list, for chit-chat only: a word left unread that is in it is no reason for review
     # ("lasagne", "netball"), but it stays a typo candidate ("blatter" may be "bladder").
@@ -262,7 +258,6 @@ def load(programme: str, language: str) -> Lexicon:
             "clause_breaks",
             "skippable",
             "not_typos",
-            "soft",
             "clinical",
         )
     }

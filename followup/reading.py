@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import cache, lru_cache
-
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from functools import cache
 
 from .context import context_for
 from .lexicon import PLAIN_CONCEPTS, Lexicon, is_everyday, load
@@ -393,10 +390,6 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
         return read(reacted.removeprefix("emoji:"), language, programme)  # what the emoji says alone
     if reacted:  # "unanswered": nothing understood, so asked again and reviewed
         return Reading(acknowledged=reacted == "ack", question=reacted == "question")
-    return _settled(_both(text, lexicon, foreign), lexicon, foreign)
-
-
-def _both(text: str, lexicon: Lexicon, foreign: Lexicon) -> Reading:
     reading, unaccounted, _, theirs = _read_one(text, lexicon)
     if not unaccounted:
         return reading
@@ -432,70 +425,4 @@ def _both(text: str, lexicon: Lexicon, foreign: Lexicon) -> Reading:
         temperature=reading.temperature if reading.temperature is not None else other.temperature,
         yes_no_only=reading.yes_no_only and other.yes_no_only,
         score_unsaid=reading.score_unsaid if reading.pain is not None else other.score_unsaid,
-    )
-
-
-def _settled(reading: Reading, lexicon: Lexicon, foreign: Lexicon) -> Reading:
-    """Beside an answer and no finding, what is left that cannot report a red flag on its own is
-    chit-chat: a soft clinical word ("3 N, sat in a bad chair") or a typo of an everyday word that is
-    no typo of a clinical one ("did groceies"). The answer still names the emergency signs."""
-    answered = (
-        (reading.pain is not None and not reading.score_unsaid)
-        or reading.numbness is not None
-        or reading.done is not None
-        or reading.acknowledged
-        or reading.denied
-    )  # not a bare number among other words: "the meeting's moved to 3" is no answer
-    if not reading.unaccounted or reading.flags or reading.question or not answered:
-        return reading
-    pair = (lexicon.programme, lexicon.language, foreign.language)
-    left = tuple(w for w in reading.unaccounted if not _chat_word(*pair, w))
-    if len(left) == len(reading.unaccounted):
-        return reading
-    return replace(reading, unaccounted=left, chit_chat=True)
-
-
-@lru_cache(maxsize=16384)
-def _chat_word(programme: str, language: str, other: str, word: str) -> bool:
-    """A soft word of either language that neither holds as a symptom word, or an everyday typo."""
-    both = (load(programme, language), load(programme, other))
-    if any(word in lx.clinical and word not in lx.soft for lx in both):
-        return False  # "knees" is clinical in English, whatever Spanish makes of it
-    if any(word.startswith(tuple(lx.prefixes)) for lx in both):
-        return False
-    if any(word in lx.soft for lx in both):
-        return True
-    forms = (word, word + "g") if word.endswith("in") else (word,)  # "sittin"
-    if any(lx.stem(f) in _soft_stems(lx.programme, lx.language) for lx in both for f in forms):
-        return True
-    return _everyday_typo(both, word)
-
-
-@cache
-def _soft_stems(programme: str, language: str) -> frozenset[str]:
-    lexicon = load(programme, language)
-    return frozenset(lexicon.stem(w) for w in lexicon.soft)
-
-
-def _everyday_typo(lexicons: tuple[Lexicon, ...], word: str) -> bool:
-    """One letter from an everyday word ("groceies", "rememberd") and at least three from every
-    clinical word and stem of both languages, so that no misspelt symptom ("tinglig", "blader") is
-    taken for chat."""
-    if len(word) < 5 or not word.isalpha():
-        return False
-    for lx in lexicons:
-        if process.extractOne(word, lx.clinical, scorer=OSA.distance, score_cutoff=2) is not None:
-            return False
-    edits = _edits(word)
-    return any(is_everyday(lx, e) for lx in lexicons for e in edits)
-
-
-def _edits(word: str) -> set[str]:
-    letters = "abcdefghijklmnopqrstuvwxyz"  # folded text: no accents, and "ñ" is "n"
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    return (
-        {a + b[1:] for a, b in splits if b}
-        | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-        | {a + c + b[1:] for a, b in splits if b for c in letters}
-        | {a + c + b for a, b in splits for c in letters}
     )
