@@ -36,22 +36,53 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Result
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.base import Executable
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
-from sqlalchemy.sql.expression import UnaryExpression
-from sqlalchemy.sql.operators import custom_op
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, col
 
-from .models import Message, table_of
-from .prepared import Prepared
+from ..models import Message
+from ..prepared import Prepared
+from .table import _T, M, _not_indexed, _rowcount
+
+# What callers use, as when the outbox was one module: `from followup import outbox; outbox.claim(...)`.
+__all__ = [
+    "SCHEDULED_KINDS",
+    "PATIENT_KINDS",
+    "UNSCHEDULED_EXPIRY",
+    "M",
+    "Planned",
+    "write_planned",
+    "queue",
+    "cancel_pending",
+    "next_due",
+    "expire_stale",
+    "expiring",
+    "Claimed",
+    "claim",
+    "fence",
+    "fence_many",
+    "heartbeat",
+    "release",
+    "record",
+    "get",
+    "status_of",
+    "attach_provider_id",
+    "apply_status",
+    "Seen",
+    "seen",
+    "record_inbound",
+    "record_answer",
+    "last_answerable",
+    "PROMPTS",
+    "sent_since",
+    "latest_prompt_kind",
+    "forget",
+]
 
 SCHEDULED_KINDS = ("reminder", "checkin")
 PATIENT_KINDS = SCHEDULED_KINDS + ("confirmation", "nudge")
 UNSCHEDULED_EXPIRY = timedelta(hours=24)
-
-_T = table_of(Message)
-M = _T.c
 
 
 class Planned(TypedDict):
@@ -251,15 +282,6 @@ class Claimed:
     token: str  # this claim's; fence() and record() act only while the row still carries it
 
 
-def _not_indexed(column: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
-    """The column, in a form SQLite will not answer from an index: its documented unary `+`
-    (sqlite.org/optoverview.html, "Disqualifying WHERE Clause Terms"). PostgreSQL's planner weighs
-    the index by its statistics and does not need telling."""
-    if dialect != "sqlite":
-        return column
-    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
-
-
 @lru_cache(maxsize=2)
 def _claim(by_channel: bool) -> Prepared:
     return Prepared(lambda dialect: _claim_statement(by_channel, dialect))
@@ -403,11 +425,6 @@ def release(
         )
     )
     return _rowcount(result)
-
-
-def _rowcount(result: Result[Any]) -> int:
-    """How many rows an UPDATE changed (a CursorResult's; Session.execute types it as a Result)."""
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def record(session: Session, outcomes: Sequence[Mapping[str, Any]]) -> None:
