@@ -74,9 +74,13 @@ def record_inbound(
 ) -> int:
     """Store one reply as received; returns its id. `media`: an MMS's attachments (media.to_column);
     `kind`: "ack" for a clinic's ACK N text (acks.py)."""
-    return _INSERT_INBOUND.scalar(  # type: ignore[no-any-return]
-        session.connection(),
-        **_sms_row(patient_id, clinic_id, body, now),
+    return _insert_sms(
+        _INSERT_INBOUND,
+        session,
+        patient_id,
+        clinic_id,
+        body,
+        now,
         direction="in",
         kind=kind,
         status="received",
@@ -88,9 +92,19 @@ def record_inbound(
     )
 
 
-def _sms_row(patient_id: int | None, clinic_id: int | None, body: str, now: datetime) -> dict[str, Any]:
-    """What a reply and its inline answer have alike: one SMS, handled at once."""
-    return dict(
+def _insert_sms(
+    statement: Prepared,
+    session: Session,
+    patient_id: int | None,
+    clinic_id: int | None,
+    body: str,
+    now: datetime,
+    **columns: Any,
+) -> int:
+    """Insert a reply or its inline answer; returns its id. What the two have alike (one SMS, handled
+    at once) is set here, the rest is `columns`."""
+    return statement.scalar(  # type: ignore[no-any-return]
+        session.connection(),
         patient_id=patient_id,
         clinic_id=clinic_id,
         channel="sms",
@@ -99,6 +113,7 @@ def _sms_row(patient_id: int | None, clinic_id: int | None, body: str, now: date
         created_at=now,
         updated_at=now,
         attempts=0,
+        **columns,
     )
 
 
@@ -115,9 +130,13 @@ def record_answer(
 ) -> int:
     """The answer that went back in the webhook's own response (TwiML): sent at once, and exempt from
     quiet hours (the patient just wrote)."""
-    return _INSERT_ANSWER.scalar(  # type: ignore[no-any-return]
-        session.connection(),
-        **_sms_row(patient_id, clinic_id, body, now),
+    return _insert_sms(
+        _INSERT_ANSWER,
+        session,
+        patient_id,
+        clinic_id,
+        body,
+        now,
         direction="out",
         kind=kind,
         status="sent",
