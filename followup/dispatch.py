@@ -31,7 +31,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from . import alerts, events, outbox, patients, tracking
+from . import alerts, events, leases, outbox, patients, tracking
 from .channels.base import Channel, DeliveryError, Outgoing
 from .db import session_scope
 from .localtime import in_window, next_window_open, parse_hhmm, zone
@@ -420,53 +420,6 @@ class _Flusher:
         return True
 
 
-class _Heartbeat:
-    """Extends the leases of the claims in progress every third of a lease, on a thread of its own,
-    so that no batch, however long it waits for send slots, outlives its lease."""
-
-    def __init__(
-        self, engine: Engine, owner: str, clock: Callable[[], datetime], lease: timedelta, held: Held
-    ):
-        self.engine, self.owner, self.clock, self.lease, self.held = engine, owner, clock, lease, held
-        self._tokens: set[str] = set()
-        self._lock = threading.Lock()
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"lease heartbeat {owner}", daemon=True)
-
-    def __enter__(self) -> _Heartbeat:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stopped.set()
-        self.thread.join()
-
-    def add(self, token: str) -> None:
-        with self._lock:
-            self._tokens.add(token)
-
-    def discard(self, token: str) -> None:
-        with self._lock:
-            self._tokens.discard(token)
-
-    def beat(self) -> None:
-        with self._lock:
-            tokens = set(self._tokens)
-        tokens |= self.held.tokens()
-        if not tokens:
-            return
-        try:
-            with session_scope(self.engine) as session:
-                outbox.heartbeat(session, self.owner, tokens, self.clock(), self.lease)
-        except Exception as exc:  # the database is away: the fence before each send still decides
-            log.debug("lease heartbeat failed: %s", type(exc).__name__)
-
-    def _run(self) -> None:
-        interval = max(0.2, self.lease.total_seconds() / 3)
-        while not self.stopped.wait(interval):
-            self.beat()
-
-
 def run_once(
     engine: Engine,
     channels: dict[str, Channel],
@@ -497,7 +450,7 @@ def run_once(
         alerts.before_expiry(session, clock())  # an alert that never got out falls back first
         report.stale += tracking.expire_stale(session, clock())
     trouble: list[Exception] = []  # a fence that met a database error: the run stops claiming
-    with _Heartbeat(engine, owner, clock, lease, held) as heart:
+    with leases.Heartbeat(engine, owner, clock, lease, held) as heart:
         for name, channel in channels.items():
             _drain(
                 engine, name, channel, owner, clock, batch, lease, stop, rng, pace, flusher, heart, trouble
@@ -523,7 +476,7 @@ def _drain(
     rng: random.Random,
     pace: Callable[..., bool] | None,
     flusher: _Flusher,
-    heart: _Heartbeat,
+    heart: leases.Heartbeat,
     trouble: list,
 ) -> None:
     limit = batch.get(name, BATCH) if isinstance(batch, dict) else batch
