@@ -4,7 +4,8 @@ Claims and outcomes are short transactions of their own; no database lock is hel
 is on the wire. Ownership is checked at the moment of sending, not assumed from the claim: right
 before each provider call, outbox.fence() extends the row's lease only if it still carries this
 worker's claim, and a heartbeat extends the leases of every claim in progress. A worker that stalled
-past its lease and lost its rows to another worker sends none of them.
+past its lease and lost its rows to another worker sends none of them. (The recipients are read by
+recipients.py, the heartbeat beats in leases.py: this module is the send loop.)
 
 Transient failures retry with exponential back-off and jitter (never sooner than a Retry-After
 asks) until the message's deadline, its expires_at: the grace of a scheduled message, a day or two
@@ -24,20 +25,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from . import alerts, events, leases, outbox, patients, tracking
+from . import alerts, events, leases, outbox, patients, recipients, tracking
 from .channels.base import Channel, DeliveryError, Outgoing
 from .db import session_scope
 from .localtime import in_window, next_window_open, parse_hhmm, zone
 from .messages import html_email
-from .models import Clinic, Patient, table_of
-from .prepared import Prepared
 from .segments import segments
 from .validity import validity_seconds
 
@@ -101,48 +98,6 @@ class _Job:
     # ("opted_out" | "unusable", patient_id, the provider's word for it): patients.carrier_refused
     consequence: tuple[str, int, str] | None = None
     quiet: tuple | None = None  # (zone, window start, window end) when it respects quiet hours
-
-
-_PATIENTS, _CLINICS = table_of(Patient).c, table_of(Clinic).c
-# What _prepare reads of each: no more (a timestamp column costs a conversion per row).
-_WHO = {
-    "patient": (
-        _PATIENTS.id,
-        _PATIENTS.status,
-        _PATIENTS.phone_unusable,
-        _PATIENTS.phone,
-        _PATIENTS.email,
-        _PATIENTS.timezone,
-        _PATIENTS.language,
-    ),
-    "clinic": (_CLINICS.id, _CLINICS.timezone, _CLINICS.quiet_start, _CLINICS.quiet_end, _CLINICS.name),
-}
-
-
-@lru_cache(maxsize=32)
-def _by_ids(what: str, n: int) -> Prepared:
-    """Prepared, with n binds for ids: a claim's ids are padded up to a power of two, so a handful of
-    statements serve every batch size (Core's IN list was built and compiled at each claim)."""
-    columns = _WHO[what]
-    return Prepared(select(*columns).where(columns[0].in_([bindparam(f"id{i}") for i in range(n)])))
-
-
-def _rows_by_id(connection: Connection, what: str, ids: set[int]) -> dict[int, Any]:
-    if not ids:
-        return {}
-    ordered = sorted(ids)
-    n = 1 << (len(ordered) - 1).bit_length()
-    padded = {f"id{i}": ordered[min(i, len(ordered) - 1)] for i in range(n)}
-    return {row.id: row for row in _by_ids(what, n).rows(connection, **padded)}
-
-
-def _recipients(session: Session, claimed: list[outbox.Claimed]) -> dict[int, tuple[Any, Any]]:
-    """Read-only rows of each claimed message's patient and clinic (None when there is none).
-    Plain rows, not ORM objects, which cost more than the send on a fake channel (docs/PERFORMANCE.md)."""
-    connection = session.connection()
-    patients = _rows_by_id(connection, "patient", {c.patient_id for c in claimed if c.patient_id})
-    clinics = _rows_by_id(connection, "clinic", {c.clinic_id for c in claimed if c.clinic_id})
-    return {c.id: (patients.get(c.patient_id), clinics.get(c.clinic_id)) for c in claimed}
 
 
 def _prepare(job: _Job, patient: Any, clinic: Any, now: datetime, owner: str) -> None:
@@ -511,7 +466,7 @@ def _drain(
                 claimed = outbox.claim(session, now, owner, limit=limit, lease=lease, channel=name)
                 if not claimed:
                     break
-                who = _recipients(session, claimed)
+                who = recipients.load(session, claimed)
             token = claimed[0].token
             heart.add(token)
             jobs = [_Job(c) for c in claimed]
