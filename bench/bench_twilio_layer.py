@@ -163,7 +163,7 @@ def rest() -> None:
 
 
 def seg_rate() -> None:
-    from followup import outbox
+    from followup import planner
     from followup.db import engine_for, session_scope
     from followup.testing.fake_twilio import FakeTwilio
 
@@ -178,7 +178,7 @@ def seg_rate() -> None:
             if per_message:
                 worker.pace = lambda channel, _segments=1, paced=worker.pace: paced(channel, 1)
             with session_scope(engine_for(url)) as session:
-                outbox.plan(session, now, horizon=timedelta(minutes=5))
+                planner.plan(session, now, horizon=timedelta(minutes=5))
             worker.dispatch()
             sent = [r for r in fake.sent() if "time for your exercises" in r.body]
         times = [r.at for r in sent]
