@@ -129,15 +129,17 @@ def _serve(url: str, tmp_path) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    # Generous: a cold start imports FastAPI and the reader, which took over 30 s on a shared 2-core
+    # machine at load 8. A server that exits fails at once.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return proc
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
-    raise AssertionError("followup serve did not come up")
+    raise AssertionError(f"followup serve did not come up (exit code {proc.poll()})")
 
 
 def test_forget_under_a_running_service_leaves_no_copy_in_the_wal_or_the_database(followup_sqlite, tmp_path):
