@@ -7,13 +7,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlmodel import Session, col
 
 from . import ack_links, alerts, audit, events, outbox, patients
 from .errors import BadInput, NotFound
 from .messages import render
-from .models import Clinic, ClinicRow, Enrolment, Escalation, Patient, PatientRow, stored_id, table_of
+from .models import (
+    Clinic,
+    ClinicRow,
+    Enrolment,
+    Escalation,
+    EscalationRow,
+    Patient,
+    PatientRow,
+    stored_id,
+    table_of,
+)
+from .prepared import Prepared
 from .programs import all_programs
 from .rules import REASONS, Decision, rules_for_program
 
@@ -47,6 +58,10 @@ def patient_text(decision: Decision, patient: PatientRow, clinic: ClinicRow) -> 
 
 
 _E = table_of(Escalation).c
+# Prepared: an escalation is written on the hot path (a red flag in a reply), and an ORM entity's
+# validation and flush cost more than the row (docs/PERFORMANCE.md).
+_INSERT_KEYS = EscalationRow._fields[1:]
+_INSERT = Prepared(insert(table_of(Escalation)).returning(_E.id), keys=_INSERT_KEYS)
 _RECENT_OPEN = select(_E.rule, _E.created_at).where(
     _E.patient_id == bindparam("patient"), _E.acknowledged_at.is_(None), _E.created_at > bindparam("since")
 )
@@ -72,17 +87,11 @@ def record(
     *,
     source_message_id: int | None = None,
     reply: str | None = None,
-) -> Escalation:
-    escalation = Escalation(
-        patient_id=patient.id,
-        rule=decision.rule,
-        tier=decision.tier,
-        reason=decision.reason,
-        source_message_id=source_message_id,
-        created_at=now,
-    )
-    session.add(escalation)
-    session.flush()
+) -> EscalationRow:
+    session.flush()  # what the session holds goes first, as it did when this row was an ORM entity
+    row = (patient.id, decision.rule, decision.tier, decision.reason, source_message_id, now)
+    escalation_id = _INSERT.scalar(session.connection(), **dict(zip(_INSERT_KEYS, row)))
+    escalation = EscalationRow(escalation_id, *row)
     audit.record(
         session,
         now,
@@ -105,7 +114,7 @@ def alert_clinic(
     session: Session,
     patient: PatientRow,
     clinic: ClinicRow,
-    escalation: Escalation,
+    escalation: Escalation | EscalationRow,
     now: datetime,
     *,
     reply: str | None = None,
