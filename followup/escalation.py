@@ -207,33 +207,41 @@ def acknowledge(session: Session, escalation_id: int, by: str, note: str | None,
     return escalation
 
 
+_REALERTED_TIERS = ("emergency", "urgent", "soon")
+# Unacknowledged, not yet re-alerted, and past the shortest window of their tier in any programme
+# (`<tier>_due`: created by then; None for a tier without one, which then matches nothing): the rest
+# (a day's "soon" ones, every hour) cannot be due yet. Built once: the rules run every minute.
+_PAST_DUE = (
+    _E.acknowledged_at.is_(None),
+    _E.realerted_at.is_(None),
+    or_(*(and_(_E.tier == tier, _E.created_at <= bindparam(f"{tier}_due")) for tier in _REALERTED_TIERS)),
+    _E.created_at > bindparam("week_ago"),
+)
+_ANY_PAST_DUE = Prepared(select(_E.id).where(*_PAST_DUE).limit(1))
+_PAST_DUE_WITH_PATIENTS = (
+    select(Escalation, Patient, Clinic, col(Enrolment.program))
+    .join(Patient, col(Patient.id) == Escalation.patient_id)
+    .join(Clinic, col(Clinic.id) == Patient.clinic_id)
+    .join(Enrolment, col(Enrolment.patient_id) == Patient.id)
+    .where(*_PAST_DUE)
+)
+
+
 def realert_unacknowledged(session: Session, now: datetime) -> int:
     """Alerts nobody acknowledged within their tier's window are re-sent once to the alert phone."""
-    # Only escalations past the shortest window of their tier in any programme are loaded: the rest
-    # (a day's "soon" ones, every hour) cannot be due yet.
     shortest: dict[str, timedelta] = {}
     for program in all_programs():
         for tier, after in rules_for_program(program).realert_after.items():
             shortest[tier] = min(after, shortest.get(tier, after))
-    due = [
-        and_(col(Escalation.tier) == tier, col(Escalation.created_at) <= now - after)
-        for tier, after in shortest.items()
-        if tier in ("emergency", "urgent", "soon")
-    ]
-    if not due:
+    bounds: dict[str, datetime | None] = {
+        f"{tier}_due": now - shortest[tier] if tier in shortest else None for tier in _REALERTED_TIERS
+    }
+    bounds["week_ago"] = now - timedelta(days=7)
+    # Most hours nothing is past due: one indexless look at the (small) escalation table, not the
+    # four-table ORM query below.
+    if _ANY_PAST_DUE.first(session.connection(), **bounds) is None:
         return 0
-    rows = session.execute(
-        select(Escalation, Patient, Clinic, col(Enrolment.program))
-        .join(Patient, col(Patient.id) == Escalation.patient_id)
-        .join(Clinic, col(Clinic.id) == Patient.clinic_id)
-        .join(Enrolment, col(Enrolment.patient_id) == Patient.id)
-        .where(
-            col(Escalation.acknowledged_at).is_(None),
-            col(Escalation.realerted_at).is_(None),
-            or_(*due),
-            col(Escalation.created_at) > now - timedelta(days=7),
-        )
-    ).all()
+    rows = session.execute(_PAST_DUE_WITH_PATIENTS, bounds).all()
     count = 0
     for escalation, patient, clinic, program in rows:
         window = rules_for_program(program).realert_after.get(escalation.tier)
