@@ -44,7 +44,8 @@ class _Form(NamedTuple):
     # every statement (a reply's statements name the same instant many times over).
     memos: tuple[dict[Any, Any], ...]
     positional: bool
-    results: tuple[tuple[int, Processor], ...]  # (column, result processor) for the columns that have one
+    # (column, result processor, the process's memo of its type) for the columns that have one
+    results: tuple[tuple[int, Processor, dict[Any, Any]], ...]
     row: Any  # the named-tuple class of a fetched row (None: the statement fetches nothing)
 
 
@@ -90,6 +91,8 @@ def _constants_inline(statement: Executable, dialect: Dialect) -> Executable:
 MEMO_LIMIT = 4096  # entries per type: a full memo starts again empty
 _MEMOISED = frozenset({str, int, bool, bytes, date})
 _memos: dict[tuple[Any, ...], dict[Any, Any]] = {}
+# What a read value may be to be handed to several callers: immutable.
+_SHAREABLE = frozenset({str, int, bool, bytes, float, date, datetime, type(None)})
 
 
 def _memo_of(kind: tuple[Any, ...]) -> dict[Any, Any]:
@@ -140,8 +143,12 @@ class Prepared:
             described[name] = (name, default, bind.type.dialect_impl(dialect).bind_processor(dialect))
         ordered = tuple(described[n] for n in names)
         columns = list(getattr(original, "exported_columns", ()))
-        processors = (c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
-        results = tuple((i, p) for i, p in enumerate(processors) if p is not None)
+        impls = [c.type.dialect_impl(dialect) for c in columns]
+        results = tuple(
+            (i, p, _memo_of(("result", dialect.name, dialect.driver, type(t), repr(t))))
+            for i, (t, p) in enumerate((t, t.result_processor(dialect, None)) for t in impls)
+            if p is not None
+        )
         # An unnamed expression (min(...)) is read as row[0] by scalar(); the rest go by name.
         row = _row_class([c.key or f"column{i}" for i, c in enumerate(columns)]) if columns else None
         bind_names = tuple(name for name, _, _ in ordered)
@@ -256,8 +263,21 @@ class Prepared:
         processed = []
         for row in fetched:
             row = list(row)
-            for i, process in form.results:  # SQLAlchemy's processors take None themselves
-                row[i] = process(row[i])
+            for i, process, memo in form.results:  # what the driver returns, read as binds are (_memos)
+                value = row[i]
+                kind = value.__class__
+                if kind not in _MEMOISED:  # None too: a processor may read NULL as something else
+                    row[i] = process(value)
+                    continue
+                key = (kind, value)
+                try:
+                    row[i] = memo[key]
+                except KeyError:
+                    row[i] = read = process(value)
+                    if read.__class__ in _SHAREABLE:  # not a JSON column's dict: each caller its own
+                        if len(memo) >= MEMO_LIMIT:
+                            memo.clear()
+                        memo[key] = read
             processed.append(make(row))
         return processed
 

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import (
+    JSON,
     Column,
     Integer,
     MetaData,
@@ -190,3 +191,26 @@ def test_the_memo_is_bounded():
             f"int:{MEMO_LIMIT * 2 + 9}",
         )
     assert all(len(memo) <= MEMO_LIMIT for memo in _memos.values())
+
+
+def test_values_read_back_are_each_callers_own_when_they_could_be_changed():
+    # The same stored text read twice: an instant is the same instant, a JSON column's dict is a
+    # new dict each time (a caller that changes its copy does not change the next caller's).
+    scratch = MetaData()
+    table = Table(
+        "doc",
+        scratch,
+        Column("id", Integer, primary_key=True),
+        Column("doc", JSON),
+        Column("at", UTCDateTime()),
+    )
+    engine = create_engine("sqlite://")
+    scratch.create_all(engine)
+    at = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+    read = Prepared(select(table.c.doc, table.c.at).where(table.c.id == bindparam("id")))
+    with engine.begin() as conn:
+        Prepared(insert(table), keys=("doc", "at")).run_many(conn, [{"doc": {"a": 1}, "at": at}] * 2)
+        first = read.first(conn, id=1)
+        first.doc["a"] = 2
+        assert read.first(conn, id=1).doc == {"a": 1} and read.first(conn, id=2).doc == {"a": 1}
+        assert read.first(conn, id=2).at == at == first.at
