@@ -62,15 +62,19 @@ _E = table_of(Escalation).c
 # validation and flush cost more than the row (docs/PERFORMANCE.md).
 _INSERT_KEYS = EscalationRow._fields[1:]
 _INSERT = Prepared(insert(table_of(Escalation)).returning(_E.id), keys=_INSERT_KEYS)
-_RECENT_OPEN = select(_E.rule, _E.created_at).where(
-    _E.patient_id == bindparam("patient"), _E.acknowledged_at.is_(None), _E.created_at > bindparam("since")
+_RECENT_OPEN = Prepared(  # every reply whose reading a rule would act on
+    select(_E.rule, _E.created_at).where(
+        _E.patient_id == bindparam("patient"),
+        _E.acknowledged_at.is_(None),
+        _E.created_at > bindparam("since"),
+    )
 )
 
 
 def recent_open(session: Session, patient_id: int, now: datetime, dedupe_days: int) -> dict[str, datetime]:
     """rule -> when it last fired, for escalations still unacknowledged within the de-dup window."""
-    rows = session.connection().execute(
-        _RECENT_OPEN, {"patient": patient_id, "since": now - timedelta(days=dedupe_days)}
+    rows = _RECENT_OPEN.rows(
+        session.connection(), patient=patient_id, since=now - timedelta(days=dedupe_days)
     )
     found: dict[str, datetime] = {}
     for rule, at in rows:
