@@ -7,13 +7,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlmodel import Session, col
 
 from . import ack_links, alerts, audit, events, outbox, patients
 from .errors import BadInput, NotFound
 from .messages import render
-from .models import Clinic, ClinicRow, Enrolment, Escalation, Patient, PatientRow, stored_id, table_of
+from .models import (
+    Clinic,
+    ClinicRow,
+    Enrolment,
+    Escalation,
+    EscalationRow,
+    Patient,
+    PatientRow,
+    stored_id,
+    table_of,
+)
+from .prepared import Prepared
 from .programs import all_programs
 from .rules import REASONS, Decision, rules_for_program
 
@@ -47,15 +58,23 @@ def patient_text(decision: Decision, patient: PatientRow, clinic: ClinicRow) -> 
 
 
 _E = table_of(Escalation).c
-_RECENT_OPEN = select(_E.rule, _E.created_at).where(
-    _E.patient_id == bindparam("patient"), _E.acknowledged_at.is_(None), _E.created_at > bindparam("since")
+# Prepared: an escalation is written on the hot path (a red flag in a reply), and an ORM entity's
+# validation and flush cost more than the row (docs/PERFORMANCE.md).
+_INSERT_KEYS = EscalationRow._fields[1:]
+_INSERT = Prepared(insert(table_of(Escalation)).returning(_E.id), keys=_INSERT_KEYS)
+_RECENT_OPEN = Prepared(  # every reply whose reading a rule would act on
+    select(_E.rule, _E.created_at).where(
+        _E.patient_id == bindparam("patient"),
+        _E.acknowledged_at.is_(None),
+        _E.created_at > bindparam("since"),
+    )
 )
 
 
 def recent_open(session: Session, patient_id: int, now: datetime, dedupe_days: int) -> dict[str, datetime]:
     """rule -> when it last fired, for escalations still unacknowledged within the de-dup window."""
-    rows = session.connection().execute(
-        _RECENT_OPEN, {"patient": patient_id, "since": now - timedelta(days=dedupe_days)}
+    rows = _RECENT_OPEN.rows(
+        session.connection(), patient=patient_id, since=now - timedelta(days=dedupe_days)
     )
     found: dict[str, datetime] = {}
     for rule, at in rows:
@@ -72,17 +91,11 @@ def record(
     *,
     source_message_id: int | None = None,
     reply: str | None = None,
-) -> Escalation:
-    escalation = Escalation(
-        patient_id=patient.id,
-        rule=decision.rule,
-        tier=decision.tier,
-        reason=decision.reason,
-        source_message_id=source_message_id,
-        created_at=now,
-    )
-    session.add(escalation)
-    session.flush()
+) -> EscalationRow:
+    session.flush()  # what the session holds goes first, as it did when this row was an ORM entity
+    row = (patient.id, decision.rule, decision.tier, decision.reason, source_message_id, now)
+    escalation_id = _INSERT.scalar(session.connection(), **dict(zip(_INSERT_KEYS, row)))
+    escalation = EscalationRow(escalation_id, *row)
     audit.record(
         session,
         now,
@@ -105,7 +118,7 @@ def alert_clinic(
     session: Session,
     patient: PatientRow,
     clinic: ClinicRow,
-    escalation: Escalation,
+    escalation: Escalation | EscalationRow,
     now: datetime,
     *,
     reply: str | None = None,
@@ -198,33 +211,41 @@ def acknowledge(session: Session, escalation_id: int, by: str, note: str | None,
     return escalation
 
 
+_REALERTED_TIERS = ("emergency", "urgent", "soon")
+# Unacknowledged, not yet re-alerted, and past the shortest window of their tier in any programme
+# (`<tier>_due`: created by then; None for a tier without one, which then matches nothing): the rest
+# (a day's "soon" ones, every hour) cannot be due yet. Built once: the rules run every minute.
+_PAST_DUE = (
+    _E.acknowledged_at.is_(None),
+    _E.realerted_at.is_(None),
+    or_(*(and_(_E.tier == tier, _E.created_at <= bindparam(f"{tier}_due")) for tier in _REALERTED_TIERS)),
+    _E.created_at > bindparam("week_ago"),
+)
+_ANY_PAST_DUE = Prepared(select(_E.id).where(*_PAST_DUE).limit(1))
+_PAST_DUE_WITH_PATIENTS = (
+    select(Escalation, Patient, Clinic, col(Enrolment.program))
+    .join(Patient, col(Patient.id) == Escalation.patient_id)
+    .join(Clinic, col(Clinic.id) == Patient.clinic_id)
+    .join(Enrolment, col(Enrolment.patient_id) == Patient.id)
+    .where(*_PAST_DUE)
+)
+
+
 def realert_unacknowledged(session: Session, now: datetime) -> int:
     """Alerts nobody acknowledged within their tier's window are re-sent once to the alert phone."""
-    # Only escalations past the shortest window of their tier in any programme are loaded: the rest
-    # (a day's "soon" ones, every hour) cannot be due yet.
     shortest: dict[str, timedelta] = {}
     for program in all_programs():
         for tier, after in rules_for_program(program).realert_after.items():
             shortest[tier] = min(after, shortest.get(tier, after))
-    due = [
-        and_(col(Escalation.tier) == tier, col(Escalation.created_at) <= now - after)
-        for tier, after in shortest.items()
-        if tier in ("emergency", "urgent", "soon")
-    ]
-    if not due:
+    bounds: dict[str, datetime | None] = {
+        f"{tier}_due": now - shortest[tier] if tier in shortest else None for tier in _REALERTED_TIERS
+    }
+    bounds["week_ago"] = now - timedelta(days=7)
+    # Most hours nothing is past due: one indexless look at the (small) escalation table, not the
+    # four-table ORM query below.
+    if _ANY_PAST_DUE.first(session.connection(), **bounds) is None:
         return 0
-    rows = session.execute(
-        select(Escalation, Patient, Clinic, col(Enrolment.program))
-        .join(Patient, col(Patient.id) == Escalation.patient_id)
-        .join(Clinic, col(Clinic.id) == Patient.clinic_id)
-        .join(Enrolment, col(Enrolment.patient_id) == Patient.id)
-        .where(
-            col(Escalation.acknowledged_at).is_(None),
-            col(Escalation.realerted_at).is_(None),
-            or_(*due),
-            col(Escalation.created_at) > now - timedelta(days=7),
-        )
-    ).all()
+    rows = session.execute(_PAST_DUE_WITH_PATIENTS, bounds).all()
     count = 0
     for escalation, patient, clinic, program in rows:
         window = rules_for_program(program).realert_after.get(escalation.tier)

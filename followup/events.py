@@ -29,7 +29,7 @@ from . import outbox
 from .config import Settings
 from .localtime import to_utc_z
 from .metrics import error_code
-from .models import Clinic, ClinicRow, Escalation, Message, Patient
+from .models import Clinic, ClinicRow, Escalation, EscalationRow, Message, Patient
 
 KIND, CHANNEL = "event", "webhook"
 FORMATS = ("standard", "slack")
@@ -58,7 +58,7 @@ def unsigned(session: Session, settings: Settings) -> str | None:
 
 
 def escalation_opened(
-    session: Session, clinic: Clinic | ClinicRow, escalation: Escalation, now: datetime
+    session: Session, clinic: Clinic | ClinicRow, escalation: Escalation | EscalationRow, now: datetime
 ) -> None:
     _emit(session, clinic, "escalation.opened", now, _escalation(escalation), f"{escalation.id}")
 
@@ -134,7 +134,7 @@ def message_failed(
     _emit(session, clinic, "message.failed", now, data, f"{message_id}")
 
 
-def _escalation(e: Escalation) -> dict[str, Any]:
+def _escalation(e: Escalation | EscalationRow) -> dict[str, Any]:
     return {"escalation_id": e.id, "patient_id": e.patient_id, "tier": e.tier, "rule": e.rule}
 
 

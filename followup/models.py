@@ -38,7 +38,7 @@ def table_of(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined, no-any-return]
 
 
-def stored_id(row: SQLModel) -> int:
+def stored_id(row: object) -> int:
     """The id of a row already flushed to the database (an ORM id is None only before that)."""
     value = getattr(row, "id", None)
     if not isinstance(value, int):
@@ -343,6 +343,18 @@ class ClinicRow(NamedTuple):
     @classmethod
     def of(cls, source: Any, prefix: str = "") -> ClinicRow:
         return cls._make(_getter(cls._fields, prefix)(source))
+
+
+class EscalationRow(NamedTuple):
+    """An escalation as escalation.record wrote it: what its alerts and events say of it."""
+
+    id: int
+    patient_id: int
+    rule: str
+    tier: str
+    reason: str
+    source_message_id: int | None
+    created_at: datetime
 
 
 @lru_cache(maxsize=8)

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlmodel import Session, col
 
 from . import audit, episodes, events, outbox, planner
@@ -429,8 +429,24 @@ def carrier_refused(
 # --- time and erasure -----------------------------------------------------------------------------
 
 
+# Whether any enrolment still running has ended (on the ends_at index): the hourly rules ask, and on
+# all but a few hours of a programme the answer is no and the ORM query below need not run.
+_ANY_FINISHED = Prepared(
+    select(_E.id)
+    .join_from(table_of(Enrolment), table_of(Patient), _P.id == _E.patient_id)
+    .where(
+        _E.ends_at <= bindparam("now"),
+        _E.ended_at.is_(None),
+        or_(_P.status == Status.ACTIVE.value, _P.status == Status.PAUSED.value),
+    )
+    .limit(1)
+)
+
+
 def complete_finished(session: Session, now: datetime) -> int:
     """Patients whose last programme day has ended become `completed`; nothing more is planned."""
+    if _ANY_FINISHED.first(session.connection(), now=now) is None:
+        return 0
     rows = session.execute(
         select(Enrolment, Patient)
         .join(Patient, col(Patient.id) == Enrolment.patient_id)

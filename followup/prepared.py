@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -39,11 +40,12 @@ class _Form(NamedTuple):
     defaults: dict[str, Any]  # the values of those not required
     take: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # a call's values, in that order
     processed: tuple[tuple[int, Processor], ...]  # (bind, bind processor) for the binds that have one
-    # For each of those, which of the statement's distinct types it has: binds of one type share one
-    # memo (a reply's row names the same instant as sent_at, created_at and updated_at).
-    groups: tuple[int, ...]
+    # For each of those, the process's memo of its type (_memo_of): binds of one type share one, in
+    # every statement (a reply's statements name the same instant many times over).
+    memos: tuple[dict[Any, Any], ...]
     positional: bool
-    results: tuple[tuple[int, Processor], ...]  # (column, result processor) for the columns that have one
+    # (column, result processor, the process's memo of its type) for the columns that have one
+    results: tuple[tuple[int, Processor, dict[Any, Any]], ...]
     row: Any  # the named-tuple class of a fetched row (None: the statement fetches nothing)
 
 
@@ -77,6 +79,24 @@ def _constants_inline(statement: Executable, dialect: Dialect) -> Executable:
 
     inlined: Executable = replacement_traverse(statement, {}, inline)  # type: ignore[call-overload]
     return inlined
+
+
+# What a bind processor made of a value, per process and per column type (and dialect): the same
+# instants, dates and statuses are bound again and again, in one executemany and from one statement to
+# the next. Keyed by the value's own class too, so that 1, True and 1.0 (equal, one hash) never share
+# an entry, and an instant by its zone and fold (01:30 twice on a night the clocks go back is two
+# instants that Python calls equal). Only classes whose equal values a processor treats alike are
+# memoised: not float (0.0 == -0.0) nor Decimal (1.0 == 1.00), nor a subclass; the rest are processed
+# each time, as are unhashable values.
+MEMO_LIMIT = 4096  # entries per type: a full memo starts again empty
+_MEMOISED = frozenset({str, int, bool, bytes, date})
+_memos: dict[tuple[Any, ...], dict[Any, Any]] = {}
+# What a read value may be to be handed to several callers: immutable.
+_SHAREABLE = frozenset({str, int, bool, bytes, float, date, datetime, type(None)})
+
+
+def _memo_of(kind: tuple[Any, ...]) -> dict[Any, Any]:
+    return _memos.setdefault(kind, {})
 
 
 def _row_class(names: Sequence[str]) -> Any:
@@ -123,21 +143,25 @@ class Prepared:
             described[name] = (name, default, bind.type.dialect_impl(dialect).bind_processor(dialect))
         ordered = tuple(described[n] for n in names)
         columns = list(getattr(original, "exported_columns", ()))
-        processors = (c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
-        results = tuple((i, p) for i, p in enumerate(processors) if p is not None)
+        impls = [c.type.dialect_impl(dialect) for c in columns]
+        results = tuple(
+            (i, p, _memo_of(("result", dialect.name, dialect.driver, type(t), repr(t))))
+            for i, (t, p) in enumerate((t, t.result_processor(dialect, None)) for t in impls)
+            if p is not None
+        )
         # An unnamed expression (min(...)) is read as row[0] by scalar(); the rest go by name.
         row = _row_class([c.key or f"column{i}" for i, c in enumerate(columns)]) if columns else None
         bind_names = tuple(name for name, _, _ in ordered)
         processed = tuple((i, process) for i, (_, _, process) in enumerate(ordered) if process is not None)
         types = (compiled.binds[bind_names[i]].type.dialect_impl(dialect) for i, _ in processed)
-        kinds = [(type(t), repr(t)) for t in types]
+        kinds = [(dialect.name, dialect.driver, type(t), repr(t)) for t in types]
         return _Form(
             sql=compiled.string,
             names=bind_names,
             defaults={name: default for name, default, _ in ordered if default is not _REQUIRED},
             take=_taker(bind_names),
             processed=processed,
-            groups=tuple(list(dict.fromkeys(kinds)).index(kind) for kind in kinds),
+            memos=tuple(_memo_of(kind) for kind in kinds),
             positional=dialect.positional,
             results=results,
             row=row,
@@ -155,11 +179,9 @@ class Prepared:
                 name = form.names[i]
                 if base.get(name) is not None:
                     base[name] = process(base[name])
-        # Rows of one executemany repeat the same instants and dates many times over, and one row
-        # often names one instant in several columns: each distinct value of a type goes through its
-        # bind processor once a call.
-        shared: list[dict[Any, Any]] = [{} for _ in form.processed]  # no more types than binds
-        memos = [shared[g] for g in form.groups]
+        # Rows of one executemany repeat the same instants and dates many times over, one row often
+        # names one instant in several columns, and one reply's statements all name its instant: each
+        # distinct value of a type goes through its bind processor once (_memos).
         shape: Any = None
         mine: list[tuple[int, Processor, dict[Any, Any]]] = []
         out: list[tuple[Any, ...] | dict[str, Any]] = []
@@ -173,7 +195,7 @@ class Prepared:
                     shape = params.keys()
                     mine = [
                         (i, process, memo)
-                        for (i, process), memo in zip(form.processed, memos)
+                        for (i, process), memo in zip(form.processed, form.memos)
                         if form.names[i] in shape
                     ]
                 values = list(values)
@@ -181,12 +203,20 @@ class Prepared:
                     value = values[i]
                     if value is None:
                         continue
-                    try:
-                        values[i] = memo[value]
-                    except KeyError:
-                        values[i] = memo[value] = process(value)
-                    except TypeError:  # unhashable: processed every time
+                    kind = value.__class__
+                    if kind is datetime:
+                        key: Any = (kind, value, value.tzinfo, value.fold)
+                    elif kind in _MEMOISED:
+                        key = (kind, value)
+                    else:
                         values[i] = process(value)
+                        continue
+                    try:
+                        values[i] = memo[key]
+                    except KeyError:
+                        if len(memo) >= MEMO_LIMIT:
+                            memo.clear()
+                        values[i] = memo[key] = process(value)
             out.append(tuple(values) if form.positional else dict(zip(form.names, values)))
         return out
 
@@ -233,8 +263,21 @@ class Prepared:
         processed = []
         for row in fetched:
             row = list(row)
-            for i, process in form.results:  # SQLAlchemy's processors take None themselves
-                row[i] = process(row[i])
+            for i, process, memo in form.results:  # what the driver returns, read as binds are (_memos)
+                value = row[i]
+                kind = value.__class__
+                if kind not in _MEMOISED:  # None too: a processor may read NULL as something else
+                    row[i] = process(value)
+                    continue
+                key = (kind, value)
+                try:
+                    row[i] = memo[key]
+                except KeyError:
+                    row[i] = read = process(value)
+                    if read.__class__ in _SHAREABLE:  # not a JSON column's dict: each caller its own
+                        if len(memo) >= MEMO_LIMIT:
+                            memo.clear()
+                        memo[key] = read
             processed.append(make(row))
         return processed
 

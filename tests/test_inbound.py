@@ -234,6 +234,23 @@ def test_an_unacknowledged_emergency_is_realerted_once_after_15_minutes(followup
     assert len(sms_alerts) == 2
 
 
+def test_hourly_rules_realert_each_tier_once_at_the_first_run_past_its_window(followup_sqlite):
+    # Urgent after 4 h, emergency after 15 min: the hourly runs before a window ends find nothing due
+    # and look no further; the first run past it re-alerts, once.
+    followup = followup_sqlite
+    followup.enrol(followup.clinic())
+    reply(followup, "pain 8, numb yes", now="2026-12-01T18:00:00Z")  # urgent (U3)
+    realerted = {}
+    for hour in range(18, 24):
+        at = f"2026-12-01T{hour}:30:00Z"
+        if hour == 19:
+            reply(followup, "chest pain", now="2026-12-01T19:20:00Z")  # emergency (E1), 10 min before
+        realerted[hour] = followup.json("tick", now=at)["realerted"]
+    assert realerted == {18: 0, 19: 0, 20: 1, 21: 0, 22: 1, 23: 0}
+    sms = [m for m in followup.json("messages", "--kind", "alert") if m["channel"] == "sms"]
+    assert len(sms) == 4  # each escalation's first alert and its one re-alert
+
+
 def test_acknowledging_twice_or_without_a_name_is_refused(followup_sqlite):
     followup_sqlite.enrol(followup_sqlite.clinic())
     reply(followup_sqlite, "pain 9")

@@ -1,5 +1,6 @@
 """A patient's status: every move the state machine allows, every one it refuses, and who may make it."""
 
+from datetime import timedelta
 from itertools import product
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import select, update
 from followup import patients
 from followup.db import engine_for, session_scope
 from followup.errors import BadInput
-from followup.models import Clinic, ClinicRow, Consent, Patient, PatientRow
+from followup.models import Clinic, ClinicRow, Consent, Enrolment, Patient, PatientRow
 from followup.patients import By
 
 STATUSES = ("active", "paused", "opted_out", "completed", "unenrolled")
@@ -122,3 +123,20 @@ def test_the_read_only_rows_carry_every_column_of_their_tables():
     # A column added to a table without its row type would be silently missing where replies are read.
     assert PatientRow._fields == tuple(Patient.__table__.c.keys())
     assert ClinicRow._fields == tuple(Clinic.__table__.c.keys())
+
+
+def test_the_hourly_rules_complete_a_finished_programme_at_their_first_run_after_its_end(sqlite_url):
+    # Before the end the rules find nothing to complete and look no further; the first run after it
+    # completes the patient, once.
+    patient_id = _patient_in(sqlite_url, "active")
+    with session_scope(engine_for(sqlite_url)) as session:
+        ends_at = session.execute(
+            select(Enrolment.ends_at).where(Enrolment.patient_id == patient_id)
+        ).scalar()
+    completed = {}
+    for hours in range(-3, 3):
+        at = ends_at + timedelta(hours=hours, minutes=30)
+        with session_scope(engine_for(sqlite_url)) as session:
+            completed[hours] = patients.complete_finished(session, at)
+    assert completed == {-3: 0, -2: 0, -1: 0, 0: 1, 1: 0, 2: 0}
+    assert _status(sqlite_url, patient_id) == "completed"

@@ -1,14 +1,28 @@
 """Prepared statements store and read exactly what SQLAlchemy would, in the caller's transaction."""
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import (
+    JSON,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    bindparam,
+    create_engine,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from followup.db import engine_for, session_scope
-from followup.models import Message, Reading
-from followup.prepared import Prepared
+from followup.models import Message, Reading, UTCDateTime
+from followup.prepared import MEMO_LIMIT, Prepared, _memos
 
 M = Message.__table__.c
 NEW_YORK = timezone(timedelta(hours=-5))
@@ -116,3 +130,87 @@ def test_the_sqlalchemy_internals_prepared_relies_on_still_mean_what_they_did(di
     assert all(hasattr(dialect, a) for a in ("positional", "is_disconnect")) and hasattr(
         type(dialect), "loaded_dbapi"
     )
+
+
+class _Tagged(TypeDecorator[str]):
+    """Stores what it was given, with its Python type: 1, True and 1.0 are three different values."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else f"{type(value).__name__}:{value!r}"
+
+
+_SCRATCH = MetaData()
+_KEPT = Table(
+    "kept",
+    _SCRATCH,
+    Column("id", Integer, primary_key=True),
+    Column("tag", _Tagged()),
+    Column("at", UTCDateTime()),
+)
+_KEEP = Prepared(insert(_KEPT), keys=("tag", "at"))
+
+
+def _kept(values):
+    engine = create_engine("sqlite://")
+    _SCRATCH.create_all(engine)
+    with engine.begin() as conn:
+        for tag, at in values:  # one statement each: the memo outlives a call
+            _KEEP.run(conn, tag=tag, at=at)
+        _KEEP.run_many(conn, [{"tag": tag, "at": at} for tag, at in values])
+        stored = conn.execute(select(_KEPT.c.tag, _KEPT.c.at).order_by(_KEPT.c.id)).all()
+    return [tuple(row) for row in stored]
+
+
+def test_equal_values_of_different_types_are_stored_as_themselves():
+    # 1 == True == 1.0, with one hash: a memo keyed by the value alone would store the first of them
+    # for all three. Each is stored as it was given, whether bound alone or in one executemany.
+    stored = _kept([(1, None), (True, None), (1.0, None), (1, None)])
+    assert [tag for tag, _ in stored] == ["int:1", "bool:True", "float:1.0", "int:1"] * 2
+
+
+def test_the_two_half_past_ones_of_a_fall_back_night_are_two_instants():
+    # 2026-11-01 01:30 happens twice in New York (EDT, then EST). Python calls the two equal (same
+    # zone, same wall time) and hashes them alike; they are an hour apart.
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    second = first.replace(fold=1)
+    stored = _kept([("a", first), ("b", second), ("c", first)])
+    expected = [datetime(2026, 11, 1, h, 30, tzinfo=UTC) for h in (5, 6, 5)]
+    assert [at for _, at in stored] == expected * 2
+
+
+def test_the_memo_is_bounded():
+    engine = create_engine("sqlite://")
+    _SCRATCH.create_all(engine)
+    with engine.begin() as conn:
+        _KEEP.run_many(conn, [{"tag": i, "at": None} for i in range(MEMO_LIMIT * 2 + 10)])
+        assert conn.execute(select(func.count()).select_from(_KEPT)).scalar() == MEMO_LIMIT * 2 + 10
+        assert conn.execute(select(_KEPT.c.tag).order_by(_KEPT.c.id.desc())).first() == (
+            f"int:{MEMO_LIMIT * 2 + 9}",
+        )
+    assert all(len(memo) <= MEMO_LIMIT for memo in _memos.values())
+
+
+def test_values_read_back_are_each_callers_own_when_they_could_be_changed():
+    # The same stored text read twice: an instant is the same instant, a JSON column's dict is a
+    # new dict each time (a caller that changes its copy does not change the next caller's).
+    scratch = MetaData()
+    table = Table(
+        "doc",
+        scratch,
+        Column("id", Integer, primary_key=True),
+        Column("doc", JSON),
+        Column("at", UTCDateTime()),
+    )
+    engine = create_engine("sqlite://")
+    scratch.create_all(engine)
+    at = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+    read = Prepared(select(table.c.doc, table.c.at).where(table.c.id == bindparam("id")))
+    with engine.begin() as conn:
+        Prepared(insert(table), keys=("doc", "at")).run_many(conn, [{"doc": {"a": 1}, "at": at}] * 2)
+        first = read.first(conn, id=1)
+        first.doc["a"] = 2
+        assert read.first(conn, id=1).doc == {"a": 1} and read.first(conn, id=2).doc == {"a": 1}
+        assert read.first(conn, id=2).at == at == first.at

@@ -35,3 +35,29 @@ def test_missed_check_ins_in_a_row_are_counted_per_patient_since_their_last_repl
     # 2 answered the first only: two in a row by now, a nudge; 3 answered them all.
     assert sorted(nudged) == sorted([ids[1], ids[2]])
     assert reviewed == [ids[1]]
+
+
+def test_hourly_rules_that_find_no_check_in_in_their_window_still_nudge_and_review_on_time(db_url):
+    # The rules run every hour; in most hours no check-in went out 24 h earlier, and they look no
+    # further. The hours that matter still find each missed check-in: a nudge after two in a row, a
+    # review after three, each once, and none for the patient who answers.
+    clock = FakeClock(utc(2026, 12, 1, 14, 0, 10))
+    ids = enrol(db_url, add_clinic(db_url, clock()), clock(), n=2)  # check-ins at 00:00 UTC
+    w, _, _ = worker(db_url, clock)
+    engine = engine_for(db_url)
+    nudged_at, reviewed_at = {}, {}
+    while clock() < utc(2026, 12, 5, 3, 0):
+        report = w.tick()
+        if report.rules["nudged"]:
+            nudged_at[clock()] = report.rules["nudged"]
+        if report.rules["review"]:
+            reviewed_at[clock()] = report.rules["review"]
+        if clock().hour == 1:  # the second patient answers each check-in within the hour
+            with session_scope(engine) as session:
+                phone = session.get(Patient, ids[1]).phone
+                inbound.handle(session, sender=phone, body="3 N", now=clock())
+        clock.set(clock() + timedelta(hours=1))
+    assert nudged_at == {utc(2026, 12, 4, 0, 0, 10): 1}
+    assert reviewed_at == {utc(2026, 12, 5, 0, 0, 10): 1}
+    with session_scope(engine) as session:
+        assert session.execute(select(Escalation.patient_id)).scalars().all() == [ids[0]]
