@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -387,6 +388,7 @@ def run_once(
     rng: random.Random | None = None,
     pace: Callable[..., bool] | None = None,
     held: Held | None = None,
+    heart: leases.Heartbeat | None = None,
 ) -> Report:
     """Drain everything due now.
 
@@ -394,8 +396,16 @@ def run_once(
     `pace(channel, segments)` blocks until a send of that many segments is allowed (False: stop).
     `held`: this worker's outcomes not yet written (kept across runs); without it, a run that cannot
     write its outcomes raises after keeping them in a Held of its own, which is then lost with the run.
+    `heart`: this worker's long-lived lease heartbeat (for `owner`, `lease` and `held`), which the
+    run's claims register with; without it, the run starts a heartbeat thread of its own and joins it.
     """
     rng = rng or random.Random()
+    if heart is not None:
+        if heart.owner != owner or heart.engine is not engine or heart.lease != lease:
+            raise ValueError("the heartbeat given is another worker's (owner, engine or lease differ)")
+        if held is not None and held is not heart.held:
+            raise ValueError("the heartbeat given extends the claims of another Held")
+        held = heart.held
     held = held if held is not None else Held()
     report = Report()
     flusher = _Flusher(engine, report, clock, held)
@@ -405,7 +415,10 @@ def run_once(
         alerts.before_expiry(session, clock())  # an alert that never got out falls back first
         report.stale += tracking.expire_stale(session, clock())
     trouble: list[Exception] = []  # a fence that met a database error: the run stops claiming
-    with leases.Heartbeat(engine, owner, clock, lease, held) as heart:
+    with ExitStack() as scope:
+        if heart is None:  # no worker's heartbeat: one for this run only
+            heart = scope.enter_context(leases.Heartbeat(engine, owner, clock, lease, held))
+        scope.enter_context(heart.running())
         for name, channel in channels.items():
             _drain(
                 engine, name, channel, owner, clock, batch, lease, stop, rng, pace, flusher, heart, trouble

@@ -13,6 +13,7 @@ import signal
 import socket
 import threading
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from . import channels as channel_registry
-from . import clock, dispatch, outbox, planner, timerules
+from . import clock, dispatch, leases, outbox, planner, timerules
 from .channels.base import Channel
 from .db import error_reason, session_scope
 from .ratecap import RateCap
@@ -87,6 +88,31 @@ class Worker:
         self.owner = worker_id()
         self.stopping = threading.Event()
         self.held = dispatch.Held()  # outcomes decided but not yet written: kept across runs
+        self._heart: leases.Heartbeat | None = None  # one for the worker's life: see heartbeat()
+
+    def heartbeat(self) -> leases.Heartbeat:
+        """The worker's lease heartbeat, which every dispatch run's claims register with: one thread
+        for the worker's life (until `close`), not one started and joined on each run."""
+        heart = self._heart
+        if heart is None or (heart.engine, heart.clock, heart.lease) != (self.engine, self.now, self.lease):
+            if heart is not None:  # the worker's lease or clock was changed since: a heartbeat for it
+                heart.stop()
+            heart = self._heart = leases.Heartbeat(self.engine, self.owner, self.now, self.lease, self.held)
+            # A worker dropped without `close` (a test, a script) still ends its thread.
+            weakref.finalize(self, heart.stop_soon)
+        return heart
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the lease heartbeat's thread (the worker's shutdown; release() ends with it). A later
+        dispatch starts it again."""
+        if self._heart is not None:
+            self._heart.stop()
 
     def plan(self) -> int:
         with session_scope(self.engine) as session:
@@ -103,6 +129,7 @@ class Worker:
             stop=self.stopping,
             pace=self.pace,
             held=self.held,
+            heart=self.heartbeat(),
         )
 
     def rules(self) -> dict[str, int]:
@@ -118,17 +145,28 @@ class Worker:
         """Hand back rows this worker had claimed but not sent (graceful shutdown). Outcomes still
         held are written first; rows whose outcome cannot be written are not handed back (their lease
         runs out instead), since a sent one among them would go out again."""
-        if self.held:
-            try:
-                dispatch.run_once(
-                    self.engine, {}, self.owner, clock=self.now, lease=self.lease, held=self.held
-                )
-            except Exception as exc:
-                log.warning(
-                    "could not record %d outcomes before stopping: %s", len(self.held.jobs), error_reason(exc)
-                )
-        with session_scope(self.engine) as session:
-            return outbox.release(session, self.owner, self.now(), keep=self.held.ids())
+        try:
+            if self.held:
+                try:
+                    dispatch.run_once(
+                        self.engine,
+                        {},
+                        self.owner,
+                        clock=self.now,
+                        lease=self.lease,
+                        held=self.held,
+                        heart=self.heartbeat(),
+                    )
+                except Exception as exc:
+                    log.warning(
+                        "could not record %d outcomes before stopping: %s",
+                        len(self.held.jobs),
+                        error_reason(exc),
+                    )
+            with session_scope(self.engine) as session:
+                return outbox.release(session, self.owner, self.now(), keep=self.held.ids())
+        finally:
+            self.close()  # the worker is stopping: no thread of it is left behind
 
 
 def build_worker(settings, engine: Engine, channels: dict[str, Channel] | None = None) -> Worker:

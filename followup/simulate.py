@@ -217,6 +217,8 @@ class Simulation:
         except BaseException as exc:
             self._settle(exc)
             raise
+        finally:
+            worker.close()  # its lease heartbeat's thread
         self._settle()
         self.on_day(self.days - self.days_reported)
         self.result.summary = self._summary(engine)

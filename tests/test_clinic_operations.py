@@ -62,6 +62,19 @@ def test_a_reply_to_a_staff_message_goes_to_review(followup_sqlite):
     assert review["reason"] == "a reply to a message from the clinic's staff"
 
 
+@pytest.mark.parametrize("at, to_review", [("2026-12-07T15:00:00Z", True), ("2026-12-09T15:00:00Z", False)])
+def test_a_reply_goes_to_review_only_within_a_week_of_the_staff_message(followup_sqlite, at, to_review):
+    """The sender lookup reads the latest prompt of the last 60 days; the staff window is a week."""
+    f = followup_sqlite
+    patient = f.enrol(f.clinic())
+    f("message", "send", patient, "--body", "Can you come in on Thursday?")
+    f("tick")
+    answer = f.json("reply", "--from", "+16175550123", "--body", "yes that works", now=at)
+    assert ("The clinic will read your message" in answer["reply"]) is to_review
+    reasons = [e["reason"] for e in f.json("escalations")]
+    assert ("a reply to a message from the clinic's staff" in reasons) is to_review
+
+
 @pytest.mark.parametrize(
     "body, problem",
     [("   ", "body: the message is empty"), ("x" * 1601, "body: 1601 characters; at most 1600")],

@@ -193,20 +193,11 @@ def test_outcomes_held_when_the_database_goes_away_mid_batch_are_written_later_a
     assert {m.status for m in rows(url)} == {"sent"}
 
 
-def test_a_batch_that_outlives_its_lease_keeps_its_rows_and_each_message_goes_out_once(db_url):
-    """A worker waiting for send slots far longer than its lease (as with many workers sharing a low
-    cap): its heartbeat keeps the leases, so a second worker polling all the while takes none over."""
-    import threading
-    import time
-    from datetime import datetime
-
-    from followup.channels.fake import FakeChannel
-    from followup.service import Worker
-
-    now = datetime.now(UTC)
-    clinic = add_clinic(db_url, now)
-    patients = enrol(db_url, clinic, now, n=3, start=(now + timedelta(days=30)).date().isoformat())
-    with session_scope(engine_for(db_url)) as session:
+def seed_slow(url: str, now, n: int = 12) -> None:
+    """`n` nudges due at `now` for three patients, quiet-exempt, and nothing else to send."""
+    clinic = add_clinic(url, now)
+    patients = enrol(url, clinic, now, n=3, start=(now + timedelta(days=30)).date().isoformat())
+    with session_scope(engine_for(url)) as session:
         session.execute(
             insert(Message.__table__),
             [
@@ -227,13 +218,35 @@ def test_a_batch_that_outlives_its_lease_keeps_its_rows_and_each_message_goes_ou
                     "created_at": now,
                     "updated_at": now,
                 }
-                for i in range(12)
+                for i in range(n)
             ],
         )
-    with session_scope(engine_for(db_url)) as session:  # the confirmations are not what this is about
+    with session_scope(engine_for(url)) as session:  # the confirmations are not what this is about
         session.execute(
             Message.__table__.update().where(Message.kind == "confirmation").values(status="cancelled")
         )
+
+
+def heartbeat_threads(owner: str = "") -> list:
+    import threading
+
+    return [
+        t for t in threading.enumerate() if t.name.startswith(f"lease heartbeat {owner}") and t.is_alive()
+    ]
+
+
+def test_a_batch_that_outlives_its_lease_keeps_its_rows_and_each_message_goes_out_once(db_url):
+    """A worker waiting for send slots far longer than its lease (as with many workers sharing a low
+    cap): its heartbeat keeps the leases, so a second worker polling all the while takes none over."""
+    import threading
+    import time
+    from datetime import datetime
+
+    from followup.channels.fake import FakeChannel
+    from followup.service import Worker
+
+    now = datetime.now(UTC)
+    seed_slow(db_url, now)
     lease = timedelta(seconds=3)
 
     def slow_slot(_channel, _segments=1):
@@ -255,3 +268,95 @@ def test_a_batch_that_outlives_its_lease_keeps_its_rows_and_each_message_goes_ou
     sent_b = [s.message.body for s in sms_b.sent]
     assert sorted(sent_a + sent_b) == sorted(f"slow {i}" for i in range(12))  # each once
     assert sent_b == []  # nothing was taken over from a worker that was still working
+
+
+def test_a_long_batch_in_a_later_dispatch_run_keeps_its_lease_on_the_workers_one_heartbeat(db_url):
+    """The worker's heartbeat lives across its dispatch runs (one thread, not one a run): a batch in a
+    later run that waits for send slots past its lease still keeps its rows, and no other thread beats."""
+    import threading
+    import time
+    from datetime import datetime
+
+    from followup.channels.fake import FakeChannel
+    from followup.service import Worker
+
+    lease = timedelta(seconds=3)
+
+    def slow_slot(_channel, _segments=1):
+        time.sleep(0.5)  # twelve sends: six seconds, two leases
+        return True
+
+    sms_a, sms_b = FakeChannel("sms"), FakeChannel("sms")
+    a = Worker(engine_for(db_url), {"sms": sms_a}, batch=100, lease=lease, pace=slow_slot)
+    b = Worker(engine_for(db_url), {"sms": sms_b}, batch=100, lease=lease)
+    with a, b:
+        a.dispatch()  # nothing due yet: the heartbeat starts, and stays
+        (first,) = heartbeat_threads(a.owner)
+        seed_slow(db_url, datetime.now(UTC))
+        done = threading.Event()
+        thread = threading.Thread(target=lambda: (a.dispatch(), done.set()))
+        thread.start()
+        while not done.wait(0.2):
+            b.dispatch()
+            assert heartbeat_threads(a.owner) == [first]  # the same thread, the only one
+        thread.join()
+        b.dispatch()
+        assert heartbeat_threads(a.owner) == [first]
+
+    assert sorted(s.message.body for s in sms_a.sent) == sorted(f"slow {i}" for i in range(12))
+    assert sms_b.sent == []  # nothing was taken over from a worker that was still working
+    assert heartbeat_threads(a.owner) == heartbeat_threads(b.owner) == []  # closed: no thread left
+
+
+def test_the_claims_of_a_run_that_crashed_are_not_kept_alive_by_the_workers_heartbeat(sqlite_url):
+    """The heartbeat outlives each run, but a run that ends by an error (here an exception no send
+    catches) takes its claims off it: their leases run out and another worker sends them."""
+    import time
+    from datetime import datetime
+
+    from followup.channels.fake import FakeChannel
+    from followup.service import Worker
+
+    class Crash(BaseException):
+        pass
+
+    class Crashing(FakeChannel):
+        def send(self, message):
+            raise Crash
+
+    lease = timedelta(seconds=2)
+    seed_slow(sqlite_url, datetime.now(UTC), n=3)
+    a = Worker(engine_for(sqlite_url), {"sms": Crashing("sms")}, lease=lease)
+    sms_b = FakeChannel("sms")
+    b = Worker(engine_for(sqlite_url), {"sms": sms_b}, lease=lease)
+    with a, b:
+        with pytest.raises(Crash):
+            a.dispatch()
+        assert heartbeat_threads(a.owner)  # still beating, for the worker's next runs
+        b.dispatch()
+        assert sms_b.sent == []  # a's claims hold for their lease
+        time.sleep(3)  # more than a lease: a's heartbeat (every third of a lease) left them alone
+        b.dispatch()
+    assert sorted(s.message.body for s in sms_b.sent) == [f"slow {i}" for i in range(3)]
+
+
+def test_no_heartbeat_thread_is_left_after_the_scheduler_stops_or_a_simulation_ends(sqlite_url):
+    import time
+
+    from followup import service
+    from followup.channels.fake import FakeChannel
+    from followup.simulate import simulate
+
+    migrate.upgrade(sqlite_url)
+    worker = service.Worker(engine_for(sqlite_url), {"sms": FakeChannel("sms")})
+    scheduler = service.start_scheduler(worker)
+    deadline = time.monotonic() + 60
+    while not heartbeat_threads(worker.owner) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the first dispatch run starts it
+    assert heartbeat_threads(worker.owner)
+    service.stop_scheduler(scheduler, worker)
+    assert heartbeat_threads(worker.owner) == []
+
+    before = set(heartbeat_threads())
+    simulate(patients=3, days=1, seed=1, transcript=False)
+    assert set(heartbeat_threads()) - before == set()

@@ -72,10 +72,11 @@ def tick(app: App, as_json: bool) -> None:
         pass  # checks the schema once before any work
     if as_json:
         # Console channels print each message on stdout; under --json stdout holds the JSON alone.
-        with contextlib.redirect_stdout(sys.stderr):
-            report = _worker(app).tick()
+        with contextlib.redirect_stdout(sys.stderr), _worker(app) as worker:
+            report = worker.tick()
     else:
-        report = _worker(app).tick()
+        with _worker(app) as worker:
+            report = worker.tick()
     emit(report.as_json(), as_json, lambda _d: click.echo(report.summary()))
 
 

@@ -17,7 +17,7 @@ expiry   rows past their grace: expire_stale, expiring
 claims   claim, fence, fence_many, heartbeat, release (and Claimed, what they pass)
 status   record, apply_status, attach_provider_id, status_of, get
 inbox    seen, record_inbound, record_answer
-prompts  which message a reply answers: last_answerable, latest_prompt_kind, sent_since
+prompts  which message a reply answers: last_answerable, with_latest_prompt (Prompt), sent_since
 erasure  forget
 table    the table's columns (M) and the SQL helpers the rooms share
 """
@@ -40,7 +40,7 @@ from .pending import (
     queue,
     write_planned,
 )
-from .prompts import PROMPTS, last_answerable, latest_prompt_kind, sent_since
+from .prompts import PROMPTS, Prompt, last_answerable, sent_since, with_latest_prompt
 from .status import apply_status, attach_provider_id, get, record, status_of
 from .table import M
 
@@ -75,6 +75,7 @@ __all__ = [
     "last_answerable",
     "PROMPTS",
     "sent_since",
-    "latest_prompt_kind",
+    "Prompt",
+    "with_latest_prompt",
     "forget",
 ]
