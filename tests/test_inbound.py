@@ -50,6 +50,30 @@ def test_help_gives_the_clinic_name_and_phone(followup, clinic_and_patient):
     assert "Elm Street Physio" in text and "+16175550100" in text
 
 
+# A bare HELP is the carriers' keyword, but a patient in trouble may send it too: the answer says
+# what to do in an emergency, in the patient's language, and is still the HELP answer.
+@pytest.mark.parametrize(
+    "language, emergency",
+    [
+        ("en", "Emergency? Call 911 now. Do not text."),
+        ("es", "Emergencia? Llame al 911 ahora. No envie mensajes."),
+    ],
+)
+@pytest.mark.parametrize("word", ["HELP", "help", "Help!"])
+def test_a_patient_who_texts_help_is_told_to_call_911(followup_sqlite, language, emergency, word):
+    from followup.segments import sms_shape
+
+    followup = followup_sqlite
+    followup.enrol(followup.clinic(), language=language)
+    result = reply(followup, word)
+    text = result["reply"]
+    assert emergency in text
+    assert text.startswith("Elm Street Physio") and "+16175550100" in text and "STOP" in text
+    assert [m["body"] for m in followup.json("messages", "--kind", "help")] == [text]
+    assert sms_shape(text).segments <= 2
+    assert followup.json("patients")[0]["status"] == "active"
+
+
 def test_an_unknown_sender_gets_a_polite_generic_reply_that_reveals_nothing(followup, clinic_and_patient):
     result = followup.json("reply", "--from", "+12125550100", "--body", "6 N", now=DAY1_EVENING)
     assert "could not match your number" in result["reply"]

@@ -114,6 +114,36 @@ def test_the_safety_net_names_the_emergency_signs_and_its_segment_cost_is_as_doc
     assert "bladder" not in rendered("checkin", language) and "orina" not in rendered("checkin", language)
 
 
+# A bare HELP may be a cry for help (CLINICAL_RULES.md, "Reading replies safely"): the HELP answer
+# carries a short emergency line and is still a HELP answer (programme, the clinic's phone, STOP),
+# within the two segments of a template that carries no safety-netting (docs/CLINICAL.md).
+EMERGENCY_LINE = {
+    "en": "Emergency? Call 911 now. Do not text.",
+    "es": "Emergencia? Llame al 911 ahora. No envie mensajes.",
+}
+HELP_SEGMENTS = {"en": 1, "es": 2}  # 1 and 1 before the emergency line
+LONG_CLINIC = {
+    **CLINIC,
+    "name": "Elm Street Physiotherapy and Sports Rehabilitation Clinic",
+    "phone": "+441632960961",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_help_answer_carries_the_emergency_line_and_stays_within_two_segments(language):
+    text = rendered("help", language)
+    assert EMERGENCY_LINE[language] in text
+    assert text.startswith(CLINIC["name"]) and CLINIC["phone"] in text and "STOP" in text
+    programme = {"en": "exercise reminders and check-ins", "es": "recordatorios de ejercicios y controles"}
+    assert programme[language] in text
+    shape = sms_shape(text)
+    assert (shape.encoding, shape.segments) == ("GSM-7", HELP_SEGMENTS[language])
+    long = sms_shape(rendered("help", language, clinic=LONG_CLINIC))
+    assert long.encoding == "GSM-7" and long.segments <= 2, long
+    other = rendered("help", language, clinic={**CLINIC, "emergency_number": "112"})
+    assert EMERGENCY_LINE[language].replace("911", "112") in other  # the clinic's emergency number
+
+
 def test_segment_counting_follows_gsm7_and_ucs2_rules():
     assert sms_shape("a" * 160).segments == 1 and sms_shape("a" * 161).segments == 2
     assert sms_shape("€" * 80).units == 160  # extension characters cost two septets
