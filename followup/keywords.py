@@ -34,6 +34,7 @@ RESUBSCRIBE = {"START", "UNSTOP"}  # "YES" is also an answer to "numbness Y/N?":
 OPT_OUT_TYPES = {"STOP", "START", "HELP"}  # Twilio's OptOutType values
 ANSWERED_BY = ("twilio", "followup")
 HINT_REASON = "possible opt-out request"
+HELP_REASON = "HELP: may be a cry for help"
 
 
 def keyword(body: str) -> str | None:
@@ -105,6 +106,20 @@ def answer(
         return (None if twilio_answered else render("optin", "sms", lang, **ctx).body), "optin"
     if kind == "HELP":
         result.action = "help"
+        if word == "HELP":
+            # The carriers' keyword, but also what a patient in trouble may send: a person reads it
+            # (CLINICAL_RULES.md, "When in doubt"), whoever answers it. INFO is only the keyword.
+            created = escalation.record(
+                session,
+                patient,
+                clinic,
+                rules.Decision(escalation.REVIEW_RULE, "routine", HELP_REASON),
+                now,
+                source_message_id=inbound_id,
+                reply=body,
+            )
+            result.escalations.append(created.id)
+            result.action = "help, review"
         return (None if twilio_answered else render("help", "sms", lang, **ctx).body), "help"
     if patient.status == "opted_out":
         return None  # nothing more to stop; a red flag still reaches the clinic through the reader

@@ -74,6 +74,19 @@ def test_a_patient_who_texts_help_is_told_to_call_911(followup_sqlite, language,
     assert followup.json("patients")[0]["status"] == "active"
 
 
+def test_a_bare_help_is_also_read_by_a_person_whoever_answers_it(followup, clinic_and_patient):
+    # The clinic sees it as a review (it may be a cry for help), also when Twilio sends the answer.
+    assert "Emergency?" in reply(followup, "HELP")["reply"]
+    twilio = reply(followup, "help", now="2026-12-02T00:40:00Z", env={"FOLLOWUP_KEYWORD_ANSWERS": "twilio"})
+    assert twilio["reply"] is None  # Twilio answered it: its HELP response (README)
+    reviews = followup.json("escalations", "--open")
+    assert [(e["rule"], e["tier"], e["reason"]) for e in reviews] == [
+        ("REVIEW", "routine", "HELP: may be a cry for help")
+    ] * 2
+    assert "Emergency?" in reply(followup, "INFO", now="2026-12-02T00:45:00Z")["reply"]
+    assert len(followup.json("escalations")) == 2  # INFO asks for information only: no review
+
+
 def test_an_unknown_sender_gets_a_polite_generic_reply_that_reveals_nothing(followup, clinic_and_patient):
     result = followup.json("reply", "--from", "+12125550100", "--body", "6 N", now=DAY1_EVENING)
     assert "could not match your number" in result["reply"]
