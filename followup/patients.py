@@ -93,49 +93,36 @@ def _move(patient: Patient, target: Status, by: By, now: datetime, reason: str |
 
 
 class Sender(NamedTuple):
-    """Who wrote: the patient, their clinic, the programme's key, and the latest message sent to the
-    patient that a reply can answer (outbox.Prompt)."""
+    """Who wrote: the patient, their clinic and the programme's key."""
 
     patient: PatientRow
     clinic: ClinicRow
     program: str
-    prompt: outbox.Prompt
 
 
 _P, _C, _E = (table_of(t).c for t in (Patient, Clinic, Enrolment))
 # Every inbound SMS runs this. Columns labelled patient_*, clinic_*: each row type takes its own by name.
-# The latest prompt comes in the same statement (the outbox's subquery): the handler asks for it on
-# every reply, and a statement of its own cost a round trip.
 _SENDER = Prepared(
-    outbox.with_latest_prompt(
-        select(
-            *(_P[name].label(f"patient_{name}") for name in PatientRow._fields),
-            *(_C[name].label(f"clinic_{name}") for name in ClinicRow._fields),
-            _E.program,
-        )
-        .join_from(table_of(Patient), table_of(Clinic), _C.id == _P.clinic_id)
-        .join(table_of(Enrolment), _E.patient_id == _P.id),
-        _P.id,
-    ).where(_P.phone == bindparam("phone"))
+    select(
+        *(_P[name].label(f"patient_{name}") for name in PatientRow._fields),
+        *(_C[name].label(f"clinic_{name}") for name in ClinicRow._fields),
+        _E.program,
+    )
+    .join_from(table_of(Patient), table_of(Clinic), _C.id == _P.clinic_id)
+    .join(table_of(Enrolment), _E.patient_id == _P.id)
+    .where(_P.phone == bindparam("phone"))
 )
 # Which of several patients with one number (one per clinic) a message is from: an active one first.
 _RANK = {Status.ACTIVE: 0, Status.PAUSED: 1, Status.OPTED_OUT: 2, Status.COMPLETED: 3, Status.UNENROLLED: 4}
 
 
-def find_sender(session: Session, phone: str, now: datetime, since: datetime) -> Sender | None:
-    """The patient with this number; an active one first when several clinics know it. With the
-    latest prompt sent to them by `now` and after `since`."""
-    rows = _SENDER.rows(session.connection(), phone=phone, now=now, since=since)
+def find_sender(session: Session, phone: str) -> Sender | None:
+    """The patient with this number; an active one first when several clinics know it."""
+    rows = _SENDER.rows(session.connection(), phone=phone)
     if not rows:
         return None
     senders = [
-        Sender(
-            PatientRow.of(row, "patient_"),
-            ClinicRow.of(row, "clinic_"),
-            row.program,
-            outbox.Prompt(row.prompt_kind, row.prompt_sent_at, since),
-        )
-        for row in rows
+        Sender(PatientRow.of(row, "patient_"), ClinicRow.of(row, "clinic_"), row.program) for row in rows
     ]
     return min(senders, key=lambda s: (_RANK.get(s.patient.status, 9), -s.patient.id))  # type: ignore[call-overload]
 
