@@ -105,8 +105,8 @@ def handle(
     except ValueError:
         phone = (sender or "").strip()[:32]
     ack = acks.from_sms(session, phone, body, now)  # ACK N from a clinic's alert phone, else None
-    found = patients.find_sender(session, phone, now, now - HISTORY) if ack is None else None
-    patient, clinic, program, prompt = found if found else (None, None, None, None)
+    found = patients.find_sender(session, phone) if ack is None else None
+    patient, clinic, program = found if found else (None, None, None)
     patient_id = patient.id if patient else None
     clinic_id = ack.clinic_id if ack else clinic.id if clinic else None
     inbound = Inbound(
@@ -132,8 +132,8 @@ def handle(
     if ack is not None:
         text, kind, result.action = ack.reply, "ack", "ack" if ack.escalation_id else "ack refused"
     else:
-        result.to_staff = prompt is not None and staff.answers_staff(prompt, now)
-        text, kind = _respond(session, patient, clinic, program, prompt, inbound, now, result)
+        result.to_staff = patient is not None and staff.answers_staff(session, patient.id, now)
+        text, kind = _respond(session, patient, clinic, program, inbound, now, result)
         media.review_media(session, patient, clinic, inbound, now, result)
         text = staff.review_if_answering(session, patient, clinic, inbound.id, body, now, result) or text
     if text and answered_inline:
@@ -179,12 +179,11 @@ def _respond(
     patient: PatientRow | None,
     clinic: ClinicRow | None,
     program: str | None,
-    prompt: outbox.Prompt | None,
     inbound: Inbound,
     now: datetime,
     result: Result,
 ) -> tuple[str | None, str]:
-    if patient is None or clinic is None or program is None or prompt is None:
+    if patient is None or clinic is None or program is None:
         result.action = "unknown_sender"
         if inbound.opt_out_type or (
             inbound.twilio_answers and keyword(inbound.body) in OPT_OUT | OPT_IN | HELP
@@ -223,7 +222,7 @@ def _respond(
         if photo is not None:
             return photo
     answer = replies.parse(inbound.body, lang, get_program(program).rules)
-    if answer.depends_on_the_prompt and _answers_a_reminder(session, patient.id, prompt, now):
+    if answer.depends_on_the_prompt and _answers_a_reminder(session, patient.id, now):
         answer = answer.as_reply_to_a_reminder()  # "yep" to an exercise reminder: done, not numbness
     if patient.status == "opted_out":
         return _opted_out(session, patient, clinic, program, inbound, answer, now, result)
@@ -410,8 +409,8 @@ def apply_status(
     events.callback_failed(session, message, now)
 
 
-def _answers_a_reminder(session: Session, patient_id: int, prompt: outbox.Prompt, now: datetime) -> bool:
-    """`prompt`: the latest one sent to the patient in the last HISTORY, read with the sender."""
-    return prompt.kind_since(now - HISTORY) == "reminder" and not outbox.sent_since(
+def _answers_a_reminder(session: Session, patient_id: int, now: datetime) -> bool:
+    asked = outbox.latest_prompt_kind(session, patient_id, now, now - HISTORY)
+    return asked == "reminder" and not outbox.sent_since(
         session, patient_id, "checkin", now, now - CHECKIN_OPEN
     )

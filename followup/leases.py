@@ -19,7 +19,7 @@ log = logging.getLogger("followup.dispatch")
 
 
 class Held(Protocol):
-    """dispatch.Held as the heartbeat sees it: the claims whose outcomes are decided, not yet written."""
+    """outcomes.Held as the heartbeat sees it: the claims whose outcomes are decided, not yet written."""
 
     def tokens(self) -> set[str]: ...
 

@@ -83,10 +83,9 @@ REVIEW_REASON = "a reply to a message from the clinic's staff"
 REVIEW_REASON = "a reply to a message from the clinic's staff"
 
 
-def answers_staff(prompt: outbox.Prompt, now: datetime) -> bool:
-    """Whether the latest message sent to the patient (of those a reply can answer) is from staff, and
-    recent enough to be answered. `prompt`: the latest, read with the sender (inbound.py)."""
-    return prompt.kind_since(now - ANSWER_WINDOW) == "staff"
+def answers_staff(session: Session, patient_id: int, now: datetime) -> bool:
+    """Whether the latest message sent to the patient (of those a reply can answer) is from staff."""
+    return outbox.latest_prompt_kind(session, patient_id, now, now - ANSWER_WINDOW) == "staff"
 
 
 def review_if_answering(

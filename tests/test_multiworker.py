@@ -14,7 +14,7 @@ import pytest
 from factories import utc
 from load import console_bodies, count_nudges, seed_nudges
 
-from followup.dispatch import RECORD_MAX
+from followup.outcomes import RECORD_MAX
 
 N = 20_000
 NOW = utc(2026, 12, 1, 14, 0)

@@ -3,7 +3,9 @@ honoured; and outcomes held when the database goes away are written later, never
 
 All through the real twilio client against the fake Twilio over HTTP, on a fake clock."""
 
-from datetime import UTC, timedelta
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 
 import pg
 import psycopg
@@ -13,9 +15,10 @@ from factories import FakeClock, add_clinic, enrol, utc
 from sqlalchemy import exc, insert, select
 
 from followup import config, migrate, outbox
+from followup.channels.fake import FakeChannel
 from followup.db import dispose, engine_for, session_scope
 from followup.models import Message
-from followup.service import build_worker
+from followup.service import Worker, build_worker
 
 NOW = utc(2026, 12, 1, 14, 0)  # 09:00 in Boston: today's reminders are due now, with a 2 h grace
 
@@ -235,76 +238,77 @@ def heartbeat_threads(owner: str = "") -> list:
     ]
 
 
-def test_a_batch_that_outlives_its_lease_keeps_its_rows_and_each_message_goes_out_once(db_url):
-    """A worker waiting for send slots far longer than its lease (as with many workers sharing a low
-    cap): its heartbeat keeps the leases, so a second worker polling all the while takes none over."""
-    import threading
-    import time
-    from datetime import datetime
+class SlowWorkers:
+    """Worker a waits half a second for each send slot, as with many workers sharing a low cap:
+    twelve sends take six seconds, two of its 3 s leases. Worker b, uncapped, polls all the while
+    for rows whose lease ran out."""
 
-    from followup.channels.fake import FakeChannel
-    from followup.service import Worker
-
-    now = datetime.now(UTC)
-    seed_slow(db_url, now)
     lease = timedelta(seconds=3)
 
+    def __init__(self, url: str):
+        self.sms_a, self.sms_b = FakeChannel("sms"), FakeChannel("sms")
+        self.a = Worker(
+            engine_for(url), {"sms": self.sms_a}, batch=100, lease=self.lease, pace=self.slow_slot
+        )
+        self.b = Worker(engine_for(url), {"sms": self.sms_b}, batch=100, lease=self.lease)
+
+    @staticmethod
     def slow_slot(_channel, _segments=1):
-        time.sleep(0.5)  # twelve sends: six seconds, two leases
+        time.sleep(0.5)
         return True
 
-    sms_a, sms_b = FakeChannel("sms"), FakeChannel("sms")
-    a = Worker(engine_for(db_url), {"sms": sms_a}, batch=100, lease=lease, pace=slow_slot)
-    b = Worker(engine_for(db_url), {"sms": sms_b}, batch=100, lease=lease)
-    done = threading.Event()
-    thread = threading.Thread(target=lambda: (a.dispatch(), done.set()))
-    thread.start()
-    while not done.wait(0.2):
-        b.dispatch()
-    thread.join()
-    b.dispatch()
+    def race(self, each_poll=lambda: None) -> None:
+        """a dispatches on a thread of its own while b dispatches every 0.2 s (then `each_poll`),
+        and b once more when a is done."""
+        done = threading.Event()
+        thread = threading.Thread(target=lambda: (self.a.dispatch(), done.set()))
+        thread.start()
+        while not done.wait(0.2):
+            self.b.dispatch()
+            each_poll()
+        thread.join()
+        self.b.dispatch()
 
-    sent_a = [s.message.body for s in sms_a.sent]
-    sent_b = [s.message.body for s in sms_b.sent]
+
+@pytest.fixture
+def slow_workers(db_url):
+    workers = SlowWorkers(db_url)
+    yield workers
+    workers.a.close()  # their heartbeat threads end with the test, whatever it asserted
+    workers.b.close()
+
+
+def test_a_batch_that_outlives_its_lease_keeps_its_rows_and_each_message_goes_out_once(db_url, slow_workers):
+    """A worker waiting for send slots far longer than its lease (as with many workers sharing a low
+    cap): its heartbeat keeps the leases, so a second worker polling all the while takes none over."""
+    seed_slow(db_url, datetime.now(UTC))
+    slow_workers.race()
+
+    sent_a = [s.message.body for s in slow_workers.sms_a.sent]
+    sent_b = [s.message.body for s in slow_workers.sms_b.sent]
     assert sorted(sent_a + sent_b) == sorted(f"slow {i}" for i in range(12))  # each once
     assert sent_b == []  # nothing was taken over from a worker that was still working
 
 
-def test_a_long_batch_in_a_later_dispatch_run_keeps_its_lease_on_the_workers_one_heartbeat(db_url):
+def test_a_long_batch_in_a_later_dispatch_run_keeps_its_lease_on_the_workers_one_heartbeat(
+    db_url, slow_workers
+):
     """The worker's heartbeat lives across its dispatch runs (one thread, not one a run): a batch in a
     later run that waits for send slots past its lease still keeps its rows, and no other thread beats."""
-    import threading
-    import time
-    from datetime import datetime
-
-    from followup.channels.fake import FakeChannel
-    from followup.service import Worker
-
-    lease = timedelta(seconds=3)
-
-    def slow_slot(_channel, _segments=1):
-        time.sleep(0.5)  # twelve sends: six seconds, two leases
-        return True
-
-    sms_a, sms_b = FakeChannel("sms"), FakeChannel("sms")
-    a = Worker(engine_for(db_url), {"sms": sms_a}, batch=100, lease=lease, pace=slow_slot)
-    b = Worker(engine_for(db_url), {"sms": sms_b}, batch=100, lease=lease)
+    a, b = slow_workers.a, slow_workers.b
     with a, b:
         a.dispatch()  # nothing due yet: the heartbeat starts, and stays
         (first,) = heartbeat_threads(a.owner)
         seed_slow(db_url, datetime.now(UTC))
-        done = threading.Event()
-        thread = threading.Thread(target=lambda: (a.dispatch(), done.set()))
-        thread.start()
-        while not done.wait(0.2):
-            b.dispatch()
-            assert heartbeat_threads(a.owner) == [first]  # the same thread, the only one
-        thread.join()
-        b.dispatch()
+
+        def the_same_thread_only():  # after each of b's polls: the same thread, the only one
+            assert heartbeat_threads(a.owner) == [first]
+
+        slow_workers.race(each_poll=the_same_thread_only)
         assert heartbeat_threads(a.owner) == [first]
 
-    assert sorted(s.message.body for s in sms_a.sent) == sorted(f"slow {i}" for i in range(12))
-    assert sms_b.sent == []  # nothing was taken over from a worker that was still working
+    assert sorted(s.message.body for s in slow_workers.sms_a.sent) == sorted(f"slow {i}" for i in range(12))
+    assert slow_workers.sms_b.sent == []  # nothing was taken over from a worker that was still working
     assert heartbeat_threads(a.owner) == heartbeat_threads(b.owner) == []  # closed: no thread left
 
 

@@ -17,7 +17,7 @@ expiry   rows past their grace: expire_stale, expiring
 claims   claim, fence, fence_many, heartbeat, release (and Claimed, what they pass)
 status   record, apply_status, attach_provider_id, status_of, get
 inbox    seen, record_inbound, record_answer
-prompts  which message a reply answers: last_answerable, with_latest_prompt (Prompt), sent_since
+prompts  which message a reply answers: last_answerable, latest_prompt_kind, sent_since
 erasure  forget
 table    the table's columns (M) and the SQL helpers the rooms share
 """
@@ -40,7 +40,7 @@ from .pending import (
     queue,
     write_planned,
 )
-from .prompts import PROMPTS, Prompt, last_answerable, sent_since, with_latest_prompt
+from .prompts import PROMPTS, last_answerable, latest_prompt_kind, sent_since
 from .status import apply_status, attach_provider_id, get, record, status_of
 from .table import M
 
@@ -75,7 +75,6 @@ __all__ = [
     "last_answerable",
     "PROMPTS",
     "sent_since",
-    "Prompt",
-    "with_latest_prompt",
+    "latest_prompt_kind",
     "forget",
 ]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import Select, bindparam, or_, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import bindparam, or_, select
 from sqlmodel import Session
 
-from .table import _T, M
+from ..prepared import Prepared
+from .table import M
 
 
 def _latest_sent(patient: Any, now: Any, kinds: Sequence[str]) -> Any:
@@ -37,44 +37,13 @@ def last_answerable(patient: Any, now: Any) -> Any:
 
 
 # Messages a reply can answer, staff's included (staff.py: a reply to staff goes to a person). Every
-# inbound SMS asks for the latest of them, in the sender lookup's own SELECT (with_latest_prompt).
+# inbound SMS asks this: prepared, walking the (patient, direction, sent_at) index back from now.
 PROMPTS = ("reminder", "checkin", "nudge", "confirmation", "escalation", "staff")
-
-
-class Prompt(NamedTuple):
-    """The latest message sent to a patient that a reply can answer (its kind and when it went out),
-    read with the sender (with_latest_prompt); a question about a shorter window than the one read
-    is answered from it (kind_since): the latest in the longer window, if recent enough, is the latest
-    in the shorter."""
-
-    kind: str | None
-    sent_at: datetime | None
-    since: datetime  # the window it was read in: nothing sent before this is known here
-
-    def kind_since(self, since: datetime) -> str | None:
-        """The kind of the latest prompt sent after `since` (None: none was), for a `since` no earlier
-        than the window read in."""
-        if since < self.since:
-            raise ValueError("the prompt was read in a shorter window than the one asked about")
-        return self.kind if self.sent_at is not None and self.sent_at > since else None
-
-
-def with_latest_prompt(query: Select[Any], patient: ColumnElement[Any]) -> Select[Any]:
-    """`query` with the latest prompt of `patient` (a column of the query's) sent by the bind parameter
-    `now` and after `since` outer-joined, as columns prompt_kind and prompt_sent_at (None: none): the
-    inbound handler's sender lookup reads it in its own SELECT, one statement less on every reply.
-    A walk of the (patient, direction, sent_at) index back from `now`, then the row by its key."""
-    latest = (
-        _latest_sent(patient, bindparam("now"), PROMPTS)
-        .with_only_columns(M.id)
-        .where(M.sent_at > bindparam("since"))
-        .correlate_except(_T)
-        .scalar_subquery()
-    )
-    prompt = _T.alias("prompt")
-    return query.outerjoin(prompt, prompt.c.id == latest).add_columns(
-        prompt.c.kind.label("prompt_kind"), prompt.c.sent_at.label("prompt_sent_at")
-    )
+_LATEST_PROMPT = Prepared(
+    _latest_sent(bindparam("patient"), bindparam("now"), PROMPTS)
+    .with_only_columns(M.kind)
+    .where(M.sent_at > bindparam("since"))
+)
 
 
 def sent_since(session: Session, patient_id: int, kind: str, now: datetime, since: datetime) -> bool:
@@ -83,3 +52,9 @@ def sent_since(session: Session, patient_id: int, kind: str, now: datetime, sinc
         _latest_sent(patient_id, now, (kind,)).with_only_columns(M.id).where(M.sent_at > since)
     ).first()
     return found is not None
+
+
+def latest_prompt_kind(session: Session, patient_id: int, now: datetime, since: datetime) -> str | None:
+    """The kind of the latest message sent to the patient since `since` that a reply can answer."""
+    kind: str | None = _LATEST_PROMPT.scalar(session.connection(), patient=patient_id, now=now, since=since)
+    return kind
