@@ -109,16 +109,7 @@ def answer(
         if word == "HELP":
             # The carriers' keyword, but also what a patient in trouble may send: a person reads it
             # (CLINICAL_RULES.md, "When in doubt"), whoever answers it. INFO is only the keyword.
-            created = escalation.record(
-                session,
-                patient,
-                clinic,
-                rules.Decision(escalation.REVIEW_RULE, "routine", HELP_REASON),
-                now,
-                source_message_id=inbound_id,
-                reply=body,
-            )
-            result.escalations.append(created.id)
+            _review(session, patient, clinic, HELP_REASON, body, now, result, inbound_id)
             result.action = "help, review"
         return (None if twilio_answered else render("help", "sms", lang, **ctx).body), "help"
     if patient.status == "opted_out":
@@ -152,18 +143,23 @@ def _hint(session, patient, clinic, body, now, result, inbound_id, ctx) -> tuple
         )
         .limit(1)
     ).first()
-    created = escalation.record(
-        session,
-        patient,
-        clinic,
-        rules.Decision(escalation.REVIEW_RULE, "routine", HINT_REASON),
-        now,
-        source_message_id=inbound_id,
-        reply=body,
-    )
-    result.escalations.append(created.id)
+    _review(session, patient, clinic, HINT_REASON, body, now, result, inbound_id)
     if earlier:
         result.action = "possible opt-out, review (no second hint)"
         return None, "reply"
     result.action = "possible opt-out, review"
     return render("optout_hint", "sms", patient.language, **ctx).body, "reply"
+
+
+def _review(session, patient, clinic, reason, body, now, result, inbound_id) -> None:
+    """A routine review of the keyword message, for a person to read."""
+    created = escalation.record(
+        session,
+        patient,
+        clinic,
+        rules.Decision(escalation.REVIEW_RULE, "routine", reason),
+        now,
+        source_message_id=inbound_id,
+        reply=body,
+    )
+    result.escalations.append(created.id)
