@@ -53,7 +53,9 @@ class _ConText:
             categories = {m.category for m in outside}
             if "NEGATED_EXISTENCE" in categories and not _negative_in_itself(doc, match, outside):
                 statuses.append("negated")
-            elif match.concept not in PLAIN_CONCEPTS and _lends_its_negation(span, spans, graph_modifiers):
+            elif match.concept not in PLAIN_CONCEPTS and _lends_its_negation(
+                span, spans, graph_modifiers, set(match.positions)
+            ):
                 # (an acknowledgement whose "normal" negates the finding it names is that denial,
                 # and stays an acknowledgement: "bladder and bowels normal")
                 statuses.append("negated")
@@ -117,7 +119,7 @@ def _has_phrase(words: list[str], phrase: str) -> bool:
     return any(words[i : i + len(parts)] == parts for i in range(len(words) - len(parts) + 1))
 
 
-def _lends_its_negation(span, spans, modifiers) -> bool:
+def _lends_its_negation(span, spans, modifiers, mine: set[int]) -> bool:
     """ "my hands dont tingle": the "dont" that a weakness pattern ("hands" + "dont") took for a
     failing hand negates the tingling. A match whose negative word negates another finding in its
     clause is that negation, not a symptom of its own."""
@@ -134,6 +136,8 @@ def _lends_its_negation(span, spans, modifiers) -> bool:
                 continue  # the same finding matched twice ("bladder", "not in control of my bladder")
             if other.start <= modifier.modifier_span[0] < other.end:
                 continue  # the word belongs to the other finding too
+            if set(range(other.start, other.end)) <= mine:
+                continue  # a finding that is this one's own words: "no numbness apart from my groin"
             if modifier in other._.modifiers:
                 return True
     return False

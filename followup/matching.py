@@ -173,18 +173,30 @@ def find(doc: Doc) -> list[Match]:
     """Every concept's matches: per clause, each group of a pattern on its own tokens, in any order.
     A pattern matches as often as it can on distinct tokens ("numb hands, tingly feet": two)."""
     where: dict[str, list[int]] = {}
+    # A word that ends a clause ("except", "but") is in no clause, but a pattern whose groups may
+    # sit in different clauses ("~ ") can name it: "no numbness except my groin".
+    breaks: dict[str, list[int]] = {}
     for i, keys in enumerate(doc.keys):
         if doc.clause[i] >= 0:
             for key in keys:
                 where.setdefault(key, []).append(i)
+        elif doc.words[i].isalpha():
+            for key in keys:
+                breaks.setdefault(key, []).append(i)
+    across = (
+        {k: sorted(where.get(k, []) + breaks.get(k, [])) for k in where.keys() | breaks.keys()}
+        if breaks
+        else where
+    )
     matches = []
     index = _pattern_index(doc.lexicon.programme, doc.lexicon.language)
     candidates = {entry[0]: entry for key in where for entry in index.get(key, ())}
     for order in sorted(candidates):
         _order, concept, pattern, anywhere, firsts = candidates[order]
-        if any(where.keys().isdisjoint(keys) for keys in firsts):
+        offered = across if anywhere else where
+        if any(offered.keys().isdisjoint(keys) for keys in firsts):
             continue
-        hits = [_group_hits(doc, group, where) for group in pattern]
+        hits = [_group_hits(doc, group, offered) for group in pattern]
         excluded = _excluded(doc, concept)
         doc.excluded |= excluded
         if excluded:
@@ -200,7 +212,8 @@ def find(doc: Doc) -> list[Match]:
             first = len(matches)
             while (found := _assign(hits, clause, doc, used)) is not None:
                 used.update(found)
-                matches.append(Match(concept, doc.clause[found[0]] if clause is None else clause, found))
+                home = next((doc.clause[i] for i in found if doc.clause[i] >= 0), -1)
+                matches.append(Match(concept, home if clause is None else clause, found))
             for match in matches[first:]:
                 match.related = tuple(
                     i
