@@ -37,7 +37,14 @@ FLAG_CONCEPTS = (
 
 
 FLAGS = FLAG_CONCEPTS + ("limb_numbness",)
-FLAGS_AND_SITES = frozenset(FLAG_CONCEPTS + ("numbness", "site_back", "site_limb"))
+# Concepts that no rule flags but that a person must read: a cry for help ("3 N help", "auxilio"),
+# and what is felt but is no red flag ("lightheaded", "not right", "stiff legs", "molestia nueva").
+# Present, their words are never accounted for, whatever else reads them (an acknowledgement's
+# "helps" does not make "help" a thank-you): the clinic reviews the reply and the answer names the
+# emergency signs. Denied ("dont need help", "not dizzy") they are an answer like any denial.
+REVIEW_CONCEPTS = frozenset({"distress", "unwell"})
+FLAGS_AND_SITES = frozenset(FLAG_CONCEPTS + ("numbness", "site_back", "site_limb")) | REVIEW_CONCEPTS
+THEIRS_CONCEPTS = frozenset(FLAG_CONCEPTS) | REVIEW_CONCEPTS  # someone else's: left for the clinic
 
 
 @dataclass(frozen=True)
@@ -103,12 +110,15 @@ def _names(text: str) -> set[str]:
     return {fold(m.group(1)) for m in _NAME_RE.finditer(text)}
 
 
-def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str, set[str]], set[str]]:
-    """The reading, the words left unaccounted, for each flag a finding raised its words, and the
-    words of findings about someone else."""
+def _read_one(
+    text: str, lexicon: Lexicon
+) -> tuple[Reading, set[str], dict[str, set[str]], set[str], set[str]]:
+    """The reading, the words left unaccounted, for each flag a finding raised its words, the words
+    of findings about someone else, and the words a person must read whatever the other language
+    makes of them (those, and a cry for help's)."""
     words = tokens(text, lexicon)
     if not words:
-        return Reading(), set(), {}, set()
+        return Reading(), set(), {}, set(), set()
     doc = Doc(words, lexicon)
     matches = find(doc)
     # A finding whose every word is inside an everyday phrase ("on my feet all day", "a long walk")
@@ -127,18 +137,28 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
     negated: dict[str, list[Match]] = {}
     chat = set(past)  # everyday phrases ("got back from work", "a long walk") and the past: chit-chat
     theirs: set[str] = set()
+    flagged = {  # the words a person must read, whatever else reads them (REVIEW_CONCEPTS)
+        p
+        for match, status in zip(matches, statuses)
+        if match.concept in REVIEW_CONCEPTS and status == "present" and not _negated_inside(doc, match)
+        for p in match.positions
+    }
     for match, status in zip(matches, statuses):
         if status == "present" and match.concept in FLAGS_AND_ACKS and _negated_inside(doc, match):
             if match.concept == "ack":
                 continue  # "walking not fine", "bladder not ok": no acknowledgement, its words unread
             status = "negated"
+        if match.concept == "ack" and flagged.intersection(match.positions):
+            continue  # "please help": the "help" of "stretching helps" is no thank-you here
+        if match.concept in REVIEW_CONCEPTS and status == "present":
+            continue  # left for the clinic (below)
         if status == "present":
             present.setdefault(match.concept, []).append(match)
         elif status == "negated":
             negated.setdefault(match.concept, []).append(match)
         if match.concept == "everyday":
             chat.update(match.positions)
-        elif status == "someone else" and match.concept in FLAG_CONCEPTS:
+        elif status == "someone else" and match.concept in THEIRS_CONCEPTS:
             # A red flag of someone else's ("mi papá dice que le duele el pecho") raises nothing, but
             # the reply may be a relative's for the patient: a person reads it.
             theirs.update(words[p] for p in match.positions)
@@ -215,6 +235,11 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
         unaccounted -= _names(text)
     # "called 911", "llamé al 911": whatever it was, a person reads it.
     unaccounted |= {w for w in words if w in _EMERGENCY_NUMBERS}
+    # A cry for help, or what is felt but no rule flags: a person reads it (REVIEW_CONCEPTS).
+    kept = {words[p] for p in flagged if words[p].isalpha() and words[p] not in lexicon.fillers} or {
+        words[p] for p in flagged if words[p].isalpha()
+    }
+    unaccounted |= kept
     # Someone else's red flag is read by a person, whatever its words are on their own ("se cayó").
     unaccounted |= {w for w in theirs if w.isalpha() and w not in lexicon.fillers}
     reading = Reading(
@@ -241,7 +266,7 @@ def _read_one(text: str, lexicon: Lexicon) -> tuple[Reading, set[str], dict[str,
     }
     if "limb_numbness" in flags:
         grounds["limb_numbness"] = grounds.pop("numbness", set())
-    return reading, unaccounted, grounds, theirs
+    return reading, unaccounted, grounds, theirs, theirs | kept
 
 
 _JOINS = {"or", "nor", "and", "o", "ni", "y", "u", "e", ","}
@@ -390,10 +415,10 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
         return read(reacted.removeprefix("emoji:"), language, programme)  # what the emoji says alone
     if reacted:  # "unanswered": nothing understood, so asked again and reviewed
         return Reading(acknowledged=reacted == "ack", question=reacted == "question")
-    reading, unaccounted, _, theirs = _read_one(text, lexicon)
+    reading, unaccounted, _, theirs, kept = _read_one(text, lexicon)
     if not unaccounted:
         return reading
-    other, other_unaccounted, grounds, _ = _read_one(text, foreign)
+    other, other_unaccounted, grounds, _, _ = _read_one(text, foreign)
     # Words of someone else's finding ("my son has a fever") are no finding of the patient's in
     # either language: they stay for the clinic, and the other language's flag on them is dropped.
     if len(other_unaccounted) >= len(unaccounted):
@@ -402,7 +427,7 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
         left = {
             w
             for w in unaccounted
-            if w in theirs
+            if w in kept
             or w in lexicon.clinical
             or lexicon.stem(w) in lexicon.clinical
             or w in foreign.clinical
@@ -421,7 +446,7 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
         question=reading.question or other.question,
         chit_chat=reading.chit_chat,
         denied=reading.denied,
-        unaccounted=tuple(w for w in reading.unaccounted if w in left or w in theirs),
+        unaccounted=tuple(w for w in reading.unaccounted if w in left or w in kept),
         temperature=reading.temperature if reading.temperature is not None else other.temperature,
         yes_no_only=reading.yes_no_only and other.yes_no_only,
         score_unsaid=reading.score_unsaid if reading.pain is not None else other.score_unsaid,
