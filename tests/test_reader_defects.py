@@ -1,0 +1,215 @@
+"""Defects of the reader an independent tester found (issue 13), each through `followup reply`: what
+the patient is answered and what the clinic is given. The texts are written for these tests, not
+taken from the triage corpus."""
+
+import pytest
+
+from followup import replies
+
+PHONE = "+16175550123"
+EVENING = "2026-12-02T00:30:00Z"  # 19:30 on 1 December in New York
+
+
+def answer(followup, body: str, language: str = "en") -> tuple[dict, list[dict]]:
+    """The patient's first reply: what `followup reply` did, and the escalations it opened."""
+    followup.enrol(followup.clinic(), language=language)
+    result = followup.json("reply", "--from", PHONE, "--body", body, now=EVENING)
+    return result, followup.json("escalations", "--open")
+
+
+def es(text: str):
+    return pytest.param(text, "es", id=f"es:{text}")
+
+
+def en(text: str):
+    return pytest.param(text, "en", id=text)
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N zero sensation down below"),
+        en("less feeling down below"),
+        en("3 N reduced sensation around my bum"),
+        en("3 N hardly any feeling in my groin"),
+        es("3 N cero sensibilidad ahí abajo"),
+        es("3 N menos sensibilidad en la entrepierna"),
+    ],
+)
+def test_no_or_less_feeling_down_below_is_saddle_numbness_and_an_emergency(followup_sqlite, body, language):
+    result, opened = answer(followup_sqlite, body, language)
+    assert result["action"] == "escalation:E1" and "911" in result["reply"]
+    assert [e["rule"] for e in opened] == ["E1"]
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N help"),
+        en("3 N please help"),
+        en("3 N help me"),
+        en("3 N HELP!!"),
+        en("3 N somebody help"),
+        en("3 N helppp"),
+        en("3 N hlep"),
+        en("3 N I need help"),
+        en("3 N sos"),
+        en("please help me"),
+        es("3 N auxilio"),
+        es("3 N ayúdenme"),
+        es("3 N ayuda por favor"),
+        es("3 N socorro"),
+        es("3 N necesito ayuda"),
+        es("3 N help"),
+        en("3 N auxilio"),
+    ],
+)
+def test_a_cry_for_help_is_never_a_plain_thank_you_it_names_the_emergency_signs_and_is_reviewed(
+    followup_sqlite, body, language
+):
+    result, opened = answer(followup_sqlite, body, language)
+    assert result["action"] not in ("recorded", "encouragement", "recorded, safety net")
+    assert "911" in result["reply"]
+    assert "REVIEW" in {e["rule"] for e in opened}
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N dont need help"),
+        en("3 N no help needed"),
+        en("3 N stretching helps"),
+        en("3 N the heat helped a lot"),
+        en("3 N, thanks for your help"),
+        en("I can walk fine, not unstable"),
+        en("3 N not lightheaded"),
+        es("3 N no necesito ayuda"),
+        es("3 N el calor me ayuda"),
+        es("2 N, voy mejorando pasito a pasito"),
+    ],
+)
+def test_saying_help_is_not_needed_or_helps_is_no_escalation(followup_sqlite, body, language):
+    result, opened = answer(followup_sqlite, body, language)
+    assert not result["action"].startswith("escalation")
+    assert {e["rule"] for e in opened} <= {"REVIEW"}
+
+
+@pytest.mark.parametrize(
+    "body, language, rule",
+    [
+        ("3 N unbalanced", "en", "E2"),
+        ("3 N imbalanced", "en", "E2"),
+        ("3 N feeling a bit unbalanced today", "en", "E2"),
+        ("3 N unstable on my feet", "en", "E2"),
+        ("3 N very unstable", "en", "E2"),
+        ("3 N not steady on my feet", "en", "E2"),
+        ("3 N can only take small steps", "en", "E2"),
+        ("3 N went without knowing", "en", "E1"),
+        ("3 N didnt make it in time this morning", "en", "E1"),
+        ("3 N couldnt make it in time", "en", "E1"),
+        ("3 N pasos cortos", "es", "E2"),
+        ("3 N doy pasitos", "es", "E2"),
+        ("3 N cojera", "es", "E2"),
+        ("3 N ando cojeando", "es", "E2"),
+    ],
+)
+def test_unsteadiness_small_steps_or_not_making_it_in_time_are_emergencies(
+    followup_sqlite, body, language, rule
+):
+    result, opened = answer(followup_sqlite, body, language)
+    assert result["action"] == f"escalation:{rule}" and "911" in result["reply"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "3 N didnt make it in time for the bus",
+        "3 N the wifi is unstable",
+        "3 N baby steps with the exercises",
+    ],
+)
+def test_everyday_senses_of_those_words_are_no_emergency(followup_sqlite, body):
+    result, _ = answer(followup_sqlite, body)
+    assert not result["action"].startswith("escalation:E")
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N lightheaded"),
+        en("3 N light headed"),
+        en("3 N a bit woozy"),
+        en("3 N palpitations"),
+        en("3 N stiff legs"),
+        en("3 N my legs are stiff"),
+        en("3 N not right"),
+        en("3 N something's not right"),
+        es("3 N palpitaciones"),
+        es("3 N me siento aturdido"),
+        es("3 N molestia nueva"),
+        es("3 N un dolor nuevo"),
+    ],
+)
+def test_what_is_felt_but_no_rule_names_is_reviewed_with_the_emergency_signs(followup_sqlite, body, language):
+    result, opened = answer(followup_sqlite, body, language)
+    assert result["action"] not in ("recorded", "encouragement", "recorded, safety net")
+    assert "911" in result["reply"]
+    assert opened  # a review or an escalation: a person reads it
+
+
+@pytest.mark.parametrize("body", ["3 N palpitations", "3 N having palpitations tonight"])
+def test_palpitations_are_read_as_the_heart_racing(followup_sqlite, body):
+    result, _ = answer(followup_sqlite, body)
+    assert result["action"] == "escalation:E3"
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("less feeling in my fingers"),
+        en("3 N reduced feeling in my left hand"),
+        es("menos sensibilidad en los dedos"),
+    ],
+)
+def test_less_feeling_in_the_fingers_is_numbness_in_an_arm(followup_sqlite, body, language):
+    result, opened = answer(followup_sqlite, body, language)
+    assert result["action"] == "escalation:S3"
+    assert [e["rule"] for e in opened] == ["S3"]
+
+
+@pytest.mark.parametrize(
+    "body", ["3 N molestia nueva", "3 N una molestia nueva en la espalda", "dolor nuevo"]
+)
+def test_a_new_discomfort_invents_no_pain_score(body):
+    assert replies.parse(body, "es").pain in (None, 3)
+
+
+@pytest.mark.parametrize(
+    "body, language, rule",
+    [
+        ("no numbness apart from my groin", "en", "E1"),
+        ("3 N no numbness except my groin", "en", "E1"),
+        ("no tingling other than around my bum", "en", "E1"),
+        ("no numbness aside from my left hand", "en", "S3"),
+        ("sin hormigueo salvo en la ingle", "es", "E1"),
+    ],
+)
+def test_numbness_denied_except_in_one_place_is_numbness_there(followup_sqlite, body, language, rule):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] == f"escalation:{rule}"
+
+
+@pytest.mark.parametrize("body", ["legs not ok", "3 N legs not good", "my legs arent right"])
+def test_legs_said_not_to_be_ok_are_symptoms_in_both_legs(followup_sqlite, body):
+    result, _ = answer(followup_sqlite, body)
+    assert result["action"] == "escalation:E2"
+
+
+def test_a_device_running_hot_and_so_am_i_is_a_fever(followup_sqlite):
+    result, _ = answer(followup_sqlite, "laptop running hot and so am I")
+    assert result["action"] == "escalation:U2"
+
+
+def test_a_device_running_hot_alone_is_no_fever(followup_sqlite):
+    result, opened = answer(followup_sqlite, "3 N my laptop is running hot")
+    assert not result["action"].startswith("escalation") and opened == []
