@@ -45,8 +45,6 @@ def _misspelt_number(token: str, programme: str, language: str) -> float | None:
     lexicon = load(programme, language)
     if len(token) < 4 or token in lexicon.known or token in lexicon.everyday:
         return None
-    if token in lexicon.chit_chat or token in lexicon.spoken:
-        return None  # a real word, however close: "molestia nueva" is no "nueve"
     words = [w for w in _NUMBER_WORDS.get(language, []) if len(w) >= 4]
     found = process.extractOne(token, words, scorer=OSA.distance, score_cutoff=1)
     return float(_NUMBER_WORDS[language].index(found[0])) if found else None
