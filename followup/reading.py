@@ -41,10 +41,10 @@ FLAGS = FLAG_CONCEPTS + ("limb_numbness",)
 # and what is felt but is no red flag ("lightheaded", "not right", "stiff legs", "molestia nueva").
 # Present, their words are never accounted for, whatever else reads them (an acknowledgement's
 # "helps" does not make "help" a thank-you): the clinic reviews the reply and the answer names the
-# emergency signs. Denied ("dont need help", "not dizzy") they are an answer like any denial.
+# emergency signs. Denied ("dont need help", "not dizzy") they are an answer like any denial;
+# someone else's ("my son needs help with his homework") is read, as no red flag of the patient's.
 REVIEW_CONCEPTS = frozenset({"distress", "unwell"})
 FLAGS_AND_SITES = frozenset(FLAG_CONCEPTS + ("numbness", "site_back", "site_limb")) | REVIEW_CONCEPTS
-THEIRS_CONCEPTS = frozenset(FLAG_CONCEPTS) | REVIEW_CONCEPTS  # someone else's: left for the clinic
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def _read_one(
             negated.setdefault(match.concept, []).append(match)
         if match.concept == "everyday":
             chat.update(match.positions)
-        elif status == "someone else" and match.concept in THEIRS_CONCEPTS:
+        elif status == "someone else" and match.concept in FLAG_CONCEPTS:
             # A red flag of someone else's ("mi papá dice que le duele el pecho") raises nothing, but
             # the reply may be a relative's for the patient: a person reads it.
             theirs.update(words[p] for p in match.positions)

@@ -111,6 +111,8 @@ def test_saying_help_is_not_needed_or_helps_is_no_escalation(followup_sqlite, bo
         ("3 N doy pasitos", "es", "E2"),
         ("3 N cojera", "es", "E2"),
         ("3 N ando cojeando", "es", "E2"),
+        ("3 N can only walk with help", "en", "E2"),
+        ("3 N camino con ayuda", "es", "E2"),
     ],
 )
 def test_unsteadiness_small_steps_or_not_making_it_in_time_are_emergencies(
