@@ -108,6 +108,12 @@ class Lexicon:
     kin_relays: frozenset[tuple[str, ...]]  # relays that count only after a relative ("says", "dice")
     kin: frozenset[str]  # the relatives who may write for a patient
     not_typos: frozenset[str]  # real words one letter from a symptom word: "number" is not "numbed"
+    # The words that open an exception ("no numbness except my groin", from the EXCEPT macro) or
+    # say there is less ("less feeling in my fingers"), and the feelings that make either another
+    # finding ("except my bottom is sore", "less feeling of pain in my bum").
+    excepting: frozenset[str]
+    lessening: frozenset[str]
+    other_feelings: frozenset[str]
     clinical: frozenset[str]  # words that may describe a symptom: never left unread as chit-chat
     everyday: frozenset[str]  # the commonest words: never corrected as typos
     # A wider list, for chit-chat only: a word left unread that is in it is no reason for review
@@ -258,6 +264,8 @@ def load(programme: str, language: str) -> Lexicon:
             "clause_breaks",
             "skippable",
             "not_typos",
+            "other_feelings",
+            "lessening",
             "clinical",
         )
     }
@@ -327,6 +335,7 @@ def load(programme: str, language: str) -> Lexicon:
         kin=_words(raw.get("lists", {}), "kin", where),
         sound_alikes=tuple(sound_alikes.items()),
         clinical=frozenset(clinical),
+        excepting=frozenset(alt.split()[0] for alt in macros.get("EXCEPT", "").split("|") if alt.strip()),
         **lists,
     )
 

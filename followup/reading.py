@@ -120,7 +120,7 @@ def _read_one(
     if not words:
         return Reading(), set(), {}, set(), set()
     doc = Doc(words, lexicon)
-    matches = find(doc)
+    matches = [m for m in find(doc) if not _another_feeling(doc, m)]
     # A finding whose every word is inside an everyday phrase ("on my feet all day", "a long walk")
     # is that phrase: the words are used in their everyday sense.
     everyday = [set(m.positions) for m in matches if m.concept == "everyday"]
@@ -158,9 +158,10 @@ def _read_one(
             negated.setdefault(match.concept, []).append(match)
         if match.concept == "everyday":
             chat.update(match.positions)
-        elif status == "someone else" and match.concept in FLAG_CONCEPTS:
+        elif status == "someone else" and (match.concept in FLAG_CONCEPTS or match.concept in REVIEW_CONCEPTS):
             # A red flag of someone else's ("mi papá dice que le duele el pecho") raises nothing, but
-            # the reply may be a relative's for the patient: a person reads it.
+            # the reply may be a relative's for the patient: a person reads it. So does a cry for
+            # help for someone else ("my husband needs help"): the husband may be the patient.
             theirs.update(words[p] for p in match.positions)
             continue
         elif not match.concept.startswith("site_"):
@@ -287,6 +288,33 @@ _ABILITY = frozenset(
     {"can", "could", "able", "let", "lets", "letting", "allow", "allows"}
     | {"pude", "puedo", "puede", "podia", "pudo", "podido", "deja", "dejo", "dejaba", "dejan"}
 )
+
+
+def _another_feeling(doc: Doc, match: Match) -> bool:
+    """ "no numbness except my bottom is sore", "less feeling of pain in my bum": what the exception
+    or the lessening names is another feeling (soreness, pain), not numbness there. Such a numbness
+    is dropped when another feeling follows the exception word to the end of the site's clause, or
+    sits between the lessening word and the site; "no numbness except in my groin" and "less feeling
+    in my fingers, they hurt" keep it."""
+    if match.concept not in ("numbness", "saddle_numbness"):
+        return False
+    words, lexicon, mine = doc.words, doc.lexicon, set(match.positions)
+    site = max(match.positions)
+    excepts = [p for p in match.positions if words[p] in lexicon.excepting]
+    lessens = [p for p in match.positions if words[p] in lexicon.lessening]
+    if excepts:
+        if not any(p > min(excepts) and words[p] not in lexicon.excepting for p in match.positions):
+            return True  # "no numbness in my groin, except some back pain": the site comes first
+        stop = next(
+            (i for i in range(site + 1, len(words)) if doc.clause[i] != doc.clause[site]), len(words)
+        )
+        span = range(min(excepts) + 1, stop)
+    elif lessens:
+        first = min(lessens)
+        span = range(first + 1, site) if first < site else range(first + 1, min(first + 4, len(words)))
+    else:
+        return False
+    return any(i not in mine and words[i] in lexicon.other_feelings for i in span)
 
 
 def _negated_inside(doc: Doc, match: Match) -> bool:

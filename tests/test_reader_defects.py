@@ -105,8 +105,9 @@ def test_saying_help_is_not_needed_or_helps_is_no_escalation(followup_sqlite, bo
         ("3 N not steady on my feet", "en", "E2"),
         ("3 N can only take small steps", "en", "E2"),
         ("3 N went without knowing", "en", "E1"),
-        ("3 N didnt make it in time this morning", "en", "E1"),
-        ("3 N couldnt make it in time", "en", "E1"),
+        ("3 N didnt make it to the toilet in time this morning", "en", "E1"),
+        ("3 N couldnt make it in time to the bathroom", "en", "E1"),
+        ("3 N no llegué al baño a tiempo", "es", "E1"),
         ("3 N pasos cortos", "es", "E2"),
         ("3 N doy pasitos", "es", "E2"),
         ("3 N cojera", "es", "E2"),
@@ -133,6 +134,60 @@ def test_unsteadiness_small_steps_or_not_making_it_in_time_are_emergencies(
 def test_everyday_senses_of_those_words_are_no_emergency(followup_sqlite, body):
     result, _ = answer(followup_sqlite, body)
     assert not result["action"].startswith("escalation:E")
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N the shelf is unstable"),
+        en("3 N my diet is unbalanced lol"),
+        en("3 N feeling emotionally unstable lately"),
+        en("3 N unstable housing situation"),
+        en("3 N walked with help of google maps lol"),
+        en("3 N less feeling of pain in my bum"),
+        en("3 N less feeling sore"),
+        en("3 N no numbness except my hands are cold"),
+        en("3 N no numbness except my bottom is sore"),
+        en("3 N no numbness in my groin, except some back pain"),
+        en("3 N went without knowing why lol"),
+        es("3 N pasos cortos en el baile jaja"),
+        es("3 N me levanto temprano con ayuda del despertador"),
+    ],
+)
+def test_a_shelf_a_diet_or_another_feeling_in_those_words_is_not_sent_to_911(
+    followup_sqlite, body, language
+):
+    result, opened = answer(followup_sqlite, body, language)
+    assert not result["action"].startswith("escalation:"), result["action"]
+    assert not any(e["rule"].startswith(("E", "U", "S")) for e in opened)
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["3 N didnt make it in time", "3 N didnt make it in time, missed the train"],
+)
+def test_not_making_it_in_time_with_nothing_to_say_where_is_read_by_the_clinic(followup_sqlite, body):
+    """It may be the toilet or the train: no 911 page for the clinic, but a review, and the answer
+    names the emergency signs (with a toilet it is E1, above)."""
+    result, opened = answer(followup_sqlite, body)
+    assert result["action"] == "recorded, review" and "911" in result["reply"]
+    assert [e["rule"] for e in opened] == ["REVIEW"]
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N my husband needs help"),
+        en("3 N my mom needs help"),
+        es("3 N mi esposo necesita ayuda"),
+        es("3 N mi mamá necesita ayuda"),
+    ],
+)
+def test_a_cry_for_help_for_someone_else_is_read_by_the_clinic(followup_sqlite, body, language):
+    """A relative may be the patient, or may be writing from the patient's phone."""
+    result, opened = answer(followup_sqlite, body, language)
+    assert result["action"] == "recorded, review" and "911" in result["reply"]
+    assert [e["rule"] for e in opened] == ["REVIEW"]
 
 
 @pytest.mark.parametrize(
