@@ -31,6 +31,7 @@ def fold(text: str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     text = re.sub(r"(?<=[^\W\d])-(?=[^\W\d])", " ", text)  # "rear-ended" -> "rear ended"
+    text = re.sub(r"\bw/o\b", "without", text)  # "w/o", whose "o" is no zero
     return re.sub(r"(?<=\w)'(?=\w)", "", text)  # "don't" -> "dont", "groin's" -> "groins"
 
 
