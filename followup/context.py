@@ -136,7 +136,7 @@ def _lends_its_negation(span, spans, modifiers, mine: set[int]) -> bool:
                 continue  # the same finding matched twice ("bladder", "not in control of my bladder")
             if other.start <= modifier.modifier_span[0] < other.end:
                 continue  # the word belongs to the other finding too
-            if set(range(other.start, other.end)) <= mine:
+            if min(mine) <= other.start and other.end <= max(mine) + 1:
                 continue  # a finding that is this one's own words: "no numbness apart from my groin"
             if modifier in other._.modifiers:
                 return True

@@ -114,6 +114,9 @@ class Lexicon:
     excepting: frozenset[str]
     lessening: frozenset[str]
     other_feelings: frozenset[str]
+    # What makes an exception the patient's normal, not a finding: "except when I sit cross legged
+    # too long, normal for me", "other than my fingers when I hold the phone, like always".
+    explained_away: frozenset[str]
     clinical: frozenset[str]  # words that may describe a symptom: never left unread as chit-chat
     everyday: frozenset[str]  # the commonest words: never corrected as typos
     # A wider list, for chit-chat only: a word left unread that is in it is no reason for review
@@ -265,6 +268,7 @@ def load(programme: str, language: str) -> Lexicon:
             "skippable",
             "not_typos",
             "other_feelings",
+            "explained_away",
             "lessening",
             "clinical",
         )

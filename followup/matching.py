@@ -32,6 +32,7 @@ def fold(text: str) -> str:
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     text = re.sub(r"(?<=[^\W\d])-(?=[^\W\d])", " ", text)  # "rear-ended" -> "rear ended"
     text = re.sub(r"\bw/o\b", "without", text)  # "w/o", whose "o" is no zero
+    text = re.sub(r"\bs\s?\.?\s?o\s?\.?\s?s\b", "sos", text)  # "S O S", "s.o.s"
     return re.sub(r"(?<=\w)'(?=\w)", "", text)  # "don't" -> "dont", "groin's" -> "groins"
 
 

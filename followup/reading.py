@@ -290,21 +290,35 @@ _ABILITY = frozenset(
 )
 
 
+_DENIALS = frozenset({"no", "none", "nothing", "not", "never", "sin", "nada", "ni", "ningun", "ninguno", "ninguna", "nunca"})
+_SUBJECT_PRONOUNS = frozenset({"i", "im", "ive", "id", "ill", "it", "its", "we", "he", "she", "they", "you", "yo"})
+
+
 def _another_feeling(doc: Doc, match: Match) -> bool:
     """ "no numbness except my bottom is sore", "less feeling of pain in my bum": what the exception
     or the lessening names is another feeling (soreness, pain), not numbness there. Such a numbness
     is dropped when another feeling follows the exception word to the end of the site's clause, or
     sits between the lessening word and the site; "no numbness except in my groin" and "less feeling
     in my fingers, they hurt" keep it."""
-    if match.concept not in ("numbness", "saddle_numbness"):
+    if match.concept not in ("numbness", "saddle_numbness", "both_legs"):
         return False
     words, lexicon, mine = doc.words, doc.lexicon, set(match.positions)
     site = max(match.positions)
     excepts = [p for p in match.positions if words[p] in lexicon.excepting]
+    if match.concept == "both_legs" and not excepts:
+        return False  # ("legs much heavier" is no lessening of another feeling)
     lessens = [p for p in match.positions if words[p] in lexicon.lessening]
     if excepts:
         if not any(p > min(excepts) and words[p] not in lexicon.excepting for p in match.positions):
             return True  # "no numbness in my groin, except some back pain": the site comes first
+        if any(p > min(excepts) and words[p] in _DENIALS for p in match.positions):
+            return True  # "had numbness in my groin before surgery but none since": the denial is last
+        following = next((words[i] for i in range(min(excepts) + 1, len(words)) if i not in mine), "")
+        if following in _SUBJECT_PRONOUNS:
+            return True  # "no tingling, but I did my hand exercises": a new sentence, no exception
+        after = " " + " ".join(words[min(excepts) + 1 :]) + " "
+        if any(f" {phrase} " in after for phrase in lexicon.explained_away):
+            return True  # "except when I sit cross legged too long, normal for me": nothing new
         stop = next(
             (i for i in range(site + 1, len(words)) if doc.clause[i] != doc.clause[site]), len(words)
         )
