@@ -54,7 +54,7 @@ class _ConText:
             if "NEGATED_EXISTENCE" in categories and not _negative_in_itself(doc, match, outside):
                 statuses.append("negated")
             elif match.concept not in PLAIN_CONCEPTS and _lends_its_negation(
-                span, spans, graph_modifiers, set(match.positions)
+                span, spans, graph_modifiers, set(match.positions), [set(m.positions) for m in matches]
             ):
                 # (an acknowledgement whose "normal" negates the finding it names is that denial,
                 # and stays an acknowledgement: "bladder and bowels normal")
@@ -119,7 +119,7 @@ def _has_phrase(words: list[str], phrase: str) -> bool:
     return any(words[i : i + len(parts)] == parts for i in range(len(words) - len(parts) + 1))
 
 
-def _lends_its_negation(span, spans, modifiers, mine: set[int]) -> bool:
+def _lends_its_negation(span, spans, modifiers, mine: set[int], positions: list[set[int]]) -> bool:
     """ "my hands dont tingle": the "dont" that a weakness pattern ("hands" + "dont") took for a
     failing hand negates the tingling. A match whose negative word negates another finding in its
     clause is that negation, not a symptom of its own."""
@@ -131,13 +131,13 @@ def _lends_its_negation(span, spans, modifiers, mine: set[int]) -> bool:
         and m.modifier_span[1] <= span.end
     ]
     for modifier in inside:
-        for other in spans:
+        for other, theirs in zip(spans, positions):
             if other is span or other.label_.lower() in PLAIN_CONCEPTS or other.label_ == span.label_:
                 continue  # the same finding matched twice ("bladder", "not in control of my bladder")
             if other.start <= modifier.modifier_span[0] < other.end:
                 continue  # the word belongs to the other finding too
-            if min(mine) <= other.start and other.end <= max(mine) + 1:
-                continue  # a finding that is this one's own words: "no numbness apart from my groin"
+            if theirs <= mine:
+                continue  # a finding that is this one's own words: "nada dormido excepto los pies"
             if modifier in other._.modifiers:
                 return True
     return False
