@@ -158,7 +158,9 @@ def _read_one(
             negated.setdefault(match.concept, []).append(match)
         if match.concept == "everyday":
             chat.update(match.positions)
-        elif status == "someone else" and (match.concept in FLAG_CONCEPTS or match.concept in REVIEW_CONCEPTS):
+        elif status == "someone else" and (
+            match.concept in FLAG_CONCEPTS or match.concept in REVIEW_CONCEPTS
+        ):
             # A red flag of someone else's ("mi papá dice que le duele el pecho") raises nothing, but
             # the reply may be a relative's for the patient: a person reads it. So does a cry for
             # help for someone else ("my husband needs help"): the husband may be the patient.
@@ -290,8 +292,12 @@ _ABILITY = frozenset(
 )
 
 
-_DENIALS = frozenset({"no", "none", "nothing", "not", "never", "sin", "nada", "ni", "ningun", "ninguno", "ninguna", "nunca"})
-_SUBJECT_PRONOUNS = frozenset({"i", "im", "ive", "id", "ill", "it", "its", "we", "he", "she", "they", "you", "yo"})
+_DENIALS = frozenset(
+    {"no", "none", "nothing", "not", "never", "sin", "nada", "ni", "ningun", "ninguno", "ninguna", "nunca"}
+)
+_SUBJECT_PRONOUNS = frozenset(
+    {"i", "im", "ive", "id", "ill", "it", "its", "we", "he", "she", "they", "you", "yo"}
+)
 
 
 def _another_feeling(doc: Doc, match: Match) -> bool:
@@ -319,9 +325,7 @@ def _another_feeling(doc: Doc, match: Match) -> bool:
         after = " " + " ".join(words[min(excepts) + 1 :]) + " "
         if any(f" {phrase} " in after for phrase in lexicon.explained_away):
             return True  # "except when I sit cross legged too long, normal for me": nothing new
-        stop = next(
-            (i for i in range(site + 1, len(words)) if doc.clause[i] != doc.clause[site]), len(words)
-        )
+        stop = next((i for i in range(site + 1, len(words)) if doc.clause[i] != doc.clause[site]), len(words))
         span = range(min(excepts) + 1, stop)
     elif lessens:
         first = min(lessens)

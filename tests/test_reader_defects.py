@@ -154,9 +154,7 @@ def test_everyday_senses_of_those_words_are_no_emergency(followup_sqlite, body):
         es("3 N me levanto temprano con ayuda del despertador"),
     ],
 )
-def test_a_shelf_a_diet_or_another_feeling_in_those_words_is_not_sent_to_911(
-    followup_sqlite, body, language
-):
+def test_a_shelf_a_diet_or_another_feeling_in_those_words_is_not_sent_to_911(followup_sqlite, body, language):
     result, opened = answer(followup_sqlite, body, language)
     assert not result["action"].startswith("escalation:"), result["action"]
     assert not any(e["rule"].startswith(("E", "U", "S")) for e in opened)
@@ -270,3 +268,112 @@ def test_a_device_running_hot_and_so_am_i_is_a_fever(followup_sqlite):
 def test_a_device_running_hot_alone_is_no_fever(followup_sqlite):
     result, opened = answer(followup_sqlite, "3 N my laptop is running hot")
     assert not result["action"].startswith("escalation") and opened == []
+
+
+# The eighth round (tests/triage/reviews/13h.md and the misses both readers shared).
+
+
+@pytest.mark.parametrize(
+    "body, language, rule",
+    [
+        ("3 N no numbness, only between my legs", "en", "E1"),
+        ("3 N nothing numb but my saddle area", "en", "E1"),
+        ("3 N none apart from my groin", "en", "E1"),
+        ("3 N no numbness save my groin", "en", "E1"),
+        ("3 N down below feels dull", "en", "E1"),
+        ("3 N the feeling in my groin is reduced", "en", "E1"),
+        ("3 N siento menos ahí abajo", "es", "E1"),
+        ("3 N couldnt hold it", "en", "E1"),
+        ("3 N leaked a little", "en", "E1"),
+        ("3 N went w/o knowing", "en", "E1"),
+        ("3 N limping", "en", "E2"),
+        ("3 N my son has to hold me up to walk", "en", "E2"),
+        ("3 N using crutches to get around now", "en", "E2"),
+        ("3 N need help getting to the bathroom", "en", "E2"),
+        ("3 N irregular heartbeat", "en", "E3"),
+        ("3 N heart beating fast", "en", "E3"),
+    ],
+)
+def test_a_place_left_by_a_denial_dulled_feeling_a_limp_or_a_skipping_heart_are_emergencies(
+    followup_sqlite, body, language, rule
+):
+    result, opened = answer(followup_sqlite, body, language)
+    assert result["action"] == f"escalation:{rule}" and "911" in result["reply"]
+    assert rule in {e["rule"] for e in opened}
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N my fingertips feel dull"),
+        en("3 N my hand feels muffled"),
+        es("3 N sin adormecimiento excepto en los dedos"),
+        es("3 N siento menos los dedos"),
+        es("3 N el pie lo siento como de trapo"),
+    ],
+)
+def test_dull_or_muffled_feeling_in_a_hand_or_foot_is_numbness(followup_sqlite, body, language):
+    result, opened = answer(followup_sqlite, body, language)
+    assert result["action"] == "escalation:S3"
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N someone please come"),
+        en("3 N send someone"),
+        en("3 N get me a doctor"),
+        en("3 N S O S"),
+        en("3 N pleasehelp"),
+        es("3 N alguien venga por favor"),
+        es("3 N llamen a alguien"),
+    ],
+)
+def test_sending_for_someone_is_a_cry_for_help(followup_sqlite, body, language):
+    result, opened = answer(followup_sqlite, body, language)
+    assert "911" in result["reply"]
+    assert "REVIEW" in {e["rule"] for e in opened}
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N feeling a bit unbalanced emotionally but back is good"),
+        en("3 N the ladder was unsteady so I didnt climb it"),
+        en("3 N used a walking stick on the hike for fun"),
+        en("3 N my toddler had an accident on the potty"),
+        en("3 N my heart races watching football lol"),
+        en("2 N tree fell in the yard lol"),
+        en("3 N sensation down below is fine"),
+        en("3 N full feeling in both legs"),
+        en("3 N less feeling of heaviness in my legs, improving"),
+        en("3 N less sensation of pressure in my butt when sitting"),
+        en("3 N my coffee is hot and so am I"),
+        en("3 N no numbness except when I sleep on my arm wrong, goes right away"),
+        en("3 N didnt make it in time to say goodbye to my cat"),
+        es("3 N el internet está inestable"),
+        es("3 N el clima está inestable"),
+    ],
+)
+def test_emotions_ladders_hikes_toddlers_and_football_are_not_sent_to_911(followup_sqlite, body, language):
+    result, opened = answer(followup_sqlite, body, language)
+    assert not result["action"].startswith("escalation:"), result["action"]
+    assert not any(e["rule"].startswith(("E", "U", "S")) for e in opened)
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["3 N kids have a fever and now so do I", "3 N my laptop is hot and so am I"],
+)
+def test_so_do_i_after_a_fever_or_a_hot_device_is_the_patients_fever(followup_sqlite, body):
+    result, _ = answer(followup_sqlite, body)
+    assert result["action"] == "escalation:U2"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["3 N someone come fix my heating lol", "3 N they will send someone to fix the boiler"],
+)
+def test_someone_coming_to_fix_something_is_no_cry_for_help(followup_sqlite, body):
+    _, opened = answer(followup_sqlite, body)
+    assert opened == []

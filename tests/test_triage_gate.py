@@ -19,8 +19,8 @@ FLOOR = {
     "urgent": 149,
     "soon": 132,
     "false_reassurance": 4,
-    "benign_escalated": 8,
-    "benign_reviewed": 30,
+    "benign_escalated": 7,
+    "benign_reviewed": 29,
     "scenarios": 32,
 }
 NOT_MET = pytest.mark.xfail(reason="issue 13 goal not met yet: see docs/CLINICAL.md", strict=False)
@@ -63,7 +63,6 @@ def test_no_symptom_question_or_unclear_reply_gets_a_plain_thank_you(heldout):
     assert heldout.counts["false_reassurance"][0] == 0, heldout.counts["false_reassurance"]
 
 
-@NOT_MET
 def test_benign_replies_are_rarely_escalated(heldout):
     assert heldout.rate("benign_escalated") <= evaluate.GOALS["benign_escalated"], heldout.counts[
         "benign_escalated"
