@@ -117,6 +117,11 @@ class Lexicon:
     # What makes an exception the patient's normal, not a finding: "except when I sit cross legged
     # too long, normal for me", "other than my fingers when I hold the phone, like always".
     explained_away: frozenset[str]
+    # A walking aid the patient has long used is no new difficulty walking (E2): "I've always walked
+    # with a cane", "siempre he caminado con bastón"; "but now I need a walker" is.
+    walking_aids: frozenset[str]
+    long_standing: frozenset[str]
+    news: frozenset[str]
     clinical: frozenset[str]  # words that may describe a symptom: never left unread as chit-chat
     everyday: frozenset[str]  # the commonest words: never corrected as typos
     # A wider list, for chit-chat only: a word left unread that is in it is no reason for review
@@ -269,6 +274,9 @@ def load(programme: str, language: str) -> Lexicon:
             "not_typos",
             "other_feelings",
             "explained_away",
+            "walking_aids",
+            "long_standing",
+            "news",
             "lessening",
             "clinical",
         )

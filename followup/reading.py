@@ -32,6 +32,7 @@ FLAG_CONCEPTS = (
     "weakness",
     "fever",
     "night_pain",
+    "severe_pain",
     "shooting",
 )
 
@@ -120,7 +121,7 @@ def _read_one(
     if not words:
         return Reading(), set(), {}, set(), set()
     doc = Doc(words, lexicon)
-    matches = [m for m in find(doc) if not _another_feeling(doc, m)]
+    matches = [m for m in find(doc) if not _another_feeling(doc, m) and not _long_standing_aid(doc, m)]
     # A finding whose every word is inside an everyday phrase ("on my feet all day", "a long walk")
     # is that phrase: the words are used in their everyday sense.
     everyday = [set(m.positions) for m in matches if m.concept == "everyday"]
@@ -143,6 +144,12 @@ def _read_one(
         if match.concept in REVIEW_CONCEPTS and status == "present" and not _negated_inside(doc, match)
         for p in match.positions
     }
+    statuses = [
+        "negated"
+        if status == "present" and match.concept in FLAG_CONCEPTS and _denied_after(doc, match)
+        else status
+        for match, status in zip(matches, statuses)
+    ]
     for match, status in zip(matches, statuses):
         if status == "present" and match.concept in FLAGS_AND_ACKS and _negated_inside(doc, match):
             if match.concept == "ack":
@@ -333,6 +340,43 @@ def _another_feeling(doc: Doc, match: Match) -> bool:
     else:
         return False
     return any(i not in mine and words[i] in lexicon.other_feelings for i in span)
+
+
+def _long_standing_aid(doc: Doc, match: Match) -> bool:
+    """ "I've used a cane for years", "same as always, walking with my walker": a walking aid the
+    patient has long used, with nothing said to be new, is no new difficulty walking."""
+    words, lexicon = doc.words, doc.lexicon
+    if match.concept != "walking" or not any(
+        w in lexicon.walking_aids and doc.clause[i] == match.clause for i, w in enumerate(words)
+    ):
+        return False  # (an aid in its clause: "walk with help of my cane as usual")
+    text = " " + " ".join(words) + " "
+    said = [phrase for phrase in lexicon.long_standing if f" {phrase} " in text]
+    for phrase in said:
+        text = text.replace(f" {phrase} ", " ")  # ("nothing new" says nothing is)
+    return bool(said) and not any(f" {w} " in text for w in lexicon.news)  # "...but now a walker"
+
+
+# A finding answered "no" right after it, as on a form: "chest pain? nope", "fever - none", "fiebre
+# no". Only as the last word of its clause ("fiebre no se me quita" is a fever that does not go), and
+# a bare "no" only after "?", ":" or "-" or in Spanish word order: "chest pain, no" may answer the
+# numbness question.
+_AFTER_DENIALS = frozenset({"nope", "none", "nah", "negative", "nada", "ninguno", "ninguna", "no"})
+_FORM_MARKS = frozenset({"?", ":", "-", "=", "?:"})
+
+
+def _denied_after(doc: Doc, match: Match) -> bool:
+    words, i = doc.words, match.end
+    while i < len(words) and words[i] in doc.lexicon.pain_words:
+        i += 1  # "chest" read, then "pain"
+    marked = False
+    while i < len(words) and words[i] in _FORM_MARKS:
+        marked, i = True, i + 1
+    if i >= len(words) or words[i] not in _AFTER_DENIALS:
+        return False
+    if words[i] == "no" and not marked and doc.lexicon.language != "es":
+        return False
+    return i + 1 >= len(words) or not words[i + 1][0].isalnum()
 
 
 def _negated_inside(doc: Doc, match: Match) -> bool:

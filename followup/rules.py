@@ -176,6 +176,8 @@ def evaluate(
             matched.append((rule, f"{REASONS[rule]} ({', '.join(hit)})"))
 
     if latest.pain is not None and latest.pain >= rules.urgent_pain:
+        # (one U3 either way: "worst pain of my life, 9" is severe by its words and by its score)
+        matched = [m for m in matched if m[0] != "U3"]
         matched.append(("U3", f"{REASONS['U3']}: {latest.pain}/10"))
 
     span = rules.persistent_days - 1

@@ -377,3 +377,124 @@ def test_so_do_i_after_a_fever_or_a_hot_device_is_the_patients_fever(followup_sq
 def test_someone_coming_to_fix_something_is_no_cry_for_help(followup_sqlite, body):
     _, opened = answer(followup_sqlite, body)
     assert opened == []
+
+
+# The ninth round (tests/triage/reviews/13j.md: what both readers missed).
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N worst pain of my life"),
+        en("pain through the roof"),
+        en("3 N in agony"),
+        es("el peor dolor de mi vida"),
+        es("dolor insoportable"),
+    ],
+)
+def test_pain_said_to_be_at_its_worst_is_severe_pain_whatever_the_score(followup_sqlite, body, language):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] == "escalation:U3"
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("2 N last week the pain was unbearable but now much better"),
+        en("3 N prices are through the roof lol"),
+        en("2 N the worst is over"),
+    ],
+)
+def test_pain_that_was_at_its_worst_or_prices_through_the_roof_are_not_severe_pain(
+    followup_sqlite, body, language
+):
+    result, _ = answer(followup_sqlite, body, language)
+    assert not result["action"].startswith("escalation:")
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N chest pain? nope"),
+        en("fever - none"),
+        es("fiebre no"),
+        en("no fever, temp was normal"),
+    ],
+)
+def test_a_finding_answered_no_right_after_it_is_denied(followup_sqlite, body, language):
+    result, _ = answer(followup_sqlite, body, language)
+    assert not result["action"].startswith("escalation:")
+
+
+@pytest.mark.parametrize(
+    "body, language, rule",
+    [
+        ("fiebre no se me quita", "es", "U2"),
+        ("3, chest pain, no", "en", "E3"),
+        ("8 chest pain no", "en", "E3"),
+    ],
+)
+def test_a_no_that_may_answer_another_question_or_go_on_denies_nothing(followup_sqlite, body, language, rule):
+    """ "chest pain, no" may answer the numbness question; "fiebre no se me quita" is a fever."""
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] == f"escalation:{rule}"
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N I have used a cane for years"),
+        en("3 N I've always walked with a cane"),
+        en("3 N walk with help of my cane as usual, nothing new"),
+        es("3 N siempre he caminado con bastón"),
+        es("3 N ya camino sin ayuda"),
+    ],
+)
+def test_a_walking_aid_long_used_is_no_new_difficulty_walking(followup_sqlite, body, language):
+    result, _ = answer(followup_sqlite, body, language)
+    assert not result["action"].startswith("escalation:")
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N used a cane for years but now I need a walker"),
+        en("3 N cant walk, always had a cane"),
+        es("3 N ahora camino con bastón"),
+    ],
+)
+def test_a_walking_aid_that_is_new_or_a_walk_that_is_worse_is_an_emergency(followup_sqlite, body, language):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] == "escalation:E2"
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N my jaw hurts"),
+        en("3 N i feel really off today"),
+        en("5 N no better after a week"),
+        en("please call me"),
+        en("my vision went blurry for a bit"),
+        es("vomité dos veces"),
+        en("3 N cant move"),
+    ],
+)
+def test_what_no_rule_names_but_a_clinician_should_see_is_reviewed(followup_sqlite, body, language):
+    result, opened = answer(followup_sqlite, body, language)
+    assert "911" in result["reply"]
+    assert "REVIEW" in {e["rule"] for e in opened}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "3 N stocks fell again, ugh",
+        "3 N saw a fender bender on the way home, nobody hurt",
+        "3 N did both legs of the stretch routine",
+        "3 N chilly today",
+    ],
+)
+def test_markets_other_peoples_crashes_stretches_and_weather_are_no_red_flag(followup_sqlite, body):
+    result, _ = answer(followup_sqlite, body)
+    assert not result["action"].startswith("escalation:")
