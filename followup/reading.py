@@ -362,6 +362,10 @@ def _long_standing_aid(doc: Doc, match: Match) -> bool:
 # a bare "no" only after "?", ":" or "-" or in Spanish word order: "chest pain, no" may answer the
 # numbness question.
 _AFTER_DENIALS = frozenset({"nope", "none", "nah", "negative", "nada", "ninguno", "ninguna", "no"})
+_TAKEN_BACK = frozenset(
+    {"wait", "actually", "well", "but", "kind", "sort", "bit", "little", "there", "still", "though"}
+    | {"pero", "bueno", "aunque", "poco", "poquito", "todavia", "sigue", "creo"}
+)
 _FORM_MARKS = frozenset({"?", ":", "-", "=", "?:"})
 
 
@@ -376,6 +380,8 @@ def _denied_after(doc: Doc, match: Match) -> bool:
         return False
     if words[i] == "no" and not marked and doc.lexicon.language != "es":
         return False
+    if any(w in _TAKEN_BACK or w in doc.lexicon.yes for w in words[i + 1 :]):
+        return False  # "chest pain - no, wait, yes a little"
     return i + 1 >= len(words) or not words[i + 1][0].isalnum()
 
 

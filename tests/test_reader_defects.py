@@ -387,7 +387,7 @@ def test_someone_coming_to_fix_something_is_no_cry_for_help(followup_sqlite, bod
     [
         en("3 N worst pain of my life"),
         en("pain through the roof"),
-        en("3 N in agony"),
+        en("3 N my back is in agony"),
         es("el peor dolor de mi vida"),
         es("dolor insoportable"),
     ],
@@ -497,4 +497,35 @@ def test_what_no_rule_names_but_a_clinician_should_see_is_reviewed(followup_sqli
 )
 def test_markets_other_peoples_crashes_stretches_and_weather_are_no_red_flag(followup_sqlite, body):
     result, _ = answer(followup_sqlite, body)
+    assert not result["action"].startswith("escalation:")
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N chest pain - no, wait, yes a little"),
+        en("3 N chest pain? no. actually it is there a bit"),
+        es("3 N dolor de pecho - no, bueno sí un poco"),
+        en("chest pain not gone"),
+    ],
+)
+def test_a_no_taken_back_or_a_pain_not_gone_is_still_chest_pain(followup_sqlite, body, language):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] == "escalation:E3"
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N the traffic was agony lol"),
+        en("3 N happiness through the roof today!"),
+        es("3 N la renta está por las nubes"),
+        es("3 N el peor dolor fue la semana pasada, ahora mucho mejor"),
+        en("3 N these exercises are killing me lol"),
+    ],
+)
+def test_agony_and_through_the_roof_without_a_pain_are_idioms_not_severe_pain(
+    followup_sqlite, body, language
+):
+    result, _ = answer(followup_sqlite, body, language)
     assert not result["action"].startswith("escalation:")
