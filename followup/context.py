@@ -87,6 +87,7 @@ class _ConText:
         return statuses, covered, past
 
 
+_NOT_SO = frozenset({"not", "hasnt", "havent", "isnt", "arent", "never", "no"})
 _SAID_FINE = {"ok", "okay", "fine", "normal", "all good", "alright", "good"}
 
 # "so I stopped", "we quit": a patient who stops doing something says nothing of the finding.
@@ -98,6 +99,8 @@ def _counts(doc: Doc, match: Match, modifier) -> bool:
     lexicon, words = doc.lexicon, doc.words
     start, end = modifier.modifier_span
     if modifier.category == "NEGATED_EXISTENCE" and modifier.direction == "BACKWARD":
+        if start > 0 and words[start - 1] in _NOT_SO:
+            return False  # "fever not gone", "chest pain hasnt gone": what is not gone is there
         if modifier.rule.literal in _SAID_FINE and lexicon.functions:
             # "bladder fine", "chest ok": a part or function said to be fine. "chest pain ok", "wet
             # myself 👍", "fell ok" report the symptom and then say something else is ok.

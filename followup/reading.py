@@ -371,6 +371,8 @@ _FORM_MARKS = frozenset({"?", ":", "-", "=", "?:"})
 
 def _denied_after(doc: Doc, match: Match) -> bool:
     words, i = doc.words, match.end
+    if any(words[p] in _DENIALS for p in match.positions):
+        return False  # "no siento nada": the finding is a negative, and "nada" says it twice
     while i < len(words) and words[i] in doc.lexicon.pain_words:
         i += 1  # "chest" read, then "pain"
     marked = False
