@@ -19,8 +19,8 @@ FLOOR = {
     "urgent": 149,
     "soon": 132,
     "false_reassurance": 4,
-    "benign_escalated": 6,
-    "benign_reviewed": 28,
+    "benign_escalated": 7,
+    "benign_reviewed": 29,
     "scenarios": 32,
 }
 NOT_MET = pytest.mark.xfail(reason="issue 13 goal not met yet: see docs/CLINICAL.md", strict=False)
