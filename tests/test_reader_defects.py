@@ -522,6 +522,8 @@ def test_a_no_taken_back_or_a_pain_not_gone_is_still_chest_pain(followup_sqlite,
         es("3 N la renta está por las nubes"),
         es("3 N el peor dolor fue la semana pasada, ahora mucho mejor"),
         en("3 N these exercises are killing me lol"),
+        en("1 N the wait at the pharmacy was unbearable, otherwise good"),
+        es("1 N el calor es insoportable pero ya casi sin dolor"),
     ],
 )
 def test_agony_and_through_the_roof_without_a_pain_are_idioms_not_severe_pain(
