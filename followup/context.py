@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 
 from .lexicon import PLAIN_CONCEPTS, Lexicon, load
-from .matching import INHERENTLY_NEGATIVE, Doc, Match
+from .matching import INHERENTLY_NEGATIVE, Doc, Match, has_phrase
 
 
 class _ConText:
@@ -111,15 +111,10 @@ def _counts(doc: Doc, match: Match, modifier) -> bool:
         return not (start > 0 and words[start - 1] in _SUBJECTS)
     if modifier.category == "HISTORICAL":
         clause = [w for i, w in enumerate(words) if doc.clause[i] == match.clause]
-        return not any(_has_phrase(clause, phrase) for phrase in lexicon.recent_words)
+        return not any(has_phrase(clause, phrase) for phrase in lexicon.recent_words)
     if modifier.category == "HYPOTHETICAL" and modifier.rule.literal in lexicon.question_if:
         return "?" in words or words[0] in lexicon.question_starts
     return True
-
-
-def _has_phrase(words: list[str], phrase: str) -> bool:
-    parts = phrase.split()
-    return any(words[i : i + len(parts)] == parts for i in range(len(words) - len(parts) + 1))
 
 
 def _lends_its_negation(span, spans, modifiers, mine: set[int], positions: list[set[int]]) -> bool:

@@ -228,6 +228,11 @@ def find(doc: Doc) -> list[Match]:
     return matches
 
 
+def has_phrase(words: list[str], phrase: str) -> bool:
+    parts = phrase.split()
+    return any(words[i : i + len(parts)] == parts for i in range(len(words) - len(parts) + 1))
+
+
 def _excluded(doc: Doc, concept: str) -> set[int]:
     """The positions of the concept's idioms in this reply."""
     return _all_idioms(doc).get(concept, set())

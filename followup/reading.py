@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import cache
 
+from .caveats import another_feeling, denied_after, long_standing_aid
 from .context import context_for
 from .lexicon import PLAIN_CONCEPTS, Lexicon, is_everyday, load
 from .matching import Doc, Match, find, fold, idioms, tokens
@@ -121,7 +122,7 @@ def _read_one(
     if not words:
         return Reading(), set(), {}, set(), set()
     doc = Doc(words, lexicon)
-    matches = [m for m in find(doc) if not _another_feeling(doc, m) and not _long_standing_aid(doc, m)]
+    matches = [m for m in find(doc) if not another_feeling(doc, m) and not long_standing_aid(doc, m)]
     # A finding whose every word is inside an everyday phrase ("on my feet all day", "a long walk")
     # is that phrase: the words are used in their everyday sense.
     everyday = [set(m.positions) for m in matches if m.concept == "everyday"]
@@ -146,7 +147,7 @@ def _read_one(
     }
     statuses = [
         "negated"
-        if status == "present" and match.concept in FLAG_CONCEPTS and _denied_after(doc, match)
+        if status == "present" and match.concept in FLAG_CONCEPTS and denied_after(doc, match)
         else status
         for match, status in zip(matches, statuses)
     ]
@@ -297,94 +298,6 @@ _ABILITY = frozenset(
     {"can", "could", "able", "let", "lets", "letting", "allow", "allows"}
     | {"pude", "puedo", "puede", "podia", "pudo", "podido", "deja", "dejo", "dejaba", "dejan"}
 )
-
-
-_DENIALS = frozenset(
-    {"no", "none", "nothing", "not", "never", "sin", "nada", "ni", "ningun", "ninguno", "ninguna", "nunca"}
-)
-_SUBJECT_PRONOUNS = frozenset(
-    {"i", "im", "ive", "id", "ill", "it", "its", "we", "he", "she", "they", "you", "yo"}
-)
-
-
-def _another_feeling(doc: Doc, match: Match) -> bool:
-    """ "no numbness except my bottom is sore", "less feeling of pain in my bum": what the exception
-    or the lessening names is another feeling (soreness, pain), not numbness there. Such a numbness
-    is dropped when another feeling follows the exception word to the end of the site's clause, or
-    sits between the lessening word and the site; "no numbness except in my groin" and "less feeling
-    in my fingers, they hurt" keep it."""
-    if match.concept not in ("numbness", "saddle_numbness", "both_legs"):
-        return False
-    words, lexicon, mine = doc.words, doc.lexicon, set(match.positions)
-    site = max(match.positions)
-    excepts = [p for p in match.positions if words[p] in lexicon.excepting]
-    if match.concept == "both_legs" and not excepts:
-        return False  # ("legs much heavier" is no lessening of another feeling)
-    lessens = [p for p in match.positions if words[p] in lexicon.lessening]
-    if excepts:
-        if not any(p > min(excepts) and words[p] not in lexicon.excepting for p in match.positions):
-            return True  # "no numbness in my groin, except some back pain": the site comes first
-        if any(p > min(excepts) and words[p] in _DENIALS for p in match.positions):
-            return True  # "had numbness in my groin before surgery but none since": the denial is last
-        following = next((words[i] for i in range(min(excepts) + 1, len(words)) if i not in mine), "")
-        if following in _SUBJECT_PRONOUNS:
-            return True  # "no tingling, but I did my hand exercises": a new sentence, no exception
-        after = " " + " ".join(words[min(excepts) + 1 :]) + " "
-        if any(f" {phrase} " in after for phrase in lexicon.explained_away):
-            return True  # "except when I sit cross legged too long, normal for me": nothing new
-        stop = next((i for i in range(site + 1, len(words)) if doc.clause[i] != doc.clause[site]), len(words))
-        span = range(min(excepts) + 1, stop)
-    elif lessens:
-        first = min(lessens)
-        span = range(first + 1, site) if first < site else range(first + 1, min(first + 4, len(words)))
-    else:
-        return False
-    return any(i not in mine and words[i] in lexicon.other_feelings for i in span)
-
-
-def _long_standing_aid(doc: Doc, match: Match) -> bool:
-    """ "I've used a cane for years", "same as always, walking with my walker": a walking aid the
-    patient has long used, with nothing said to be new, is no new difficulty walking."""
-    words, lexicon = doc.words, doc.lexicon
-    if match.concept != "walking" or not any(
-        w in lexicon.walking_aids and doc.clause[i] == match.clause for i, w in enumerate(words)
-    ):
-        return False  # (an aid in its clause: "walk with help of my cane as usual")
-    text = " " + " ".join(words) + " "
-    said = [phrase for phrase in lexicon.long_standing if f" {phrase} " in text]
-    for phrase in said:
-        text = text.replace(f" {phrase} ", " ")  # ("nothing new" says nothing is)
-    return bool(said) and not any(f" {w} " in text for w in lexicon.news)  # "...but now a walker"
-
-
-# A finding answered "no" right after it, as on a form: "chest pain? nope", "fever - none", "fiebre
-# no". Only as the last word of its clause ("fiebre no se me quita" is a fever that does not go), and
-# a bare "no" only after "?", ":" or "-" or in Spanish word order: "chest pain, no" may answer the
-# numbness question.
-_AFTER_DENIALS = frozenset({"nope", "none", "nah", "negative", "nada", "ninguno", "ninguna", "no"})
-_TAKEN_BACK = frozenset(
-    {"wait", "actually", "well", "but", "kind", "sort", "bit", "little", "there", "still", "though"}
-    | {"pero", "bueno", "aunque", "poco", "poquito", "todavia", "sigue", "creo"}
-)
-_FORM_MARKS = frozenset({"?", ":", "-", "=", "?:"})
-
-
-def _denied_after(doc: Doc, match: Match) -> bool:
-    words, i = doc.words, match.end
-    if any(words[p] in _DENIALS for p in match.positions):
-        return False  # "no siento nada": the finding is a negative, and "nada" says it twice
-    while i < len(words) and words[i] in doc.lexicon.pain_words:
-        i += 1  # "chest" read, then "pain"
-    marked = False
-    while i < len(words) and words[i] in _FORM_MARKS:
-        marked, i = True, i + 1
-    if i >= len(words) or words[i] not in _AFTER_DENIALS:
-        return False
-    if words[i] == "no" and not marked and doc.lexicon.language != "es":
-        return False
-    if any(w in _TAKEN_BACK or w in doc.lexicon.yes for w in words[i + 1 :]):
-        return False  # "chest pain - no, wait, yes a little"
-    return i + 1 >= len(words) or not words[i + 1][0].isalnum()
 
 
 def _negated_inside(doc: Doc, match: Match) -> bool:
