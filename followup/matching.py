@@ -198,12 +198,17 @@ def find(doc: Doc) -> list[Match]:
         offered = across if anywhere else where
         if any(offered.keys().isdisjoint(keys) for keys in firsts):
             continue
-        hits = [_group_hits(doc, group, offered) for group in pattern]
         excluded = _excluded(doc, concept)
         doc.excluded |= excluded
-        if excluded:
-            hits = [[span for span in group_hits if excluded.isdisjoint(span)] for group_hits in hits]
-        if not all(hits):
+        hits = []
+        for group in pattern:  # a group with no hit ends the pattern: the rest are not looked for
+            group_hits = _group_hits(doc, group, offered)
+            if excluded:
+                group_hits = [span for span in group_hits if excluded.isdisjoint(span)]
+            if not group_hits:
+                break
+            hits.append(group_hits)
+        if len(hits) < len(pattern):
             continue
         if anywhere:
             clauses: set[int | None] = {None}
@@ -287,17 +292,21 @@ def _group_hits(doc: Doc, group, where: dict[str, list[int]]) -> list[tuple[int,
     by_first = _by_first_key(group)
     found: list[tuple[int, int, tuple[int, ...]]] = []  # (alternative's order, hit's order, span)
     keys = by_first.keys() & where.keys() if len(by_first) > len(where) else where.keys() & by_first.keys()
+    clause, doc_keys, n = doc.clause, doc.keys, len(doc.words)
     for key in keys:
-        for k, alt in by_first[key]:
-            for i in where[key]:
-                if len(alt) == 1:
-                    found.append((k, i, (i,)))
-                    continue
-                span = tuple(range(i, i + len(alt)))
-                if span[-1] < len(doc.words) and all(
-                    doc.clause[j] == doc.clause[i] and term.key in doc.keys[j] for term, j in zip(alt, span)
+        positions = where[key]
+        for k, alt, rest in by_first[key]:
+            if not rest:
+                found.extend((k, i, (i,)) for i in positions)
+                continue
+            # The hot loop of reading: most phrases fail on their second word, so look there first.
+            for i in positions:
+                end = i + len(rest)
+                if end < n and all(
+                    clause[j] == clause[i] and rest_key in doc_keys[j]
+                    for j, rest_key in enumerate(rest, i + 1)
                 ):
-                    found.append((k, i, span))
+                    found.append((k, i, tuple(range(i, end + 1))))
                 elif doc.skippable and (loose := _loose_phrase(doc, alt, i)):
                     found.append((k, i, loose))
     # "shoulder blades" before "shoulder"; then in the lexicon's order of alternatives
@@ -305,17 +314,18 @@ def _group_hits(doc: Doc, group, where: dict[str, list[int]]) -> list[tuple[int,
     return [span for _, _, span in found]
 
 
-_BY_FIRST: dict[int, tuple[object, dict[str, list[tuple[int, tuple]]]]] = {}
+_BY_FIRST: dict[int, tuple[object, dict[str, list[tuple[int, tuple, tuple[str, ...]]]]]] = {}
 
 
-def _by_first_key(group) -> dict[str, list[tuple[int, tuple]]]:
-    """A group's alternatives by the key of their first word, in the lexicon's order: a reply looks
-    up only the keys it has, not every alternative (groups have hundreds)."""
+def _by_first_key(group) -> dict[str, list[tuple[int, tuple, tuple[str, ...]]]]:
+    """A group's alternatives by the key of their first word, in the lexicon's order, each with the
+    keys of its other words: a reply looks up only the keys it has, not every alternative (groups
+    have hundreds)."""
     entry = _BY_FIRST.get(id(group))
     if entry is None or entry[0] is not group:
-        index: dict[str, list[tuple[int, tuple]]] = {}
+        index: dict[str, list[tuple[int, tuple, tuple[str, ...]]]] = {}
         for k, alt in enumerate(group):
-            index.setdefault(alt[0].key, []).append((k, alt))
+            index.setdefault(alt[0].key, []).append((k, alt, tuple(term.key for term in alt[1:])))
         entry = _BY_FIRST[id(group)] = (group, index)
     return entry[1]
 
