@@ -68,7 +68,11 @@ def long_standing_aid(doc: Doc, match: Match) -> bool:
 # no". Only as the last word of its clause ("fiebre no se me quita" is a fever that does not go), and
 # a bare "no" only after "?", ":" or "-" or in Spanish word order: "chest pain, no" may answer the
 # numbness question.
-_AFTER_DENIALS = frozenset({"nope", "none", "nah", "negative", "nada", "ninguno", "ninguna", "no"})
+AFTER_DENIALS = frozenset({"nope", "nop", "none", "nah", "negative", "nada", "ninguno", "ninguna", "no"})
+# "bladder problems? no": the noun a form puts after the finding.
+_TROUBLE = frozenset({"problems", "problem", "issues", "issue", "trouble", "problemas", "problema"})
+# "bladder ok? yes": the question says the part is fine, and the yes agrees.
+_FINE = frozenset({"ok", "okay", "fine", "normal", "good", "bien", "normales", "bn"})
 _TAKEN_BACK = frozenset(
     {"wait", "actually", "well", "but", "kind", "sort", "bit", "little", "there", "still", "though"}
     | {"pero", "bueno", "aunque", "poco", "poquito", "todavia", "sigue", "creo"}
@@ -80,12 +84,16 @@ def denied_after(doc: Doc, match: Match) -> bool:
     words, i = doc.words, match.end
     if any(words[p] in _DENIALS for p in match.positions):
         return False  # "no siento nada": the finding is a negative, and "nada" says it twice
-    while i < len(words) and words[i] in doc.lexicon.pain_words:
+    while i < len(words) and (words[i] in doc.lexicon.pain_words or words[i] in _TROUBLE):
         i += 1  # "chest" read, then "pain"
+    fine = i < len(words) and words[i] in _FINE
+    i += fine
     marked = False
     while i < len(words) and words[i] in _FORM_MARKS:
         marked, i = True, i + 1
-    if i >= len(words) or words[i] not in _AFTER_DENIALS:
+    if i >= len(words) or words[i] not in (doc.lexicon.yes if fine else AFTER_DENIALS):
+        return False
+    if fine and not marked:
         return False
     if words[i] == "no" and not marked and doc.lexicon.language != "es":
         return False

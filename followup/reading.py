@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import cache
 
-from .caveats import another_feeling, denied_after, long_standing_aid
+from .caveats import AFTER_DENIALS, another_feeling, denied_after, long_standing_aid
 from .context import context_for
 from .lexicon import PLAIN_CONCEPTS, Lexicon, is_everyday, load
 from .matching import Doc, Match, find, fold, idioms, tokens
@@ -112,6 +112,20 @@ def _names(text: str) -> set[str]:
     return {fold(m.group(1)) for m in _NAME_RE.finditer(text)}
 
 
+def _asked(words: list[str], lexicon: Lexicon) -> bool:
+    """A question mark the patient answers at once is a form's, not a question: "numb? no",
+    "bladder ok? yes. chest pain? none"."""
+    answers = lexicon.yes | lexicon.no | AFTER_DENIALS
+    for i, w in enumerate(words):
+        if w == "?" and not (
+            i + 1 < len(words)
+            and words[i + 1] in answers
+            and (i + 2 == len(words) or not words[i + 2].isalpha())
+        ):
+            return True
+    return words[0] in lexicon.question_starts
+
+
 def _read_one(
     text: str, lexicon: Lexicon
 ) -> tuple[Reading, set[str], dict[str, set[str]], set[str], set[str]]:
@@ -122,7 +136,10 @@ def _read_one(
     if not words:
         return Reading(), set(), {}, set(), set()
     doc = Doc(words, lexicon)
-    matches = [m for m in find(doc) if not another_feeling(doc, m) and not long_standing_aid(doc, m)]
+    found = [m for m in find(doc) if not another_feeling(doc, m)]
+    # A walking aid used for years is read, and is no finding: "same cane as before".
+    aided = {p for m in found if long_standing_aid(doc, m) for p in m.positions}
+    matches = [m for m in found if not aided.issuperset(m.positions)]
     # A finding whose every word is inside an everyday phrase ("on my feet all day", "a long walk")
     # is that phrase: the words are used in their everyday sense.
     everyday = [set(m.positions) for m in matches if m.concept == "everyday"]
@@ -137,7 +154,7 @@ def _read_one(
     )
     present: dict[str, list[Match]] = {}
     negated: dict[str, list[Match]] = {}
-    chat = set(past)  # everyday phrases ("got back from work", "a long walk") and the past: chit-chat
+    chat = set(past) | aided  # everyday phrases ("got back from work", "a long walk"), the past
     theirs: set[str] = set()
     flagged = {  # the words a person must read, whatever else reads them (REVIEW_CONCEPTS)
         p
@@ -236,7 +253,7 @@ def _read_one(
     if pain is not None or present.get("pain_zero"):
         covered.update(i for i, w in enumerate(words) if w in lexicon.pain_words)
 
-    question = "?" in words or words[0] in lexicon.question_starts or bool(present.get("question"))
+    question = _asked(words, lexicon) or bool(present.get("question"))
     leftover = {
         w for i, w in enumerate(words) if i not in covered and w.isalpha() and w not in lexicon.fillers
     }

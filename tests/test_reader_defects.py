@@ -458,6 +458,21 @@ def test_a_walking_aid_long_used_is_no_new_difficulty_walking(followup_sqlite, b
 @pytest.mark.parametrize(
     "body, language",
     [
+        en("3 N I've always walked with a cane"),
+        en("3 N same cane as before"),
+        en("2 N same cane I've had since 2015"),
+        es("2 N uso el mismo bastón de siempre"),
+    ],
+)
+def test_a_walking_aid_long_used_is_read_and_thanked_not_left_for_review(followup_sqlite, body, language):
+    result, opened = answer(followup_sqlite, body, language)
+    assert result["action"].startswith("recorded")
+    assert opened == []
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
         en("3 N used a cane for years but now I need a walker"),
         en("3 N cant walk, always had a cane"),
         es("3 N ahora camino con bastón"),
@@ -531,3 +546,77 @@ def test_agony_and_through_the_roof_without_a_pain_are_idioms_not_severe_pain(
 ):
     result, _ = answer(followup_sqlite, body, language)
     assert not result["action"].startswith("escalation:")
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("I'm in agony"),
+        en("3 N i am in agony since lunch"),
+        es("un dolor atroz"),
+        es("4 N tengo un dolor de espalda atroz"),
+    ],
+)
+def test_agony_said_of_oneself_or_an_atrocious_pain_is_urgent_whatever_the_score(
+    followup_sqlite, body, language
+):
+    result, opened = answer(followup_sqlite, body, language)
+    assert result["action"] == "escalation:U3"
+    assert [e["rule"] for e in opened] == ["U3"]
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N bladder ok? yes. chest pain? none"),
+        en("2 N any bladder problems? no"),
+        en("numb? no"),
+        en("numbness? nope. pain about a 3"),
+        es("1 N fiebre? nop"),
+        es("2 N problemas de vejiga? no"),
+        es("ya se fue la fiebre, 2 N"),
+    ],
+)
+def test_a_finding_answered_on_the_spot_as_on_a_form_or_gone_is_no_question_and_no_red_flag(
+    followup_sqlite, body, language
+):
+    result, opened = answer(followup_sqlite, body, language)
+    assert not result["action"].startswith("escalation:") and result["action"] != "question"
+    assert opened == []
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("bladder ok? no"),
+        en("2 N bladder problems? yes"),
+        en("bladder ok? yes but i leaked a bit"),
+        es("se me fueron las piernas, 4"),
+        es("las piernas se me fueron en la cocina"),
+    ],
+)
+def test_a_form_answered_yes_to_a_problem_or_legs_that_went_from_under_one_is_an_emergency(
+    followup_sqlite, body, language
+):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] in ("escalation:E1", "escalation:E2")
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("my grandson turned 7 today, 2 N"),
+        es("mi nieto cumplió 7 años hoy, dolor 2"),
+        es("se cayó la bolsa de valores, 2 N"),
+        en("did the leg stretch on both sides, 2 N"),
+        en("all done, 10 head lifts and 2 sets of the shoulder squeezes"),
+        en("4 N, just a dull ache between the shoulder blades, nothing sharp"),
+        en("3 N dont worry im fine"),
+    ],
+)
+def test_ages_markets_stretches_exercise_names_and_what_is_not_there_are_no_finding(
+    followup_sqlite, body, language
+):
+    result, opened = answer(followup_sqlite, body, language)
+    assert not result["action"].startswith("escalation:")
+    assert [e for e in opened if e["rule"] != "REVIEW"] == []
