@@ -68,7 +68,11 @@ def long_standing_aid(doc: Doc, match: Match) -> bool:
 # no". Only as the last word of its clause ("fiebre no se me quita" is a fever that does not go), and
 # a bare "no" only after "?", ":" or "-" or in Spanish word order: "chest pain, no" may answer the
 # numbness question.
-AFTER_DENIALS = frozenset({"nope", "nop", "none", "nah", "negative", "nada", "ninguno", "ninguna", "no"})
+AFTER_DENIALS = frozenset(
+    {"nope", "nop", "none", "nah", "negative", "nada", "ninguno", "ninguna", "no", "tampoco"}
+)
+# "calentura no tengo", "fever I don't have": the verb that a Spanish "no" takes along.
+_HAVE = frozenset({"tengo", "tuve", "siento", "senti", "he", "hay", "tiene"})
 # "bladder problems? no": the noun a form puts after the finding.
 _TROUBLE = frozenset({"problems", "problem", "issues", "issue", "trouble", "problemas", "problema"})
 # "bladder ok? yes": the question says the part is fine, and the yes agrees.
@@ -88,15 +92,17 @@ def denied_after(doc: Doc, match: Match) -> bool:
         i += 1  # "chest" read, then "pain"
     fine = i < len(words) and words[i] in _FINE
     i += fine
-    marked = False
-    while i < len(words) and words[i] in _FORM_MARKS:
-        marked, i = True, i + 1
+    marked = comma = False
+    while i < len(words) and (words[i] in _FORM_MARKS or words[i] == ","):
+        marked, comma, i = marked or words[i] != ",", comma or words[i] == ",", i + 1
     if i >= len(words) or words[i] not in (doc.lexicon.yes if fine else AFTER_DENIALS):
         return False
     if fine and not marked:
         return False
-    if words[i] == "no" and not marked and doc.lexicon.language != "es":
-        return False
+    if words[i] == "no" and not marked and (comma or doc.lexicon.language != "es"):
+        return False  # "3, chest pain, no" may answer the numbness question
+    if words[i] == "no" and i + 1 < len(words) and words[i + 1] in _HAVE and doc.lexicon.language == "es":
+        i += 1  # "calentura no tengo"
     if any(w in _TAKEN_BACK or w in doc.lexicon.yes for w in words[i + 1 :]):
         return False  # "chest pain - no, wait, yes a little"
     return i + 1 >= len(words) or not words[i + 1][0].isalnum()

@@ -117,6 +117,11 @@ def _counts(doc: Doc, match: Match, modifier) -> bool:
     return True
 
 
+# Words that carry an earlier negative on ("no siento nada dormido, ni en las nalgas"), not negatives
+# of their own.
+_CONCORD = frozenset({"ni", "nada", "nothing", "nor"})
+
+
 def _lends_its_negation(span, spans, modifiers, mine: set[int], positions: list[set[int]]) -> bool:
     """ "my hands dont tingle": the "dont" that a weakness pattern ("hands" + "dont") took for a
     failing hand negates the tingling. A match whose negative word negates another finding in its
@@ -136,6 +141,11 @@ def _lends_its_negation(span, spans, modifiers, mine: set[int], positions: list[
                 continue  # the word belongs to the other finding too
             if theirs <= mine:
                 continue  # a finding that is this one's own words: "nada dormido excepto los pies"
+            if any(
+                w in INHERENTLY_NEGATIVE and w not in _CONCORD
+                for w in other.doc[max(other.start, modifier.modifier_span[1]) : other.end].text.split()
+            ):
+                continue  # a negative finding of its own: "havent peed ... and i dont even feel the need"
             if modifier in other._.modifiers:
                 return True
     return False
@@ -152,12 +162,22 @@ def _relayed(doc: Doc) -> bool:
         if word in firsts:
             for relay in doc.lexicon.relays:
                 if tuple(words[i : i + len(relay)]) == relay and (
-                    relay not in doc.lexicon.kin_relays or any(w in doc.lexicon.kin for w in words[:i])
+                    # a relative says it ("my husband says", "Mom fell... she says 6"), not
+                    # someone else after them ("my brother fainted, they said dehydrated")
+                    relay not in doc.lexicon.kin_relays
+                    or (
+                        any(w in doc.lexicon.kin for w in words[:i])
+                        and (i == 0 or words[i - 1] not in _OTHER_SAYERS)
+                    )
                 ):
                     return True
     return False
 
 
+_OTHER_SAYERS = frozenset(
+    {"they", "we", "you", "doctor", "doc", "dr", "nurse", "doctors", "nurses", "paramedics", "medics"}
+    | {"ellos", "ellas", "ustedes", "doctor", "doctora", "medico", "medica", "enfermera", "enfermero"}
+)
 _FIRST_PERSON = {"me", "my", "i", "im", "ive", "myself", "mi", "mis", "yo", "tengo", "estoy", "siento"}
 
 

@@ -18,8 +18,8 @@ from functools import cache
 from .caveats import AFTER_DENIALS, another_feeling, denied_after, long_standing_aid
 from .context import context_for
 from .lexicon import PLAIN_CONCEPTS, Lexicon, is_everyday, load
-from .matching import Doc, Match, find, fold, idioms, tokens
-from .scores import done_count, numbers, yes_no
+from .matching import INHERENTLY_NEGATIVE, Doc, Match, find, fold, idioms, tokens
+from .scores import done_count, number_value, numbers, yes_no
 
 # Flags that a concept of the same name raises when it is present and not negated (or past, or
 # hypothetical, or about someone else). Numbness raises its flag by the body site it names.
@@ -215,7 +215,11 @@ def _read_one(
     )
     _said_normal(doc, present, negated, covered)
     flags = {name for name in FLAG_CONCEPTS if present.get(name)}
-    if temperature is not None and (temperature >= 37.8 and temperature < 45 or temperature >= 100):
+    if (
+        temperature is not None
+        and (temperature >= 37.8 and temperature < 45 or temperature >= 100)
+        and not _not_theirs(doc, temperature, matches, statuses, past, pain is not None)
+    ):
         flags.add("fever")
     if present.get("temperature") and temperature is None and not _a_measure(doc, present["temperature"]):
         flags.add("fever")  # "I have a temperature"; not "34 degrees" (the weather)
@@ -317,12 +321,23 @@ _ABILITY = frozenset(
 )
 
 
+# "camino sin bastón", "walking without the stick": no aid; "del baño todo normal, ni accidentes".
+# After a negative it is the aid needed or emphasis ("cant walk without the stick", "no puedo
+# caminar sin bastón", "no puedo ni caminar").
+_WITHOUT = frozenset({"sin", "without", "ni"})
+
+
 def _negated_inside(doc: Doc, match: Match) -> bool:
     positions, words = set(match.positions), doc.words
     for p in range(match.start + 1, match.end - 1):
-        if p in positions or words[p] not in _INSIDE_NEGATIONS:
+        if p in positions or (words[p] not in _INSIDE_NEGATIONS and words[p] not in _WITHOUT):
             continue
-        nxt = next((q for q in range(p + 1, p + 4) if q in positions), None)
+        if words[p] in _WITHOUT and any(
+            words[q] in INHERENTLY_NEGATIVE for q in range(p) if doc.clause[q] == doc.clause[p]
+        ):
+            continue
+        reach = 6 if words[p] in _WITHOUT else 4  # "sin agarrarme de las paredes"
+        nxt = next((q for q in range(p + 1, p + reach) if q in positions), None)
         if nxt is not None and not _ABILITY.intersection(words[p + 1 : nxt]):
             return True
     return False
@@ -390,6 +405,21 @@ def _said_normal(
 def _pain_stems(programme: str, language: str) -> frozenset[str]:
     lexicon = load(programme, language)
     return frozenset(lexicon.stem(w) for w in lexicon.pain_words - lexicon.fillers)
+
+
+def _not_theirs(
+    doc: Doc, temperature: float, matches: list[Match], statuses: list[str], past: set[int], scored: bool
+) -> bool:
+    """A temperature in the patient's past or the weather's ("dengue en el 2010 con fiebre de 40",
+    "104 in the shade"), or someone else's when the patient gave their own score ("3 N my daughter
+    has a fever of 102"; without one, "mi esposo tiene fiebre de 101" may be a wife writing for him)."""
+    language = doc.lexicon.language
+    at = [i for i, w in enumerate(doc.words) if w[0].isdigit() and number_value(w, language) == temperature]
+    clauses = {doc.clause[i] for i in at}
+    past_or_hypothetical = {m.clause for m, s in zip(matches, statuses) if s == "other"}
+    theirs = {m.clause for m, s in zip(matches, statuses) if s == "someone else"} if scored else set()
+    weather = {doc.clause[i] for i, w in enumerate(doc.words) if w in doc.lexicon.weather_words}
+    return bool(at) and (all(i in past for i in at) or clauses <= past_or_hypothetical | theirs | weather)
 
 
 def _a_measure(doc: Doc, matches: list[Match]) -> bool:

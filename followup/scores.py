@@ -74,7 +74,8 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
             and ((after.isalpha() and after not in lex.yes | lex.no) or (after and after[0].isdigit()))
         ):
             continue  # "one leg", "una pierna", "un 10": a word, not a score
-        if 35 <= value <= 45 or 95 <= value <= 110:
+        counts = after in lex.units and after not in lex.temperature_words and after not in ("f", "c")
+        if (35 <= value <= 45 or 95 <= value <= 110) and not counts:  # "38 degrees", not "40 min"
             temperature = value
             used.add(i)
             continue

@@ -620,3 +620,73 @@ def test_ages_markets_stretches_exercise_names_and_what_is_not_there_are_no_find
     result, opened = answer(followup_sqlite, body, language)
     assert not result["action"].startswith("escalation:")
     assert [e for e in opened if e["rule"] != "REVIEW"] == []
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        es("oiga es normal no sentir cuando me limpio? 3 N"),
+        es("perdí el control para ir del cuerpo esta mañana, dolor 5"),
+        es("ayer y hoy amaneció sucio y él ni cuenta se dio, escribe su hija"),
+        en("its a 6. N. i havent peed since last night and i dont even feel the need"),
+        es("Me desvanecí en la cocina, mi esposo me encontró en el piso. Dolor 5 N"),
+        es("2 N. me dieron un llegue en el carro saliendo del trabajo, solo adolorida"),
+        es("ya no puedo ir a la tienda sin agarrarme de las paredes. Dolor 6 N"),
+        es("lo dormido de las piernas ya se fue pero ahora no me sostienen, 4"),
+    ],
+)
+def test_emergencies_in_lay_spanish_and_a_retention_said_twice_get_the_emergency_answer(
+    followup_sqlite, body, language
+):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] in ("escalation:E1", "escalation:E2", "escalation:E3")
+    assert "911" in result["reply"]
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        es("camino sin bastón, 2 N"),
+        es("camino sin agarrarme de las paredes, 2 N"),
+        es("Calentura no tengo, hormigueo tampoco, dolor un 3"),
+        es("dolor 2. Brazos y piernas sin nada raro."),
+        es("2 N. Del pecho, nada, gracias a Dios"),
+        es("Del baño todo normal, ni accidentes ni nada. 3 N"),
+        es("2 N. Me muero de calor en esta oficina sin aire"),
+        es("3 N, bailé toda la noche en los quince de mi sobrina"),
+        es("ya los hice, estoy a full"),
+        en("No accidents, bladder's behaving. 3 N"),
+        en("3 N my daughter has a fever of 102 so I've been up with her, she's ok now"),
+        en("2 N. heat wave, 104 in the shade, staying in with the fan"),
+        en("4 N. Sitting in the school pickup line for 40 min is not it"),
+        en("4 N its freezing here, minus 10 this morning"),
+        en("carried the laundry basket down to the basement and back up, 2 N"),
+        en("3 N, shooting hoops with my nephew, just free throws"),
+        en("3 N. Just needed to get something off my chest"),
+        en("4 N honestly the kids are killing me more than my back lol"),
+    ],
+)
+def test_walking_unaided_denials_after_the_word_and_everyday_heat_are_no_red_flag(
+    followup_sqlite, body, language
+):
+    result, opened = answer(followup_sqlite, body, language)
+    assert not result["action"].startswith("escalation:")
+    assert [e for e in opened if e["rule"] != "REVIEW"] == []
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        es("no puedo caminar sin bastón"),
+        es("no puedo ni caminar"),
+        es("mi esposo tiene fiebre de 101 y le duele la espalda"),
+        en("mom fell out of bed last night, she says her back is a 5 now"),
+        en("Dad keeps dropping his fork at dinner"),
+        en("2 N but i have to use my husband's cane today to walk, legs are weak"),
+    ],
+)
+def test_a_needed_aid_a_relatives_relay_and_a_borrowed_cane_stay_the_patients_finding(
+    followup_sqlite, body, language
+):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] in ("escalation:E2", "escalation:E3", "escalation:U1", "escalation:U2")

@@ -19,8 +19,8 @@ FLOOR = {
     "urgent": 149,
     "soon": 132,
     "false_reassurance": 4,
-    "benign_escalated": 7,
-    "benign_reviewed": 29,
+    "benign_escalated": 5,
+    "benign_reviewed": 27,
     "scenarios": 32,
 }
 NOT_MET = pytest.mark.xfail(reason="issue 13 goal not met yet: see docs/CLINICAL.md", strict=False)

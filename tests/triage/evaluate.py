@@ -57,12 +57,13 @@ TRAINING = (
     "train5.jsonl",
     "fresh4.jsonl",
     "train6.jsonl",
+    "train7.jsonl",
 )
 # Multi-day scenarios: the split set, then training scenarios (all dev).
 SCENARIOS = ("scenarios.jsonl", "scenarios4.jsonl")
 # Held-out sets of their own, each from a writer who never saw the reader, run when the reader was
 # done; never listed item by item.
-FRESH = ("fresh", "fresh2", "fresh3", "fresh5", "fresh6")
+FRESH = ("fresh", "fresh2", "fresh3", "fresh5", "fresh6", "fresh7")
 
 
 def load(name: str) -> list[dict]:
