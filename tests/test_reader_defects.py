@@ -690,3 +690,38 @@ def test_a_needed_aid_a_relatives_relay_and_a_borrowed_cane_stay_the_patients_fi
 ):
     result, _ = answer(followup_sqlite, body, language)
     assert result["action"] in ("escalation:E2", "escalation:E3", "escalation:U1", "escalation:U2")
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("2 n walked to the pharmacy and back, picked up my usual blood pressure pill"),
+        en("3 N. dropped the kids at school then went back to bed"),
+        en("Finished! 10 head lifts and the shoulder pinches"),
+        en("3 N took the kids to the new Pixar, worst movie ever lol"),
+        en("2 N. had a nap in the recliner, best sleep I've had in ages"),
+        es("3 N, ya me tomé la pastilla de la presión como todos los días"),
+        es("listo, aunque este bochorno no deja ni respirar"),
+    ],
+)
+def test_everyday_senses_of_back_bed_pills_sleep_and_worst_are_thanked_without_a_review(
+    followup_sqlite, body, language
+):
+    result, opened = answer(followup_sqlite, body, language)
+    assert result["action"].startswith("recorded") or result["action"] == "encouragement"
+    assert opened == []
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("slid down the stairs on my backside this morning. 3 N"),
+        en("wet the bed last night"),
+        en("fell off my bike today"),
+        es("no puedo respirar, me aprieta el pecho"),
+        es("ni con la pastilla se me quita, 6"),
+    ],
+)
+def test_the_same_words_in_a_finding_still_escalate(followup_sqlite, body, language):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] in ("escalation:E1", "escalation:E3", "escalation:U2")
