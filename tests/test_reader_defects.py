@@ -656,6 +656,7 @@ def test_emergencies_in_lay_spanish_and_a_retention_said_twice_get_the_emergency
         es("3 N, bailé toda la noche en los quince de mi sobrina"),
         es("ya los hice, estoy a full"),
         en("No accidents, bladder's behaving. 3 N"),
+        en("Nothing's numb. 2"),
         en("3 N my daughter has a fever of 102 so I've been up with her, she's ok now"),
         en("2 N. heat wave, 104 in the shade, staying in with the fan"),
         en("4 N. Sitting in the school pickup line for 40 min is not it"),
