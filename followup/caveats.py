@@ -69,7 +69,11 @@ def long_standing_aid(doc: Doc, match: Match) -> bool:
 # a bare "no" only after "?", ":" or "-" or in Spanish word order: "chest pain, no" may answer the
 # numbness question.
 AFTER_DENIALS = frozenset(
-    {"nope", "nop", "none", "nah", "negative", "nada", "ninguno", "ninguna", "no", "tampoco"}
+    {"nope", "nop", "none", "nah", "negative", "nada", "ninguno", "ninguna", "no", "tampoco", "cero"}
+)
+# Two words that deny as one: "numbness? not anymore", "hormigueo, ya no".
+_AFTER_DENIAL_PAIRS = frozenset(
+    {("not", "anymore"), ("no", "more"), ("ya", "no"), ("not", "really"), ("no", "longer")}
 )
 # "calentura no tengo", "fever I don't have": the verb that a Spanish "no" takes along.
 _HAVE = frozenset({"tengo", "tuve", "siento", "senti", "he", "hay", "tiene"})
@@ -95,6 +99,11 @@ def denied_after(doc: Doc, match: Match) -> bool:
     marked = comma = False
     while i < len(words) and (words[i] in _FORM_MARKS or words[i] == ","):
         marked, comma, i = marked or words[i] != ",", comma or words[i] == ",", i + 1
+    if not fine and tuple(words[i : i + 2]) in _AFTER_DENIAL_PAIRS:
+        i += 1  # read as its second word: "anymore", "no"
+        return not any(w in _TAKEN_BACK for w in words[i + 1 :]) and (
+            i + 1 >= len(words) or not words[i + 1][0].isalpha()
+        )
     if i >= len(words) or words[i] not in (doc.lexicon.yes if fine else AFTER_DENIALS):
         return False
     if fine and not marked:
@@ -105,4 +114,5 @@ def denied_after(doc: Doc, match: Match) -> bool:
         i += 1  # "calentura no tengo"
     if any(w in _TAKEN_BACK or w in doc.lexicon.yes for w in words[i + 1 :]):
         return False  # "chest pain - no, wait, yes a little"
-    return i + 1 >= len(words) or not words[i + 1][0].isalnum()
+    # the end of its clause, or the score that follows: "chest pain? nope 3 N"
+    return i + 1 >= len(words) or not words[i + 1][0].isalpha()

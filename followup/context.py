@@ -65,6 +65,7 @@ class _ConText:
                 "FAMILY" in categories
                 and not relayed
                 and not any(doc.words[i] in _FIRST_PERSON for i in match.positions)
+                and not _done_to_me(doc, match, outside)
             ):
                 statuses.append(
                     "someone else"
@@ -98,6 +99,17 @@ def _counts(doc: Doc, match: Match, modifier) -> bool:
     """Whether a trigger ConText found modifies this finding, by what medspaCy's rules cannot say."""
     lexicon, words = doc.lexicon, doc.words
     start, end = modifier.modifier_span
+    if (
+        modifier.category == "NEGATED_EXISTENCE"
+        and words[start] in ("without", "sin")
+        and any(
+            words[q] in _CANT
+            or (words[q] == "no" and words[q + 1 : q + 2] in (["puedo"], ["puede"], ["pude"]))
+            for q in range(start)
+            if doc.clause[q] == doc.clause[start]
+        )
+    ):
+        return False  # "cant go a day without tylenol for the fever": a double negative, the fever is there
     if modifier.category == "NEGATED_EXISTENCE" and modifier.direction == "BACKWARD":
         if start > 0 and words[start - 1] in _NOT_SO:
             return False  # "fever not gone", "chest pain hasnt gone": what is not gone is there
@@ -170,6 +182,29 @@ def _relayed(doc: Doc) -> bool:
                         and (i == 0 or words[i - 1] not in _OTHER_SAYERS)
                     )
                 ):
+                    return True
+    return False
+
+
+# "cant go a day without tylenol for the fever": after one of these, "without" is no denial
+_CANT = frozenset({"cant", "cannot", "couldnt", "unable", "wont", "wouldnt", "impossible", "imposible"})
+
+# "mi hija me encontró tirada en el suelo", "my son found me on the floor", "helped me up": what a
+# relative did to the patient ("me pregunta si me he caído" asks; "se me subió" is the cat's).
+_DONE_TO_ME = frozenset(
+    {"found", "helped", "picked", "lifted", "caught", "carried", "drove", "took", "held", "dragged"}
+    | {"encontro", "encontraron", "levanto", "levantaron", "ayudo", "ayudaron", "llevo", "llevaron"}
+    | {"cargo", "cargaron", "sostuvo", "agarro", "recogio", "recogieron", "arrastro"}
+)
+
+
+def _done_to_me(doc: Doc, match: Match, modifiers) -> bool:
+    words = doc.words
+    for m in modifiers:
+        if m.category == "FAMILY":
+            for i in range(m.modifier_span[1], match.start):
+                near = words[max(0, i - 1) : i + 2]
+                if words[i] in _DONE_TO_ME and any(w in ("me", "myself") for w in near):
                     return True
     return False
 

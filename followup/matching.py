@@ -32,6 +32,7 @@ def fold(text: str) -> str:
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     text = re.sub(r"(?<=[^\W\d])-(?=[^\W\d])", " ", text)  # "rear-ended" -> "rear ended"
     text = re.sub(r"\bw/o\b", "without", text)  # "w/o", whose "o" is no zero
+    text = re.sub(r"\bwithout being able to\b", "unable to", text)
     text = re.sub(r"\bs\s?\.?\s?o\s?\.?\s?s\b", "sos", text)  # "S O S", "s.o.s"
     return re.sub(r"(?<=\w)'(?=\w)", "", text)  # "don't" -> "dont", "groin's" -> "groins"
 
@@ -43,7 +44,13 @@ def tokens(text: str, lexicon: Lexicon) -> list[str]:
         folded = folded.replace(symbol, f" {word} ")
     if lexicon.emoji_ack and not folded.isascii():
         folded = "".join(_emoji_word(c, lexicon) for c in folded)
-    return [t for t in _TOKEN_RE.findall(folded.replace("\n", " . ")) if not t.isspace()]
+    words = [t for t in _TOKEN_RE.findall(folded.replace("\n", " . ")) if not t.isspace()]
+    if lexicon.not_even_verbs:
+        words = [
+            "no" if w == "ni" and i + 1 < len(words) and words[i + 1] in lexicon.not_even_verbs else w
+            for i, w in enumerate(words)
+        ]
+    return words
 
 
 def _emoji_word(c: str, lexicon: Lexicon) -> str:

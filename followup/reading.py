@@ -117,10 +117,12 @@ def _asked(words: list[str], lexicon: Lexicon) -> bool:
     "bladder ok? yes. chest pain? none"."""
     answers = lexicon.yes | lexicon.no | AFTER_DENIALS
     for i, w in enumerate(words):
+        after = words[i + 1 : i + 3]
         if w == "?" and not (
-            i + 1 < len(words)
-            and words[i + 1] in answers
-            and (i + 2 == len(words) or not words[i + 2].isalpha())
+            after[:1]
+            and after[0] in answers
+            and (len(after) == 1 or not after[1].isalpha())
+            or tuple(after) in (("not", "anymore"), ("not", "really"), ("ya", "no"))
         ):
             return True
     return words[0] in lexicon.question_starts
@@ -164,7 +166,9 @@ def _read_one(
     }
     statuses = [
         "negated"
-        if status == "present" and match.concept in FLAG_CONCEPTS and denied_after(doc, match)
+        if status == "present"
+        and (match.concept in FLAG_CONCEPTS or match.concept == "numbness")
+        and denied_after(doc, match)
         else status
         for match, status in zip(matches, statuses)
     ]

@@ -726,3 +726,63 @@ def test_everyday_senses_of_back_bed_pills_sleep_and_worst_are_thanked_without_a
 def test_the_same_words_in_a_finding_still_escalate(followup_sqlite, body, language):
     result, _ = answer(followup_sqlite, body, language)
     assert result["action"] in ("escalation:E1", "escalation:E3", "escalation:U2")
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        es("ya ni siento las piernas"),
+        es("ni puedo caminar, 6"),
+        es("no camino sin agarrarme de la pared, 5"),
+        es("no me puedo levantar sin ayuda, 6"),
+        es("me fui del cuerpo, 6"),
+        es("mi hija me encontró tirada en el suelo, 6"),
+        es("se me durmió todo allí abajo, 5"),
+        es("amanecí orinada en la cama y yo nunca me orino, 5"),
+        es("me azoté en el piso mojado, 7"),
+        es("mi esposo no siente las piernas, escribe su esposa"),
+        en("without being able to feel my legs, 5"),
+        en("went to the bathroom without feeling it, 6"),
+        en("my son found me on the floor, 5"),
+    ],
+)
+def test_tester_13m_emergencies_in_lay_words_get_the_emergency_answer(followup_sqlite, body, language):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] in ("escalation:E1", "escalation:E2", "escalation:E3")
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("my husband has a fever of 101 and his back hurts, 5"),
+        es("mi esposo tiene fiebre de 101 y le duele la espalda, 5"),
+        en("can't go a day without tylenol for the fever, 4"),
+        es("me estoy muriendo del dolor"),
+    ],
+)
+def test_a_relatives_fever_with_the_programmes_pain_and_a_fever_never_without_pills_are_urgent(
+    followup_sqlite, body, language
+):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] in ("escalation:U2", "escalation:U3")
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("my husband's cane broke lol, 2 N"),
+        es("el bastón de mi esposo se rompió jaja, 2 N"),
+        en("did my stretches leaning on the wall, 2 N"),
+        es("me apoyé en la pared para el estiramiento, 2 N"),
+        en("the walls need painting lol 2 N"),
+        en("chest pain? nope 3 N"),
+        en("numbness? not anymore"),
+        es("entumecimiento ninguno"),
+        es("de fiebre cero"),
+        en("its 39 degrees and raining"),
+        en("bird dog and dead bug done"),
+    ],
+)
+def test_tester_13m_harmless_replies_and_denials_are_not_escalated(followup_sqlite, body, language):
+    result, opened = answer(followup_sqlite, body, language)
+    assert not result["action"].startswith("escalation:")
