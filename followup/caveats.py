@@ -72,9 +72,34 @@ AFTER_DENIALS = frozenset(
     {"nope", "nop", "none", "nah", "negative", "nada", "ninguno", "ninguna", "no", "tampoco", "cero"}
 )
 # Two words that deny as one: "numbness? not anymore", "hormigueo, ya no".
-_AFTER_DENIAL_PAIRS = frozenset(
-    {("not", "anymore"), ("no", "more"), ("ya", "no"), ("not", "really"), ("no", "longer")}
+AFTER_DENIAL_PAIRS = frozenset(
+    {("not", "anymore"), ("no", "more"), ("ya", "no"), ("not", "really"), ("no", "longer"), ("not", "today")}
+    | {("no", "duele"), ("doesnt", "hurt"), ("dont", "hurt"), ("not", "hurting"), ("isnt", "hurting")}
+    | {("no", "me", "duele"), ("no", "me", "molesta"), ("hoy", "no")}
 )
+# What may follow a denial in its clause: "no me duele para nada", "caídas ninguna gracias a dios".
+_AFTER_DENIAL_TAILS = (
+    ("gracias", "a", "dios"),
+    ("para", "nada"),
+    ("en", "absoluto"),
+    ("at", "all"),
+    ("thank", "god"),
+    ("thank", "you"),
+    ("gracias",),
+    ("thanks",),
+    ("nada",),
+)
+
+
+def _past_tail(words: list[str], i: int) -> int:
+    """The last word of a courtesy or an emphasis after a denial, from its last word i ("no para"
+    is "does not stop": "para" alone is no tail)."""
+    for tail in _AFTER_DENIAL_TAILS:
+        if tuple(words[i + 1 : i + 1 + len(tail)]) == tail:
+            return i + len(tail)
+    return i
+
+
 # "calentura no tengo", "fever I don't have": the verb that a Spanish "no" takes along.
 _HAVE = frozenset({"tengo", "tuve", "siento", "senti", "he", "hay", "tiene"})
 # "bladder problems? no": the noun a form puts after the finding.
@@ -82,8 +107,35 @@ _TROUBLE = frozenset({"problems", "problem", "issues", "issue", "trouble", "prob
 # "bladder ok? yes": the question says the part is fine, and the yes agrees.
 _FINE = frozenset({"ok", "okay", "fine", "normal", "good", "bien", "normales", "bn"})
 _TAKEN_BACK = frozenset(
-    {"wait", "actually", "well", "but", "kind", "sort", "bit", "little", "there", "still", "though"}
-    | {"pero", "bueno", "aunque", "poco", "poquito", "todavia", "sigue", "creo"}
+    {
+        "wait",
+        "actually",
+        "well",
+        "but",
+        "kind",
+        "sort",
+        "bit",
+        "little",
+        "there",
+        "still",
+        "though",
+        "both",
+        "other",
+    }
+    | {
+        "pero",
+        "bueno",
+        "aunque",
+        "poco",
+        "poquito",
+        "todavia",
+        "sigue",
+        "creo",
+        "ambos",
+        "ambas",
+        "otro",
+        "otra",
+    }
 )
 _FORM_MARKS = frozenset({"?", ":", "-", "=", "?:"})
 
@@ -92,18 +144,24 @@ def denied_after(doc: Doc, match: Match) -> bool:
     words, i = doc.words, match.end
     if any(words[p] in _DENIALS for p in match.positions):
         return False  # "no siento nada": the finding is a negative, and "nada" says it twice
-    while i < len(words) and (words[i] in doc.lexicon.pain_words or words[i] in _TROUBLE):
-        i += 1  # "chest" read, then "pain"
+    while i < len(words) and (
+        words[i] in doc.lexicon.pain_words
+        or words[i] in _TROUBLE
+        or (words[i] in doc.lexicon.functions and words[i] not in doc.lexicon.fillers)
+    ):
+        i += 1  # "chest" read, then "pain"; "numb", then "fingers" (not "de la" of "de la cintura")
     fine = i < len(words) and words[i] in _FINE
     i += fine
     marked = comma = False
     while i < len(words) and (words[i] in _FORM_MARKS or words[i] == ","):
         marked, comma, i = marked or words[i] != ",", comma or words[i] == ",", i + 1
-    if not fine and tuple(words[i : i + 2]) in _AFTER_DENIAL_PAIRS:
-        i += 1  # read as its second word: "anymore", "no"
-        return not any(w in _TAKEN_BACK for w in words[i + 1 :]) and (
-            i + 1 >= len(words) or not words[i + 1][0].isalpha()
-        )
+    for size in (3, 2):
+        if not fine and tuple(words[i : i + size]) in AFTER_DENIAL_PAIRS:
+            i += size - 1  # read as its last word: "anymore", "no", "duele"
+            i = _past_tail(words, i)
+            return not any(w in _TAKEN_BACK for w in words[i + 1 :]) and (
+                i + 1 >= len(words) or not words[i + 1][0].isalpha()
+            )
     if i >= len(words) or words[i] not in (doc.lexicon.yes if fine else AFTER_DENIALS):
         return False
     if fine and not marked:
@@ -114,5 +172,6 @@ def denied_after(doc: Doc, match: Match) -> bool:
         i += 1  # "calentura no tengo"
     if any(w in _TAKEN_BACK or w in doc.lexicon.yes for w in words[i + 1 :]):
         return False  # "chest pain - no, wait, yes a little"
+    i = _past_tail(words, i)
     # the end of its clause, or the score that follows: "chest pain? nope 3 N"
     return i + 1 >= len(words) or not words[i + 1][0].isalpha()

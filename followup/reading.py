@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import cache
 
-from .caveats import AFTER_DENIALS, another_feeling, denied_after, long_standing_aid
+from .caveats import AFTER_DENIAL_PAIRS, AFTER_DENIALS, another_feeling, denied_after, long_standing_aid
 from .context import context_for
 from .lexicon import PLAIN_CONCEPTS, Lexicon, is_everyday, load
 from .matching import INHERENTLY_NEGATIVE, Doc, Match, find, fold, idioms, tokens
@@ -122,7 +122,7 @@ def _asked(words: list[str], lexicon: Lexicon) -> bool:
             after[:1]
             and after[0] in answers
             and (len(after) == 1 or not after[1].isalpha())
-            or tuple(after) in (("not", "anymore"), ("not", "really"), ("ya", "no"))
+            or tuple(after) in AFTER_DENIAL_PAIRS
         ):
             return True
     return words[0] in lexicon.question_starts

@@ -786,3 +786,55 @@ def test_a_relatives_fever_with_the_programmes_pain_and_a_fever_never_without_pi
 def test_tester_13m_harmless_replies_and_denials_are_not_escalated(followup_sqlite, body, language):
     result, opened = answer(followup_sqlite, body, language)
     assert not result["action"].startswith("escalation:")
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("daughter here - found mom on the bathroom floor this am, shes confused and sore"),
+        es("escribe la esposa: lo encontré en el piso del baño esta mañana"),
+    ],
+)
+def test_a_relative_who_found_the_patient_on_the_floor_reports_a_fall(followup_sqlite, body, language):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] == "escalation:E3"
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("leaned on the wall doing my stretches, fine 2 N"),
+        en("numb fingers? not today. 2 N"),
+        es("caí rendida anoche, dormí rico 2 N"),
+        es("choqué los cinco con mi nieto jaja 2 N"),
+        es("caídas ninguna gracias a dios 2 N"),
+        es("el pecho no me duele para nada 3 N"),
+    ],
+)
+def test_tester_13n_idioms_and_denials_are_not_escalated(followup_sqlite, body, language):
+    result, _ = answer(followup_sqlite, body, language)
+    assert not result["action"].startswith("escalation:")
+
+
+def test_an_object_that_slips_from_the_hand_is_weakness_not_a_fall(followup_sqlite):
+    result, _ = answer(followup_sqlite, "no puedo agarrar la cuchara bien, se me resbala", "es")
+    assert result["action"] == "escalation:U1"
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [en("i cant take this anymore i just want it to be over"), es("quiero morirme, ya no aguanto más")],
+)
+def test_a_wish_to_die_is_never_thanked_and_reaches_a_person(followup_sqlite, body, language):
+    result, opened = answer(followup_sqlite, body, language)
+    assert not result["action"].startswith("recorded") and result["action"] != "encouragement"
+    assert "REVIEW" in {e["rule"] for e in opened}
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [en("3 N weak arm? no, both arms"), es("3 N dolor en el pecho no para")],
+)
+def test_a_no_that_goes_on_or_says_both_keeps_the_finding(followup_sqlite, body, language):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] in ("escalation:U1", "escalation:E2", "escalation:E3")
