@@ -158,6 +158,7 @@ def _read_one(
     negated: dict[str, list[Match]] = {}
     chat = set(past) | aided  # everyday phrases ("got back from work", "a long walk"), the past
     theirs: set[str] = set()
+    their_positions: set[int] = set()
     flagged = {  # the words a person must read, whatever else reads them (REVIEW_CONCEPTS)
         p
         for match, status in zip(matches, statuses)
@@ -194,6 +195,7 @@ def _read_one(
             # the reply may be a relative's for the patient: a person reads it. So does a cry for
             # help for someone else ("my husband needs help"): the husband may be the patient.
             theirs.update(words[p] for p in match.positions)
+            their_positions.update(match.positions)
             continue
         elif not match.concept.startswith("site_"):
             covered.update(match.positions)
@@ -276,7 +278,11 @@ def _read_one(
         words[p] for p in flagged if words[p].isalpha()
     }
     unaccounted |= kept
-    # Someone else's red flag is read by a person, whatever its words are on their own ("se cayó").
+    # Someone else's red flag is read by a person, whatever its words are on their own ("se cayó"),
+    # unless the writer answered for themselves beside it: "my son has a fever, me 2 N".
+    if pain is not None and theirs and _answered_for_self(words, number_positions):
+        unaccounted -= {words[p] for p in their_positions} - {words[p] for p in flagged}
+        theirs = set()
     unaccounted |= {w for w in theirs if w.isalpha() and w not in lexicon.fillers}
     reading = Reading(
         pain=pain,
@@ -409,6 +415,25 @@ def _said_normal(
 def _pain_stems(programme: str, language: str) -> frozenset[str]:
     lexicon = load(programme, language)
     return frozenset(lexicon.stem(w) for w in lexicon.pain_words - lexicon.fillers)
+
+
+_SELF = frozenset({"me", "yo", "myself", "im", "i", "mine", "mio"})
+_SELF_FINE = (
+    ("yo", "bien"),
+    ("yo", "estoy", "bien"),
+    ("im", "fine"),
+    ("im", "ok"),
+    ("i", "am", "fine"),
+    ("me", "fine"),
+)
+
+
+def _answered_for_self(words: list[str], number_positions: set[int]) -> bool:
+    """The writer gives their own answer, set against someone else's news: "me 2 N", "yo 2 N",
+    "yo bien, 2 N", "I'm fine. 2 N". A relative writing for the patient says "she says 6"."""
+    if any(words[j] in _SELF for p in number_positions for j in range(max(0, p - 2), p)):
+        return True
+    return any(tuple(words[i : i + len(f)]) == f for f in _SELF_FINE for i in range(len(words)))
 
 
 def _not_theirs(

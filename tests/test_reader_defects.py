@@ -838,3 +838,33 @@ def test_a_wish_to_die_is_never_thanked_and_reaches_a_person(followup_sqlite, bo
 def test_a_no_that_goes_on_or_says_both_keeps_the_finding(followup_sqlite, body, language):
     result, _ = answer(followup_sqlite, body, language)
     assert result["action"] in ("escalation:U1", "escalation:E2", "escalation:E3")
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("my son has a fever so im home with him, me 2 N"),
+        en("my mom fell at her house last week, shes ok. me 2 N"),
+        es("mi hijo tiene calentura pero yo bien 2 N"),
+        es("mi mamá se cayó la semana pasada en su casa, yo estoy bien 2 N"),
+    ],
+)
+def test_someone_elses_news_beside_the_patients_own_answer_needs_no_review(followup_sqlite, body, language):
+    result, opened = answer(followup_sqlite, body, language)
+    assert result["action"].startswith("recorded")
+    assert opened == []
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("my son fell down the stairs"),
+        es("mi papá dice que le duele el pecho"),
+        en("my husband fell, she says 6"),
+    ],
+)
+def test_someone_elses_red_flag_without_the_patients_own_answer_still_reaches_a_person(
+    followup_sqlite, body, language
+):
+    result, opened = answer(followup_sqlite, body, language)
+    assert result["action"].startswith("escalation:") or "REVIEW" in {e["rule"] for e in opened}

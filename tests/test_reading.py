@@ -201,13 +201,25 @@ def test_a_finding_in_words_of_the_other_language_counts_even_when_the_reply_is_
     "text, language",
     [
         ("3 N. My son has a fever so we stayed home", "en"),
-        ("my wife had chest pain today, they kept her in, me 3 N", "en"),
-        ("3 N, mi esposo tiene fiebre, yo estoy bien", "es"),
+        ("mi esposo tiene fiebre", "es"),
     ],
 )
 def test_someone_elses_red_flag_raises_nothing_but_is_left_for_a_person_to_read(text, language):
     read = reading.read(text, language)
     assert read.flags == frozenset() and read.unaccounted  # unaccounted: the clinic reviews it
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("my wife had chest pain today, they kept her in, me 3 N", "en"),
+        ("3 N, mi esposo tiene fiebre, yo estoy bien", "es"),
+    ],
+)
+def test_someone_elses_red_flag_beside_the_writers_own_answer_is_their_news_not_the_patients(text, language):
+    # "me 3 N", "yo estoy bien": the writer answers for themselves, so the writer is the patient
+    read = reading.read(text, language)
+    assert read.flags == frozenset() and read.unaccounted == ()
 
 
 @pytest.mark.parametrize(
