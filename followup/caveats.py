@@ -49,6 +49,23 @@ def another_feeling(doc: Doc, match: Match) -> bool:
     return any(i not in mine and words[i] in lexicon.other_feelings for i in span)
 
 
+_BECAUSE = frozenset({"because", "cause", "cuz", "coz", "bc", "porque", "pq", "xq", "por"})
+
+
+def kept_in_by_outside(doc: Doc, match: Match) -> bool:
+    """ "no pude caminar al parque porque llovió", "couldnt walk far because of the ice": a walk
+    that the weather or the day prevented is no new difficulty walking."""
+    if match.concept != "walking":
+        return False
+    words, clause = doc.words, match.clause
+    for i in range(match.end, len(words)):
+        if doc.clause[i] != clause:
+            return False
+        if words[i] in _BECAUSE:
+            return any(w in doc.lexicon.outside_reasons for w in words[i + 1 : i + 5])
+    return False
+
+
 def long_standing_aid(doc: Doc, match: Match) -> bool:
     """ "I've used a cane for years", "same as always, walking with my walker": a walking aid the
     patient has long used, with nothing said to be new, is no new difficulty walking."""

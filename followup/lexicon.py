@@ -93,6 +93,7 @@ class Lexicon:
     exercise_words: frozenset[str]  # words of the exercises' names before the counted word ("head")
     time_words: frozenset[str]  # "at 8", "a las 8": a time, not a pain score
     weather_words: frozenset[str]  # "108 out there", "hace 40 grados": a temperature of the weather
+    outside_reasons: frozenset[str]  # "no pude caminar porque llovió": the weather kept them in
     not_even_verbs: frozenset[str]  # "ya ni siento las piernas": "ni" before one of these is "no"
     temperature_words: frozenset[str]
     transition_words: frozenset[str]  # "from 7 to 3": the score after one of these is the current one
@@ -267,6 +268,7 @@ def load(programme: str, language: str) -> Lexicon:
             "time_words",
             "weather_words",
             "not_even_verbs",
+            "outside_reasons",
             "temperature_words",
             "transition_words",
             "now_words",

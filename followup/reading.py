@@ -15,7 +15,14 @@ import re
 from dataclasses import dataclass, replace
 from functools import cache
 
-from .caveats import AFTER_DENIAL_PAIRS, AFTER_DENIALS, another_feeling, denied_after, long_standing_aid
+from .caveats import (
+    AFTER_DENIAL_PAIRS,
+    AFTER_DENIALS,
+    another_feeling,
+    denied_after,
+    kept_in_by_outside,
+    long_standing_aid,
+)
 from .context import context_for
 from .lexicon import PLAIN_CONCEPTS, Lexicon, is_everyday, load
 from .matching import INHERENTLY_NEGATIVE, Doc, Match, find, fold, idioms, tokens
@@ -139,8 +146,9 @@ def _read_one(
         return Reading(), set(), {}, set(), set()
     doc = Doc(words, lexicon)
     found = [m for m in find(doc) if not another_feeling(doc, m)]
-    # A walking aid used for years is read, and is no finding: "same cane as before".
-    aided = {p for m in found if long_standing_aid(doc, m) for p in m.positions}
+    # A walking aid used for years, or a walk the weather prevented, is read, and is no finding:
+    # "same cane as before", "no pude caminar al parque porque llovió".
+    aided = {p for m in found if long_standing_aid(doc, m) or kept_in_by_outside(doc, m) for p in m.positions}
     matches = [m for m in found if not aided.issuperset(m.positions)]
     # A finding whose every word is inside an everyday phrase ("on my feet all day", "a long walk")
     # is that phrase: the words are used in their everyday sense.

@@ -868,3 +868,17 @@ def test_someone_elses_red_flag_without_the_patients_own_answer_still_reaches_a_
 ):
     result, opened = answer(followup_sqlite, body, language)
     assert result["action"].startswith("escalation:") or "REVIEW" in {e["rule"] for e in opened}
+
+
+def test_a_walk_the_rain_prevented_is_no_difficulty_walking(followup_sqlite):
+    result, _ = answer(followup_sqlite, "no pude caminar al parque porque llovió, 2 N", "es")
+    assert not result["action"].startswith("escalation:")
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [en("couldnt walk because of the pain"), es("no puedo caminar porque me duelen las piernas")],
+)
+def test_a_walk_the_pain_or_the_legs_prevented_is_still_an_emergency(followup_sqlite, body, language):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] == "escalation:E2"
