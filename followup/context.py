@@ -211,7 +211,7 @@ def _done_to_me(doc: Doc, match: Match, modifiers) -> bool:
 
 _OTHER_SAYERS = frozenset(
     {"they", "we", "you", "doctor", "doc", "dr", "nurse", "doctors", "nurses", "paramedics", "medics"}
-    | {"ellos", "ellas", "ustedes", "doctor", "doctora", "medico", "medica", "enfermera", "enfermero"}
+    | {"ellos", "ellas", "ustedes", "doctora", "medico", "medica", "enfermera", "enfermero"}
 )
 _FIRST_PERSON = {"me", "my", "i", "im", "ive", "myself", "mi", "mis", "yo", "tengo", "estoy", "siento"}
 

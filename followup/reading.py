@@ -1,10 +1,14 @@
 """Pure: a patient's SMS -> what it reports, by a lexicon (data, followup/lexicon.py) and ConText.
 
-The steps, each on the same tokens (nothing rewrites the text the concepts are matched on):
+The steps, each on the same tokens. Numbers are never rewritten into the text the concepts are
+matched on; the fold only spells a few forms as one ("w/o", "S O S", "without being able to",
+Spanish "ni" before a verb as "no"; followup/matching.py):
 1. tokens, clauses and the concepts found in them (followup/matching.py);
 2. medspaCy's ConText marks each match negated, uncertain, hypothetical, historical or about someone
    else (followup/context.py);
 3. numbers: pain scores, temperatures, the Y/N and DONE counts (followup/scores.py);
+   what drops or denies a match (followup/caveats.py), whose a finding or a temperature is
+   (followup/attribution.py), and a phone's reaction sent as text (followup/reactions.py);
 4. here: flags by body site, and whatever the reader could not account for, returned so that the
    caller never answers it with a plain thank-you.
 """
@@ -15,6 +19,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import cache
 
+from .attribution import a_measure, answered_for_self, temperature_not_theirs
 from .caveats import (
     AFTER_DENIAL_PAIRS,
     AFTER_DENIALS,
@@ -26,7 +31,8 @@ from .caveats import (
 from .context import context_for
 from .lexicon import PLAIN_CONCEPTS, Lexicon, is_everyday, load
 from .matching import INHERENTLY_NEGATIVE, Doc, Match, find, fold, idioms, tokens
-from .scores import done_count, number_value, numbers, yes_no
+from .reactions import reaction
+from .scores import done_count, numbers, yes_no
 
 # Flags that a concept of the same name raises when it is present and not negated (or past, or
 # hypothetical, or about someone else). Numbness raises its flag by the body site it names.
@@ -232,10 +238,10 @@ def _read_one(
     if (
         temperature is not None
         and (temperature >= 37.8 and temperature < 45 or temperature >= 100)
-        and not _not_theirs(doc, temperature, matches, statuses, past, pain is not None)
+        and not temperature_not_theirs(doc, temperature, matches, statuses, past, pain is not None)
     ):
         flags.add("fever")
-    if present.get("temperature") and temperature is None and not _a_measure(doc, present["temperature"]):
+    if present.get("temperature") and temperature is None and not a_measure(doc, present["temperature"]):
         flags.add("fever")  # "I have a temperature"; not "34 degrees" (the weather)
 
     numb_positions = {
@@ -288,7 +294,7 @@ def _read_one(
     unaccounted |= kept
     # Someone else's red flag is read by a person, whatever its words are on their own ("se cayó"),
     # unless the writer answered for themselves beside it: "my son has a fever, me 2 N".
-    if pain is not None and theirs and _answered_for_self(words, number_positions):
+    if pain is not None and theirs and answered_for_self(words, number_positions):
         unaccounted -= {words[p] for p in their_positions} - {words[p] for p in flagged}
         theirs = set()
     unaccounted |= {w for w in theirs if w.isalpha() and w not in lexicon.fillers}
@@ -425,77 +431,7 @@ def _pain_stems(programme: str, language: str) -> frozenset[str]:
     return frozenset(lexicon.stem(w) for w in lexicon.pain_words - lexicon.fillers)
 
 
-_SELF = frozenset({"me", "yo", "myself", "im", "i", "mine", "mio"})
-_SELF_FINE = (
-    ("yo", "bien"),
-    ("yo", "estoy", "bien"),
-    ("im", "fine"),
-    ("im", "ok"),
-    ("i", "am", "fine"),
-    ("me", "fine"),
-)
-
-
-def _answered_for_self(words: list[str], number_positions: set[int]) -> bool:
-    """The writer gives their own answer, set against someone else's news: "me 2 N", "yo 2 N",
-    "yo bien, 2 N", "I'm fine. 2 N". A relative writing for the patient says "she says 6"."""
-    if any(words[j] in _SELF for p in number_positions for j in range(max(0, p - 2), p)):
-        return True
-    return any(tuple(words[i : i + len(f)]) == f for f in _SELF_FINE for i in range(len(words)))
-
-
-def _not_theirs(
-    doc: Doc, temperature: float, matches: list[Match], statuses: list[str], past: set[int], scored: bool
-) -> bool:
-    """A temperature in the patient's past or the weather's ("dengue en el 2010 con fiebre de 40",
-    "104 in the shade"), or someone else's when the patient gave their own score ("3 N my daughter
-    has a fever of 102"; without one, "mi esposo tiene fiebre de 101" may be a wife writing for him)."""
-    language = doc.lexicon.language
-    at = [i for i, w in enumerate(doc.words) if w[0].isdigit() and number_value(w, language) == temperature]
-    clauses = {doc.clause[i] for i in at}
-    past_or_hypothetical = {m.clause for m, s in zip(matches, statuses) if s == "other"}
-    theirs = {m.clause for m, s in zip(matches, statuses) if s == "someone else"} if scored else set()
-    weather = {doc.clause[i] for i, w in enumerate(doc.words) if w in doc.lexicon.weather_words}
-    return bool(at) and (all(i in past for i in at) or clauses <= past_or_hypothetical | theirs | weather)
-
-
-def _a_measure(doc: Doc, matches: list[Match]) -> bool:
-    """ "34 degrees": a number with the word is a measure; not a body temperature, it is the weather."""
-    return all(m.start > 0 and doc.words[m.start - 1][0].isdigit() for m in matches)
-
-
 OTHER_LANGUAGE = {"en": "es", "es": "en"}
-
-# Our message, quoted once: “…”, "…" or «…», with no quote mark inside and nothing after it.
-_QUOTED = r"[\"\u201c\u00ab][^\"\u201c\u201d\u00ab\u00bb]*[\"\u201d\u00bb]"
-# "Liked an image", "Le gustó una foto": what a phone names an attachment (not "Loved an ambulance")
-_ATTACHMENT = (
-    r"(?:an?|una?|un) (?:image|photo|picture|video|movie|attachment|sticker|gif|audio message"
-    r"|imagen|foto|fotografia|video|archivo|adjunto|sticker|gif|mensaje de audio|audio)"
-)
-
-
-def reaction(folded: str, lexicon: Lexicon) -> str | None:
-    """What a phone's reaction sent as text means ("Liked “time for your exercises…”" thanks;
-    "Questioned “…”" asks; "Reacted 🤒 to “…”" says what its emoji says), or None when the text is
-    no reaction. The quote is our own message, so none of its words are the patient's. `folded`:
-    the reply folded, its spaces collapsed."""
-    if not lexicon.reactions:
-        return None
-    for verb, meaning in lexicon.reactions:
-        if folded.startswith(verb + " "):
-            rest = folded[len(verb) + 1 :]
-            # "Reacted 👍 to “…”", "Reaccionó con 👍 a “…”": an emoji between the verb and the quote
-            emoji = re.match(r"(?:with |con )?(\S+) (?:to|a) (?=[\"\u201c\u00ab])", rest)
-            if emoji:
-                rest = rest[emoji.end() :]
-            if re.fullmatch(_QUOTED, rest, re.S) or (not emoji and re.fullmatch(_ATTACHMENT, rest)):
-                if emoji and not emoji.group(1).isascii():
-                    return f"emoji:{emoji.group(1)}"
-                # Liking a question ("how is your pain right now, 0-10?") answers none of it: the
-                # patient is asked again, as for any reply that is no answer.
-                return "unanswered" if meaning == "ack" and "?" in rest else meaning
-    return None
 
 
 def read(text: str, language: str = "en", programme: str = "upper-back") -> Reading:

@@ -1,0 +1,46 @@
+"""Pure: whose, and when, a finding or a temperature is, beyond what ConText's modifiers say: the
+writer's own answer beside someone else's news, and a temperature that is the weather's, the past's
+or a relative's (followup/reading.py uses this)."""
+
+from __future__ import annotations
+
+from .matching import Doc, Match
+from .scores import number_value
+
+_SELF = frozenset({"me", "yo", "myself", "im", "i", "mine", "mio"})
+_SELF_FINE = (
+    ("yo", "bien"),
+    ("yo", "estoy", "bien"),
+    ("im", "fine"),
+    ("im", "ok"),
+    ("i", "am", "fine"),
+    ("me", "fine"),
+)
+
+
+def answered_for_self(words: list[str], number_positions: set[int]) -> bool:
+    """The writer gives their own answer, set against someone else's news: "me 2 N", "yo 2 N",
+    "yo bien, 2 N", "I'm fine. 2 N". A relative writing for the patient says "she says 6"."""
+    if any(words[j] in _SELF for p in number_positions for j in range(max(0, p - 2), p)):
+        return True
+    return any(tuple(words[i : i + len(f)]) == f for f in _SELF_FINE for i in range(len(words)))
+
+
+def temperature_not_theirs(
+    doc: Doc, temperature: float, matches: list[Match], statuses: list[str], past: set[int], scored: bool
+) -> bool:
+    """A temperature in the patient's past or the weather's ("dengue en el 2010 con fiebre de 40",
+    "104 in the shade"), or someone else's when the patient gave their own score ("3 N my daughter
+    has a fever of 102"; without one, "mi esposo tiene fiebre de 101" may be a wife writing for him)."""
+    language = doc.lexicon.language
+    at = [i for i, w in enumerate(doc.words) if w[0].isdigit() and number_value(w, language) == temperature]
+    clauses = {doc.clause[i] for i in at}
+    past_or_hypothetical = {m.clause for m, s in zip(matches, statuses) if s == "other"}
+    theirs = {m.clause for m, s in zip(matches, statuses) if s == "someone else"} if scored else set()
+    weather = {doc.clause[i] for i, w in enumerate(doc.words) if w in doc.lexicon.weather_words}
+    return bool(at) and (all(i in past for i in at) or clauses <= past_or_hypothetical | theirs | weather)
+
+
+def a_measure(doc: Doc, matches: list[Match]) -> bool:
+    """ "34 degrees": a number with the word is a measure; not a body temperature, it is the weather."""
+    return all(m.start > 0 and doc.words[m.start - 1][0].isdigit() for m in matches)
