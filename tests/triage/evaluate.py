@@ -58,6 +58,7 @@ TRAINING = (
     "fresh4.jsonl",
     "train6.jsonl",
     "train7.jsonl",
+    "train8.jsonl",
 )
 # Multi-day scenarios: the split set, then training scenarios (all dev).
 SCENARIOS = ("scenarios.jsonl", "scenarios4.jsonl")
@@ -111,7 +112,7 @@ class Harness:
                 alert_email="alerts@elm.test",
                 alert_phone="+16175550199",
             ).id
-        self.phones = iter(f"+1617555{n:04d}" for n in range(1000, 10000))
+        self.phones = iter(f"+1617{n:07d}" for n in range(5551000, 5999999))
         # What the patient was sent before replying (the reminder, the check-in) is sent for real,
         # through the dispatcher to console channels: a reply's meaning can depend on its prompt.
         sink = io.StringIO()
