@@ -8,6 +8,16 @@ from .matching import Doc, Match
 from .scores import number_value
 
 _SELF = frozenset({"me", "yo", "myself", "im", "i", "mine", "mio"})
+# The writer speaking of themselves in a clause.
+SELF_WORDS = _SELF | {"ive", "id", "ill", "estoy", "tengo", "siento"}
+_MY = frozenset({"my", "mi", "mis"})
+
+
+def speaks_of_self(words: list[str], i: int, kin: frozenset[str]) -> bool:
+    """Word i is the writer speaking of themselves: "I", "me", "tengo", or "my" before anything but
+    a relative ("my back", not "my son")."""
+    w = words[i]
+    return w in SELF_WORDS or w in _MY and not (i + 1 < len(words) and words[i + 1] in kin)
 _SELF_FINE = (
     ("yo", "bien"),
     ("yo", "estoy", "bien"),

@@ -72,6 +72,11 @@ class _ConText:
                 )  # "my husband had to help me up": the "me" makes it the patient's
             else:
                 statuses.append("present")  # uncertain stays present: when in doubt, the higher tier
+        past_clauses = _history_across_commas(doc, matches, graph_modifiers)
+        statuses = [
+            "other" if status == "present" and match.clause in past_clauses else status
+            for match, status in zip(matches, statuses)
+        ]
         covered: set[int] = set()
         graph = sdoc._.context_graph
         for modifier in graph.modifiers if graph is not None else ():
@@ -84,7 +89,7 @@ class _ConText:
             for m in (graph.modifiers if graph is not None else ())
             if m.category == "HISTORICAL"
             for i in range(*m.scope_span)
-        }
+        } | {i for i, clause in enumerate(doc.clause) if clause in past_clauses}
         return statuses, covered, past
 
 
@@ -132,6 +137,60 @@ def _counts(doc: Doc, match: Match, modifier) -> bool:
 # Words that carry an earlier negative on ("no siento nada dormido, ni en las nalgas"), not negatives
 # of their own.
 _CONCORD = frozenset({"ni", "nada", "nothing", "nor"})
+
+
+# A sentence with one of these is about now too ("20 years ago, and now again"): its history stays
+# in its own clause.
+_ONGOING = frozenset({"now", "still", "ahora", "todavia", "aun", "sigue", "sigo", "again", "returned"})
+_SENTENCE_ENDS = frozenset({".", "!", "?", ";"})
+
+
+def _history_across_commas(doc: Doc, matches: list[Match], modifiers) -> set[int]:
+    """A history said in a clause of its own reaches the clauses beside it, up to the sentence's
+    end: "a bladder problem after my second baby, 20 years ago, nothing since", "hace muchos
+    años, cuando nació mi hijo, se me escapaba la orina". Not across "but", nor in a sentence
+    that speaks of now."""
+    words, clause = doc.words, doc.clause
+    alone = set()
+    for m in modifiers:
+        start, end = m.modifier_span
+        if m.category != "HISTORICAL" or clause[start] == -1:
+            continue
+        rest = [  # the clause's other words: none but fillers and numbers ("20 years ago,")
+            w
+            for i, w in enumerate(words)
+            if clause[i] == clause[start] and not start <= i < end
+            and not (w in doc.lexicon.fillers or w[0].isdigit())
+        ]
+        if not rest:
+            alone.add(clause[start])
+    alone -= {m.clause for m in matches if m.concept not in PLAIN_CONCEPTS}
+    if not alone:
+        return set()
+    # The words between clause k and k + 1, and each clause's sentence.
+    between: dict[int, list[str]] = {}
+    for i, c in enumerate(clause):
+        if c == -1:
+            between.setdefault(max([clause[j] for j in range(i) if clause[j] >= 0] or [0]), []).append(words[i])
+    def joined(k: int) -> bool:  # clauses k and k + 1 are one sentence, joined by a comma
+        return all(w == "," for w in between.get(k, ["."]))
+    reached: set[int] = set()
+    for start in alone:
+        group = {start}
+        k = start
+        while k - 1 >= 0 and joined(k - 1):
+            k -= 1
+            group.add(k)
+        k = start
+        while joined(k) and k + 1 <= max(clause):
+            k += 1
+            group.add(k)
+        sentence = [w for i, w in enumerate(words) if clause[i] in group]
+        if not any(w in _ONGOING for w in sentence) and not any(
+            has_phrase(sentence, phrase) for phrase in doc.lexicon.recent_words
+        ):
+            reached |= group
+    return reached
 
 
 def _lends_its_negation(span, spans, modifiers, mine: set[int], positions: list[set[int]]) -> bool:

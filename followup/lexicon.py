@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import snowballstemmer
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 from spellchecker import SpellChecker
 
 from .errors import FollowupError
@@ -130,6 +132,8 @@ class Lexicon:
     # A wider list, for chit-chat only: a word left unread that is in it is no reason for review
     # ("lasagne", "netball"), but it stays a typo candidate ("blatter" may be "bladder").
     chit_chat: frozenset[str]
+    # The chit-chat the lexicon names itself ("panas", "chiles"): real words, never typos of another.
+    chit_chat_named: frozenset[str]
     # Everyday words as people text them (followup/data/words/, from wordfreq by
     # tools/spoken_words.py): chit-chat as well, but as exact forms only, never as stems of others.
     spoken: frozenset[str]
@@ -346,6 +350,7 @@ def load(programme: str, language: str) -> Lexicon:
         everyday=_everyday(language, top, clinical, tuple(prefixes)),
         chit_chat=_everyday(language, chit_chat_top, clinical, tuple(prefixes))
         | frozenset(w for w in chit_chat_words if w not in clinical),
+        chit_chat_named=frozenset(w for w in chit_chat_words if w not in clinical),
         spoken=_spoken(language, clinical, tuple(prefixes), plain),
         variants=tuple(variants.items()),
         relays=tuple(tuple(r.split()) for r in sorted(relays | kin_relays)),
@@ -373,12 +378,19 @@ def _everyday(language: str, top: int, clinical: set[str], prefixes: tuple[str, 
 
 
 def _spoken(language: str, clinical: set[str], prefixes: tuple[str, ...], named: set[str]) -> frozenset[str]:
-    """wordfreq's texting forms, less any that may be a symptom word in another form: one that
-    starts with a clinical stem of four letters or more ("pechito", "corazoncito"), a dropped-g
-    form of one ("passin", "shakin"), or any word a pattern names ("caigo" of "me caigo")."""
+    """wordfreq's texting forms, less any that may be a symptom word in another form
+    (`_symptomatic`)."""
     path = data_dir("words") / f"{language}.txt"
     if not path.exists():
         return frozenset()
+    symptomatic = _symptomatic(language, clinical, prefixes, named)
+    return frozenset(w for w in path.read_text(encoding="utf-8").split() if not symptomatic(w))
+
+
+def _symptomatic(language: str, clinical: set[str], prefixes: tuple[str, ...], named: set[str]):
+    """Whether a word may be a symptom word in another form: one that starts with a clinical stem of
+    four letters or more ("pechito", "corazoncito"), a dropped-g form of one ("passin", "shakin"),
+    or any word a pattern names ("caigo" of "me caigo")."""
     stem = _stemmer(language).stemWord
     stems = clinical | {stem(c) for c in clinical}
     beginnings = {c for c in stems if len(c) >= 4}
@@ -393,17 +405,66 @@ def _spoken(language: str, clinical: set[str], prefixes: tuple[str, ...], named:
             or (w.endswith("in") and stem(w + "g") in stems)
         )
 
-    return frozenset(w for w in path.read_text(encoding="utf-8").split() if not symptomatic(w))
+    return symptomatic
 
 
-def is_everyday(lexicon: Lexicon, word: str) -> bool:
+def is_everyday(lexicon: Lexicon, word: str, typos: bool = True) -> bool:
     """An everyday word, or another form or spelling of one ("tomates" of "tomate", "comimos" of
     "comer", "neighbours" of "neighbors"), that is no word a symptom could be described with."""
     return (
         word in lexicon.chit_chat
         or word in lexicon.spoken
         or _everyday_form(lexicon.programme, lexicon.language, word)
+        or typos
+        and _everyday_typo(lexicon.programme, lexicon.language, word)
     )
+
+
+@lru_cache(maxsize=16384)
+def _everyday_typo(programme: str, language: str, word: str) -> bool:
+    """One typo from an everyday word ("groceies", "rememberd") and two or more from every word a
+    symptom is described with: the everyday word, mistyped. Short words are left to a person: one
+    letter turns too many into another ("bled" of "bed")."""
+    lexicon = load(programme, language)
+    if len(word) < 6 or word in lexicon.known or _a_word_of_another_language(programme, language, word):
+        return False  # a real word is no typo: "sienta" is Spanish, not a typo of an English word
+    # Nor may it be a symptom word of either language, mistyped ("dormia" of "dormida").
+    for each in (language, *_LANGUAGES.get(language, ())):
+        symptomatic, symptom_words, _ = _typo_vocabularies(programme, each)
+        if symptomatic(word) or process.extractOne(word, symptom_words, scorer=OSA.distance, score_cutoff=2):
+            return False
+    everyday_words = _typo_vocabularies(programme, language)[2]
+    return process.extractOne(word, everyday_words, scorer=OSA.distance, score_cutoff=1) is not None
+
+
+def _a_word_of_another_language(programme: str, language: str, word: str) -> bool:
+    for other in _LANGUAGES.get(language, ()):
+        lexicon = load(programme, other)
+        if word in lexicon.known or word in lexicon.clinical or is_everyday(lexicon, word, typos=False):
+            return True
+    return False
+
+
+def a_real_word(programme: str, language: str, word: str) -> bool:
+    """A word the lexicon names as chit-chat, or a common word of the other language, that names no
+    symptom: never a typo of one that does ("chiles" of "chills", "panas" of "panal"). Rare words
+    are left out: "feal" is still "feel"."""
+    return word in load(programme, language).chit_chat_named or any(
+        word in load(programme, other).chit_chat_named or word in load(programme, other).everyday
+        for other in _LANGUAGES.get(language, ())
+    )
+
+
+_LANGUAGES = {"en": ("es",), "es": ("en",)}
+
+
+@cache
+def _typo_vocabularies(programme: str, language: str):
+    lexicon = load(programme, language)
+    symptom = lexicon.clinical | lexicon.words
+    symptomatic = _symptomatic(language, set(lexicon.clinical), tuple(lexicon.prefixes), set(lexicon.words))
+    everyday = (w for w in lexicon.chit_chat | lexicon.spoken if len(w) >= 5 and w not in symptom)
+    return symptomatic, tuple(sorted(symptom)), tuple(sorted(everyday))
 
 
 @lru_cache(maxsize=65536)

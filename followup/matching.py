@@ -17,7 +17,7 @@ from functools import cache, lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from .lexicon import Lexicon, load
+from .lexicon import Lexicon, a_real_word, load
 
 # "30s", "1980s": a decade is one token (no score, no "s" for yes); "4s" stays "4 S" (a score, a yes).
 _TOKEN_RE = re.compile(r"(?:19|20)?[2-9]0s\b|\d+(?:[.,]\d+)?|[^\W\d_]+|[^\w\s]")
@@ -32,6 +32,7 @@ def fold(text: str) -> str:
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     text = re.sub(r"(?<=[^\W\d])-(?=[^\W\d])", " ", text)  # "rear-ended" -> "rear ended"
     text = re.sub(r"\bw/o\b", "without", text)  # "w/o", whose "o" is no zero
+    text = re.sub(r"(?:^|(?<=[\s,(]))-(?=\d)", "minus ", text)  # "-10 this morning": no score of 10
     text = re.sub(r"\bwithout being able to\b", "unable to", text)
     text = re.sub(r"\bs\s?\.?\s?o\s?\.?\s?s\b", "sos", text)  # "S O S", "s.o.s"
     return re.sub(r"(?<=\w)'(?=\w)", "", text)  # "don't" -> "dont", "groin's" -> "groins"
@@ -45,12 +46,33 @@ def tokens(text: str, lexicon: Lexicon) -> list[str]:
     if lexicon.emoji_ack and not folded.isascii():
         folded = "".join(_emoji_word(c, lexicon) for c in folded)
     words = [t for t in _TOKEN_RE.findall(folded.replace("\n", " . ")) if not t.isspace()]
+    if _STRETCHED.search(folded):
+        words = [_unstretched(w, lexicon.programme, lexicon.language) for w in words]
     if lexicon.not_even_verbs:
         words = [
             "no" if w == "ni" and i + 1 < len(words) and words[i + 1] in lexicon.not_even_verbs else w
             for i, w in enumerate(words)
         ]
     return words
+
+
+_STRETCHED = re.compile(r"([^\W\d_])\1\1")
+
+
+@lru_cache(maxsize=4096)
+def _unstretched(word: str, programme: str, language: str) -> str:
+    """A word typed with a letter held down ("doneee", "sorrry", "numbbb", "LISTOOO") is the word:
+    each run of three or more letters becomes two if that is a word ("sorry"), else one if that is
+    ("done"). Keysmashes stay as they are ("kkkkkk", "jjjjkkkk"): nothing the reader can read."""
+    if not _STRETCHED.search(word):
+        return word
+    lexicon = load(programme, language)
+    runs = len(_STRETCHED.findall(word))
+    for form in (re.sub(r"([^\W\d_])\1{2,}", r"\1\1", word), re.sub(r"([^\W\d_])\1{2,}", r"\1", word)):
+        short = len(form) < 3 and (runs > 1 or len(set(form)) < 2)  # "jk" of "jjjjkkkk", "kk" of "kkkkkk"
+        if not short and (form in lexicon.known or form in lexicon.everyday or form in lexicon.spoken):
+            return form
+    return word
 
 
 def _emoji_word(c: str, lexicon: Lexicon) -> str:
@@ -123,14 +145,16 @@ def _keys_cached(word: str, programme: str, language: str) -> frozenset[str]:
     if word.isalpha():
         prefixed = {p for p in lexicon.prefixes if word.startswith(p)}
         keys.update("p:" + p for p in prefixed)
-        # A real word is no typo: "footy" is not "foot", "bake" not "bike". Nor is a word the
-        # lexicon reads by its beginning: "tingle" (tingl*) is not "bingle" (a crash).
+        # A real word is no typo: "footy" is not "foot", "bake" not "bike", nor one of the other
+        # language ("chiles" is no "chills", "panas" no "panal"). Nor is a word the lexicon reads by
+        # its beginning: "tingle" (tingl*) is not "bingle" (a crash).
         if (
             not any(len(p) >= 5 for p in prefixed)
             and len(word) >= 4
             and word not in lexicon.known
             and word not in lexicon.everyday
             and word not in lexicon.fillers
+            and not a_real_word(programme, language, word)
         ):
             cutoff = 1 if len(word) < 9 else 2
             # OSA counts a swap of two letters as one typo: "wlak" is "walk".

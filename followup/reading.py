@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import cache
 
-from .attribution import a_measure, answered_for_self, temperature_not_theirs
+from .attribution import a_measure, answered_for_self, speaks_of_self, temperature_not_theirs
 from .caveats import (
     AFTER_DENIAL_PAIRS,
     AFTER_DENIALS,
@@ -138,18 +138,20 @@ def _asked(words: list[str], lexicon: Lexicon) -> bool:
             or tuple(after) in AFTER_DENIAL_PAIRS
         ):
             return True
-    return words[0] in lexicon.question_starts
+    # With no question mark, "es un 2" / "is a 4" says the score: a question start before it asks nothing.
+    said = words[1:2] and words[1].isdigit() or words[2:3] and words[1] in lexicon.fillers and words[2].isdigit()
+    return words[0] in lexicon.question_starts and not said
 
 
 def _read_one(
     text: str, lexicon: Lexicon
-) -> tuple[Reading, set[str], dict[str, set[str]], set[str], set[str]]:
+) -> tuple[Reading, set[str], dict[str, set[str]], set[str], set[str], set[str]]:
     """The reading, the words left unaccounted, for each flag a finding raised its words, the words
     of findings about someone else, and the words a person must read whatever the other language
     makes of them (those, and a cry for help's)."""
     words = tokens(text, lexicon)
     if not words:
-        return Reading(), set(), {}, set(), set()
+        return Reading(), set(), {}, set(), set(), set()
     doc = Doc(words, lexicon)
     found = [m for m in find(doc) if not another_feeling(doc, m)]
     # A walking aid used for years, or a walk the weather prevented, is read, and is no finding:
@@ -295,7 +297,16 @@ def _read_one(
     # Someone else's red flag is read by a person, whatever its words are on their own ("se cayó"),
     # unless the writer answered for themselves beside it: "my son has a fever, me 2 N".
     if pain is not None and theirs and answered_for_self(words, number_positions):
-        unaccounted -= {words[p] for p in their_positions} - {words[p] for p in flagged}
+        # The rest of a clause about them, and the clauses after it, are their news too ("a mi
+        # suegra le dio un infarto, está en el hospital"), until the writer speaks of themselves.
+        mine = {doc.clause[i] for i in range(len(words)) if speaks_of_self(words, i, lexicon.kin)}
+        theirs_told: set[int] = set()
+        for clause in sorted({doc.clause[p] for p in their_positions}):
+            while clause not in mine and clause in doc.clause:
+                theirs_told.add(clause)
+                clause += 1
+        told = their_positions | {i for i in range(len(words)) if doc.clause[i] in theirs_told}
+        unaccounted -= {words[p] for p in told} - {words[p] for p in flagged}
         theirs = set()
     unaccounted |= {w for w in theirs if w.isalpha() and w not in lexicon.fillers}
     reading = Reading(
@@ -322,7 +333,11 @@ def _read_one(
     }
     if "limb_numbness" in flags:
         grounds["limb_numbness"] = grounds.pop("numbness", set())
-    return reading, unaccounted, grounds, theirs, theirs | kept
+    # The words of findings read as denied, past or hypothetical: the other language's reading of
+    # the same words ("legs numb" with no "when I was pregnant" in Spanish) is no finding either.
+    judged = {words[p] for m, s in zip(matches, statuses) if s in ("negated", "other") for p in m.positions}
+    judged -= {words[p] for ms in present.values() for m in ms for p in m.positions}
+    return reading, unaccounted, grounds, theirs, theirs | kept, judged
 
 
 _JOINS = {"or", "nor", "and", "o", "ni", "y", "u", "e", ","}
@@ -446,10 +461,10 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
         return read(reacted.removeprefix("emoji:"), language, programme)  # what the emoji says alone
     if reacted:  # "unanswered": nothing understood, so asked again and reviewed
         return Reading(acknowledged=reacted == "ack", question=reacted == "question")
-    reading, unaccounted, _, theirs, kept = _read_one(text, lexicon)
+    reading, unaccounted, _, theirs, kept, judged = _read_one(text, lexicon)
     if not unaccounted:
         return reading
-    other, other_unaccounted, grounds, _, _ = _read_one(text, foreign)
+    other, other_unaccounted, grounds, _, _, _ = _read_one(text, foreign)
     # Words of someone else's finding ("my son has a fever") are no finding of the patient's in
     # either language: they stay for the clinic, and the other language's flag on them is dropped.
     if len(other_unaccounted) >= len(unaccounted):
@@ -472,7 +487,12 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
         pain=reading.pain if reading.pain is not None else other.pain,
         numbness=reading.numbness if reading.numbness is not None else other.numbness,
         done=reading.done if reading.done is not None else other.done,
-        flags=reading.flags | {name for name in other.flags if not grounds.get(name, set()) & theirs},
+        flags=reading.flags
+        | {
+            name
+            for name in other.flags
+            if not grounds.get(name, set()) & theirs and not (grounds.get(name) and grounds[name] <= judged)
+        },
         acknowledged=reading.acknowledged or other.acknowledged,
         question=reading.question or other.question,
         chit_chat=reading.chit_chat,

@@ -882,3 +882,88 @@ def test_a_walk_the_rain_prevented_is_no_difficulty_walking(followup_sqlite):
 def test_a_walk_the_pain_or_the_legs_prevented_is_still_an_emergency(followup_sqlite, body, language):
     result, _ = answer(followup_sqlite, body, language)
     assert result["action"] == "escalation:E2"
+
+
+@pytest.mark.parametrize(
+    "body, language, action",
+    [
+        pytest.param("doneee", "en", "recorded", id="en:doneee"),
+        pytest.param("3 N sorrry for the late reply", "en", "recorded, safety net", id="en:3 N sorrry for the late reply"),
+        pytest.param("numbbb between my legs", "en", "escalation:E1", id="en:numbbb between my legs"),
+        pytest.param("listooo", "es", "recorded", id="es:listooo"),
+    ],
+)
+def test_a_word_typed_with_a_letter_held_down_is_read_as_the_word(followup_sqlite, body, language, action):
+    followup_sqlite.enrol(followup_sqlite.clinic(), language=language)
+    result = followup_sqlite.json("reply", "--from", PHONE, "--body", body, now="2026-12-02T14:30:00Z")
+    assert result["action"] == action
+
+
+@pytest.mark.parametrize("body, language", [en("kkkkkk"), en("jjjjkkkk"), es("jjjjjj")])
+def test_a_keysmash_is_not_read_as_a_short_word_and_reaches_a_person(followup_sqlite, body, language):
+    result, opened = answer(followup_sqlite, body, language)
+    assert result["action"] == "clarify" and "REVIEW" in {e["rule"] for e in opened}
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("3 N, work was busy but i rememberd to take breaks"),
+        en("2 N, chemestry homework with my son tonight"),
+        es("Es un 2 y nada de cosquilleo"),
+        es("3 N, estuve en el jardín sembrando chiles"),
+        es("N 3, jugué dominó con los panas hasta tarde, gané yo"),
+        en("1 N. Fishing trip was a bust, caught nothing"),
+        en("3 N, freezing here, -10 this morning"),
+        en("pain 4 N, both legs are fine, no weakness"),
+        en("3 N my sister is visiting and she won't stop talking lol"),
+        es("4 N, no paró de llover en todo el día"),
+        es("2 N, se me cayó el alma a los pies cuando vi el recibo de la luz"),
+        es("3 N, a mi suegra le dio un infarto el martes, está en el hospital. yo bien"),
+    ],
+)
+def test_everyday_typos_other_languages_words_idioms_and_others_news_need_no_review(
+    followup_sqlite, body, language
+):
+    result, opened = answer(followup_sqlite, body, language)
+    assert not result["action"].startswith("escalation:") and opened == []
+
+
+@pytest.mark.parametrize(
+    "body, language, action",
+    [
+        pytest.param("3 N, numbnes in my groin", "en", "escalation:E1", id="en:3 N, numbnes in my groin"),
+        pytest.param("the pain wont stop", "en", "escalation:U2", id="en:the pain wont stop"),
+        pytest.param("el dolor no para de doler", "es", "escalation:U2", id="es:el dolor no para de doler"),
+        pytest.param("are my legs ok?", "en", "question", id="en:are my legs ok?"),
+        pytest.param("pain 3, temp 38.5 this morning", "en", "escalation:U2", id="en:pain 3, temp 38.5 this morning"),
+    ],
+)
+def test_the_same_shapes_with_a_symptom_still_escalate_or_reach_a_person(followup_sqlite, body, language, action):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] == action
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("Pain 3. I had a bladder problem after my second baby, 20 years ago, nothing since. No tingling."),
+        es("Dolor 3. Hace muchos años, se me escapaba la orina, pero eso ya pasó. Sin hormigueo."),
+    ],
+)
+def test_a_history_said_in_a_clause_of_its_own_reaches_the_clauses_beside_it(followup_sqlite, body, language):
+    result, _ = answer(followup_sqlite, body, language)
+    assert not result["action"].startswith("escalation:")
+
+
+@pytest.mark.parametrize(
+    "body, language",
+    [
+        en("20 years ago, after my baby, i wet myself, and now it happened again. 3"),
+        en("I wet myself, years ago that was my problem too"),
+        es("Hace muchos años, se me escapaba la orina, y hoy otra vez"),
+    ],
+)
+def test_a_history_beside_a_finding_of_now_keeps_the_emergency(followup_sqlite, body, language):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] == "escalation:E1"
