@@ -428,10 +428,15 @@ def _everyday_typo(programme: str, language: str, word: str) -> bool:
     lexicon = load(programme, language)
     if len(word) < 6 or word in lexicon.known or _a_word_of_another_language(programme, language, word):
         return False  # a real word is no typo: "sienta" is Spanish, not a typo of an English word
-    # Nor may it be a symptom word of either language, mistyped ("dormia" of "dormida").
+    # Nor may it be a symptom word of either language, mistyped ("dormia" of "dormida"), nor begin
+    # like one ("weekness" of weak*, "trembleing" of trembl*).
     for each in (language, *_LANGUAGES.get(language, ())):
-        symptomatic, symptom_words, _ = _typo_vocabularies(programme, each)
+        symptomatic, symptom_words, beginnings = _typo_vocabularies(programme, each)[:2] + (
+            _symptom_beginnings(programme, each),
+        )
         if symptomatic(word) or process.extractOne(word, symptom_words, scorer=OSA.distance, score_cutoff=2):
+            return False
+        if any(OSA.distance(word[: len(b)], b, score_cutoff=1) <= 1 for b in beginnings):
             return False
     everyday_words = _typo_vocabularies(programme, language)[2]
     return process.extractOne(word, everyday_words, scorer=OSA.distance, score_cutoff=1) is not None
@@ -456,6 +461,15 @@ def a_real_word(programme: str, language: str, word: str) -> bool:
 
 
 _LANGUAGES = {"en": ("es",), "es": ("en",)}
+
+
+@cache
+def _symptom_beginnings(programme: str, language: str) -> tuple[str, ...]:
+    """The prefixes, and the stems of clinical words, of four letters or more."""
+    lexicon = load(programme, language)
+    stem = lexicon.stem
+    found = set(lexicon.prefixes) | {stem(w) for w in lexicon.clinical} | set(lexicon.clinical)
+    return tuple(sorted(b for b in found if len(b) >= 4))
 
 
 @cache

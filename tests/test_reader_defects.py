@@ -967,3 +967,26 @@ def test_a_history_said_in_a_clause_of_its_own_reaches_the_clauses_beside_it(fol
 def test_a_history_beside_a_finding_of_now_keeps_the_emergency(followup_sqlite, body, language):
     result, _ = answer(followup_sqlite, body, language)
     assert result["action"] == "escalation:E1"
+
+
+@pytest.mark.parametrize(
+    "body, language, action",
+    [
+        pytest.param("N 3 i have a crawling feeling on my arm", "en", "escalation:S3", id="crawling feeling"),
+        pytest.param("crawled to bed last night, my legs wouldnt work", "en", "escalation:E2", id="crawled"),
+        pytest.param("ended up on the bathroom floor this morning, not sure how", "en", "escalation:E3", id="floor"),
+        pytest.param("my bottom feels like it isnt there", "en", "escalation:E1", id="bottom not there"),
+        pytest.param("3 N, my legs feel weird", "en", "escalation:E2", id="legs weird"),
+    ],
+)
+def test_lay_words_for_a_tingle_a_fall_saddle_numbness_and_odd_legs_get_their_tier(
+    followup_sqlite, body, language, action
+):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] == action
+
+
+@pytest.mark.parametrize("word", ["weekness", "trembleing", "stagerring", "numbnes", "tinglng"])
+def test_a_mistyped_symptom_word_is_never_taken_for_an_everyday_one(word):
+    reading = replies.parse(f"3 N {word}", "en")
+    assert reading.flags or word in reading.unaccounted
