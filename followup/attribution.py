@@ -18,6 +18,8 @@ def speaks_of_self(words: list[str], i: int, kin: frozenset[str]) -> bool:
     a relative ("my back", not "my son")."""
     w = words[i]
     return w in SELF_WORDS or w in _MY and not (i + 1 < len(words) and words[i + 1] in kin)
+
+
 _SELF_FINE = (
     ("yo", "bien"),
     ("yo", "estoy", "bien"),

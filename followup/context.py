@@ -139,12 +139,6 @@ def _counts(doc: Doc, match: Match, modifier) -> bool:
 _CONCORD = frozenset({"ni", "nada", "nothing", "nor"})
 
 
-# A sentence with one of these is about now too ("20 years ago, and now again"): its history stays
-# in its own clause.
-_ONGOING = frozenset({"now", "still", "ahora", "todavia", "aun", "sigue", "sigo", "again", "returned"})
-_SENTENCE_ENDS = frozenset({".", "!", "?", ";"})
-
-
 def _history_across_commas(doc: Doc, matches: list[Match], modifiers) -> set[int]:
     """A history said in a clause of its own reaches the clauses beside it, up to the sentence's
     end: "a bladder problem after my second baby, 20 years ago, nothing since", "hace muchos
@@ -159,7 +153,8 @@ def _history_across_commas(doc: Doc, matches: list[Match], modifiers) -> set[int
         rest = [  # the clause's other words: none but fillers and numbers ("20 years ago,")
             w
             for i, w in enumerate(words)
-            if clause[i] == clause[start] and not start <= i < end
+            if clause[i] == clause[start]
+            and not start <= i < end
             and not (w in doc.lexicon.fillers or w[0].isdigit())
         ]
         if not rest:
@@ -171,9 +166,13 @@ def _history_across_commas(doc: Doc, matches: list[Match], modifiers) -> set[int
     between: dict[int, list[str]] = {}
     for i, c in enumerate(clause):
         if c == -1:
-            between.setdefault(max([clause[j] for j in range(i) if clause[j] >= 0] or [0]), []).append(words[i])
+            between.setdefault(max([clause[j] for j in range(i) if clause[j] >= 0] or [0]), []).append(
+                words[i]
+            )
+
     def joined(k: int) -> bool:  # clauses k and k + 1 are one sentence, joined by a comma
         return all(w == "," for w in between.get(k, ["."]))
+
     reached: set[int] = set()
     for start in alone:
         group = {start}
@@ -186,8 +185,8 @@ def _history_across_commas(doc: Doc, matches: list[Match], modifiers) -> set[int
             k += 1
             group.add(k)
         sentence = [w for i, w in enumerate(words) if clause[i] in group]
-        if not any(w in _ONGOING for w in sentence) and not any(
-            has_phrase(sentence, phrase) for phrase in doc.lexicon.recent_words
+        if not any(
+            has_phrase(sentence, phrase) for phrase in doc.lexicon.recent_words | doc.lexicon.ongoing_words
         ):
             reached |= group
     return reached

@@ -103,6 +103,9 @@ class Lexicon:
     # A past finding with one of these ("had chest pain this morning", "anoche me caí") is within
     # the programme: no history, it fires.
     recent_words: frozenset[str]
+    # A sentence with one of these speaks of now ("20 years ago, and now again"): a history in a
+    # clause of its own does not reach its other clauses.
+    ongoing_words: frozenset[str]
     # Hypothetical triggers that only a question makes one: Spanish "si" is "if", but folded it is
     # also "sí" (yes): "si tengo hormigueo en la mano" reports it.
     question_if: frozenset[str]
@@ -277,6 +280,7 @@ def load(programme: str, language: str) -> Lexicon:
             "transition_words",
             "now_words",
             "recent_words",
+            "ongoing_words",
             "question_if",
             "pain_words",
             "clause_breaks",

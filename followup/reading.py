@@ -139,7 +139,9 @@ def _asked(words: list[str], lexicon: Lexicon) -> bool:
         ):
             return True
     # With no question mark, "es un 2" / "is a 4" says the score: a question start before it asks nothing.
-    said = words[1:2] and words[1].isdigit() or words[2:3] and words[1] in lexicon.fillers and words[2].isdigit()
+    said = (
+        words[1:2] and words[1].isdigit() or words[2:3] and words[1] in lexicon.fillers and words[2].isdigit()
+    )
     return words[0] in lexicon.question_starts and not said
 
 

@@ -888,7 +888,12 @@ def test_a_walk_the_pain_or_the_legs_prevented_is_still_an_emergency(followup_sq
     "body, language, action",
     [
         pytest.param("doneee", "en", "recorded", id="en:doneee"),
-        pytest.param("3 N sorrry for the late reply", "en", "recorded, safety net", id="en:3 N sorrry for the late reply"),
+        pytest.param(
+            "3 N sorrry for the late reply",
+            "en",
+            "recorded, safety net",
+            id="en:3 N sorrry for the late reply",
+        ),
         pytest.param("numbbb between my legs", "en", "escalation:E1", id="en:numbbb between my legs"),
         pytest.param("listooo", "es", "recorded", id="es:listooo"),
     ],
@@ -936,10 +941,14 @@ def test_everyday_typos_other_languages_words_idioms_and_others_news_need_no_rev
         pytest.param("the pain wont stop", "en", "escalation:U2", id="en:the pain wont stop"),
         pytest.param("el dolor no para de doler", "es", "escalation:U2", id="es:el dolor no para de doler"),
         pytest.param("are my legs ok?", "en", "question", id="en:are my legs ok?"),
-        pytest.param("pain 3, temp 38.5 this morning", "en", "escalation:U2", id="en:pain 3, temp 38.5 this morning"),
+        pytest.param(
+            "pain 3, temp 38.5 this morning", "en", "escalation:U2", id="en:pain 3, temp 38.5 this morning"
+        ),
     ],
 )
-def test_the_same_shapes_with_a_symptom_still_escalate_or_reach_a_person(followup_sqlite, body, language, action):
+def test_the_same_shapes_with_a_symptom_still_escalate_or_reach_a_person(
+    followup_sqlite, body, language, action
+):
     result, _ = answer(followup_sqlite, body, language)
     assert result["action"] == action
 
@@ -974,7 +983,9 @@ def test_a_history_beside_a_finding_of_now_keeps_the_emergency(followup_sqlite, 
     [
         pytest.param("N 3 i have a crawling feeling on my arm", "en", "escalation:S3", id="crawling feeling"),
         pytest.param("crawled to bed last night, my legs wouldnt work", "en", "escalation:E2", id="crawled"),
-        pytest.param("ended up on the bathroom floor this morning, not sure how", "en", "escalation:E3", id="floor"),
+        pytest.param(
+            "ended up on the bathroom floor this morning, not sure how", "en", "escalation:E3", id="floor"
+        ),
         pytest.param("my bottom feels like it isnt there", "en", "escalation:E1", id="bottom not there"),
         pytest.param("3 N, my legs feel weird", "en", "escalation:E2", id="legs weird"),
     ],
