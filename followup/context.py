@@ -40,6 +40,7 @@ class _ConText:
         graph = sdoc._.context_graph
         graph_modifiers = list(graph.modifiers) if graph is not None else []
         statuses = []
+        said_fine: list[bool] = []  # negated only by "fine", "ok", "normal" after it
         relayed = _relayed(doc)
         for span, match in zip(spans, matches):
             # medspaCy lets a trigger inside a target modify it (its overlap test misses containment):
@@ -51,6 +52,9 @@ class _ConText:
             ]
             outside = [m for m in outside if _counts(doc, match, m)]
             categories = {m.category for m in outside}
+            said_fine.append(
+                all(m.rule.literal in _SAID_FINE for m in outside if m.category == "NEGATED_EXISTENCE")
+            )
             if "NEGATED_EXISTENCE" in categories and not _negative_in_itself(doc, match, outside):
                 statuses.append("negated")
             elif match.concept not in PLAIN_CONCEPTS and _lends_its_negation(
@@ -72,6 +76,17 @@ class _ConText:
                 )  # "my husband had to help me up": the "me" makes it the patient's
             else:
                 statuses.append("present")  # uncertain stays present: when in doubt, the higher tier
+        # "both legs are fine except the tingling", "fine I guess, just numb and heavy": a part said
+        # to be fine, and a symptom reported beside it, is that part's symptom after all.
+        felt = any(
+            status == "present" and match.concept in _SAID_FINE_UNDONE_BY
+            for match, status in zip(matches, statuses)
+        )
+        if felt:
+            statuses = [
+                "present" if status == "negated" and fine and match.concept not in PLAIN_CONCEPTS else status
+                for match, status, fine in zip(matches, statuses, said_fine)
+            ]
         past_clauses = _history_across_commas(doc, matches, graph_modifiers)
         statuses = [
             "other" if status == "present" and match.clause in past_clauses else status
@@ -93,7 +108,8 @@ class _ConText:
         return statuses, covered, past
 
 
-_NOT_SO = frozenset({"not", "hasnt", "havent", "isnt", "arent", "never", "no"})
+_NOT_SO = frozenset({"not", "hasnt", "havent", "isnt", "arent", "never", "no", "from"})  # "far from fine"
+_SAID_FINE_UNDONE_BY = frozenset({"numbness", "weakness"})
 _SAID_FINE = {"ok", "okay", "fine", "normal", "all good", "alright", "good"}
 
 # "so I stopped", "we quit": a patient who stops doing something says nothing of the finding.
@@ -140,10 +156,12 @@ _CONCORD = frozenset({"ni", "nada", "nothing", "nor"})
 
 
 def _history_across_commas(doc: Doc, matches: list[Match], modifiers) -> set[int]:
-    """A history said in a clause of its own reaches the clauses beside it, up to the sentence's
-    end: "a bladder problem after my second baby, 20 years ago, nothing since", "hace muchos
-    años, cuando nació mi hijo, se me escapaba la orina". Not across "but", nor in a sentence
-    that speaks of now."""
+    """A history said in a clause of its own, after a finding told in the past, dates that finding:
+    "I had a bladder problem after my second baby, 20 years ago, nothing since". Only the clause
+    just before it, and only one with a past verb (the lexicon's `past_markers`): a history before
+    a finding ("10 years ago, same thing happened, cant feel my legs") says nothing of when the
+    finding is, and "cant feel my legs, 10 years ago" is no past. Not across "but", nor in a
+    sentence that speaks of now ("...and now again")."""
     words, clause = doc.words, doc.clause
     alone = set()
     for m in modifiers:
@@ -162,33 +180,38 @@ def _history_across_commas(doc: Doc, matches: list[Match], modifiers) -> set[int
     alone -= {m.clause for m in matches if m.concept not in PLAIN_CONCEPTS}
     if not alone:
         return set()
-    # The words between clause k and k + 1, and each clause's sentence.
+    # The words between clause k and k + 1.
     between: dict[int, list[str]] = {}
     for i, c in enumerate(clause):
         if c == -1:
-            between.setdefault(max([clause[j] for j in range(i) if clause[j] >= 0] or [0]), []).append(
-                words[i]
-            )
+            before = [clause[j] for j in range(i) if clause[j] >= 0]
+            between.setdefault(max(before or [0]), []).append(words[i])
 
     def joined(k: int) -> bool:  # clauses k and k + 1 are one sentence, joined by a comma
         return all(w == "," for w in between.get(k, ["."]))
 
+    def sentence_of(k: int) -> list[str]:
+        first = last = k
+        while first - 1 >= 0 and joined(first - 1):
+            first -= 1
+        while joined(last) and last + 1 <= max(clause):
+            last += 1
+        return [w for i, w in enumerate(words) if first <= clause[i] <= last]
+
     reached: set[int] = set()
+    lexicon = doc.lexicon
     for start in alone:
-        group = {start}
-        k = start
-        while k - 1 >= 0 and joined(k - 1):
-            k -= 1
-            group.add(k)
-        k = start
-        while joined(k) and k + 1 <= max(clause):
-            k += 1
-            group.add(k)
-        sentence = [w for i, w in enumerate(words) if clause[i] in group]
-        if not any(
-            has_phrase(sentence, phrase) for phrase in doc.lexicon.recent_words | doc.lexicon.ongoing_words
+        told = start - 1
+        if told < 0 or not joined(told):
+            continue
+        told_words = [w for i, w in enumerate(words) if clause[i] == told]
+        if not any(has_phrase(told_words, phrase) for phrase in lexicon.past_markers):
+            continue
+        if any(
+            has_phrase(sentence_of(start), phrase) for phrase in lexicon.recent_words | lexicon.ongoing_words
         ):
-            reached |= group
+            continue
+        reached |= {start, told}
     return reached
 
 

@@ -106,6 +106,13 @@ class Lexicon:
     # A sentence with one of these speaks of now ("20 years ago, and now again"): a history in a
     # clause of its own does not reach its other clauses.
     ongoing_words: frozenset[str]
+    # Verbs of the past: a clause with one, just before a history said on its own ("had a bladder
+    # problem, 20 years ago,"), is dated by it.
+    past_markers: frozenset[str]
+    # Words of the cold: in a reply with one, "-10" is minus ten ("freezing here, -10 this morning").
+    minus_cues: frozenset[str]
+    # "is a 4 normal", "es un 3 normal": after "is a 4", a judgement of the score asks a question.
+    score_judgements: frozenset[str]
     # Hypothetical triggers that only a question makes one: Spanish "si" is "if", but folded it is
     # also "sí" (yes): "si tengo hormigueo en la mano" reports it.
     question_if: frozenset[str]
@@ -281,6 +288,9 @@ def load(programme: str, language: str) -> Lexicon:
             "now_words",
             "recent_words",
             "ongoing_words",
+            "past_markers",
+            "minus_cues",
+            "score_judgements",
             "question_if",
             "pain_words",
             "clause_breaks",
@@ -455,13 +465,10 @@ def _a_word_of_another_language(programme: str, language: str, word: str) -> boo
 
 
 def a_real_word(programme: str, language: str, word: str) -> bool:
-    """A word the lexicon names as chit-chat, or a common word of the other language, that names no
-    symptom: never a typo of one that does ("chiles" of "chills", "panas" of "panal"). Rare words
-    are left out: "feal" is still "feel"."""
-    return word in load(programme, language).chit_chat_named or any(
-        word in load(programme, other).chit_chat_named or word in load(programme, other).everyday
-        for other in _LANGUAGES.get(language, ())
-    )
+    """A word the lexicon names as chit-chat: never a typo of a symptom word ("panas" is no
+    "panal"). Only this language's: "devil" in Spanish is still "débil", "chiles" in English still
+    "chills". Rare words are left out: "feal" is still "feel"."""
+    return word in load(programme, language).chit_chat_named
 
 
 _LANGUAGES = {"en": ("es",), "es": ("en",)}

@@ -32,7 +32,6 @@ def fold(text: str) -> str:
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     text = re.sub(r"(?<=[^\W\d])-(?=[^\W\d])", " ", text)  # "rear-ended" -> "rear ended"
     text = re.sub(r"\bw/o\b", "without", text)  # "w/o", whose "o" is no zero
-    text = re.sub(r"(?:^|(?<=[\s,(]))-(?=\d)", "minus ", text)  # "-10 this morning": no score of 10
     text = re.sub(r"\bwithout being able to\b", "unable to", text)
     text = re.sub(r"\bs\s?\.?\s?o\s?\.?\s?s\b", "sos", text)  # "S O S", "s.o.s"
     return re.sub(r"(?<=\w)'(?=\w)", "", text)  # "don't" -> "dont", "groin's" -> "groins"
@@ -48,12 +47,28 @@ def tokens(text: str, lexicon: Lexicon) -> list[str]:
     words = [t for t in _TOKEN_RE.findall(folded.replace("\n", " . ")) if not t.isspace()]
     if _STRETCHED.search(folded):
         words = [_unstretched(w, lexicon.programme, lexicon.language) for w in words]
+    if "-" in words and lexicon.minus_cues and not lexicon.minus_cues.isdisjoint(words):
+        words = _minus_signs(words, lexicon)
     if lexicon.not_even_verbs:
         words = [
             "no" if w == "ni" and i + 1 < len(words) and words[i + 1] in lexicon.not_even_verbs else w
             for i, w in enumerate(words)
         ]
     return words
+
+
+def _minus_signs(words: list[str], lexicon: Lexicon) -> list[str]:
+    """ "freezing here, -10 this morning": in a reply about the cold (the lexicon's `minus_cues`), a
+    dash that starts a clause before a number is a minus sign, and the number no pain score. Not
+    after a pain word ("pain -9") and not a list's dash ("-8 / -Y" has no cue)."""
+    out = list(words)
+    for i, w in enumerate(words[:-1]):
+        starts = i == 0 or words[i - 1] in (",", ".", ";", "(")
+        if w == "-" and starts and words[i + 1][0].isdigit():
+            before = [x for x in words[max(0, i - 3) : i] if x.isalpha()]
+            if not any(x in lexicon.pain_words for x in before):
+                out[i] = "minus"
+    return out
 
 
 _STRETCHED = re.compile(r"([^\W\d_])\1\1")

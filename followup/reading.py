@@ -138,10 +138,12 @@ def _asked(words: list[str], lexicon: Lexicon) -> bool:
             or tuple(after) in AFTER_DENIAL_PAIRS
         ):
             return True
-    # With no question mark, "es un 2" / "is a 4" says the score: a question start before it asks nothing.
+    # With no question mark, "es un 2" / "is a 4" says the score: a question start before it asks
+    # nothing, unless the score is then judged ("is a 4 normal", "es un 3 normal": the lexicon's
+    # `score_judgements`).
     said = (
         words[1:2] and words[1].isdigit() or words[2:3] and words[1] in lexicon.fillers and words[2].isdigit()
-    )
+    ) and lexicon.score_judgements.isdisjoint(words)
     return words[0] in lexicon.question_starts and not said
 
 
@@ -493,7 +495,8 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
         | {
             name
             for name in other.flags
-            if not grounds.get(name, set()) & theirs and not (grounds.get(name) and grounds[name] <= judged)
+            if not grounds.get(name, set()) & theirs
+            and not (grounds.get(name) and grounds[name] <= judged | lexicon.chit_chat_named)
         },
         acknowledged=reading.acknowledged or other.acknowledged,
         question=reading.question or other.question,

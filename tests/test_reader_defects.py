@@ -957,10 +957,12 @@ def test_the_same_shapes_with_a_symptom_still_escalate_or_reach_a_person(
     "body, language",
     [
         en("Pain 3. I had a bladder problem after my second baby, 20 years ago, nothing since. No tingling."),
-        es("Dolor 3. Hace muchos años, se me escapaba la orina, pero eso ya pasó. Sin hormigueo."),
+        es("Dolor 3. Se me escapaba la orina tras el parto, hace muchos años, nada desde entonces."),
     ],
 )
-def test_a_history_said_in_a_clause_of_its_own_reaches_the_clauses_beside_it(followup_sqlite, body, language):
+def test_a_history_said_in_a_clause_of_its_own_dates_the_past_finding_just_before_it(
+    followup_sqlite, body, language
+):
     result, _ = answer(followup_sqlite, body, language)
     assert not result["action"].startswith("escalation:")
 
@@ -1001,3 +1003,39 @@ def test_lay_words_for_a_tingle_a_fall_saddle_numbness_and_odd_legs_get_their_ti
 def test_a_mistyped_symptom_word_is_never_taken_for_an_everyday_one(word):
     reading = replies.parse(f"3 N {word}", "en")
     assert reading.flags or word in reading.unaccounted
+
+
+@pytest.mark.parametrize(
+    "body, language, action",
+    [
+        # tester 13o: a history before a finding says nothing of when the finding is
+        pytest.param(
+            "10 years ago, same thing happened, cant feel my legs", "en", "escalation:E2", id="r8 en E2"
+        ),
+        pytest.param(
+            "Years ago, I had surgery, my hands are weak and clumsy", "en", "escalation:U1", id="r8 en U1"
+        ),
+        pytest.param("Hace muchos años, tuve esto, tengo fiebre", "es", "escalation:U2", id="r8 es U2"),
+        pytest.param("cant feel my legs, 10 years ago", "en", "escalation:E2", id="r8 no past verb"),
+        # a dash after a pain word, or with no word of the cold, is no minus sign
+        pytest.param("pain -10 this morning", "en", "escalation:U3", id="r5 pain -10"),
+        pytest.param("dolor -9 esta mañana", "es", "escalation:U3", id="r5 dolor -9"),
+        # a judged score is a question
+        pytest.param("is a 4 normal after the exercises", "en", "question", id="r4 en"),
+        pytest.param("es un 3 normal despues de los ejercicios", "es", "question", id="r4 es"),
+        # the reply's own language corrects its typos, whatever the other language has
+        pytest.param("I have the chiles and feel hot", "en", "escalation:U2", id="r3 chiles en"),
+        pytest.param("tengo el brazo derecho muy devil", "es", "escalation:U1", id="r3 devil es"),
+        # a part said to be fine, and a symptom beside it
+        pytest.param("both legs are fine except the tingling", "en", "escalation:E2", id="r6 except"),
+        pytest.param(
+            "both legs are far from fine, numb since last night", "en", "escalation:E2", id="r6 far from"
+        ),
+        pytest.param(
+            "both legs are fine I guess, just numb and heavy", "en", "escalation:E2", id="r6 just numb"
+        ),
+    ],
+)
+def test_tester_13o_findings_against_the_new_rules_keep_their_tier(followup_sqlite, body, language, action):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] == action
