@@ -52,9 +52,8 @@ class _ConText:
             ]
             outside = [m for m in outside if _counts(doc, match, m)]
             categories = {m.category for m in outside}
-            said_fine.append(
-                all(m.rule.literal in _SAID_FINE for m in outside if m.category == "NEGATED_EXISTENCE")
-            )
+            denials = [m for m in outside if m.category == "NEGATED_EXISTENCE"]
+            said_fine.append(bool(denials) and all(m.rule.literal in _SAID_FINE for m in denials))
             if "NEGATED_EXISTENCE" in categories and not _negative_in_itself(doc, match, outside):
                 statuses.append("negated")
             elif match.concept not in PLAIN_CONCEPTS and _lends_its_negation(

@@ -1039,3 +1039,23 @@ def test_a_mistyped_symptom_word_is_never_taken_for_an_everyday_one(word):
 def test_tester_13o_findings_against_the_new_rules_keep_their_tier(followup_sqlite, body, language, action):
     result, _ = answer(followup_sqlite, body, language)
     assert result["action"] == action
+
+
+@pytest.mark.parametrize(
+    "body, language, action",
+    [
+        pytest.param("cant control my bowls", "en", "escalation:E1", id="bowls"),
+        pytest.param("pain in my pecho", "en", "escalation:E3", id="pecho"),
+        pytest.param("had to wear a pañal last night", "en", "escalation:E1", id="panal"),
+        pytest.param("no paro de orinarme", "es", "escalation:E1", id="no paro de orinarme"),
+        pytest.param("todo bien salvo que me duele el pecho", "es", "escalation:E3", id="salvo"),
+    ],
+)
+def test_tester_13o_open_misses_both_trees_shared_are_mended(followup_sqlite, body, language, action):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] == action
+
+
+def test_a_denial_with_no_fine_in_it_is_not_undone_by_a_symptom_elsewhere(followup_sqlite):
+    result, _ = answer(followup_sqlite, "las piernas ya no se me duermen, ninguna, 1", "es")
+    assert not result["action"].startswith("escalation:E2")
