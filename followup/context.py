@@ -53,7 +53,7 @@ class _ConText:
             outside = [m for m in outside if _counts(doc, match, m)]
             categories = {m.category for m in outside}
             denials = [m for m in outside if m.category == "NEGATED_EXISTENCE"]
-            said_fine.append(bool(denials) and all(m.rule.literal in _SAID_FINE for m in denials))
+            said_fine.append(bool(denials) and all(m.rule.literal in _FINE_ANY for m in denials))
             if "NEGATED_EXISTENCE" in categories and not _negative_in_itself(doc, match, outside):
                 statuses.append("negated")
             elif match.concept not in PLAIN_CONCEPTS and _lends_its_negation(
@@ -110,6 +110,7 @@ class _ConText:
 _NOT_SO = frozenset({"not", "hasnt", "havent", "isnt", "arent", "never", "no", "from"})  # "far from fine"
 _SAID_FINE_UNDONE_BY = frozenset({"numbness", "weakness"})
 _SAID_FINE = {"ok", "okay", "fine", "normal", "all good", "alright", "good"}
+_FINE_ANY = frozenset(_SAID_FINE | {"bien", "normales", "bn", "perfecto", "perfectas"})
 
 # "so I stopped", "we quit": a patient who stops doing something says nothing of the finding.
 _SUBJECTS = {"i", "we", "yo", "nosotros"}

@@ -144,6 +144,8 @@ def _asked(words: list[str], lexicon: Lexicon) -> bool:
     said = (
         words[1:2] and words[1].isdigit() or words[2:3] and words[1] in lexicon.fillers and words[2].isdigit()
     ) and lexicon.score_judgements.isdisjoint(words)
+    # ... and only when it is the reply's one number: "is a 2 now, was a 8 last night" asks.
+    said = said and sum(w[0].isdigit() for w in words) == 1
     return words[0] in lexicon.question_starts and not said
 
 

@@ -1059,3 +1059,26 @@ def test_tester_13o_open_misses_both_trees_shared_are_mended(followup_sqlite, bo
 def test_a_denial_with_no_fine_in_it_is_not_undone_by_a_symptom_elsewhere(followup_sqlite):
     result, _ = answer(followup_sqlite, "las piernas ya no se me duermen, ninguna, 1", "es")
     assert not result["action"].startswith("escalation:E2")
+
+
+@pytest.mark.parametrize(
+    "body, language, action",
+    [
+        # tester 13p, against d90894c
+        pytest.param("is a 2 now, was a 8 last night", "en", "question", id="r4 two numbers"),
+        pytest.param("ambas piernas bien excepto que se me duermen", "es", "escalation:E2", id="r6 excepto"),
+        pytest.param("las dos piernas bien, pero hormigueo en ambas", "es", "escalation:E2", id="r6 pero"),
+        pytest.param("no para el hormigueo en la mano", "es", "escalation:U2", id="no para el hormigueo"),
+        pytest.param(
+            "I had a car accident, last month, neck worse since", "en", "escalation:E3", id="r8 worse"
+        ),
+    ],
+)
+def test_tester_13p_findings_keep_their_tier(followup_sqlite, body, language, action):
+    result, _ = answer(followup_sqlite, body, language)
+    assert result["action"] == action
+
+
+def test_a_diaper_bought_is_no_incontinence_but_one_worn_is(followup_sqlite):
+    result, _ = answer(followup_sqlite, "buying pañales for the baby, 2 N")
+    assert not result["action"].startswith("escalation:")
