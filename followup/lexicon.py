@@ -14,17 +14,17 @@ from __future__ import annotations
 import tomllib
 import unicodedata
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 
 import snowballstemmer
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
 from spellchecker import SpellChecker
 
 from .errors import FollowupError
 from .resources import data_dir
 
 STEMMERS = {"en": "english", "es": "spanish"}
+# A reply may mix the two: each language's reading is checked against the other's.
+OTHER_LANGUAGE = {"en": "es", "es": "en"}
 CONTEXT_CATEGORIES = {
     "NEGATED_EXISTENCE",
     "POSSIBLE_EXISTENCE",
@@ -420,95 +420,6 @@ def _symptomatic(language: str, clinical: set[str], prefixes: tuple[str, ...], n
         )
 
     return symptomatic
-
-
-def is_everyday(lexicon: Lexicon, word: str, typos: bool = True) -> bool:
-    """An everyday word, or another form or spelling of one ("tomates" of "tomate", "comimos" of
-    "comer", "neighbours" of "neighbors"), that is no word a symptom could be described with."""
-    return (
-        word in lexicon.chit_chat
-        or word in lexicon.spoken
-        or _everyday_form(lexicon.programme, lexicon.language, word)
-        or typos
-        and _everyday_typo(lexicon.programme, lexicon.language, word)
-    )
-
-
-@lru_cache(maxsize=16384)
-def _everyday_typo(programme: str, language: str, word: str) -> bool:
-    """One typo from an everyday word ("groceies", "rememberd") and two or more from every word a
-    symptom is described with: the everyday word, mistyped. Short words are left to a person: one
-    letter turns too many into another ("bled" of "bed")."""
-    lexicon = load(programme, language)
-    if len(word) < 6 or word in lexicon.known or _a_word_of_another_language(programme, language, word):
-        return False  # a real word is no typo: "sienta" is Spanish, not a typo of an English word
-    # Nor may it be a symptom word of either language, mistyped ("dormia" of "dormida"), nor begin
-    # like one ("weekness" of weak*, "trembleing" of trembl*).
-    for each in (language, *_LANGUAGES.get(language, ())):
-        symptomatic, symptom_words, beginnings = _typo_vocabularies(programme, each)[:2] + (
-            _symptom_beginnings(programme, each),
-        )
-        if symptomatic(word) or process.extractOne(word, symptom_words, scorer=OSA.distance, score_cutoff=2):
-            return False
-        if any(OSA.distance(word[: len(b)], b, score_cutoff=1) <= 1 for b in beginnings):
-            return False
-    everyday_words = _typo_vocabularies(programme, language)[2]
-    return process.extractOne(word, everyday_words, scorer=OSA.distance, score_cutoff=1) is not None
-
-
-def _a_word_of_another_language(programme: str, language: str, word: str) -> bool:
-    for other in _LANGUAGES.get(language, ()):
-        lexicon = load(programme, other)
-        if word in lexicon.known or word in lexicon.clinical or is_everyday(lexicon, word, typos=False):
-            return True
-    return False
-
-
-def a_real_word(programme: str, language: str, word: str) -> bool:
-    """A word the lexicon names as chit-chat: never a typo of a symptom word ("panas" is no
-    "panal"). Only this language's: "devil" in Spanish is still "débil", "chiles" in English still
-    "chills". Rare words are left out: "feal" is still "feel"."""
-    return word in load(programme, language).chit_chat_named
-
-
-_LANGUAGES = {"en": ("es",), "es": ("en",)}
-
-
-@cache
-def _symptom_beginnings(programme: str, language: str) -> tuple[str, ...]:
-    """The prefixes, and the stems of clinical words, of four letters or more."""
-    lexicon = load(programme, language)
-    stem = lexicon.stem
-    found = set(lexicon.prefixes) | {stem(w) for w in lexicon.clinical} | set(lexicon.clinical)
-    return tuple(sorted(b for b in found if len(b) >= 4))
-
-
-@cache
-def _typo_vocabularies(programme: str, language: str):
-    lexicon = load(programme, language)
-    symptom = lexicon.clinical | lexicon.words
-    symptomatic = _symptomatic(language, set(lexicon.clinical), tuple(lexicon.prefixes), set(lexicon.words))
-    everyday = (w for w in lexicon.chit_chat | lexicon.spoken if len(w) >= 5 and w not in symptom)
-    return symptomatic, tuple(sorted(symptom)), tuple(sorted(everyday))
-
-
-@lru_cache(maxsize=65536)
-def _everyday_form(programme: str, language: str, word: str) -> bool:
-    lexicon = load(programme, language)
-    if word.startswith(tuple(lexicon.prefixes)) or word in lexicon.clinical:
-        return False  # "paralyzed" is no other form of "paralyze": it is on the clinical list itself
-    stems = _everyday_stems(lexicon.programme, lexicon.language)
-    for form in (word, *(word.replace(a, b) for a, b in lexicon.variants if a in word)):
-        stem = lexicon.stem(form)
-        if (form in lexicon.chit_chat or stem in stems) and stem not in lexicon.clinical:
-            return True
-    return False
-
-
-@cache
-def _everyday_stems(programme: str, language: str) -> frozenset[str]:
-    lexicon = load(programme, language)
-    return frozenset(lexicon.stem(w) for w in lexicon.chit_chat)
 
 
 def _expand(group: str, macros: dict[str, str]) -> str:

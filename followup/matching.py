@@ -17,7 +17,8 @@ from functools import cache, lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from .lexicon import Lexicon, a_real_word, load
+from .everyday import a_real_word
+from .lexicon import Lexicon, load
 
 # "30s", "1980s": a decade is one token (no score, no "s" for yes); "4s" stays "4 S" (a score, a yes).
 _TOKEN_RE = re.compile(r"(?:19|20)?[2-9]0s\b|\d+(?:[.,]\d+)?|[^\W\d_]+|[^\w\s]")

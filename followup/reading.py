@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import cache
 
 from .attribution import a_measure, answered_for_self, speaks_of_self, temperature_not_theirs
 from .caveats import (
@@ -29,8 +28,10 @@ from .caveats import (
     long_standing_aid,
 )
 from .context import context_for
-from .lexicon import PLAIN_CONCEPTS, Lexicon, is_everyday, load
-from .matching import INHERENTLY_NEGATIVE, Doc, Match, find, fold, idioms, tokens
+from .denials import denied_with, negated_inside, said_normal
+from .everyday import is_everyday
+from .lexicon import OTHER_LANGUAGE, PLAIN_CONCEPTS, Lexicon, load
+from .matching import Doc, Match, find, fold, idioms, tokens
 from .reactions import reaction
 from .scores import done_count, numbers, yes_no
 
@@ -184,7 +185,7 @@ def _read_one(
     flagged = {  # the words a person must read, whatever else reads them (REVIEW_CONCEPTS)
         p
         for match, status in zip(matches, statuses)
-        if match.concept in REVIEW_CONCEPTS and status == "present" and not _negated_inside(doc, match)
+        if match.concept in REVIEW_CONCEPTS and status == "present" and not negated_inside(doc, match)
         for p in match.positions
     }
     statuses = [
@@ -196,7 +197,7 @@ def _read_one(
         for match, status in zip(matches, statuses)
     ]
     for match, status in zip(matches, statuses):
-        if status == "present" and match.concept in FLAGS_AND_ACKS and _negated_inside(doc, match):
+        if status == "present" and match.concept in FLAGS_AND_ACKS and negated_inside(doc, match):
             if match.concept == "ack":
                 continue  # "walking not fine", "bladder not ok": no acknowledgement, its words unread
             status = "negated"
@@ -223,7 +224,7 @@ def _read_one(
             covered.update(match.positions)
             covered.update(match.related)
             if status == "negated" and match.concept not in PLAIN_CONCEPTS:
-                covered.update(_denied_with(doc, match))
+                covered.update(denied_with(doc, match))
     # A body site is read when something in its clause is ("numb fingers"); alone ("my hand feels
     # weird") it is left for the clinic.
     read_clauses = {
@@ -241,7 +242,7 @@ def _read_one(
     covered.update(
         p for m in matches if m.concept == "site_back" and m.clause in score_clauses for p in m.positions
     )
-    _said_normal(doc, present, negated, covered)
+    said_normal(doc, present, negated, covered, (*FLAG_CONCEPTS, "numbness"))
     flags = {name for name in FLAG_CONCEPTS if present.get(name)}
     if (
         temperature is not None
@@ -346,113 +347,8 @@ def _read_one(
     return reading, unaccounted, grounds, theirs, theirs | kept, judged
 
 
-_JOINS = {"or", "nor", "and", "o", "ni", "y", "u", "e", ","}
 FLAGS_AND_ACKS = FLAGS_AND_SITES | {"ack"}
 _EMERGENCY_NUMBERS = frozenset({"911", "999", "112"})
-
-# A negation inside a finding's own words, just before its next word: "la mano ya no se me duerme",
-# "my arms dont feel weak". ConText scopes a negation forward, so it misses one that follows the
-# finding's first word.
-_INSIDE_NEGATIONS = frozenset(
-    {"no", "not", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "never", "nunca", "tampoco"}
-)
-
-
-# ... unless it says the patient cannot: "ya no me pude dormir", "pain doesnt let me sleep" are the
-# finding itself.
-_ABILITY = frozenset(
-    {"can", "could", "able", "let", "lets", "letting", "allow", "allows"}
-    | {"pude", "puedo", "puede", "podia", "pudo", "podido", "deja", "dejo", "dejaba", "dejan"}
-)
-
-
-# "camino sin bastón", "walking without the stick": no aid; "del baño todo normal, ni accidentes".
-# After a negative it is the aid needed or emphasis ("cant walk without the stick", "no puedo
-# caminar sin bastón", "no puedo ni caminar").
-_WITHOUT = frozenset({"sin", "without", "ni"})
-
-
-def _negated_inside(doc: Doc, match: Match) -> bool:
-    positions, words = set(match.positions), doc.words
-    for p in range(match.start + 1, match.end - 1):
-        if p in positions or (words[p] not in _INSIDE_NEGATIONS and words[p] not in _WITHOUT):
-            continue
-        if words[p] in _WITHOUT and any(
-            words[q] in INHERENTLY_NEGATIVE for q in range(p) if doc.clause[q] == doc.clause[p]
-        ):
-            continue
-        reach = 6 if words[p] in _WITHOUT else 4  # "sin agarrarme de las paredes"
-        nxt = next((q for q in range(p + 1, p + reach) if q in positions), None)
-        if nxt is not None and not _ABILITY.intersection(words[p + 1 : nxt]):
-            return True
-    return False
-
-
-def _denied_with(doc: Doc, match: Match) -> set[int]:
-    """The words a denial takes along: "no chest tightness", "no chest pain or tightness", "nada de
-    pecho apretado". Up to two words right after a negated finding, or after an "or" that joins
-    them; a word of its own finding ("no chest pain, legs weird") sits in another clause."""
-    out: set[int] = set()
-    i, taken = match.end, 0
-    while i < len(doc.words) and taken < 2 and doc.clause[i] == match.clause:
-        word = doc.words[i]
-        if word in _JOINS:
-            i += 1
-            continue
-        if not word.isalpha():
-            break
-        out.add(i)
-        taken += 1
-        i += 1
-    return out
-
-
-def _said_normal(
-    doc: Doc, present: dict[str, list[Match]], negated: dict[str, list[Match]], covered: set[int]
-) -> None:
-    """ "bladder and bowels normal", "chest is fine", "controlo bien la orina": a finding whose every
-    word an acknowledgement of normal function names is denied, not reported, when nothing else in
-    the reply is left unread ("chest feels ok, just tight" keeps its flag: when in doubt, higher)."""
-    acks = present.get("ack", [])
-    lexicon = doc.lexicon
-    if not acks or "?" in doc.words or doc.words[0] in lexicon.question_starts:
-        return  # "es normal que me duela el pecho?": a question about a finding, not a denial
-    pains = _pain_stems(lexicon.programme, lexicon.language)
-    for name in (*FLAG_CONCEPTS, "numbness"):
-        kept = []
-        for match in present.get(name, []):
-            normal = [
-                a
-                for a in acks
-                if a.clause == match.clause and set(match.positions) <= {*a.positions, *a.related}
-            ]
-            read = {p for a in normal for p in (*a.positions, *a.related)} | set(match.positions)
-            # A pain word in the clause reports the finding ("me duele el pecho, lo demás normal").
-            hurts = any(
-                doc.clause[i] == match.clause and lexicon.stem(w) in pains for i, w in enumerate(doc.words)
-            )
-            others = hurts or any(
-                i not in read
-                and i not in covered
-                and w.isalpha()
-                and w not in lexicon.fillers
-                and (w in lexicon.clinical or not is_everyday(lexicon, w))
-                for i, w in enumerate(doc.words)
-            )
-            (negated.setdefault(name, []) if normal and not others else kept).append(match)
-        if name in present:
-            present[name] = kept
-            if not kept:
-                del present[name]
-
-
-@cache
-def _pain_stems(programme: str, language: str) -> frozenset[str]:
-    lexicon = load(programme, language)
-    return frozenset(lexicon.stem(w) for w in lexicon.pain_words - lexicon.fillers)
-
-
-OTHER_LANGUAGE = {"en": "es", "es": "en"}
 
 
 def read(text: str, language: str = "en", programme: str = "upper-back") -> Reading:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from followup import reading
-from followup.lexicon import is_everyday, load
+from followup.everyday import is_everyday
+from followup.lexicon import load
 
 ROOT = Path(__file__).resolve().parent.parent
 
