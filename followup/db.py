@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from .errors import FollowupError
+from .fairlock import FairRLock
 
 
 def _prepare_sqlite_file(url: str) -> None:
@@ -197,10 +198,10 @@ def dispose(url: str | None = None) -> None:
             engine.dispose()
 
 
-# SQLite has one writer at a time. Threads of one process queue here, in order, instead of
-# meeting in SQLite's busy handler, whose sleeping back-off gave the webhook a p99 of seconds.
+# SQLite has one writer at a time. Threads of one process queue here, in order (fairlock.py), instead
+# of meeting in SQLite's busy handler, whose sleeping back-off gave the webhook a p99 of seconds.
 # Other processes still wait in busy_timeout.
-_sqlite_writer = threading.RLock()
+_sqlite_writer = FairRLock()
 
 
 @contextmanager
