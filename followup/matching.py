@@ -174,8 +174,10 @@ def _keys_cached(word: str, programme: str, language: str) -> frozenset[str]:
         ):
             cutoff = 1 if len(word) < 9 else 2
             # OSA counts a swap of two letters as one typo: "wlak" is "walk".
+            # Every word that close, in a fixed order: the first five of a set's iteration order
+            # made the reading change with PYTHONHASHSEED ("pato": "pata", "palo", "plato"...).
             for candidate, _score, _i in process.extract(
-                word, lexicon.words, scorer=OSA.distance, score_cutoff=cutoff, limit=5
+                word, _typo_targets(programme, language), scorer=OSA.distance, score_cutoff=cutoff, limit=None
             ):
                 if len(candidate) >= 4:
                     keys.add("w:" + lexicon.stem(candidate))
@@ -194,6 +196,11 @@ def _keys_cached(word: str, programme: str, language: str) -> frozenset[str]:
                 if head in lexicon.words and (tail in lexicon.words or tail in lexicon.pain_words):
                     keys.update(("w:" + lexicon.stem(head), "w:" + lexicon.stem(tail)))
     return frozenset(keys)
+
+
+@cache
+def _typo_targets(programme: str, language: str) -> tuple[str, ...]:
+    return tuple(sorted(load(programme, language).words))
 
 
 def token_keys(word: str, lexicon: Lexicon) -> frozenset[str]:

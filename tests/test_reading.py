@@ -4,6 +4,10 @@ These are examples of each kind, written for these tests; the corpus in tests/tr
 well the reader does on replies it was not written for.
 """
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from followup import lexicon, reading
@@ -596,3 +600,30 @@ def test_a_part_said_not_to_be_fine_is_no_acknowledgement(text):
     # review13d C8: each got a plain thank-you; now a flag, or words for the clinic, or a question back
     answer = parse(text)
     assert not answer.acknowledged and (answer.flags or answer.unaccounted or not answer.understood)
+
+
+def test_a_reply_reads_the_same_in_every_process_whatever_its_hash_seed():
+    # A one-typo word ("pato") is near many lexicon words; which of them counted used to follow the
+    # set's iteration order, so two server processes could answer the same reply differently.
+    texts = [
+        ("desde ayer camino con las piernas abiertas para no caerme, como pato", "es"),
+        ("estoy caminando raro, como pato, y me siento inestable", "es"),
+        ("3 N, my fngers feel tinglig and my legz are wobly", "en"),
+    ]
+    program = (
+        "from followup.reading import read\n"
+        f"for text, language in {texts!r}:\n"
+        "    r = read(text, language)\n"
+        "    print(sorted(r.flags), r.pain, r.numbness, r.unaccounted)\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", program],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(4)
+    }
+    assert len(outputs) == 1, outputs
