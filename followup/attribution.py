@@ -4,6 +4,7 @@ or a relative's (followup/reading.py uses this)."""
 
 from __future__ import annotations
 
+from .context import relayed
 from .matching import Doc, Match
 from .scores import number_value
 
@@ -39,7 +40,13 @@ def answered_for_self(words: list[str], number_positions: set[int]) -> bool:
 
 
 def temperature_not_theirs(
-    doc: Doc, temperature: float, matches: list[Match], statuses: list[str], past: set[int], scored: bool
+    doc: Doc,
+    temperature: float,
+    matches: list[Match],
+    statuses: list[str],
+    past: set[int],
+    scored: bool,
+    names: frozenset[str] = frozenset(),
 ) -> bool:
     """A temperature in the patient's past or the weather's ("dengue en el 2010 con fiebre de 40",
     "104 in the shade"), or someone else's when the patient gave their own score ("3 N my daughter
@@ -49,8 +56,54 @@ def temperature_not_theirs(
     clauses = {doc.clause[i] for i in at}
     past_or_hypothetical = {m.clause for m, s in zip(matches, statuses) if s == "other"}
     theirs = {m.clause for m, s in zip(matches, statuses) if s == "someone else"} if scored else set()
+    if scored and not relayed(doc):
+        # "husband is at 102", "la nena tiene 38.7": a relative's, named before it in its clause
+        # (not "Dad has a temperature of 38.9 and says pain 5", his child writing for him)
+        theirs |= {doc.clause[i] for i in at if _a_relative_before(doc, i)}
     weather = {doc.clause[i] for i, w in enumerate(doc.words) if w in doc.lexicon.weather_words}
+    # A place, in a clause that names no fever and no one who has it: "42 grados en Córdoba hoy",
+    # "104 in Palm Springs"; not "I have 102 in Houston", "estoy en Madrid con 39".
+    someone = {m.clause for m in matches if m.concept == "fever"} | {
+        doc.clause[i] for i, w in enumerate(doc.words) if w in _SOMEONE_HAS
+    }
+    weather |= {
+        doc.clause[i]
+        for i, w in enumerate(doc.words)
+        if w in names and i > 0 and doc.words[i - 1] in _IN_A_PLACE and doc.clause[i] not in someone
+    }
     return bool(at) and (all(i in past for i in at) or clauses <= past_or_hypothetical | theirs | weather)
+
+
+def _a_relative_before(doc: Doc, i: int) -> bool:
+    words, clause = doc.words, doc.clause
+    for j in range(i - 1, -1, -1):
+        if clause[j] != clause[i] or words[j] in SELF_WORDS:
+            return False
+        if words[j] in doc.lexicon.kin:
+            return True
+    return False
+
+
+_IN_A_PLACE = frozenset({"in", "en", "at"})
+_SOMEONE_HAS = frozenset(
+    {
+        "i",
+        "im",
+        "me",
+        "my",
+        "have",
+        "has",
+        "got",
+        "running",
+        "yo",
+        "tengo",
+        "tiene",
+        "estoy",
+        "esta",
+        "con",
+        "mi",
+    }
+)
 
 
 def a_measure(doc: Doc, matches: list[Match]) -> bool:

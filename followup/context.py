@@ -41,7 +41,7 @@ class _ConText:
         graph_modifiers = list(graph.modifiers) if graph is not None else []
         statuses = []
         said_fine: list[bool] = []  # negated only by "fine", "ok", "normal" after it
-        relayed = _relayed(doc)
+        is_relayed = relayed(doc)
         for span, match in zip(spans, matches):
             # medspaCy lets a trigger inside a target modify it (its overlap test misses containment):
             # the "doesnt" of "resting doesnt help" is part of the finding, not a negation of it.
@@ -64,9 +64,9 @@ class _ConText:
                 statuses.append("negated")
             elif categories & {"HYPOTHETICAL", "HISTORICAL"}:
                 statuses.append("other")
-            elif (
+            elif _a_relatives_own(doc, match) or (
                 "FAMILY" in categories
-                and not relayed
+                and not is_relayed
                 and not any(doc.words[i] in _FIRST_PERSON for i in match.positions)
                 and not _done_to_me(doc, match, outside)
             ):
@@ -106,6 +106,31 @@ class _ConText:
         } | {i for i, clause in enumerate(doc.clause) if clause in past_clauses}
         return statuses, covered, past
 
+
+_MY_OUR = frozenset({"my", "our"})
+
+
+def _a_relatives_own(doc: Doc, match: Match) -> bool:
+    """A finding that starts with a relative's body part is theirs: "my husbands legs gave out",
+    "our dogs back legs" (ConText cannot see it: its trigger would overlap the finding). A relative's
+    walking aid is not this ("my husband's cane"): only a body part begins a finding here."""
+    i = match.start
+    if i < 2 or doc.words[i - 2] not in _MY_OUR:
+        return False
+    kin = doc.words[i - 1]
+    return kin.endswith("s") and (kin[:-1] in doc.lexicon.kin or kin[:-1] in _PETS) and doc.words[i] in _BODY
+
+
+_PETS = frozenset(
+    {"dog", "cat", "pup", "puppy", "horse", "mare", "baby", "kid", "friend", "neighbor", "neighbour"}
+)
+_BODY = frozenset(
+    {
+        *("leg", "legs", "foot", "feet", "knee", "knees", "thigh", "thighs", "toes", "hip", "hips", "back"),
+        *("arm", "arms", "hand", "hands", "fingers", "shoulder", "shoulders", "neck", "head", "chest"),
+        *("heart", "bladder", "bowels"),
+    }
+)
 
 _NOT_SO = frozenset({"not", "hasnt", "havent", "isnt", "arent", "never", "no", "from"})  # "far from fine"
 _SAID_FINE_UNDONE_BY = frozenset({"numbness", "weakness"})
@@ -244,7 +269,7 @@ def _lends_its_negation(span, spans, modifiers, mine: set[int], positions: list[
     return False
 
 
-def _relayed(doc: Doc) -> bool:
+def relayed(doc: Doc) -> bool:
     """ "mi esposo dice que le diga...", "my daughter is writing for me": a relative writes for the
     patient, so what they say of the relative is the patient's finding (when in doubt, the higher
     tier). A bare verb of saying ("says", "dice", the lexicon's `kin_relays`) relays only after a

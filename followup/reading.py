@@ -165,14 +165,12 @@ def _read_one(
     # "same cane as before", "no pude caminar al parque porque llovió".
     aided = {p for m in found if long_standing_aid(doc, m) or kept_in_by_outside(doc, m) for p in m.positions}
     matches = [m for m in found if not aided.issuperset(m.positions)]
-    # A finding whose every word is inside an everyday phrase ("on my feet all day", "a long walk")
-    # is that phrase: the words are used in their everyday sense.
-    everyday = [set(m.positions) for m in matches if m.concept == "everyday"]
+    # A finding whose every word is inside everyday phrases ("on my feet all day", "a long walk";
+    # "dropped off my car ... walked home") is those phrases: the words are used in their everyday sense.
+    everyday = {p for m in matches if m.concept == "everyday" for p in m.positions}
     if everyday:
         matches = [
-            m
-            for m in matches
-            if m.concept not in FLAGS_AND_SITES or not any(set(m.positions) <= phrase for phrase in everyday)
+            m for m in matches if m.concept not in FLAGS_AND_SITES or not everyday.issuperset(m.positions)
         ]
     statuses, covered, past = (
         context_for(lexicon.programme, lexicon.language)(doc, matches) if matches else ([], set(), set())
@@ -247,7 +245,9 @@ def _read_one(
     if (
         temperature is not None
         and (temperature >= 37.8 and temperature < 45 or temperature >= 100)
-        and not temperature_not_theirs(doc, temperature, matches, statuses, past, pain is not None)
+        and not temperature_not_theirs(
+            doc, temperature, matches, statuses, past, pain is not None, frozenset(_names(text))
+        )
     ):
         flags.add("fever")
     if present.get("temperature") and temperature is None and not a_measure(doc, present["temperature"]):
@@ -372,14 +372,20 @@ def read(text: str, language: str = "en", programme: str = "upper-back") -> Read
     if len(other_unaccounted) >= len(unaccounted):
         # Not written in the other language. Its everyday words, and no symptom word of this one,
         # are chit-chat: "4 N, today fue un dia busy en el job".
+        # Its words for pain beside a score ("pain 2, todo bien"), and its fillers ("I'm a 2"), are
+        # read as this language's would be.
+        switched = foreign.fillers | (foreign.pain_words if reading.pain is not None else frozenset())
         left = {
             w
             for w in unaccounted
             if w in kept
-            or w in lexicon.clinical
-            or lexicon.stem(w) in lexicon.clinical
-            or w in foreign.clinical
-            or not is_everyday(foreign, w)
+            or w not in switched
+            and (
+                w in lexicon.clinical
+                or lexicon.stem(w) in lexicon.clinical
+                or w in foreign.clinical
+                or not is_everyday(foreign, w)
+            )
         }
         if left == unaccounted:
             return reading

@@ -627,3 +627,58 @@ def test_a_reply_reads_the_same_in_every_process_whatever_its_hash_seed():
         for seed in range(4)
     }
     assert len(outputs) == 1, outputs
+
+
+# The twelfth round (train9.jsonl): what its writer found, each kind once.
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        ("3 Y. started in my right leg, now the left is doing it too", "en", "both_legs"),
+        ("3 S, primero fue la pierna derecha y ahora también la izquierda", "es", "both_legs"),
+        ("both lgs numb and tinglin", "en", "both_legs"),
+        ("no alcancé a llegar al baño dos veces hoy y ni sentí ganas", "es", "bladder_bowel"),
+        ("3, el brazo se me vence cuando cargo las bolsas del mandado", "es", "weakness"),
+        ("6 and resting doesnt do anything, been on the couch all day", "en", "night_pain"),
+        ("tengo un dolor de infarto en el pecho", "es", "chest_pain"),
+        ("I fell the day before last", "en", "fall_accident"),
+        ("estoy en Madrid con 39 de temperatura", "es", "fever"),
+        ("I have 102 in Houston", "en", "fever"),
+        ("My son here, Dad has a temperature of 38.9 and says his back hurts more, 5", "en", "fever"),
+        ("I used my husband's cane today, my legs feel weak", "en", "both_legs"),
+    ],
+)
+def test_the_twelfth_rounds_lay_words_and_relays_still_raise_their_flag(text, language, flag):
+    assert flag in reading.read(text, language).flags
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("4 N. 42 grados en Córdoba hoy, qué agobio", "es"),  # the weather, in a place
+        ("104 in Phoenix today, 3 N", "en"),
+        ("2 N. la nena tiene 38.7, ya le di su jarabe", "es"),  # a relative's, beside the own score
+        ("husband is at 102, me 3 N", "en"),
+        ("3 N. the whole town has world series fever, go dodgers", "en"),  # idioms
+        ("finally cleaned out the cedar chest in the attic! pain maybe 2", "en"),
+        ("1 N. el partido estuvo de infarto", "es"),
+        ("2 N. slipped on ice the winter before last, long healed", "en"),  # before the programme
+        ("3 N. dropped off my car at the shop and walked home, felt good", "en"),  # everyday phrases
+    ],
+)
+def test_the_twelfth_rounds_everyday_and_other_peoples_words_raise_no_flag(text, language):
+    assert reading.read(text, language).flags == frozenset()
+
+
+def test_a_relatives_legs_are_theirs_but_a_person_still_reads_about_them():
+    r = reading.read("my husbands legs gave out on the stairs, hes seeing his doctor", "en")
+    assert r.flags == frozenset() and "legs" in r.unaccounted
+
+
+@pytest.mark.parametrize(
+    "text", ["pain 2, no tingling, todo bien en la casa", "I'm a 2 today, no tingling, gracias"]
+)
+def test_english_pain_words_and_fillers_in_a_spanish_reply_are_read_not_left_for_review(text):
+    r = reading.read(text, "es")
+    assert r.pain == 2 and r.unaccounted == ()

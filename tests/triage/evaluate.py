@@ -59,6 +59,7 @@ TRAINING = (
     "train6.jsonl",
     "train7.jsonl",
     "train8.jsonl",
+    "train9.jsonl",
 )
 # Multi-day scenarios: the split set, then training scenarios (all dev).
 SCENARIOS = ("scenarios.jsonl", "scenarios4.jsonl")
