@@ -31,6 +31,22 @@ _SELF_FINE = (
 )
 
 
+def their_news(doc: Doc, their_positions: set[int]) -> bool:
+    """Someone else's finding is news of a person who never writes for the patient: "2 N. my son
+    broke his arm", "mi perrita tiene las patitas débiles". Only when the reply names no parent or
+    spouse, who might be the patient a relative writes for ("3 N. my mom fell today")."""
+    lexicon, words = doc.lexicon, doc.words
+    if any(w in lexicon.kin and w not in lexicon.others_news for w in words):
+        return False
+    for clause in {doc.clause[p] for p in their_positions}:
+        first = min(p for p in their_positions if doc.clause[p] == clause)
+        if not any(
+            words[j] in lexicon.others_news for j in range(first) if doc.clause[j] == clause
+        ) and not any(words[j] in lexicon.others_news for j in range(first)):
+            return False
+    return True
+
+
 def answered_for_self(words: list[str], number_positions: set[int]) -> bool:
     """The writer gives their own answer, set against someone else's news: "me 2 N", "yo 2 N",
     "yo bien, 2 N", "I'm fine. 2 N". A relative writing for the patient says "she says 6"."""
@@ -60,28 +76,41 @@ def temperature_not_theirs(
         # "husband is at 102", "la nena tiene 38.7": a relative's, named before it in its clause
         # (not "Dad has a temperature of 38.9 and says pain 5", his child writing for him)
         theirs |= {doc.clause[i] for i in at if _a_relative_before(doc, i)}
-    weather = {doc.clause[i] for i, w in enumerate(doc.words) if w in doc.lexicon.weather_words}
-    # A place, in a clause that names no fever and no one who has it: "42 grados en Córdoba hoy",
-    # "104 in Palm Springs"; not "I have 102 in Houston", "estoy en Madrid con 39".
+    # The weather's words, or a place, in a clause that names no fever and no one who has it: "42
+    # grados en Córdoba hoy", "104 in Palm Springs"; not "I have 102 in Houston", "con este calor
+    # amanecí con 38.4".
     someone = {m.clause for m in matches if m.concept == "fever"} | {
         doc.clause[i] for i, w in enumerate(doc.words) if w in _SOMEONE_HAS
     }
-    weather |= {
+    weather = {
         doc.clause[i]
         for i, w in enumerate(doc.words)
-        if w in names and i > 0 and doc.words[i - 1] in _IN_A_PLACE and doc.clause[i] not in someone
+        if (w in doc.lexicon.weather_words or w in names and i > 0 and doc.words[i - 1] in _IN_A_PLACE)
+        and doc.clause[i] not in someone
     }
     return bool(at) and (all(i in past for i in at) or clauses <= past_or_hypothetical | theirs | weather)
 
 
 def _a_relative_before(doc: Doc, i: int) -> bool:
+    """ "my husband is at 102", "la nena tiene 38.7": a relative named with "my", "the", "la" before
+    the number in its clause, and the writer not in it too ("... and so am I", "yo también"). A bare
+    "husband is at 102" may be a wife writing for her husband, the patient: his."""
     words, clause = doc.words, doc.clause
-    for j in range(i - 1, -1, -1):
-        if clause[j] != clause[i] or words[j] in SELF_WORDS:
+    if any(w in SELF_WORDS or w in _TOO for j, w in enumerate(words) if clause[j] == clause[i]):
+        return False
+    after = [w for j, w in enumerate(words) if clause[j] == clause[i] + 1]
+    if any(w in _TOO for w in after) or "so" in after and "i" in after:  # "..., so am I", ", me too"
+        return False
+    for j in range(i - 1, 0, -1):
+        if clause[j] != clause[i]:
             return False
-        if words[j] in doc.lexicon.kin:
-            return True
+        if words[j] in doc.lexicon.kin or words[j] in doc.lexicon.others_news:
+            return words[j - 1] in _NAMING
     return False
+
+
+_TOO = frozenset({"too", "also", "tambien", "igual"})
+_NAMING = frozenset({"my", "our", "the", "mi", "mis", "la", "el", "los", "las", "nuestro", "nuestra"})
 
 
 _IN_A_PLACE = frozenset({"in", "en", "at"})

@@ -68,6 +68,9 @@ class _ConText:
                 "FAMILY" in categories
                 and not is_relayed
                 and not any(doc.words[i] in _FIRST_PERSON for i in match.positions)
+                and not any(
+                    w in _WRITER for w in doc.words[match.start : match.end]
+                )  # "...so are mine, both"
                 and not _done_to_me(doc, match, outside)
             ):
                 statuses.append(
@@ -108,6 +111,7 @@ class _ConText:
 
 
 _MY_OUR = frozenset({"my", "our"})
+_WRITER = frozenset({"i", "im", "me", "mine", "myself", "ive", "id", "too", "also"})
 
 
 def _a_relatives_own(doc: Doc, match: Match) -> bool:
@@ -115,15 +119,26 @@ def _a_relatives_own(doc: Doc, match: Match) -> bool:
     "our dogs back legs" (ConText cannot see it: its trigger would overlap the finding). A relative's
     walking aid is not this ("my husband's cane"): only a body part begins a finding here."""
     i = match.start
-    if i < 2 or doc.words[i - 2] not in _MY_OUR:
+    if i < 2 or doc.words[i - 2] not in _MY_OUR or relayed(doc):
+        return False
+    # "my wifes legs are fine but mine are both numb", "our dogs back legs are weak and so are
+    # mine": the writer's own are in it too; "my husbands legs are numb, hes the patient"
+    clause = doc.clause[i]
+    if "patient" in doc.words or any(
+        w in _WRITER
+        for j, w in enumerate(doc.words)
+        if i <= j < match.end or j > i and doc.clause[j] == clause
+    ):
         return False
     kin = doc.words[i - 1]
-    return kin.endswith("s") and (kin[:-1] in doc.lexicon.kin or kin[:-1] in _PETS) and doc.words[i] in _BODY
+    lexicon = doc.lexicon
+    return (
+        kin.endswith("s")
+        and (kin[:-1] in lexicon.kin or kin[:-1] in lexicon.others_news)
+        and doc.words[i] in _BODY
+    )
 
 
-_PETS = frozenset(
-    {"dog", "cat", "pup", "puppy", "horse", "mare", "baby", "kid", "friend", "neighbor", "neighbour"}
-)
 _BODY = frozenset(
     {
         *("leg", "legs", "foot", "feet", "knee", "knees", "thigh", "thighs", "toes", "hip", "hips", "back"),

@@ -122,6 +122,8 @@ class Lexicon:
     relays: tuple[tuple[str, ...], ...]  # "mi esposo dice que le diga": a relative writes for the patient
     kin_relays: frozenset[tuple[str, ...]]  # relays that count only after a relative ("says", "dice")
     kin: frozenset[str]  # the relatives who may write for a patient
+    # whose finding, beside the writer's own score, is their news: children, pets, neighbours
+    others_news: frozenset[str]
     not_typos: frozenset[str]  # real words one letter from a symptom word: "number" is not "numbed"
     # The words that open an exception ("no numbness except my groin", from the EXCEPT macro) or
     # say there is less ("less feeling in my fingers"), and the feelings that make either another
@@ -151,6 +153,7 @@ class Lexicon:
     variants: tuple[tuple[str, str], ...]
     # Spellings by sound, tried on a word that may be a typo: "pexo" is "pecho" (Spanish "x" for "ch").
     sound_alikes: tuple[tuple[str, str], ...]
+    shorthand: dict[str, str]  # texting forms read as the word: "lgs" is "legs"
     # The parts and functions a patient says are fine ("bladder fine", "both legs ok"): the words
     # of the macros that name them (FUNCTION, ARM, LEG, LEGS, BACK, BOTHSIDES, WALKWORDS). "fine"
     # after any other word of a finding does not deny it ("chest pain ok", "wet myself 👍").
@@ -291,6 +294,7 @@ def load(programme: str, language: str) -> Lexicon:
             "past_markers",
             "minus_cues",
             "score_judgements",
+            "others_news",
             "question_if",
             "pain_words",
             "clause_breaks",
@@ -323,7 +327,8 @@ def load(programme: str, language: str) -> Lexicon:
     relays = _words(raw.get("lists", {}), "relays", where)
     kin_relays = _words(raw.get("lists", {}), "kin_relays", where)
     variants, sound_alikes = raw.get("variants", {}), raw.get("sound_alikes", {})
-    for key, table in (("variants", variants), ("sound_alikes", sound_alikes)):
+    shorthand = raw.get("shorthand", {})
+    for key, table in (("variants", variants), ("sound_alikes", sound_alikes), ("shorthand", shorthand)):
         if not isinstance(table, dict) or not all(
             isinstance(k, str) and k and isinstance(v, str) for k, v in table.items()
         ):
@@ -371,6 +376,7 @@ def load(programme: str, language: str) -> Lexicon:
         kin_relays=frozenset(tuple(r.split()) for r in kin_relays),
         kin=_words(raw.get("lists", {}), "kin", where),
         sound_alikes=tuple(sound_alikes.items()),
+        shorthand=dict(shorthand),
         clinical=frozenset(clinical),
         excepting=frozenset(alt.split()[0] for alt in macros.get("EXCEPT", "").split("|") if alt.strip()),
         **lists,

@@ -157,6 +157,8 @@ class Doc:
 @lru_cache(maxsize=65536)
 def _keys_cached(word: str, programme: str, language: str) -> frozenset[str]:
     lexicon = load(programme, language)
+    if word in lexicon.shorthand:  # "lgs": every key of "legs"
+        return _keys_cached(lexicon.shorthand[word], programme, language) | {"e:" + word}
     keys = {"e:" + word, "w:" + lexicon.stem(word)}
     if word.isalpha():
         prefixed = {p for p in lexicon.prefixes if word.startswith(p)}

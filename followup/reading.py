@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .attribution import a_measure, answered_for_self, speaks_of_self, temperature_not_theirs
+from .attribution import a_measure, answered_for_self, speaks_of_self, temperature_not_theirs, their_news
 from .caveats import (
     AFTER_DENIAL_PAIRS,
     AFTER_DENIALS,
@@ -179,6 +179,7 @@ def _read_one(
     negated: dict[str, list[Match]] = {}
     chat = set(past) | aided  # everyday phrases ("got back from work", "a long walk"), the past
     theirs: set[str] = set()
+    their_cry = False  # someone else's cry for help: read by a person even beside news of theirs
     their_positions: set[int] = set()
     flagged = {  # the words a person must read, whatever else reads them (REVIEW_CONCEPTS)
         p
@@ -217,7 +218,10 @@ def _read_one(
             # help for someone else ("my husband needs help"): the husband may be the patient.
             theirs.update(words[p] for p in match.positions)
             their_positions.update(match.positions)
+            their_cry |= match.concept in REVIEW_CONCEPTS
             continue
+        elif status == "someone else" and match.concept.startswith("site_"):
+            their_positions.update(match.positions)  # "my son broke his arm": told of, not felt
         elif not match.concept.startswith("site_"):
             covered.update(match.positions)
             covered.update(match.related)
@@ -240,6 +244,16 @@ def _read_one(
     covered.update(
         p for m in matches if m.concept == "site_back" and m.clause in score_clauses for p in m.positions
     )
+    # "my right ankle is a little sore", "me duele la rodilla": beside a score, a limb that hurts is
+    # where a pain is, read by the score; numbness, weakness or a red flag there are findings of
+    # their own, matched as themselves.
+    if pain is not None:
+        hurting = {
+            doc.clause[i] for i, w in enumerate(words) if w in lexicon.pain_words and w not in lexicon.fillers
+        }
+        covered.update(
+            p for m in matches if m.concept == "site_limb" and m.clause in hurting for p in m.positions
+        )
     said_normal(doc, present, negated, covered, (*FLAG_CONCEPTS, "numbness"))
     flags = {name for name in FLAG_CONCEPTS if present.get(name)}
     if (
@@ -303,10 +317,18 @@ def _read_one(
     unaccounted |= kept
     # Someone else's red flag is read by a person, whatever its words are on their own ("se cayó"),
     # unless the writer answered for themselves beside it: "my son has a fever, me 2 N".
-    if pain is not None and theirs and answered_for_self(words, number_positions):
+    if (
+        pain is not None
+        and their_positions
+        and (answered_for_self(words, number_positions) or not their_cry and their_news(doc, their_positions))
+    ):
         # The rest of a clause about them, and the clauses after it, are their news too ("a mi
         # suegra le dio un infarto, está en el hospital"), until the writer speaks of themselves.
-        mine = {doc.clause[i] for i in range(len(words)) if speaks_of_self(words, i, lexicon.kin)}
+        mine = {
+            doc.clause[i]
+            for i in range(len(words))
+            if speaks_of_self(words, i, lexicon.kin | lexicon.others_news)
+        }
         theirs_told: set[int] = set()
         for clause in sorted({doc.clause[p] for p in their_positions}):
             while clause not in mine and clause in doc.clause:

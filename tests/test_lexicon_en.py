@@ -574,10 +574,12 @@ def test_numbness_said_to_be_gone_or_never_come_is_denied(text):
         ("3 N, granddaughter wet the bed again", "wet"),
     ],
 )
-def test_a_grandchilds_finding_raises_nothing_but_goes_to_the_clinic(text, word):
+def test_a_grandchilds_finding_beside_the_writers_score_raises_nothing_and_is_their_news(text, word):
+    # A grandchild is never the (adult) patient, whoever writes: no flag, and no review either
+    # (the twelfth round; a parent's or a spouse's finding is still reviewed: test_reading.py).
     result = reading.read(text, "en")
     assert not result.flags & (EMERGENCY | URGENT)
-    assert word in result.unaccounted
+    assert word not in result.unaccounted
 
 
 @pytest.mark.parametrize(

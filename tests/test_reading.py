@@ -659,7 +659,7 @@ def test_the_twelfth_rounds_lay_words_and_relays_still_raise_their_flag(text, la
         ("4 N. 42 grados en Córdoba hoy, qué agobio", "es"),  # the weather, in a place
         ("104 in Phoenix today, 3 N", "en"),
         ("2 N. la nena tiene 38.7, ya le di su jarabe", "es"),  # a relative's, beside the own score
-        ("husband is at 102, me 3 N", "en"),
+        ("my husband is at 102, me 3 N", "en"),
         ("3 N. the whole town has world series fever, go dodgers", "en"),  # idioms
         ("finally cleaned out the cedar chest in the attic! pain maybe 2", "en"),
         ("1 N. el partido estuvo de infarto", "es"),
@@ -682,3 +682,61 @@ def test_a_relatives_legs_are_theirs_but_a_person_still_reads_about_them():
 def test_english_pain_words_and_fillers_in_a_spanish_reply_are_read_not_left_for_review(text):
     r = reading.read(text, "es")
     assert r.pain == 2 and r.unaccounted == ()
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        # tester 13q: the writer's own, beside someone else's
+        ("my wifes legs are fine but mine are both numb", "en", "both_legs"),
+        ("our dogs back legs are weak and honestly so are mine, both of them", "en", "both_legs"),
+        ("my husbands legs are numb, both of them, hes the patient", "en", "both_legs"),
+        ("husband is at 102 and so am I, pain 4", "en", "fever"),
+        ("husband is at 102, pain 5", "en", "fever"),  # no "my": may be a wife writing for him
+        ("con este calor en Monterrey amanecí con 38.4, dolor 5 no", "es", "fever"),
+        ("en el verano de Sevilla 45 grados y yo con 38 de temperatura, dolor 2", "es", "fever"),
+        # texting shorthand, and the other leg in other words
+        ("my lgs are weak, pain 5", "en", "both_legs"),
+        ("tingle started in rt leg now lft leg also", "en", "both_legs"),
+        ("right leg was numb first then the left, pain 5", "en", "both_legs"),
+        ("pie derecho dormido y ahora el izquierdo también", "es", "both_legs"),
+    ],
+)
+def test_a_finding_of_the_writers_own_beside_someone_elses_still_raises_its_flag(text, language, flag):
+    assert flag in reading.read(text, language).flags
+
+
+def test_casi_me_da_un_infarto_over_a_bill_is_an_idiom():
+    assert (
+        reading.read("casi me da un infarto con la cuenta de la luz jaja, dolor 2 no", "es").flags
+        == frozenset()
+    )
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("2 N. my kid broke his arm at football so we were in the ER", "en"),
+        ("2 N. mi niño se quebró el brazo jugando fútbol, estamos en la clínica", "es"),
+        ("2 N. mi perrita tiene las patitas de atrás débiles, la llevé al veterinario", "es"),
+        ("2 N. did a short hike, my right ankle is a little sore but the back was fine", "en"),
+        ("4 N, me duele la rodilla de tanto estar hincada sembrando", "es"),
+    ],
+)
+def test_news_of_a_child_or_a_pet_and_a_sore_limb_beside_the_score_are_not_left_for_review(text, language):
+    assert reading.read(text, language).unaccounted == ()
+
+
+@pytest.mark.parametrize(
+    "text, language, word",
+    [
+        ("3 N. my mom fell today", "en", "fell"),  # a parent may be the patient a relative writes for
+        ("2 N. my son broke his arm at football", "en", "arm"),  # so may a son
+        ("3 N my son is calling for help", "en", "help"),  # a cry for help is read, whoever's
+        ("my knee hurts", "en", "knee"),  # no score: the pain is unread
+        ("2 N my grandson says I was slurring", "en", "slurring"),  # signs no rule names
+        ("3 N me duele la mandibula", "es", "mandibula"),
+    ],
+)
+def test_what_a_person_must_read_is_still_left_for_review(text, language, word):
+    assert word in reading.read(text, language).unaccounted
