@@ -16,7 +16,7 @@ import pytest
 # suite. Raise them when the reader gets better.
 FLOOR = {
     "emergency": 238,
-    "urgent": 149,
+    "urgent": 151,
     "soon": 132,
     "false_reassurance": 4,
     "benign_escalated": 5,
