@@ -89,6 +89,11 @@ class _ConText:
                 "present" if status == "negated" and fine and match.concept not in PLAIN_CONCEPTS else status
                 for match, status, fine in zip(matches, statuses, said_fine)
             ]
+        if not is_relayed:
+            statuses = [
+                "someone else" if status == "present" and _their_and(doc, match, graph_modifiers) else status
+                for match, status in zip(matches, statuses)
+            ]
         past_clauses = _history_across_commas(doc, matches, graph_modifiers)
         statuses = [
             "other" if status == "present" and match.clause in past_clauses else status
@@ -108,6 +113,39 @@ class _ConText:
             for i in range(*m.scope_span)
         } | {i for i, clause in enumerate(doc.clause) if clause in past_clauses}
         return statuses, covered, past
+
+
+# "my husband has a UTI and was up all hours running to the bathroom": after "and", a verb with no
+# subject of its own goes on telling of the relative, though "and" ends ConText's scope.
+_SUBJECTLESS = frozenset(
+    {"was", "is", "has", "had", "keeps", "kept", "got", "gets", "went", "goes", "cant", "couldnt", "needs"}
+    | {"needed", "started", "wont", "doesnt", "didnt", "fell", "passed", "ended", "been", "now"}
+)
+
+
+def _their_and(doc: Doc, match: Match, modifiers) -> bool:
+    words = doc.words
+    for m in modifiers:
+        if m.category != "FAMILY":
+            continue
+        start = m.modifier_span[0]
+        if (
+            any(doc.clause[j] == doc.clause[start] for j in range(max(0, start - 2)))
+            or start > 0
+            and (words[start - 1] in _FIRST_PERSON or words[start - 1] in _WRITER)
+        ):
+            continue  # the relative opens the clause as its subject, not "I tripped over the dog and..."
+        a = m.scope_span[1]  # where the relative's scope ended
+        if not (
+            a < match.start and a + 1 < len(words) and words[a] == "and" and words[a + 1] in _SUBJECTLESS
+        ):
+            continue
+        if doc.clause[a] != doc.clause[match.start] and -1 in doc.clause[a : match.start]:
+            continue  # a sentence or clause break between: the writer may be speaking again
+        if any(words[j] in _WRITER or words[j] in _FIRST_PERSON for j in range(a, match.end)):
+            continue  # "...and now my legs are numb": the writer's own
+        return True
+    return False
 
 
 _MY_OUR = frozenset({"my", "our"})

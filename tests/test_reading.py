@@ -740,3 +740,20 @@ def test_news_of_a_child_or_a_pet_and_a_sore_limb_beside_the_score_are_not_left_
 )
 def test_what_a_person_must_read_is_still_left_for_review(text, language, word):
     assert word in reading.read(text, language).unaccounted
+
+
+def test_a_relatives_news_goes_on_after_and_with_no_subject_of_its_own():
+    text = "my husband has a UTI and was up all hours running to the bathroom, so little sleep. me 3 N"
+    assert "bladder_bowel" not in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("Had the in laws round, I tripped over the dog and went down hard on the patio", "fall_accident"),
+        ("my wife fell and now my legs are numb", "both_legs"),
+        ("my husband helped me and I wet myself", "bladder_bowel"),
+    ],
+)
+def test_after_and_the_writers_own_finding_is_still_theirs(text, flag):
+    assert flag in reading.read(text, "en").flags
