@@ -38,11 +38,10 @@ def their_news(doc: Doc, their_positions: set[int]) -> bool:
     lexicon, words = doc.lexicon, doc.words
     if any(w in lexicon.kin and w not in lexicon.others_news for w in words):
         return False
+    # each of their findings comes after one of those people is named
     for clause in {doc.clause[p] for p in their_positions}:
         first = min(p for p in their_positions if doc.clause[p] == clause)
-        if not any(
-            words[j] in lexicon.others_news for j in range(first) if doc.clause[j] == clause
-        ) and not any(words[j] in lexicon.others_news for j in range(first)):
+        if not any(words[j] in lexicon.others_news for j in range(first)):
             return False
     return True
 
@@ -115,23 +114,8 @@ _NAMING = frozenset({"my", "our", "the", "mi", "mis", "la", "el", "los", "las", 
 
 _IN_A_PLACE = frozenset({"in", "en", "at"})
 _SOMEONE_HAS = frozenset(
-    {
-        "i",
-        "im",
-        "me",
-        "my",
-        "have",
-        "has",
-        "got",
-        "running",
-        "yo",
-        "tengo",
-        "tiene",
-        "estoy",
-        "esta",
-        "con",
-        "mi",
-    }
+    {"i", "im", "me", "my", "have", "has", "got", "running", "woke"}
+    | {"yo", "tengo", "tiene", "estoy", "esta", "con", "mi", "amaneci", "ando", "andaba", "traigo", "sigo"}
 )
 
 

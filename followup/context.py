@@ -64,14 +64,18 @@ class _ConText:
                 statuses.append("negated")
             elif categories & {"HYPOTHETICAL", "HISTORICAL"}:
                 statuses.append("other")
-            elif _a_relatives_own(doc, match) or (
-                "FAMILY" in categories
-                and not is_relayed
-                and not any(doc.words[i] in _FIRST_PERSON for i in match.positions)
-                and not any(
-                    w in _WRITER for w in doc.words[match.start : match.end]
-                )  # "...so are mine, both"
-                and not _done_to_me(doc, match, outside)
+            elif (
+                not is_relayed
+                and _a_relatives_own(doc, match)
+                or (
+                    "FAMILY" in categories
+                    and not is_relayed
+                    and not any(doc.words[i] in _FIRST_PERSON for i in match.positions)
+                    and not any(
+                        w in _WRITER for w in doc.words[match.start : match.end]
+                    )  # "...so are mine, both"
+                    and not _done_to_me(doc, match, outside)
+                )
             ):
                 statuses.append(
                     "someone else"
@@ -153,11 +157,12 @@ _WRITER = frozenset({"i", "im", "me", "mine", "myself", "ive", "id", "too", "als
 
 
 def _a_relatives_own(doc: Doc, match: Match) -> bool:
-    """A finding that starts with a relative's body part is theirs: "my husbands legs gave out",
+    """A finding that starts with a relative's body part is theirs (unless the reply is a relay,
+    which the caller checks): "my husbands legs gave out",
     "our dogs back legs" (ConText cannot see it: its trigger would overlap the finding). A relative's
     walking aid is not this ("my husband's cane"): only a body part begins a finding here."""
     i = match.start
-    if i < 2 or doc.words[i - 2] not in _MY_OUR or relayed(doc):
+    if i < 2 or doc.words[i - 2] not in _MY_OUR:
         return False
     # "my wifes legs are fine but mine are both numb", "our dogs back legs are weak and so are
     # mine": the writer's own are in it too; "my husbands legs are numb, hes the patient"

@@ -324,11 +324,8 @@ def _read_one(
     ):
         # The rest of a clause about them, and the clauses after it, are their news too ("a mi
         # suegra le dio un infarto, está en el hospital"), until the writer speaks of themselves.
-        mine = {
-            doc.clause[i]
-            for i in range(len(words))
-            if speaks_of_self(words, i, lexicon.kin | lexicon.others_news)
-        }
+        people = lexicon.kin | lexicon.others_news
+        mine = {doc.clause[i] for i in range(len(words)) if speaks_of_self(words, i, people)}
         theirs_told: set[int] = set()
         for clause in sorted({doc.clause[p] for p in their_positions}):
             while clause not in mine and clause in doc.clause:
