@@ -249,16 +249,19 @@ def find(doc: Doc) -> list[Match]:
     matches = []
     index = _pattern_index(doc.lexicon.programme, doc.lexicon.language)
     candidates = {entry[0]: entry for key in where for entry in index.get(key, ())}
+    all_idioms = _all_idioms(doc)
     for order in sorted(candidates):
         _order, concept, pattern, anywhere, firsts = candidates[order]
         offered = across if anywhere else where
-        if any(offered.keys().isdisjoint(keys) for keys in firsts):
+        offered_keys = offered.keys()
+        # (the first group's keys are in the reply: that is how the pattern became a candidate)
+        if any(offered_keys.isdisjoint(keys) for keys in firsts[1:]):
             continue
-        excluded = _excluded(doc, concept)
+        excluded = all_idioms.get(concept, _NONE)
         doc.excluded |= excluded
         hits = []
-        for group in pattern:  # a group with no hit ends the pattern: the rest are not looked for
-            group_hits = _group_hits(doc, group, offered)
+        for by_first in pattern:  # a group with no hit ends the pattern: the rest are not looked for
+            group_hits = _group_hits(doc, by_first, offered)
             if excluded:
                 group_hits = [span for span in group_hits if excluded.isdisjoint(span)]
             if not group_hits:
@@ -294,9 +297,7 @@ def has_phrase(words: list[str], phrase: str) -> bool:
     return any(words[i : i + len(parts)] == parts for i in range(len(words) - len(parts) + 1))
 
 
-def _excluded(doc: Doc, concept: str) -> set[int]:
-    """The positions of the concept's idioms in this reply."""
-    return _all_idioms(doc).get(concept, set())
+_NONE: frozenset[int] = frozenset()
 
 
 def idioms(doc: Doc) -> set[int]:
@@ -336,16 +337,16 @@ def _pattern_index(programme: str, language: str) -> dict[str, list[tuple]]:
     order = 0
     for concept in load(programme, language).concepts.values():
         for pattern, anywhere, firsts in zip(concept.patterns, concept.anywhere, concept.first_keys):
-            entry = (order, concept.name, pattern, anywhere, firsts)
+            entry = (order, concept.name, tuple(_by_first_key(group) for group in pattern), anywhere, firsts)
             order += 1
             for key in firsts[0]:
                 index.setdefault(key, []).append(entry)
     return index
 
 
-def _group_hits(doc: Doc, group, where: dict[str, list[int]]) -> list[tuple[int, ...]]:
-    """Each place one of the group's alternatives matches: a token, or a phrase within one clause."""
-    by_first = _by_first_key(group)
+def _group_hits(doc: Doc, by_first, where: dict[str, list[int]]) -> list[tuple[int, ...]]:
+    """Each place one of the group's alternatives (by the key of their first word) matches: a token,
+    or a phrase within one clause."""
     found: list[tuple[int, int, tuple[int, ...]]] = []  # (alternative's order, hit's order, span)
     keys = by_first.keys() & where.keys() if len(by_first) > len(where) else where.keys() & by_first.keys()
     clause, doc_keys, n = doc.clause, doc.keys, len(doc.words)
@@ -370,20 +371,14 @@ def _group_hits(doc: Doc, group, where: dict[str, list[int]]) -> list[tuple[int,
     return [span for _, _, span in found]
 
 
-_BY_FIRST: dict[int, tuple[object, dict[str, list[tuple[int, tuple, tuple[str, ...]]]]]] = {}
-
-
 def _by_first_key(group) -> dict[str, list[tuple[int, tuple, tuple[str, ...]]]]:
     """A group's alternatives by the key of their first word, in the lexicon's order, each with the
     keys of its other words: a reply looks up only the keys it has, not every alternative (groups
     have hundreds)."""
-    entry = _BY_FIRST.get(id(group))
-    if entry is None or entry[0] is not group:
-        index: dict[str, list[tuple[int, tuple, tuple[str, ...]]]] = {}
-        for k, alt in enumerate(group):
-            index.setdefault(alt[0].key, []).append((k, alt, tuple(term.key for term in alt[1:])))
-        entry = _BY_FIRST[id(group)] = (group, index)
-    return entry[1]
+    index: dict[str, list[tuple[int, tuple, tuple[str, ...]]]] = {}
+    for k, alt in enumerate(group):
+        index.setdefault(alt[0].key, []).append((k, alt, tuple(term.key for term in alt[1:])))
+    return index
 
 
 def _loose_phrase(doc: Doc, alt, i: int) -> tuple[int, ...] | None:
