@@ -24,7 +24,34 @@ class _ConText:
         self._Doc, self._Span = Doc, Span
         self.nlp = spacy.blank(lexicon.language)
         self.context = ConText(self.nlp, rules=None, input_span_type="group", span_group_name="concepts")
-        self.context.add([ConTextRule(**rule) for rule in lexicon.context_rules])
+        self.context.add(self._rules(lexicon.context_rules, ConTextRule))
+
+    def _rules(self, rules: tuple[dict, ...], ConTextRule) -> list:  # noqa: N803 (a class)
+        """A rule that is its literal word by word goes to spaCy's PhraseMatcher (a hash look-up per
+        token) instead of the Matcher (every pattern's state machine at every token): most rules are
+        plain, and the Matcher was a sixth of a reading. Not when spaCy's tokenizer splits the
+        literal otherwise than we do ("havent"), nor when another rule matches the same words: of
+        two matches on one span medspaCy keeps the first it was given, so those stay together in the
+        lexicon's order ("no" forward, and "no" backward before an optional full stop)."""
+        from spacy.matcher import Matcher  # noqa: PLC0415
+
+        every = Matcher(self.nlp.vocab)
+        for k, rule in enumerate(rules):
+            every.add(str(k), [rule["pattern"]])
+        out = []
+        for k, rule in enumerate(rules):
+            words = [t.text for t in self.nlp.tokenizer(rule["literal"].lower())]
+            if rule["pattern"] == [{"LOWER": w} for w in words]:
+                alone = self._Doc(self.nlp.vocab, words=words)
+                rivals = {
+                    self.nlp.vocab.strings[key]
+                    for key, start, end in every(alone)
+                    if (start, end) == (0, len(words))
+                }
+                if rivals == {str(k)}:
+                    rule = {**rule, "pattern": None}
+            out.append(ConTextRule(**rule))
+        return out
 
     def __call__(self, doc: Doc, matches: list[Match]) -> tuple[list[str], set[int], set[int]]:
         """Each match's status ('present', 'negated', 'someone else', or 'other': past or
