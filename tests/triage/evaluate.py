@@ -60,6 +60,7 @@ TRAINING = (
     "train7.jsonl",
     "train8.jsonl",
     "train9.jsonl",
+    "train10.jsonl",
 )
 # Multi-day scenarios: the split set, then training scenarios (all dev).
 SCENARIOS = ("scenarios.jsonl", "scenarios4.jsonl")
