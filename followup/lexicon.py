@@ -94,6 +94,8 @@ class Lexicon:
     exercise_units: frozenset[str]
     exercise_words: frozenset[str]  # words of the exercises' names before the counted word ("head")
     time_words: frozenset[str]  # "at 8", "a las 8": a time, not a pain score
+    name_words: frozenset[str]  # "route 9", "room 4", "la vecina del 4": a name, not a pain score
+    days: frozenset[str]  # "thursday at 10", "el jueves a las 10": a time, not a pain score
     weather_words: frozenset[str]  # "108 out there", "hace 40 grados": a temperature of the weather
     outside_reasons: frozenset[str]  # "no pude caminar porque llovió": the weather kept them in
     not_even_verbs: frozenset[str]  # "ya ni siento las piernas": "ni" before one of these is "no"
@@ -283,6 +285,8 @@ def load(programme: str, language: str) -> Lexicon:
             "exercise_units",
             "exercise_words",
             "time_words",
+            "name_words",
+            "days",
             "weather_words",
             "not_even_verbs",
             "outside_reasons",

@@ -32,6 +32,8 @@ def number_value(token: str, language: str) -> float | None:
             return None  # "30s"
     if token.endswith("s") and language == "en" and token[:-1] in _NUMBER_WORDS["en"]:
         return None  # "the shoulder ones", "tens of times": text2num reads plurals as numbers
+    if token in ("unos", "unas"):
+        return None  # "unas pupusas", "unos 4": "some", "about"
     try:
         return float(text2num(token, language))
     except ValueError:
@@ -74,11 +76,29 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
             and ((after.isalpha() and after not in lex.yes | lex.no) or (after and after[0].isdigit()))
         ):
             continue  # "one leg", "una pierna", "un 10": a word, not a score
+        if w.isalpha() and after == "of":
+            used.add(i)
+            continue  # "two of us", "one of those days": a count of something else
+        if (
+            w in ("zero", "cero")
+            and len(after) > 3
+            and after in lex.words
+            and after not in lex.pain_words | lex.fillers | lex.yes | lex.no
+        ):
+            continue  # "zero control", "cero fuerza": none of something else, not a score of 0
         counts = after in lex.units and after not in lex.temperature_words and after not in ("f", "c")
         if (35 <= value <= 45 or 95 <= value <= 110) and not counts:  # "38 degrees", not "40 min"
             temperature = value
             used.add(i)
             continue
+        if (
+            i > 1
+            and words[i - 1] == "'"
+            and w[0].isdigit()
+            and words[i - 2] in ("in", "since", "back", "of", "from")
+        ):
+            used.update((i - 1, i))
+            continue  # "in '05": a year
         if i > 0 and words[i - 1] == "#":
             used.update((i - 1, i))
             continue  # "had to go #2": a name, not a score
@@ -103,7 +123,14 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
         if i >= 2 and words[i - 1] == "of" and words[i - 2] in lex.units:
             used.add(i)
             continue  # "3 sets of 10"
-        if i > 0 and (words[i - 1] in lex.time_words or _DONE_COUNT.search(words[i - 1])) or after == ":":
+        if (
+            i > 0
+            and (words[i - 1] in lex.time_words | lex.name_words or _DONE_COUNT.search(words[i - 1]))
+            or after == ":"
+            or i > 1
+            and words[i - 1] in ("at", "@", "a")
+            and any(w in lex.days for w in words[max(0, i - 3) : i - 1])  # "see you thursday at 10"
+        ):
             used.add(i)
             continue
         if value > 10 or value < 0:

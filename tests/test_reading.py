@@ -757,3 +757,75 @@ def test_a_relatives_news_goes_on_after_and_with_no_subject_of_its_own():
 )
 def test_after_and_the_writers_own_finding_is_still_theirs(text, flag):
     assert flag in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        ("6 y legs", "en", "both_legs"),  # the check-in's Y, with where
+        ("6 s piernas", "es", "both_legs"),
+        ("4 S. empezó en el pie derecho y ya está también en el izquierdo", "es", "both_legs"),
+        ("Cero control para orinar desde el sábado. Dolor 6", "es", "bladder_bowel"),  # zero is a loss
+        ("zero control of my bladder since lunch", "en", "bladder_bowel"),
+        ("cero fuerza en la mano derecha", "es", "weakness"),
+        ("ayer en la obra se me vino encima una tabla en la espalda, 6 N", "es", "fall_accident"),
+        ("dolor 4. tuve un choquecito en el estacionamiento, nada serio", "es", "fall_accident"),
+        (
+            "on the way back the truck slid off the road into a ditch, back is killing me",
+            "en",
+            "fall_accident",
+        ),
+        ("a shelf fell on me at work, 5 N", "en", "fall_accident"),
+        ("Was in a minor bump, someone reversed into me. 4 N", "en", "fall_accident"),  # done to me
+        ("my husband wants to know, his legs are numb is that normal", "en", "both_legs"),  # a relay
+    ],
+)
+def test_the_thirteenth_rounds_lay_words_and_relays_raise_their_flag(text, language, flag):
+    assert flag in reading.read(text, language).flags
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("2 N, my dad's the one with numb hands, carpal tunnel", "en"),
+        ("1 N. watched Chicago Med, somebody got paralyzed in a car crash", "en"),
+        ("3 N. I'm a nurse, felt like everyone in the ED today had chest pain. me I'm fine", "en"),
+        ("pain 3 no numbness nothing with the bladder or bowels", "en"),
+        ("1 N. numb from boredom at my nephews recital", "en"),
+        ("3 N. that meeting was a heart attack waiting to happen lol", "en"),
+        ("1 N, I'm dead 💀 my kid just called the physio the fizzy-o", "en"),
+        ("2 N. motorcycle wreck in '98, that's the old injury", "en"),
+        ("2 N. Estoy muerta de la risa con mi loro", "es"),
+        ("3 N. my phone slid off the dashboard when I braked", "en"),
+    ],
+)
+def test_the_thirteenth_rounds_other_peoples_and_everyday_words_raise_no_flag(text, language):
+    assert reading.read(text, language).flags == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text, language, pain",
+    [
+        ("4 N see you thursday at 10 for my session", "en", 4),  # a time
+        ("4 N. I drive a school bus, the potholes on route 9 aren't helping", "en", 4),  # a name
+        ("3 N, a la vecina del 4 se la llevó la ambulancia anoche", "es", 3),
+        ("3 N. hubby threw his back out, now there's two of us groaning", "en", 3),  # a count
+        ("3 N. Me muero de hambre, voy a pedir unas pupusas", "es", 3),  # "some"
+        ("I fell in '05, pain 2 now", "en", 2),  # a year
+        ("5 N, 8 when I turn my head", "en", 8),  # in doubt, the higher
+        ("pain 7 on sunday, 3 now", "en", 3),
+        ("zero N", "en", 0),
+    ],
+)
+def test_numbers_that_name_a_time_a_place_or_a_count_are_no_pain_score(text, language, pain):
+    assert reading.read(text, language).pain == pain
+
+
+def test_zero_before_a_finding_is_no_pain_score_of_zero():
+    assert reading.read("zero control of my bladder", "en").pain is None
+
+
+def test_her_legs_after_a_relative_are_still_read_as_the_patients():
+    # A relative writing for the patient says "her": an unseen set's urgent weakness was lost when
+    # "his"/"her" after a relative made a finding theirs, so it does not.
+    assert "both_legs" in reading.read("3 N. my mom is here with me, her legs went numb", "en").flags
