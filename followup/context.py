@@ -395,9 +395,10 @@ def _done_to_me(doc: Doc, match: Match, modifiers) -> bool:
     """Someone else did it to the writer: "my son had to help me up", "someone reversed into me",
     "a guy rear ended my car"."""
     words = doc.words
-    after = [j for j in range(match.end, min(match.end + 2, len(words))) if doc.clause[j] == match.clause]
-    if any(words[j] in ("me", "myself", "my") for j in after) and any(
-        m.category == "FAMILY" for m in modifiers
+    if (
+        match.end < len(words)
+        and words[match.end] in ("me", "myself", "my", "us", "mi", "nos")
+        and any(m.category == "FAMILY" for m in modifiers)
     ):
         return True
     for m in modifiers:

@@ -76,7 +76,7 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
             and ((after.isalpha() and after not in lex.yes | lex.no) or (after and after[0].isdigit()))
         ):
             continue  # "one leg", "una pierna", "un 10": a word, not a score
-        if w.isalpha() and after == "of":
+        if w.isalpha() and after == "of" and not _out_of_ten(words, i, lex.language):
             used.add(i)
             continue  # "two of us", "one of those days": a count of something else
         if (
@@ -130,6 +130,10 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
             or i > 1
             and words[i - 1] in ("at", "@", "a")
             and any(w in lex.days for w in words[max(0, i - 3) : i - 1])  # "see you thursday at 10"
+            and not _out_of_ten(words, i, lex.language)  # (not "since tuesday at 8 out of 10")
+            and not any(
+                b in lex.pain_words - lex.fillers and len(b) > 2 for b in words[max(0, i - 5) : i - 1]
+            )
         ):
             used.add(i)
             continue
@@ -206,7 +210,7 @@ def _names_an_exercise(
 
 def _out_of_ten(words: list[str], i: int, language: str) -> int:
     """How many tokens "N/10", "N out of ten", "N de 10" take from i (0 if it is none of them)."""
-    for between in (["/"], ["out", "of"], ["de"], ["over"], ["outta"], ["sobre"]):
+    for between in (["/"], ["out", "of"], ["of"], ["de"], ["over"], ["outta"], ["sobre"]):
         j = i + 1 + len(between)
         if words[i + 1 : j] == between and j < len(words) and number_value(words[j], language) == 10:
             return j - i + 1

@@ -829,3 +829,45 @@ def test_her_legs_after_a_relative_are_still_read_as_the_patients():
     # A relative writing for the patient says "her": an unseen set's urgent weakness was lost when
     # "his"/"her" after a relative made a finding theirs, so it does not.
     assert "both_legs" in reading.read("3 N. my mom is here with me, her legs went numb", "en").flags
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        ("I fell on my back in the yard", "en", "fall_accident"),  # "back in" is history only before a time
+        ("a box came down on my back at the warehouse", "en", "fall_accident"),
+        ("somebody ran a red light and hit us, my neck hurts", "en", "fall_accident"),  # done to us
+        ("me cayó una caja en la espalda", "es", "fall_accident"),
+    ],
+)
+def test_tester_13rs_missed_emergencies_raise_their_flag(text, language, flag):
+    assert flag in reading.read(text, language).flags
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("everything came down on me at once this week, stress. 3 N", "en"),  # a figure of speech
+        ("se me vino encima el trabajo jaja, dolor 3 N", "es"),
+        ("zero problems with bladder control, 3 N", "en"),
+        ("no problems with bladder control, 3 N", "en"),
+        ("nada con la vejiga ni el intestino, dolor 3 N", "es"),
+        ("a customer fell in my shop today. 3 n", "en"),  # "in my shop" is not done to the writer
+        ("1 N, I had a fever back in January", "en"),
+    ],
+)
+def test_tester_13rs_false_emergencies_raise_no_flag(text, language):
+    assert reading.read(text, language).flags == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text, language, pain",
+    [
+        ("pain since tuesday at 8 out of 10, not easing", "en", 8),  # a weekday's "at" with a score
+        ("pain is nine of ten", "en", 9),
+        ("4 of 10, no tingling", "en", 4),
+        ("caminé unos 8 bloques, dolor 3 N", "es", 3),
+    ],
+)
+def test_tester_13rs_scores_are_read_as_written(text, language, pain):
+    assert reading.read(text, language).pain == pain
