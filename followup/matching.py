@@ -123,6 +123,10 @@ INHERENTLY_NEGATIVE = {
 }
 
 
+# A short clause with one of these before a comma is a time in the past that dates what follows.
+_PAST_OPENER = frozenset({"ago", "hace", "pasado", "pasada", "antepasado"})
+
+
 class Doc:
     """The tokens of one reply and what each offers, with clause boundaries."""
 
@@ -136,15 +140,29 @@ class Doc:
         self.skippable = not lexicon.skippable.isdisjoint(words)  # most replies have no such adverb
 
     def _clauses(self) -> list[int]:
-        clause, out = 0, []
+        clause, out, start = 0, [], 0
         lex = self.lexicon
         for i, w in enumerate(self.words):
+            if w == "," and (start == 0 or self.words[start - 1] != ",") and self._time_opener(start, i):
+                out.append(clause)  # "Years ago, I had a bad fall": the time is the next words'
+                continue
             if w in _BOUNDARIES or w in lex.clause_breaks or (w == "," and not self._list_comma(i)):
+                start = i + 1
                 clause += 1
                 out.append(-1)  # the boundary itself belongs to no clause
                 continue
             out.append(clause)
         return out
+
+    def _time_opener(self, start: int, i: int) -> bool:
+        """The words before this comma, from the reply's or a sentence's start, are only a time in
+        the past: "Years ago,", "Long ago,", "Last year,", "Hace 20 años,", "El año pasado,". (After
+        a comma such a time dates what came before: "a bladder problem after my baby, 20 years ago,
+        nothing since".)"""
+        opener = self.words[start:i]
+        return 0 < len(opener) <= 4 and (
+            bool(_PAST_OPENER.intersection(opener)) or opener[0] in ("last", "long")
+        )
 
     def _list_comma(self, i: int) -> bool:
         """A comma inside a list keeps one clause: "no numbness, tingling or weakness"."""

@@ -871,3 +871,21 @@ def test_tester_13rs_false_emergencies_raise_no_flag(text, language):
 )
 def test_tester_13rs_scores_are_read_as_written(text, language, pain):
     assert reading.read(text, language).pain == pain
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("Years ago, I had a bad fall, today pain is 2", "en"),  # the opening time dates what follows
+        ("Last year, I fell, im fine now", "en"),
+        ("Hace 20 años, me caí de un caballo, todavía me acuerdo, dolor 2", "es"),
+        ("Pain 3. I had a bladder problem after my second baby, 20 years ago, nothing since.", "en"),
+    ],
+)
+def test_a_time_in_the_past_before_a_comma_dates_the_finding_after_it(text, language):
+    assert reading.read(text, language).flags == frozenset()
+
+
+@pytest.mark.parametrize("text", ["an hour ago, I fell in the kitchen", "last night, I fell"])
+def test_a_recent_time_before_a_comma_dates_nothing_into_the_past(text):
+    assert "fall_accident" in reading.read(text, "en").flags
