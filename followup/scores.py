@@ -43,10 +43,13 @@ def number_value(token: str, language: str) -> float | None:
 
 @lru_cache(maxsize=65536)
 def _misspelt_number(token: str, programme: str, language: str) -> float | None:
-    """ "sevn", "eigth": a number word of four letters or more, one typo away, that is no other word."""
+    """ "sevn", "eigth": a number word of four letters or more, one typo away, that is no other word;
+    or a short one with its last letter doubled ("tenn", "sixx")."""
     lexicon = load(programme, language)
     if len(token) < 4 or token in lexicon.known or token in lexicon.everyday:
         return None
+    if token[-1] == token[-2] and token[:-1] in _NUMBER_WORDS.get(language, []):
+        return float(_NUMBER_WORDS[language].index(token[:-1]))  # "tenn", "sixx": a key held down
     words = [w for w in _NUMBER_WORDS.get(language, []) if len(w) >= 4]
     found = process.extractOne(token, words, scorer=OSA.distance, score_cutoff=1)
     return float(_NUMBER_WORDS[language].index(found[0])) if found else None

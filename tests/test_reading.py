@@ -889,3 +889,11 @@ def test_a_time_in_the_past_before_a_comma_dates_the_finding_after_it(text, lang
 @pytest.mark.parametrize("text", ["an hour ago, I fell in the kitchen", "last night, I fell"])
 def test_a_recent_time_before_a_comma_dates_nothing_into_the_past(text):
     assert "fall_accident" in reading.read(text, "en").flags
+
+
+@pytest.mark.parametrize(
+    "text, language, pain",
+    [("tenn N", "en", 10), ("sixx N", "en", 6), ("pain tenn", "en", 10), ("doss N", "es", 2)],
+)
+def test_a_number_word_with_its_last_key_held_down_is_still_the_score(text, language, pain):
+    assert reading.read(text, language).pain == pain
