@@ -125,6 +125,7 @@ INHERENTLY_NEGATIVE = {
 
 # A short clause with one of these before a comma is a time in the past that dates what follows.
 _PAST_OPENER = frozenset({"ago", "hace", "pasado", "pasada", "antepasado"})
+_NOW = frozenset({"now", "ahora"})
 
 
 class Doc:
@@ -160,9 +161,17 @@ class Doc:
         a comma such a time dates what came before: "a bladder problem after my baby, 20 years ago,
         nothing since".)"""
         opener = self.words[start:i]
-        return 0 < len(opener) <= 4 and (
-            bool(_PAST_OPENER.intersection(opener)) or opener[0] in ("last", "long")
+        if not (
+            0 < len(opener) <= 4 and (_PAST_OPENER.intersection(opener) or opener[0] in ("last", "long"))
+        ):
+            return False
+        # Not when the sentence says it goes on or is back ("Hace muchos años, se me escapaba la
+        # orina, y hoy otra vez", "…, still do"); "now" is only the time of the score ("now pain 1").
+        end = next(
+            (j for j in range(i, len(self.words)) if self.words[j] in (".", "!", "?")), len(self.words)
         )
+        rest = self.words[i + 1 : end]
+        return not any(has_phrase(rest, phrase) for phrase in self.lexicon.ongoing_words - _NOW)
 
     def _list_comma(self, i: int) -> bool:
         """A comma inside a list keeps one clause: "no numbness, tingling or weakness"."""
