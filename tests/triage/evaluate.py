@@ -61,6 +61,7 @@ TRAINING = (
     "train8.jsonl",
     "train9.jsonl",
     "train10.jsonl",
+    "train11.jsonl",
 )
 # Multi-day scenarios: the split set, then training scenarios (all dev).
 SCENARIOS = ("scenarios.jsonl", "scenarios4.jsonl")
