@@ -905,3 +905,29 @@ def test_a_recent_time_or_a_finding_that_goes_on_is_not_dated_into_the_past(text
 )
 def test_a_number_word_with_its_last_key_held_down_is_still_the_score(text, language, pain):
     assert reading.read(text, language).pain == pain
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        ("slid on ice walking the dog, landed flat on my back, winded. pain 6", "en", "fall_accident"),
+        ("fell asleep on the sofa and rolled off onto the floor lol. back is 7", "en", "fall_accident"),
+        ("hoy me levanté y las patas no me obedecían. dolor 5", "es", "both_legs"),
+        ("S. de la cintura pa abajo, las dos", "es", "both_legs"),
+        ("un taxi me dio un cerrón, me di contra el volante. dolor 8", "es", "fall_accident"),
+    ],
+)
+def test_train11s_lay_words_raise_their_flag(text, language, flag):
+    assert flag in reading.read(text, language).flags
+
+
+@pytest.mark.parametrize(
+    "text, pain",
+    [
+        ("Hechos los dos, sin problema", None),
+        ("pies dormidos los dos, dolor 3", 3),
+        ("hice los 10, dolor 2", 2),
+    ],
+)
+def test_los_before_a_number_is_a_count_not_a_score(text, pain):
+    assert reading.read(text, "es").pain == pain
