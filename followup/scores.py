@@ -126,18 +126,7 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
         if i >= 2 and words[i - 1] == "of" and words[i - 2] in lex.units:
             used.add(i)
             continue  # "3 sets of 10"
-        if (
-            i > 0
-            and (words[i - 1] in lex.time_words | lex.name_words or _DONE_COUNT.search(words[i - 1]))
-            or after == ":"
-            or i > 1
-            and words[i - 1] in ("at", "@", "a")
-            and any(w in lex.days for w in words[max(0, i - 3) : i - 1])  # "see you thursday at 10"
-            and not _out_of_ten(words, i, lex.language)  # (not "since tuesday at 8 out of 10")
-            and not any(
-                b in lex.pain_words - lex.fillers and len(b) > 2 for b in words[max(0, i - 5) : i - 1]
-            )
-        ):
+        if after == ":" or _a_time_or_name(words, i, lex):
             used.add(i)
             continue
         if value > 10 or value < 0:
@@ -185,6 +174,24 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
     if labelled:
         return labelled[0][1], temperature, used, said
     return max(v for _, v, _ in candidates), temperature, used, said  # "6 or 7": in doubt, the higher
+
+
+def _a_time_or_name(words: list[str], i: int, lex) -> bool:
+    """The number at i is a time, a name or a count of what was done, not a score: "by 8", "a las
+    8", "route 9", "la vecina del 4", "see you thursday at 10" (not "since tuesday at 8 out of 10")."""
+    if i == 0:
+        return False
+    before = words[i - 1]
+    if before in lex.time_words or before in lex.name_words or _DONE_COUNT.search(before):
+        return True
+    return (
+        before in ("at", "@", "a")
+        and any(w in lex.days for w in words[max(0, i - 3) : i - 1])
+        and not _out_of_ten(words, i, lex.language)
+        and not any(
+            b in lex.pain_words and b not in lex.fillers and len(b) > 2 for b in words[max(0, i - 5) : i - 1]
+        )
+    )
 
 
 def _of_exercise(word: str, lex) -> bool:
