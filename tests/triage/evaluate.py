@@ -67,7 +67,7 @@ TRAINING = (
 SCENARIOS = ("scenarios.jsonl", "scenarios4.jsonl")
 # Held-out sets of their own, each from a writer who never saw the reader, run when the reader was
 # done; never listed item by item.
-FRESH = ("fresh", "fresh2", "fresh3", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10")
+FRESH = ("fresh", "fresh2", "fresh3", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11")
 
 
 def load(name: str) -> list[dict]:
