@@ -377,21 +377,35 @@ def _group_hits(doc: Doc, by_first, where: dict[str, list[int]]) -> list[tuple[i
     found: list[tuple[int, int, tuple[int, ...]]] = []  # (alternative's order, hit's order, span)
     keys = by_first.keys() & where.keys() if len(by_first) > len(where) else where.keys() & by_first.keys()
     clause, doc_keys, n = doc.clause, doc.keys, len(doc.words)
+    skippable = doc.lexicon.skippable
     for key in keys:
         positions = where[key]
         for k, alt, rest in by_first[key]:
             if not rest:
                 found.extend((k, i, (i,)) for i in positions)
                 continue
-            # The hot loop of reading: most phrases fail on their second word, so look there first.
+            # The hot loop of reading: most phrases fail on their second word, so look there first,
+            # inline; a loose phrase needs that word to match or to be an adverb it may skip.
+            second, later = rest[0], rest[1:]
             for i in positions:
-                end = i + len(rest)
-                if end < n and all(
-                    clause[j] == clause[i] and rest_key in doc_keys[j]
-                    for j, rest_key in enumerate(rest, i + 1)
+                if i + 1 >= n:
+                    continue
+                next_matches = second in doc_keys[i + 1]
+                if (
+                    next_matches
+                    and clause[i + 1] == clause[i]
+                    and i + len(rest) < n
+                    and all(
+                        clause[j] == clause[i] and rest_key in doc_keys[j]
+                        for j, rest_key in enumerate(later, i + 2)
+                    )
                 ):
-                    found.append((k, i, tuple(range(i, end + 1))))
-                elif doc.skippable and (loose := _loose_phrase(doc, alt, i)):
+                    found.append((k, i, tuple(range(i, i + len(rest) + 1))))
+                elif (
+                    doc.skippable
+                    and (next_matches or doc.words[i + 1] in skippable)
+                    and (loose := _loose_phrase(doc, alt, i))
+                ):
                     found.append((k, i, loose))
     # "shoulder blades" before "shoulder"; then in the lexicon's order of alternatives
     found.sort(key=lambda hit: (-len(hit[2]), hit[0], hit[1]))
