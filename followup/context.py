@@ -356,6 +356,18 @@ def _lends_its_negation(span, spans, modifiers, mine: set[int], positions: list[
     return False
 
 
+# "yo igual que siempre": the writer as ever, not "me too" ("yo igual")
+_EVER = frozenset({"siempre", "antes", "ayer", "costumbre", "usual"})
+
+
+def _same_as_ever(words: list[str], end: int, relay: tuple[str, ...]) -> bool:
+    return (
+        relay[-1] == "igual"
+        and words[end : end + 1] in (["que"], ["de"])
+        and words[end + 1 : end + 2] in [[w] for w in _EVER]
+    )
+
+
 def relayed(doc: Doc) -> bool:
     """ "mi esposo dice que le diga...", "my daughter is writing for me": a relative writes for the
     patient, so what they say of the relative is the patient's finding (when in doubt, the higher
@@ -366,13 +378,17 @@ def relayed(doc: Doc) -> bool:
     for i, word in enumerate(words):
         if word in firsts:
             for relay in doc.lexicon.relays:
-                if tuple(words[i : i + len(relay)]) == relay and (
-                    # a relative says it ("my husband says", "Mom fell... she says 6"), not
-                    # someone else after them ("my brother fainted, they said dehydrated")
-                    relay not in doc.lexicon.kin_relays
-                    or (
-                        any(w in doc.lexicon.kin for w in words[:i])
-                        and (i == 0 or words[i - 1] not in _OTHER_SAYERS)
+                if (
+                    tuple(words[i : i + len(relay)]) == relay
+                    and not _same_as_ever(words, i + len(relay), relay)
+                    and (
+                        # a relative says it ("my husband says", "Mom fell... she says 6"), not
+                        # someone else after them ("my brother fainted, they said dehydrated")
+                        relay not in doc.lexicon.kin_relays
+                        or (
+                            any(w in doc.lexicon.kin for w in words[:i])
+                            and (i == 0 or words[i - 1] not in _OTHER_SAYERS)
+                        )
                     )
                 ):
                     return True

@@ -79,6 +79,9 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
             and ((after.isalpha() and after not in lex.yes | lex.no) or (after and after[0].isdigit()))
         ):
             continue  # "one leg", "una pierna", "un 10": a word, not a score
+        if w in ("one", "uno", "una") and i > 0 and words[i - 1] in lex.one_pronoun:
+            used.add(i)
+            continue  # "just the right one", "that one", "la otra una": a thing, not a score
         if w.isalpha() and after == "of" and not _out_of_ten(words, i, lex.language):
             used.add(i)
             continue  # "two of us", "one of those days": a count of something else
@@ -163,6 +166,9 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
     for i, value, _ in candidates:
         if any(w in lex.now_words for w in words[max(0, i - 3) : i + 2]):
             return value, temperature, used, said  # "7 yesterday, 3 now"
+    then = _scores_then(words, [i for i, _, _ in candidates], lex)
+    if then and len(then) < len(candidates):
+        candidates = [c for c in candidates if c[0] not in then]  # "3 N. it was a 9 in March"
     if len(candidates) > 1 and any(
         w in lex.transition_words for w in words[candidates[0][0] : candidates[-1][0]]
     ):
@@ -174,6 +180,18 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
     if labelled:
         return labelled[0][1], temperature, used, said
     return max(v for _, v, _ in candidates), temperature, used, said  # "6 or 7": in doubt, the higher
+
+
+def _scores_then(words: list[str], positions: list[int], lex) -> set[int]:
+    """The scores said to be the pain then: just after "was" or "estaba" ("it was a 9 when I
+    started", "estaba en 8"), and the other end of such a range ("was 6-7")."""
+    then: set[int] = set()
+    for i in positions:
+        if any(w in lex.score_past for w in words[max(0, i - 2) : i]) or (
+            i - 2 in then and words[i - 1] in ("-", "or", "o", "to", "a")
+        ):
+            then.add(i)
+    return then
 
 
 def _a_time_or_name(words: list[str], i: int, lex) -> bool:
@@ -242,11 +260,20 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
         nxt = [j for j in content if j > i]
         follows_number = bool(prev) and prev[-1] in number_positions and prev[-1] >= i - 2
         # "3 y no, mañana...", "four and yes." : a score, "and", then the answer, before a stop
+        # "dice que 2 y que no", "4 and Y in his right hand" (one letter in English is the answer
+        # whatever follows it).
+        said_that = len(prev) >= 3 and words[prev[-1]] == "que" and words[prev[-2]] in ("y", "e")
+        if said_that:
+            prev = prev[:-1]
         after_and = (
             len(prev) >= 2
             and words[prev[-1]] in ("y", "and", "e", "n")
             and prev[-2] in number_positions
-            and (not nxt or words[i + 1] in (",", ".", ";", "!"))
+            and (
+                not nxt
+                or words[i + 1] in (",", ".", ";", "!")
+                or (lex.language != "es" and len(words[i]) == 1 and not said_that)
+            )
         )
         follows_numb = bool(prev) and prev[-1] in numb_positions and prev[-1] >= i - 2
         alone = all(j in number_positions or words[j] in lex.yes | lex.no for j in content)

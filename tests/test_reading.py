@@ -931,3 +931,59 @@ def test_train11s_lay_words_raise_their_flag(text, language, flag):
 )
 def test_los_before_a_number_is_a_count_not_a_score(text, pain):
     assert reading.read(text, "es").pain == pain
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        ("ate it on my bike on the way home, back is killing me", "en", "fall_accident"),
+        ("totally ate pavement this morning, 5", "en", "fall_accident"),
+        ("ayer se me estampó un camión por detrás, dolor 6", "es", "fall_accident"),
+        ("las piernas no me hacen caso desde la mañana", "es", "both_legs"),
+        ("a media serie se me empezó a dormir la mano", "es", "limb_numbness"),
+        ("5, a burning line down my backbone", "en", "shooting"),
+    ],
+)
+def test_train12s_lay_words_raise_their_flag(text, language, flag):
+    assert flag in reading.read(text, language).flags
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("2 N. my husband was on the roof all day, nobody fell thank god", "en"),
+        ("3 N, hubo tormenta pero nadie se cayó", "es"),
+        ("2 N, saw a nasty crash on the highway, traffic for an hour", "en"),
+        ("3 N. the dog knocked my coffee off the table", "en"),
+        ("made toast and ate it, 2 N", "en"),
+    ],
+)
+def test_a_fall_nobody_had_or_one_only_seen_raises_no_flag(text, language):
+    assert "fall_accident" not in reading.read(text, language).flags
+
+
+@pytest.mark.parametrize(
+    "text, language, pain",
+    [
+        ("3 N. it was a 9 when I started physio in May", "en", 3),
+        ("2 N, cuando empecé estaba en 8, voy mejor", "es", 2),
+        ("it was 6-7 this morning. 3 N", "en", 3),
+        ("4, my hand tingles, the left one", "en", 4),
+        ("the right one is numb now, pain 5", "en", 5),
+        ("3 N. was 8 yesterday, 3 tonight", "en", 3),  # a score now still wins
+    ],
+)
+def test_a_score_said_to_be_the_pain_then_or_a_pronoun_one_is_not_the_score_now(text, language, pain):
+    assert reading.read(text, language).pain == pain
+
+
+@pytest.mark.parametrize(
+    "text, language, numbness",
+    [
+        ("soy la nieta, mi abuela dice que 3 y que no", "es", False),
+        ("escribe su hijo: dice que 4 y que sí, en el pie", "es", True),
+        ("this is his daughter, he says 2 and Y in his left foot", "en", True),
+    ],
+)
+def test_a_relayed_yes_or_no_after_the_score_answers_the_numbness_question(text, language, numbness):
+    assert reading.read(text, language).numbness is numbness

@@ -62,6 +62,7 @@ TRAINING = (
     "train9.jsonl",
     "train10.jsonl",
     "train11.jsonl",
+    "train12.jsonl",
 )
 # Multi-day scenarios: the split set, then training scenarios (all dev).
 SCENARIOS = ("scenarios.jsonl", "scenarios4.jsonl")
