@@ -107,6 +107,7 @@ class Lexicon:
     score_past: frozenset[str]
     # "the right one", "that one": "one" after these is a thing, not a score of 1.
     one_pronoun: frozenset[str]
+    arrival_words: frozenset[str]  # "be there in 10", "llego en 15": minutes, not a score
     # A past finding with one of these ("had chest pain this morning", "anoche me caí") is within
     # the programme: no history, it fires.
     recent_words: frozenset[str]
@@ -300,6 +301,7 @@ def load(programme: str, language: str) -> Lexicon:
             "now_words",
             "score_past",
             "one_pronoun",
+            "arrival_words",
             "recent_words",
             "ongoing_words",
             "past_markers",

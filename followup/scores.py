@@ -202,6 +202,13 @@ def _a_time_or_name(words: list[str], i: int, lex) -> bool:
     before = words[i - 1]
     if before in lex.time_words or before in lex.name_words or _DONE_COUNT.search(before):
         return True
+    if (
+        before in ("in", "en")
+        and (i + 1 == len(words) or not words[i + 1][0].isalnum())
+        and any(b in lex.arrival_words for b in words[max(0, i - 4) : i - 1])
+        and not any(b in lex.pain_words for b in words[max(0, i - 4) : i - 1])
+    ):
+        return True  # "be there in 10", "llego en 15": minutes ("back in 7" may be "back is 7")
     return (
         before in ("at", "@", "a")
         and any(w in lex.days for w in words[max(0, i - 3) : i - 1])

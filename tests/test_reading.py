@@ -987,3 +987,45 @@ def test_a_score_said_to_be_the_pain_then_or_a_pronoun_one_is_not_the_score_now(
 )
 def test_a_relayed_yes_or_no_after_the_score_answers_the_numbness_question(text, language, numbness):
     assert reading.read(text, language).numbness is numbness
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("on my way, home in 10", "en"),
+        ("salgo del trabajo, llego en 20", "es"),
+        ("did the head lifts, 12 total", "en"),
+    ],
+)
+def test_minutes_to_arrive_and_an_exercise_total_are_no_pain_score(text, language):
+    assert reading.read(text, language).pain is None
+
+
+@pytest.mark.parametrize(
+    "text, language, pain",
+    [
+        ("pain in 8", "en", 8),
+        ("back in 7", "en", 7),
+        ("home now, pain in 8", "en", 8),
+        ("listo, dolor en 7", "es", 7),
+    ],
+)
+def test_a_score_after_in_stays_a_score_unless_it_is_minutes_to_arrive(text, language, pain):
+    assert reading.read(text, language).pain == pain
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("done, little sore after but a good sore", "en"),
+        ("all done, a bit achy after the exercises", "en"),
+        ("hechos, algo de molestia después pero ya pasó", "es"),
+    ],
+)
+def test_the_exercises_own_soreness_after_a_done_is_accounted_for(text, language):
+    r = reading.read(text, language)
+    assert r.done and not r.flags and not r.unaccounted
+
+
+def test_soreness_after_something_else_than_the_exercises_is_still_read():
+    assert reading.read("a bit sore after I fell off the ladder", "en").flags == {"fall_accident"}
