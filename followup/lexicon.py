@@ -102,9 +102,6 @@ class Lexicon:
     temperature_words: frozenset[str]
     transition_words: frozenset[str]  # "from 7 to 3": the score after one of these is the current one
     now_words: frozenset[str]
-    # A score just after one of these was the pain then ("it was a 9 when I started", "estaba en
-    # 8"): another score in the reply is the one now.
-    score_past: frozenset[str]
     # "the right one", "that one": "one" after these is a thing, not a score of 1.
     one_pronoun: frozenset[str]
     arrival_words: frozenset[str]  # "be there in 10", "llego en 15": minutes, not a score
@@ -299,7 +296,6 @@ def load(programme: str, language: str) -> Lexicon:
             "temperature_words",
             "transition_words",
             "now_words",
-            "score_past",
             "one_pronoun",
             "arrival_words",
             "recent_words",

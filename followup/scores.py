@@ -166,9 +166,6 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
     for i, value, _ in candidates:
         if any(w in lex.now_words for w in words[max(0, i - 3) : i + 2]):
             return value, temperature, used, said  # "7 yesterday, 3 now"
-    then = _scores_then(words, [i for i, _, _ in candidates], lex)
-    if then and len(then) < len(candidates):
-        candidates = [c for c in candidates if c[0] not in then]  # "3 N. it was a 9 in March"
     if len(candidates) > 1 and any(
         w in lex.transition_words for w in words[candidates[0][0] : candidates[-1][0]]
     ):
@@ -180,18 +177,6 @@ def numbers(doc: Doc) -> tuple[int | None, float | None, set[int], bool]:
     if labelled:
         return labelled[0][1], temperature, used, said
     return max(v for _, v, _ in candidates), temperature, used, said  # "6 or 7": in doubt, the higher
-
-
-def _scores_then(words: list[str], positions: list[int], lex) -> set[int]:
-    """The scores said to be the pain then: just after "was" or "estaba" ("it was a 9 when I
-    started", "estaba en 8"), and the other end of such a range ("was 6-7")."""
-    then: set[int] = set()
-    for i in positions:
-        if any(w in lex.score_past for w in words[max(0, i - 2) : i]) or (
-            i - 2 in then and words[i - 1] in ("-", "or", "o", "to", "a")
-        ):
-            then.add(i)
-    return then
 
 
 def _a_time_or_name(words: list[str], i: int, lex) -> bool:
@@ -279,7 +264,12 @@ def yes_no(doc: Doc, number_positions: set[int], numb_positions: set[int]) -> tu
             and (
                 not nxt
                 or words[i + 1] in (",", ".", ";", "!")
-                or (lex.language != "es" and len(words[i]) == 1 and not said_that)
+                or (
+                    lex.language != "es"
+                    and len(words[i]) == 1
+                    and not said_that
+                    and not any(len(words[j]) == 1 and words[j] in lex.yes | lex.no for j in nxt)
+                )  # not "4 and N in my arms, Y in my legs": the answer is in doubt
             )
         )
         follows_numb = bool(prev) and prev[-1] in numb_positions and prev[-1] >= i - 2

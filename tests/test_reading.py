@@ -936,7 +936,7 @@ def test_los_before_a_number_is_a_count_not_a_score(text, pain):
 @pytest.mark.parametrize(
     "text, language, flag",
     [
-        ("ate it on my bike on the way home, back is killing me", "en", "fall_accident"),
+        ("ate it on my skateboard on the way home, back is killing me", "en", "fall_accident"),
         ("totally ate pavement this morning, 5", "en", "fall_accident"),
         ("ayer se me estampó un camión por detrás, dolor 6", "es", "fall_accident"),
         ("las piernas no me hacen caso desde la mañana", "es", "both_legs"),
@@ -951,29 +951,42 @@ def test_train12s_lay_words_raise_their_flag(text, language, flag):
 @pytest.mark.parametrize(
     "text, language",
     [
-        ("2 N. my husband was on the roof all day, nobody fell thank god", "en"),
-        ("3 N, hubo tormenta pero nadie se cayó", "es"),
-        ("2 N, saw a nasty crash on the highway, traffic for an hour", "en"),
-        ("3 N. the dog knocked my coffee off the table", "en"),
         ("made toast and ate it, 2 N", "en"),
+        ("Brought my lunch outside and ate it on the front steps, pain 2", "en"),
+        ("mi nieto me estampó un beso, dolor 2", "es"),
+        ("se me estrelló el celular, 3 N", "es"),
     ],
 )
-def test_a_fall_nobody_had_or_one_only_seen_raises_no_flag(text, language):
+def test_eating_it_or_a_kiss_stamped_on_is_no_fall(text, language):
     assert "fall_accident" not in reading.read(text, language).flags
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("Family party was fine, nobody fell but me lol. back 6", "en"),
+        ("Nadie se cayó más que yo, dolor 7", "es"),
+        ("Knocked my mug and my head on the cabinet door, pain 5", "en"),
+        ("Saw a nasty crash up close, I was the one in it. neck 6", "en"),
+    ],
+)
+def test_a_fall_told_beside_someone_elses_is_still_the_writers(text, language):
+    # tester 13s: exclusions for "nobody fell", "saw a crash", "knocked my mug" hid these
+    assert "fall_accident" in reading.read(text, language).flags
 
 
 @pytest.mark.parametrize(
     "text, language, pain",
     [
-        ("3 N. it was a 9 when I started physio in May", "en", 3),
-        ("2 N, cuando empecé estaba en 8, voy mejor", "es", 2),
-        ("it was 6-7 this morning. 3 N", "en", 3),
         ("4, my hand tingles, the left one", "en", 4),
         ("the right one is numb now, pain 5", "en", 5),
-        ("3 N. was 8 yesterday, 3 tonight", "en", 3),  # a score now still wins
+        # tester 13s: a score after "was" is as often the latest as the earliest, so the higher stays
+        ("Took 2 aspirin and the pain was still 8", "en", 8),
+        ("This morning 2, by dinner it was 9", "en", 9),
+        ("Me tomé 2 aspirinas y el dolor estaba en 9", "es", 9),
     ],
 )
-def test_a_score_said_to_be_the_pain_then_or_a_pronoun_one_is_not_the_score_now(text, language, pain):
+def test_a_pronoun_one_is_no_score_and_a_later_score_after_was_is_kept(text, language, pain):
     assert reading.read(text, language).pain == pain
 
 
@@ -1029,3 +1042,21 @@ def test_the_exercises_own_soreness_after_a_done_is_accounted_for(text, language
 
 def test_soreness_after_something_else_than_the_exercises_is_still_read():
     assert reading.read("a bit sore after I fell off the ladder", "en").flags == {"fall_accident"}
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("2 N. my heart is full, the grandkids visited", "en"),
+        ("1 N, had a bowl of soup and watched TV", "en"),
+        ("3 N, went bowling with my league", "en"),
+        ("2 N, gracias de corazón por todo", "es"),
+    ],
+)
+def test_a_heart_of_feelings_and_a_bowl_are_everyday_words(text, language):
+    r = reading.read(text, language)
+    assert not r.flags and not r.unaccounted
+
+
+def test_a_bowel_mistyped_as_bowl_is_still_read():
+    assert "bladder_bowel" in reading.read("lost control of my bowls today", "en").flags
