@@ -24,6 +24,7 @@ from .lexicon import Lexicon, load
 _TOKEN_RE = re.compile(r"(?:19|20)?[2-9]0s\b|\d+(?:[.,]\d+)?|[^\W\d_]+|[^\w\s]")
 
 
+_QUOTES = frozenset({'"', "\u201c", "\u201d", "\u00ab", "\u00bb"})
 _BOUNDARIES = {".", "!", "?", ";", "\n", "-", "\u2013", "\u2014"}  # a dash between words ends a clause
 
 
@@ -45,7 +46,10 @@ def tokens(text: str, lexicon: Lexicon) -> list[str]:
         folded = folded.replace(symbol, f" {word} ")
     if lexicon.emoji_ack and not folded.isascii():
         folded = "".join(_emoji_word(c, lexicon) for c in folded)
-    words = [t for t in _TOKEN_RE.findall(folded.replace("\n", " . ")) if not t.isspace()]
+    # Double quotes are no words: 'numbness in the "seat" area' is the seat area.
+    words = [
+        t for t in _TOKEN_RE.findall(folded.replace("\n", " . ")) if not t.isspace() and t not in _QUOTES
+    ]
     if _STRETCHED.search(folded):
         words = [_unstretched(w, lexicon.programme, lexicon.language) for w in words]
     if "-" in words and lexicon.minus_cues and not lexicon.minus_cues.isdisjoint(words):

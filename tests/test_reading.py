@@ -1060,3 +1060,16 @@ def test_a_heart_of_feelings_and_a_bowl_are_everyday_words(text, language):
 
 def test_a_bowel_mistyped_as_bowl_is_still_read():
     assert "bladder_bowel" in reading.read("lost control of my bowls today", "en").flags
+
+
+@pytest.mark.parametrize(
+    "text, language, flag",
+    [
+        ('4 N. numb in the "seat" area since this morning', "en", "saddle_numbness"),
+        ("3 N, walking kind of wonky today", "en", "walking"),
+        ("tercera noche en vela por la espalda. 6", "es", "night_pain"),
+        ("me revolcó una ola ayer y me duele la espalda, 5", "es", "fall_accident"),
+    ],
+)
+def test_quoted_words_and_more_lay_words_raise_their_flag(text, language, flag):
+    assert flag in reading.read(text, language).flags
