@@ -1073,3 +1073,21 @@ def test_a_bowel_mistyped_as_bowl_is_still_read():
 )
 def test_quoted_words_and_more_lay_words_raise_their_flag(text, language, flag):
     assert flag in reading.read(text, language).flags
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("3 N, long day, back's a bit grumpy but ok", "en"),
+        ("4 N. just the usual upper back, nothing else", "en"),
+        ("2 N, the neck behaved today", "en"),
+        ("3 N, la espalda se queja poquito, lo de siempre", "es"),
+    ],
+)
+def test_the_back_spoken_of_as_ever_is_accounted_for(text, language):
+    r = reading.read(text, language)
+    assert not r.flags and not r.unaccounted
+
+
+def test_the_back_as_ever_does_not_hide_a_finding_beside_it():
+    assert "both_legs" in reading.read("just the upper back as usual, but both legs went numb", "en").flags
